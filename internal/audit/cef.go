@@ -1,0 +1,114 @@
+package audit
+
+import (
+	"strconv"
+	"time"
+)
+
+// Renderer formats entries for one deployment: the vendor and host written in
+// every line are settings, not constants.
+type Renderer struct {
+	Vendor string // CEF device vendor; DefaultVendor when empty
+	Host   string // the host after the timestamp; DefaultHost when empty
+}
+
+func (r Renderer) vendor() string {
+	if r.Vendor == "" {
+		return DefaultVendor
+	}
+	return r.Vendor
+}
+
+func (r Renderer) host() string {
+	if r.Host == "" {
+		return DefaultHost
+	}
+	return r.Host
+}
+
+const tsLayout = "2006-01-02T15:04:05Z07:00"
+
+// AppendCEF appends the unsigned CEF line of e to dst.
+func (r Renderer) AppendCEF(dst []byte, e *Entry) []byte {
+	dst = e.Time.UTC().Truncate(time.Second).AppendFormat(dst, tsLayout)
+	dst = append(dst, ' ')
+	dst = appendCEFHeader(dst, r.host()) // a host never holds a space: config validates it
+	dst = append(dst, " CEF:0|"...)
+	dst = appendCEFHeader(dst, r.vendor())
+	dst = append(dst, '|')
+	dst = appendCEFHeader(dst, e.Product)
+	dst = append(dst, '|')
+	dst = append(dst, EventVersion...)
+	dst = append(dst, '|')
+	dst = appendCEFHeader(dst, e.ClassID)
+	dst = append(dst, '|')
+	dst = appendCEFHeader(dst, e.Name)
+	dst = append(dst, '|')
+	dst = strconv.AppendInt(dst, int64(e.Severity()), 10)
+	dst = append(dst, '|')
+	if !validKind(e.Kind) {
+		return dst
+	}
+	first := true
+	for _, f := range cefOrder[e.Kind] {
+		if !present(e, f) {
+			continue
+		}
+		if !first {
+			dst = append(dst, ' ')
+		}
+		first = false
+		dst = append(dst, fieldKeys[f]...)
+		dst = append(dst, '=')
+		switch f {
+		case fRT:
+			dst = strconv.AppendInt(dst, e.Time.UnixMilli(), 10)
+		case fSuccess:
+			dst = strconv.AppendBool(dst, e.Success())
+		case fGranted:
+			dst = strconv.AppendBool(dst, e.Granted)
+		case fStatus:
+			dst = strconv.AppendInt(dst, int64(e.Status), 10)
+		default:
+			dst = appendCEFValue(dst, stringValue(e, f))
+		}
+	}
+	return dst
+}
+
+// appendCEFHeader escapes a header field: backslash and pipe per the CEF
+// rules, and CR/LF as \r and \n so that no raw line break reaches a line.
+func appendCEFHeader(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '|':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// appendCEFValue escapes an extension value: backslash, equals sign, CR and
+// LF. With '=' always escaped, a user-controlled value can never start a
+// field of its own.
+func appendCEFValue(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '=':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}

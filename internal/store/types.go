@@ -1,0 +1,242 @@
+package store
+
+import (
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/audit"
+)
+
+// StreamID names one event log stream: the org's ID for the org log, the
+// portal's ID for a portal's log. IDs are UUIDs, so the two never collide.
+type StreamID string
+
+// Org is a tenant. Every other row belongs to one.
+type Org struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Role is what a token may do.
+type Role string
+
+// The roles.
+const (
+	RoleOrgAdmin      Role = "org-admin"       // everything in the org
+	RoleAuditLogAdmin Role = "audit-log-admin" // destinations, webhooks, replay, pull
+	RolePortalAdmin   Role = "portal-admin"    // portals and their developers (Kong's "Portal Creator")
+	RoleReadOnly      Role = "read-only"       // every GET
+	RoleProducer      Role = "producer"        // the ingest API only
+)
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool {
+	switch r {
+	case RoleOrgAdmin, RoleAuditLogAdmin, RolePortalAdmin, RoleReadOnly, RoleProducer:
+		return true
+	}
+	return false
+}
+
+// Token is an API bearer token. Only the SHA-256 of the secret is kept.
+type Token struct {
+	ID        string
+	OrgID     string
+	Name      string
+	Role      Role
+	Hash      []byte // sha256 of the secret
+	System    bool   // a system account token (logged as AUTHENTICATION_TYPE_SPAT)
+	CreatedAt time.Time
+	ExpiresAt time.Time // zero: never
+}
+
+// Portal is a Dev Portal.
+type Portal struct {
+	ID                    string
+	OrgID                 string
+	Name                  string
+	DisplayName           string
+	Description           string
+	AuthenticationEnabled bool
+	AutoApproveDevelopers bool
+	RBACEnabled           bool
+	DefaultAPIVisibility  string // public | private
+	DefaultPageVisibility string // public | private
+	DefaultDomain         string // unique across all portals
+	CustomDomain          string // unique across all portals when set
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// Destination is where a webhook sends its stream.
+type Destination struct {
+	ID                  string
+	OrgID               string
+	Name                string
+	Endpoint            string
+	Authorization       string // write-only in the API; never logged
+	LogFormat           audit.Format
+	SkipSSLVerification bool
+	// Legacy marks the destination held inline by the v2 org webhook; it is
+	// not listed among the org's destinations.
+	Legacy    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Webhook binds a stream to a destination. A stream has at most one.
+type Webhook struct {
+	Stream        StreamID
+	OrgID         string
+	PortalID      string // empty for the org webhook
+	DestinationID string // may be empty when never set
+	Enabled       bool
+	UpdatedAt     time.Time
+}
+
+// Webhook statuses as the status endpoints report them.
+const (
+	StatusActive       = "active"
+	StatusInactive     = "inactive"
+	StatusUnconfigured = "unconfigured"
+)
+
+// SeqRange is an inclusive range of sequence numbers in one stream.
+type SeqRange struct{ From, To int64 }
+
+// WebhookState is the delivery side of a webhook: where its cursor stands,
+// how the last attempt went, and which ranges must be sent again.
+type WebhookState struct {
+	Stream              StreamID
+	Cursor              int64 // the last sequence number handled (sent or recorded as failed)
+	Status              string
+	LastAttemptAt       time.Time // zero: never attempted
+	LastResponseCode    int       // 0 when the last attempt got no HTTP answer
+	LastResponseMessage string
+	FailedRanges        []SeqRange // ascending
+}
+
+// Attempt is the outcome of one delivery attempt, stored with the state.
+type Attempt struct {
+	At           time.Time
+	ResponseCode int
+	Message      string
+	OK           bool // 2xx
+}
+
+// Replay job statuses.
+const (
+	JobUnconfigured = "unconfigured"
+	JobAccepted     = "accepted"
+	JobPending      = "pending"
+	JobRunning      = "running"
+	JobCompleted    = "completed"
+	JobFailed       = "failed"
+)
+
+// ReplayJob re-sends one time window of a stream through its webhook.
+type ReplayJob struct {
+	Stream    StreamID
+	OrgID     string
+	PortalID  string
+	StartAt   time.Time
+	EndAt     time.Time
+	Status    string
+	Total     int64 // entries in the window when the job started running
+	Sent      int64
+	Cursor    int64 // last sequence number sent
+	Error     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// NewEntry is an entry to append to a stream.
+type NewEntry struct {
+	Stream StreamID
+	Entry  audit.Entry
+}
+
+// StoredEntry is an entry with its place in its stream.
+type StoredEntry struct {
+	Stream StreamID
+	Seq    int64
+	Entry  audit.Entry
+}
+
+// EntryQuery selects entries of one stream. Time bounds are inclusive and
+// optional (zero); results are ordered by Seq, ascending unless Desc.
+type EntryQuery struct {
+	Stream    StreamID
+	From, To  time.Time
+	Kinds     []audit.Kind // empty: all
+	AfterSeq  int64        // only Seq > AfterSeq (0: no bound)
+	BeforeSeq int64        // only Seq < BeforeSeq (0: no bound)
+	Limit     int
+	Desc      bool
+}
+
+// Page asks for one page of a list ordered by ID (IDs are UUIDv7, so this
+// is creation order). At most one of After and Before is set.
+type Page struct {
+	After  string
+	Before string
+	Size   int
+}
+
+// NameFilter narrows a list by name.
+type NameFilter struct {
+	Eq       string
+	Contains string
+}
+
+// Developer statuses.
+const (
+	DeveloperPending  = "pending"
+	DeveloperApproved = "approved"
+	DeveloperRevoked  = "revoked"
+	DeveloperRejected = "rejected"
+)
+
+// Developer is a Dev Portal account.
+type Developer struct {
+	ID            string
+	PortalID      string
+	OrgID         string
+	Email         string // unique per portal, compared case-insensitively
+	FullName      string
+	Status        string
+	EmailVerified bool
+	PasswordHash  string // argon2id, PHC string; empty until set
+	FailedLogins  int
+	FailedSince   time.Time // start of the current failure window
+	LockedUntil   time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Developer token purposes.
+const (
+	PurposeVerifyEmail   = "verify-email"
+	PurposeResetPassword = "reset-password"
+	PurposeSession       = "session"
+	PurposeRefresh       = "refresh"
+)
+
+// DeveloperToken is a one-time or session secret of a developer; only its
+// SHA-256 is kept.
+type DeveloperToken struct {
+	Hash        []byte
+	DeveloperID string
+	PortalID    string
+	Purpose     string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// SigningKey is an Ed25519 key. The private key never leaves the store.
+type SigningKey struct {
+	ID         string // kid
+	PrivateKey []byte // ed25519.PrivateKey (64 bytes)
+	CreatedAt  time.Time
+	RetiredAt  time.Time // zero: the active key; else published until RetiredAt+retention
+}
