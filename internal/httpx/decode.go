@@ -1,0 +1,88 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+)
+
+// DefaultMaxBody caps JSON request bodies of the management APIs.
+const DefaultMaxBody = 1 << 20
+
+// DecodeJSON reads the request body into dst: at most maxBytes (413 beyond),
+// exactly one JSON value, unknown fields rejected, wrong types named. Every
+// failure is an apperr with the offending field as an invalid parameter.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return apperr.New(apperr.Unsupported, "Content-Type must be application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apperr.New(apperr.TooLarge, "Request body is larger than %d bytes", maxBytes)
+		}
+		return apperr.New(apperr.Invalid, "Could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &apperr.Error{Code: apperr.Invalid, Message: "Request body is required",
+			Params: []apperr.InvalidParam{{Field: "body", Reason: "is required", Rule: "required", Source: "body"}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return apperr.InvalidField("body", "body", "type", "must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return apperr.InvalidField("body", "body", "type", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return apperr.InvalidField("body", field, "type", "must be of type "+jsonTypeName(typ.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.InvalidField("body", "body", "type", "malformed JSON: unexpected end")
+	}
+	const unknown = "json: unknown field "
+	if s := err.Error(); strings.HasPrefix(s, unknown) {
+		return apperr.InvalidField("body", strings.Trim(s[len(unknown):], `"`), "unknown_property", "is not a known property")
+	}
+	return apperr.InvalidField("body", "body", "type", "malformed JSON")
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return kind
+}
