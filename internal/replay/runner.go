@@ -1,0 +1,286 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// Sender delivers one batch to a destination with the delivery retry
+// policy; delivery.Manager implements it. An error means the batch was not
+// accepted after every retry.
+type Sender interface {
+	SendBatch(ctx context.Context, dest store.Destination, entries []store.StoredEntry) error
+}
+
+// Config tunes the runner. Zero values take the defaults.
+type Config struct {
+	BatchSize  int // entries per batch; default 1000, the delivery batch cap
+	MaxRunning int // jobs running at once; default 2, so replays never starve live delivery
+}
+
+func (c Config) withDefaults() Config {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.MaxRunning <= 0 {
+		c.MaxRunning = 2
+	}
+	return c
+}
+
+// Deps are the runner's outside parts.
+type Deps struct {
+	Store  store.Store
+	Sender Sender
+	Clock  clock.Clock
+	Logger *slog.Logger
+}
+
+// Runner runs replay jobs, one goroutine per stream with a job, at most
+// MaxRunning of them sending at a time.
+type Runner struct {
+	cfg  Config
+	deps Deps
+	sem  chan struct{}
+
+	mu      sync.Mutex
+	pending map[store.StreamID]bool // woken, not yet looked at by Run
+	active  map[store.StreamID]bool // a worker owns the stream
+	again   map[store.StreamID]bool // woken while its worker was busy
+	signal  chan struct{}
+}
+
+// New returns a runner; call Run to start it.
+func New(cfg Config, deps Deps) *Runner {
+	cfg = cfg.withDefaults()
+	if deps.Clock == nil {
+		deps.Clock = clock.Real{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{
+		cfg:     cfg,
+		deps:    deps,
+		sem:     make(chan struct{}, cfg.MaxRunning),
+		pending: map[store.StreamID]bool{},
+		active:  map[store.StreamID]bool{},
+		again:   map[store.StreamID]bool{},
+		signal:  make(chan struct{}, 1),
+	}
+}
+
+// JobChanged tells the runner that the stream's job was created or
+// replaced. It never blocks; calls before Run are remembered.
+func (r *Runner) JobChanged(stream store.StreamID) {
+	r.mu.Lock()
+	r.pending[stream] = true
+	r.mu.Unlock()
+	select {
+	case r.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Run resumes the jobs a previous process left unfinished, then runs new
+// ones as JobChanged announces them, until ctx ends. Jobs interrupted by the
+// end of ctx stay running in the store and resume at the next Run.
+func (r *Runner) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	jobs, err := r.deps.Store.ListActiveReplayJobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		r.JobChanged(j.Stream)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.signal:
+		}
+		r.mu.Lock()
+		for s := range r.pending {
+			delete(r.pending, s)
+			if r.active[s] {
+				r.again[s] = true
+				continue
+			}
+			r.active[s] = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.work(ctx, s)
+			}()
+		}
+		r.mu.Unlock()
+	}
+}
+
+// work runs the stream's job, and again if it was replaced meanwhile.
+func (r *Runner) work(ctx context.Context, s store.StreamID) {
+	for {
+		r.runJob(ctx, s)
+		r.mu.Lock()
+		if r.again[s] && ctx.Err() == nil {
+			delete(r.again, s)
+			r.mu.Unlock()
+			continue
+		}
+		delete(r.again, s)
+		delete(r.active, s)
+		r.mu.Unlock()
+		return
+	}
+}
+
+// runJob takes the stream's job from accepted to completed or failed.
+func (r *Runner) runJob(ctx context.Context, s store.StreamID) {
+	log := r.deps.Logger.With("stream", string(s))
+	job, err := r.deps.Store.GetReplayJob(ctx, s)
+	if err != nil {
+		if !apperr.Is(err, apperr.NotFound) && ctx.Err() == nil {
+			log.Error("replay: reading the job", "err", err)
+		}
+		return
+	}
+	switch job.Status {
+	case store.JobAccepted:
+		job.Status = store.JobPending
+		if !r.save(ctx, log, &job) {
+			return
+		}
+	case store.JobPending, store.JobRunning:
+	default:
+		return // finished: nothing to do
+	}
+
+	select {
+	case r.sem <- struct{}{}:
+		defer func() { <-r.sem }()
+	case <-ctx.Done():
+		return
+	}
+
+	if job.Status == store.JobPending {
+		total, err := r.deps.Store.Count(ctx, windowQuery(job))
+		if err != nil {
+			r.internalFailure(ctx, log, &job, "counting the window", err)
+			return
+		}
+		job.Status, job.Total, job.Sent, job.Cursor, job.Error = store.JobRunning, total, 0, 0, ""
+		if !r.save(ctx, log, &job) {
+			return
+		}
+		log.Info("replay: running", "start_at", job.StartAt, "end_at", job.EndAt, "total", total)
+	}
+	r.send(ctx, log, &job)
+}
+
+// send re-sends the window after the job's cursor, batch by batch, saving
+// the cursor after each batch so a restart repeats at most one batch.
+func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJob) {
+	for {
+		// The webhook is looked up for every batch: a replay goes where the
+		// stream's webhook points now, and stops when it is disabled.
+		dest, reason, err := r.destination(ctx, job.Stream, job.OrgID)
+		if err != nil {
+			r.internalFailure(ctx, log, job, "reading the webhook", err)
+			return
+		}
+		if reason != "" {
+			r.fail(ctx, log, job, reason)
+			return
+		}
+		q := windowQuery(*job)
+		q.AfterSeq, q.Limit = job.Cursor, r.cfg.BatchSize
+		batch, err := r.deps.Store.Query(ctx, q)
+		if err != nil {
+			r.internalFailure(ctx, log, job, "reading entries", err)
+			return
+		}
+		if len(batch) == 0 {
+			job.Status = store.JobCompleted
+			if r.save(ctx, log, job) {
+				log.Info("replay: completed", "sent", job.Sent, "total", job.Total)
+			}
+			return
+		}
+		if err := r.deps.Sender.SendBatch(ctx, dest, batch); err != nil {
+			if ctx.Err() != nil {
+				return // shutting down: the job stays running and resumes
+			}
+			log.Warn("replay: batch not delivered", "from_seq", batch[0].Seq, "err", err)
+			r.fail(ctx, log, job, "The destination did not accept the entries after all retries; see the webhook status for its last answer")
+			return
+		}
+		job.Cursor = batch[len(batch)-1].Seq
+		job.Sent += int64(len(batch))
+		if !r.save(ctx, log, job) {
+			return
+		}
+	}
+}
+
+// destination returns where the stream's webhook sends now, or a reason
+// shown to the user why the replay cannot run.
+func (r *Runner) destination(ctx context.Context, s store.StreamID, orgID string) (store.Destination, string, error) {
+	w, err := r.deps.Store.GetWebhook(ctx, s)
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return store.Destination{}, "No audit log webhook is configured for this stream", nil
+	case err != nil:
+		return store.Destination{}, "", err
+	case !w.Enabled:
+		return store.Destination{}, "The audit log webhook is disabled; enable it to replay", nil
+	case w.DestinationID == "":
+		return store.Destination{}, "The audit log webhook has no destination", nil
+	}
+	d, err := r.deps.Store.GetDestination(ctx, orgID, w.DestinationID)
+	if apperr.Is(err, apperr.NotFound) {
+		return d, "The audit log webhook's destination no longer exists", nil
+	}
+	return d, "", err
+}
+
+func windowQuery(j store.ReplayJob) store.EntryQuery {
+	return store.EntryQuery{Stream: j.Stream, From: j.StartAt, To: j.EndAt}
+}
+
+// save stores the job's new state; false means the runner must stop (the
+// failure is logged, and the job resumes at the next start).
+func (r *Runner) save(ctx context.Context, log *slog.Logger, job *store.ReplayJob) bool {
+	job.UpdatedAt = r.deps.Clock.Now().UTC()
+	if err := r.deps.Store.UpdateReplayJob(ctx, *job); err != nil {
+		if ctx.Err() == nil {
+			log.Error("replay: saving the job", "status", job.Status, "err", err)
+		}
+		return false
+	}
+	return true
+}
+
+func (r *Runner) fail(ctx context.Context, log *slog.Logger, job *store.ReplayJob, reason string) {
+	job.Status, job.Error = store.JobFailed, reason
+	if r.save(ctx, log, job) {
+		log.Warn("replay: failed", "reason", reason, "sent", job.Sent, "total", job.Total)
+	}
+}
+
+// internalFailure fails the job with a generic reason and logs the cause,
+// unless the error only reflects the end of ctx.
+func (r *Runner) internalFailure(ctx context.Context, log *slog.Logger, job *store.ReplayJob, what string, err error) {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	log.Error("replay: "+what, "err", err)
+	r.fail(ctx, log, job, "An internal error stopped the replay; start it again")
+}
