@@ -1,5 +1,9 @@
-// Package replay runs replay jobs: each re-sends one time window of a
-// stream through the webhook configured for that stream when the job runs,
-// in batches, keeping its cursor and progress in the store so a restart
-// resumes it. It never touches the live delivery cursor of the webhook.
+// Package replay runs replay jobs and the retention loop.
+//
+// A replay job re-sends one time window of a stream through the webhook
+// configured for that stream when the job runs, in batches, keeping its
+// cursor and progress in the store so that a restart resumes it. It never
+// touches the live delivery cursor of the webhook. The retention loop
+// deletes entries once they are older than the retention period, which is
+// also the oldest time a replay can reach.
 package replay

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
@@ -22,6 +23,10 @@ type Sender interface {
 type Config struct {
 	BatchSize  int // entries per batch; default 1000, the delivery batch cap
 	MaxRunning int // jobs running at once; default 2, so replays never starve live delivery
+	// Retention is how long entries are kept (default 7 days). A job whose
+	// whole window has expired by the time it starts (say, after a long
+	// stop) fails with that reason instead of completing with nothing sent.
+	Retention time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -30,6 +35,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRunning <= 0 {
 		c.MaxRunning = 2
+	}
+	if c.Retention <= 0 {
+		c.Retention = DefaultRetention
 	}
 	return c
 }
@@ -171,6 +179,10 @@ func (r *Runner) runJob(ctx context.Context, s store.StreamID) {
 	}
 
 	if job.Status == store.JobPending {
+		if job.EndAt.Before(r.deps.Clock.Now().Add(-r.cfg.Retention)) {
+			r.fail(ctx, log, &job, "The window is older than the retention period; its entries are deleted")
+			return
+		}
 		total, err := r.deps.Store.Count(ctx, windowQuery(job))
 		if err != nil {
 			r.internalFailure(ctx, log, &job, "counting the window", err)

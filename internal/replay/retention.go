@@ -1,7 +1,4 @@
-// Package retention deletes audit entries once they are older than the
-// retention period, continuously and in small batches so that deletion
-// never holds the event log's write lock for long.
-package retention
+package replay
 
 import (
 	"context"
@@ -11,24 +8,24 @@ import (
 	"github.com/sigtrail/sigtrail/internal/clock"
 )
 
-// DefaultPeriod is how long entries are kept: Kong keeps seven days.
-const DefaultPeriod = 7 * 24 * time.Hour
+// DefaultRetention is how long entries are kept: Kong keeps seven days.
+const DefaultRetention = 7 * 24 * time.Hour
 
-// Deleter is the part of the event log the loop needs.
+// Deleter is the part of the event log the retention loop needs.
 type Deleter interface {
 	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
-// Config tunes the loop. Zero values take the defaults.
-type Config struct {
+// RetentionConfig tunes the retention loop. Zero values take the defaults.
+type RetentionConfig struct {
 	Period    time.Duration // entries older than this are deleted; default 7 days
 	BatchSize int           // entries deleted per transaction; default 1000
 	Interval  time.Duration // pause once nothing is left to delete; default 1 minute
 }
 
-func (c Config) withDefaults() Config {
+func (c RetentionConfig) withDefaults() RetentionConfig {
 	if c.Period <= 0 {
-		c.Period = DefaultPeriod
+		c.Period = DefaultRetention
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 1000
@@ -39,31 +36,35 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Loop is the retention loop.
-type Loop struct {
-	cfg   Config
+// Retention deletes entries older than the retention period, in small
+// batches so that it never holds the event log's write lock for long.
+type Retention struct {
+	cfg   RetentionConfig
 	log   Deleter
 	clock clock.Clock
 	lg    *slog.Logger
 }
 
-// New returns a loop over log; call Run to start it.
-func New(cfg Config, log Deleter, clk clock.Clock, logger *slog.Logger) *Loop {
+// NewRetention returns a retention loop over log; call Run to start it.
+func NewRetention(cfg RetentionConfig, log Deleter, clk clock.Clock, logger *slog.Logger) *Retention {
 	if clk == nil {
 		clk = clock.Real{}
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Loop{cfg: cfg.withDefaults(), log: log, clock: clk, lg: logger}
+	return &Retention{cfg: cfg.withDefaults(), log: log, clock: clk, lg: logger}
 }
 
-// Period is the retention period in force.
-func (l *Loop) Period() time.Duration { return l.cfg.Period }
+// RunRetention runs a retention loop with the default batch size and
+// interval until ctx ends.
+func RunRetention(ctx context.Context, log Deleter, clk clock.Clock, period time.Duration, logger *slog.Logger) error {
+	return NewRetention(RetentionConfig{Period: period}, log, clk, logger).Run(ctx)
+}
 
 // Sweep deletes every entry older than the retention period, batch by
 // batch, and says how many it deleted.
-func (l *Loop) Sweep(ctx context.Context) (int, error) {
+func (l *Retention) Sweep(ctx context.Context) (int, error) {
 	cutoff := l.clock.Now().Add(-l.cfg.Period)
 	total := 0
 	for {
@@ -76,15 +77,15 @@ func (l *Loop) Sweep(ctx context.Context) (int, error) {
 		if n < l.cfg.BatchSize {
 			return total, nil
 		}
-		if ctx.Err() != nil {
-			return total, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return total, err
 		}
 	}
 }
 
 // Run sweeps, pauses for the interval, and sweeps again until ctx ends. A
 // failed sweep is logged and tried again after the interval.
-func (l *Loop) Run(ctx context.Context) error {
+func (l *Retention) Run(ctx context.Context) error {
 	for {
 		n, err := l.Sweep(ctx)
 		switch {
