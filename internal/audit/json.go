@@ -48,11 +48,18 @@ var jsonOrder = [...][]jsonKey{
 		jKongInitiated, jName, jOrgID, jPrincipalID, jPrincipalName, jQuery, jRequest, jRT, jSeverity, jSrc, jStatus, jTraceID, jUserAgent},
 }
 
-var jsonKeyField = map[jsonKey]field{
-	jAct: fAct, jAction: fAction, jActorID: fActorID, jGranted: fGranted, jKongInitiated: fKongInitiated,
-	jOrgID: fOrgID, jPortalID: fPortalID, jPrincipalID: fPrincipalID, jPrincipalName: fPrincipalName,
-	jQuery: fQuery, jRequest: fRequest, jRT: fRT, jSrc: fSrc, jStatus: fStatus, jSuccess: fSuccess,
-	jTraceID: fTraceID, jUserAgent: fUserAgent,
+// noField marks the header keys, which map to no extension.
+const noField field = 255
+
+// jsonKeyField maps each key to its extension field (noField for header
+// keys). An array, not a map: it is read for every key of every line.
+var jsonKeyField = [...]field{
+	jAct: fAct, jAction: fAction, jActorID: fActorID, jCEFVersion: noField, jEventClassID: noField,
+	jEventProduct: noField, jEventTS: noField, jEventVendor: noField, jEventVersion: noField,
+	jGranted: fGranted, jKongInitiated: fKongInitiated, jName: noField, jOrgID: fOrgID,
+	jPortalID: fPortalID, jPrincipalID: fPrincipalID, jPrincipalName: fPrincipalName,
+	jQuery: fQuery, jRequest: fRequest, jRT: fRT, jSeverity: noField, jSrc: fSrc, jStatus: fStatus,
+	jSuccess: fSuccess, jTraceID: fTraceID, jUserAgent: fUserAgent,
 }
 
 var jsonKeyNames = [...]string{
@@ -75,7 +82,7 @@ func (r Renderer) AppendJSON(dst []byte, e *Entry) []byte {
 	}
 	first := true
 	for _, k := range jsonOrder[e.Kind] {
-		if f, ok := jsonKeyField[k]; ok && !present(e, f) {
+		if f := jsonKeyField[k]; f != noField && !present(e, f) {
 			continue
 		}
 		if !first {

@@ -58,6 +58,9 @@ func fieldErr(field, format string, args ...any) error {
 func ParseJSON(line []byte) (Entry, error) {
 	var j jsonLine
 	var e Entry
+	if err := checkJSONKeys(line); err != nil {
+		return e, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
@@ -113,7 +116,8 @@ func ParseJSON(line []byte) (Entry, error) {
 			return e, fieldErr("success", "contradicts name %s", e.Name)
 		}
 		if err := onlyFor("authentication", map[string]bool{"action": j.Action != nil, "granted": j.Granted != nil,
-			"actor_id": j.ActorID != nil, "query": j.Query != nil, "act": j.Act != nil, "status": j.Status != nil}); err != nil {
+			"actor_id": j.ActorID != nil, "query": j.Query != nil, "act": j.Act != nil, "status": j.Status != nil,
+			"kong_initiated": j.KongInitiated != nil}); err != nil {
 			return e, err
 		}
 	case KindAuthorization:
@@ -161,7 +165,7 @@ func ParseJSON(line []byte) (Entry, error) {
 }
 
 func onlyFor(kind string, set map[string]bool) error {
-	for _, k := range []string{"request", "success", "action", "granted", "actor_id", "query", "act", "status", "portal_id"} {
+	for _, k := range []string{"request", "success", "action", "granted", "actor_id", "query", "act", "status", "portal_id", "kong_initiated"} {
 		if set[k] {
 			return fieldErr(k, "does not belong in %s entries", kind)
 		}
@@ -184,4 +188,49 @@ func jsonDecodeError(err error) error {
 		}
 	}
 	return fieldErr("", "malformed JSON")
+}
+
+// checkJSONKeys rejects what encoding/json would silently accept: a key
+// given twice (the last would win, so a producer's value could be
+// overridden inside one line) and keys that differ from the format's only
+// by case.
+func checkJSONKeys(line []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if t, err := dec.Token(); err != nil {
+		return jsonDecodeError(err)
+	} else if d, ok := t.(json.Delim); !ok || d != '{' {
+		return fieldErr("", "a line must be one JSON object")
+	}
+	seen := make(map[string]bool, 32)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return jsonDecodeError(err)
+		}
+		k, _ := t.(string)
+		if !knownJSONKey(k) {
+			return fieldErr(k, "unknown field")
+		}
+		if seen[k] {
+			return fieldErr(k, "given more than once")
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return jsonDecodeError(err)
+		}
+	}
+	return nil
+}
+
+func knownJSONKey(k string) bool {
+	if k == "sig" {
+		return true
+	}
+	for _, n := range jsonKeyNames {
+		if n == k {
+			return true
+		}
+	}
+	return false
 }

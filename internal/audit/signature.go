@@ -16,7 +16,9 @@ type Signer interface {
 // without padding.
 const SigLen = 86
 
-var sigEncoding = base64.RawURLEncoding
+// sigEncoding is strict so that each signature has exactly one spelling:
+// a line whose unused trailing bits were flipped does not verify.
+var sigEncoding = base64.RawURLEncoding.Strict()
 
 // AttachSignature signs dst[start:] (an unsigned line in format f) and
 // appends the signature field, returning the extended slice.
@@ -35,7 +37,10 @@ func AttachSignature(dst []byte, start int, f Format, s Signer) []byte {
 		var tmp [2]byte
 		copy(tmp[:], dst[tail:])
 		dst = dst[:tail]
-		dst = append(dst, `,"sig":"`...)
+		if tail > start && dst[tail-1] != '{' { // an empty object takes no comma
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"sig":"`...)
 		dst = append(dst, enc[:]...)
 		dst = append(dst, '"')
 		return append(dst, tmp[:closers]...)
