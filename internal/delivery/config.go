@@ -1,0 +1,116 @@
+package delivery
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// Defaults of Config, the smallest of the common SIEM intake limits and the
+// retry policy of Kong's how-to.
+const (
+	DefaultMaxBatchLines  = 1000
+	DefaultMaxBatchBytes  = 1 << 20
+	DefaultRequestTimeout = 10 * time.Second
+	DefaultRetryMin       = time.Second
+	DefaultRetryMax       = 30 * time.Second
+	DefaultMaxRetries     = 4
+	DefaultJitter         = 0.2
+)
+
+// RetryPolicy says how long to wait between attempts of one batch.
+type RetryPolicy struct {
+	Min        time.Duration // first wait, and the floor of every wait
+	Max        time.Duration // cap of every wait, Retry-After included
+	MaxRetries int           // retries after the first attempt
+	// Jitter widens each wait by up to this fraction (0.2: up to +20%), so
+	// many dispatchers that failed together do not retry together. Zero
+	// means DefaultJitter; a Rand that returns 0 removes it.
+	Jitter float64
+	// Rand returns a number in [0,1); nil means math/rand/v2. Tests fix it
+	// to check the exact schedule.
+	Rand func() float64
+}
+
+// Config tunes the delivery.
+type Config struct {
+	MaxBatchLines  int           // lines per request (DefaultMaxBatchLines)
+	MaxBatchBytes  int           // uncompressed bytes per request (DefaultMaxBatchBytes)
+	RequestTimeout time.Duration // one attempt, connect to answer (DefaultRequestTimeout)
+	// InsecureDestinations allows http:// endpoints and loopback, private,
+	// link-local and multicast addresses: for local trials only.
+	InsecureDestinations bool
+	Retry                RetryPolicy
+	// SignWorkers is how many goroutines render and sign one large batch;
+	// 0 means GOMAXPROCS.
+	SignWorkers int
+}
+
+// Deps are what a Manager works with.
+type Deps struct {
+	Store      store.Store
+	Signer     audit.Signer
+	Renderer   audit.Renderer
+	Clock      clock.Clock           // clock.Real{} when nil
+	Logger     *slog.Logger          // discards when nil
+	Registerer prometheus.Registerer // metrics are not exported when nil
+}
+
+func (c *Config) fill() error {
+	if c.MaxBatchLines == 0 {
+		c.MaxBatchLines = DefaultMaxBatchLines
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.SignWorkers == 0 {
+		c.SignWorkers = runtime.GOMAXPROCS(0)
+	}
+	r := &c.Retry
+	if r.Min == 0 {
+		r.Min = DefaultRetryMin
+	}
+	if r.Max == 0 {
+		r.Max = DefaultRetryMax
+	}
+	if r.MaxRetries == 0 {
+		r.MaxRetries = DefaultMaxRetries
+	}
+	if r.Jitter == 0 {
+		r.Jitter = DefaultJitter
+	}
+	if r.Rand == nil {
+		r.Rand = rand.Float64
+	}
+	switch {
+	case c.MaxBatchLines < 0 || c.MaxBatchBytes < 0 || c.RequestTimeout < 0:
+		return errors.New("delivery: batch limits and request timeout must be positive")
+	case r.Min < 0 || r.Max < r.Min || r.MaxRetries < 0 || r.Jitter < 0:
+		return errors.New("delivery: retry policy needs 0 < min <= max, retries >= 0, jitter >= 0")
+	}
+	return nil
+}
+
+func (d *Deps) fill() error {
+	if d.Store == nil || d.Signer == nil {
+		return errors.New("delivery: a store and a signer are required")
+	}
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

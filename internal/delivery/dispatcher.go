@@ -1,0 +1,229 @@
+package delivery
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// dispatcher delivers one webhook's stream. It sleeps on its wake channel
+// while the stream is idle, so idle webhooks cost no CPU.
+type dispatcher struct {
+	m      *Manager
+	stream store.StreamID
+	hook   store.Webhook
+	dest   store.Destination
+	wake   chan struct{} // capacity 1: a wake-up is never lost, never queued twice
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	head    atomic.Int64 // highest sequence number known in the stream
+	cursor  atomic.Int64
+	nFailed atomic.Int64
+
+	// lastOK and lastOKAt coalesce the status writes of a run of 2xx
+	// answers (see recordAttempt). Only the dispatcher goroutine uses them.
+	lastOK   bool
+	lastOKAt time.Time
+}
+
+// statusWriteEvery bounds how often a run of 2xx answers rewrites an
+// unchanged status: at a thousand small batches a second, one write per
+// attempt would cost more than the deliveries.
+const statusWriteEvery = time.Second
+
+// storeRetryWait is the pause after a store error before the dispatcher
+// reloads its state and carries on.
+const storeRetryWait = time.Second
+
+func (d *dispatcher) notify(seq int64) {
+	for {
+		h := d.head.Load()
+		if seq <= h || d.head.CompareAndSwap(h, seq) {
+			break
+		}
+	}
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *dispatcher) progress() (lag, failed int64) {
+	return max(d.head.Load()-d.cursor.Load(), 0), d.nFailed.Load()
+}
+
+func (d *dispatcher) run(ctx context.Context) {
+	defer close(d.done)
+	for {
+		err := d.deliver(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		d.m.log.Error("delivery: store error; resuming from the stored cursor",
+			"stream", d.stream, "err", err)
+		t := d.m.clock.NewTimer(storeRetryWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+	}
+}
+
+// deliver loads the stored state and sends until ctx ends or the store
+// fails. Only a 2xx or a recorded failure moves the cursor, so whatever
+// was in flight when it stops is sent again on the next start.
+func (d *dispatcher) deliver(ctx context.Context) error {
+	st := d.m.deps.Store
+	state, err := st.GetWebhookState(ctx, d.stream)
+	if err != nil {
+		return err
+	}
+	head, err := st.LastSeq(ctx, d.stream)
+	if err != nil {
+		return err
+	}
+	d.notify(head)
+	cursor := state.Cursor
+	d.cursor.Store(cursor)
+	failed := state.FailedRanges
+	d.nFailed.Store(int64(len(failed)))
+	// A destination that answered 2xx last time gets its failed ranges at
+	// once; otherwise they wait for its next 2xx.
+	healthy := state.Status == store.StatusActive
+	d.lastOK = false
+
+	for {
+		entries, err := st.Read(ctx, d.stream, cursor, d.m.cfg.MaxBatchLines)
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			if healthy && len(failed) > 0 {
+				if failed, healthy, err = d.resendFailed(ctx, failed); err != nil {
+					return err
+				}
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-d.wake:
+			}
+			continue
+		}
+		r, err := d.m.sender.render(d.dest.LogFormat, entries)
+		if err != nil {
+			return err
+		}
+		a, err := d.m.sender.sendRetrying(ctx, d.dest, r.gz, d.recordAttempt(ctx))
+		if err != nil {
+			return err
+		}
+		if a.ok() {
+			if err := st.AdvanceCursor(ctx, d.stream, r.last, nil); err != nil {
+				return err
+			}
+			d.m.sender.observeDelivered(r, entries, true)
+			healthy = true
+		} else {
+			rng := store.SeqRange{From: r.first, To: r.last}
+			if err := st.AdvanceCursor(ctx, d.stream, r.last, &rng); err != nil {
+				return err
+			}
+			d.m.sender.observeFailed(r)
+			d.m.log.Warn("delivery: batch failed; its range is kept for a later resend",
+				"stream", d.stream, "from", rng.From, "to", rng.To, "status", a.status)
+			failed = append(failed, rng)
+			d.nFailed.Store(int64(len(failed)))
+			healthy = false
+		}
+		cursor = r.last
+		d.cursor.Store(cursor)
+		// Failed ranges go out between new batches, so a busy stream does
+		// not starve them.
+		if healthy && len(failed) > 0 {
+			if failed, healthy, err = d.resendFailed(ctx, failed); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// resendFailed sends the first run of adjacent failed ranges again and
+// resolves them once delivered. It returns the ranges still failed and
+// whether the destination answered 2xx.
+func (d *dispatcher) resendFailed(ctx context.Context, failed []store.SeqRange) ([]store.SeqRange, bool, error) {
+	st := d.m.deps.Store
+	k := 1
+	for k < len(failed) && failed[k].From == failed[k-1].To+1 {
+		k++
+	}
+	from, to := failed[0].From, failed[k-1].To
+	after := from - 1
+	for after < to {
+		entries, err := st.Read(ctx, d.stream, after, d.m.cfg.MaxBatchLines)
+		if err != nil {
+			return failed, false, err
+		}
+		n := 0
+		for n < len(entries) && entries[n].Seq <= to {
+			n++
+		}
+		entries = entries[:n]
+		if len(entries) == 0 {
+			break // the rest is past retention
+		}
+		for len(entries) > 0 {
+			r, err := d.m.sender.render(d.dest.LogFormat, entries)
+			if err != nil {
+				return failed, false, err
+			}
+			a, err := d.m.sender.sendRetrying(ctx, d.dest, r.gz, d.recordAttempt(ctx))
+			if err != nil {
+				return failed, false, err
+			}
+			if !a.ok() {
+				d.m.sender.observeFailed(r)
+				return failed, false, nil
+			}
+			d.m.sender.observeDelivered(r, entries, false)
+			after = r.last
+			entries = entries[r.n:]
+		}
+	}
+	for _, rng := range failed[:k] {
+		if err := st.ResolveFailedRange(ctx, d.stream, rng); err != nil {
+			return failed, true, err
+		}
+	}
+	failed = append([]store.SeqRange(nil), failed[k:]...)
+	d.nFailed.Store(int64(len(failed)))
+	return failed, true, nil
+}
+
+// recordAttempt returns the callback that stores each attempt as the
+// webhook status. A failure is always written; a 2xx after a 2xx only when
+// the last write is statusWriteEvery old.
+func (d *dispatcher) recordAttempt(ctx context.Context) func(answer) {
+	return func(a answer) {
+		now := d.m.clock.Now()
+		if a.ok() && d.lastOK && now.Sub(d.lastOKAt) < statusWriteEvery {
+			return
+		}
+		err := d.m.deps.Store.RecordAttempt(ctx, d.stream, store.Attempt{
+			At: now, ResponseCode: a.status, Message: a.message, OK: a.ok(),
+		})
+		if err != nil {
+			d.m.log.Error("delivery: recording the attempt failed", "stream", d.stream, "err", err)
+			d.lastOK = false
+			return
+		}
+		d.lastOK = a.ok()
+		d.lastOKAt = now
+	}
+}

@@ -1,0 +1,8 @@
+// Package delivery sends each stream with an enabled webhook to its
+// destination: one dispatcher per webhook reads batches after the webhook's
+// cursor, renders and signs every entry in the destination's format, gzips
+// the batch and POSTs it, retrying by the documented policy. Cursors, failed
+// ranges and status live in the store, so a restart resumes where it
+// stopped (at-least-once). The HTTP sender refuses loopback, private,
+// link-local and multicast addresses at dial time unless told otherwise.
+package delivery

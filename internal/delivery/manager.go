@@ -1,0 +1,307 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// Manager runs one dispatcher per enabled webhook and wakes them when their
+// streams grow. It is the server's store.Recorder.
+type Manager struct {
+	cfg     Config
+	deps    Deps
+	clock   clock.Clock
+	log     *slog.Logger
+	metrics *metrics
+	sender  *sender
+	running atomic.Bool
+
+	mu   sync.RWMutex
+	disp map[store.StreamID]*dispatcher
+
+	changedMu sync.Mutex
+	changed   map[store.StreamID]struct{}
+	changedCh chan struct{} // capacity 1
+}
+
+var _ store.Recorder = (*Manager)(nil)
+
+// reconcileRetryWait is how soon a webhook whose reload failed (a store
+// error) is reloaded again.
+const reconcileRetryWait = time.Second
+
+// New checks the configuration and registers the metrics. Nothing runs
+// until Run.
+func New(cfg Config, deps Deps) (*Manager, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	if err := deps.fill(); err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		cfg: cfg, deps: deps, clock: deps.Clock, log: deps.Logger,
+		metrics:   newMetrics(),
+		disp:      map[store.StreamID]*dispatcher{},
+		changed:   map[store.StreamID]struct{}{},
+		changedCh: make(chan struct{}, 1),
+	}
+	m.sender = newSender(cfg, deps, m.metrics)
+	if err := m.metrics.register(deps.Registerer, lagCollector{m}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Run starts a dispatcher for every enabled webhook, follows
+// WebhookChanged, and returns once ctx is done and every dispatcher has
+// stopped. It returns an error only when the webhooks cannot be loaded.
+func (m *Manager) Run(ctx context.Context) error {
+	if !m.running.CompareAndSwap(false, true) {
+		return errors.New("delivery: Run called twice")
+	}
+	defer m.running.Store(false)
+	defer m.stopAll()
+	hooks, err := m.deps.Store.ListEnabledWebhooks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range hooks {
+		if err := m.apply(ctx, w); err != nil {
+			m.retryLater(w.Stream)
+		}
+	}
+	var retry clock.Timer
+	var retryC <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			if retry != nil {
+				retry.Stop()
+			}
+			return nil
+		case <-retryC:
+			retry, retryC = nil, nil
+			m.signalChanged()
+		case <-m.changedCh:
+			failed := false
+			for _, s := range m.takeChanged() {
+				if err := m.reconcile(ctx, s); err != nil && ctx.Err() == nil {
+					m.log.Error("delivery: reloading the webhook failed", "stream", s, "err", err)
+					m.retryLater(s)
+					failed = true
+				}
+			}
+			if failed && retry == nil {
+				retry = m.clock.NewTimer(reconcileRetryWait)
+				retryC = retry.C()
+			}
+		}
+	}
+}
+
+// Record appends the entries and wakes the dispatchers of their streams,
+// and only those.
+func (m *Manager) Record(ctx context.Context, entries []store.NewEntry) ([]int64, error) {
+	seqs, err := m.deps.Store.Append(ctx, entries)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if len(m.disp) == 0 {
+		return seqs, nil
+	}
+	// Entries of one request mostly share a stream: wake each run once,
+	// with its highest sequence number.
+	for i := 0; i < len(entries); {
+		j := i + 1
+		for j < len(entries) && entries[j].Stream == entries[i].Stream {
+			j++
+		}
+		if d := m.disp[entries[i].Stream]; d != nil {
+			d.notify(seqs[j-1])
+		}
+		i = j
+	}
+	return seqs, nil
+}
+
+// WebhookChanged makes the manager reload the stream's webhook and its
+// destination: enabling starts sending from the stored cursor, disabling
+// or deleting stops at once (a request in flight is abandoned and its
+// batch sent again on re-enabling), a new destination takes over from the
+// cursor. It never blocks.
+func (m *Manager) WebhookChanged(stream store.StreamID) {
+	m.changedMu.Lock()
+	m.changed[stream] = struct{}{}
+	m.changedMu.Unlock()
+	m.signalChanged()
+}
+
+// DestinationChanged reloads every webhook that points at the destination,
+// after it was updated.
+func (m *Manager) DestinationChanged(ctx context.Context, orgID, destinationID string) error {
+	hooks, err := m.deps.Store.WebhooksUsingDestination(ctx, orgID, destinationID)
+	if err != nil {
+		return err
+	}
+	for _, w := range hooks {
+		m.WebhookChanged(w.Stream)
+	}
+	return nil
+}
+
+// SendBatch renders, signs, gzips and POSTs entries to dest under the full
+// retry policy, in as many requests as the batch caps need, touching no
+// cursor and no webhook status (replay jobs use it). A failure is a
+// *SendError naming the last answer; ctx's error when it ended first.
+func (m *Manager) SendBatch(ctx context.Context, dest store.Destination, entries []store.StoredEntry) error {
+	for len(entries) > 0 {
+		r, err := m.sender.render(dest.LogFormat, entries)
+		if err != nil {
+			return err
+		}
+		a, err := m.sender.sendRetrying(ctx, dest, r.gz, nil)
+		if err != nil {
+			return err
+		}
+		if !a.ok() {
+			m.sender.observeFailed(r)
+			return &SendError{Status: a.status, Message: a.message}
+		}
+		m.sender.observeDelivered(r, entries, false)
+		entries = entries[r.n:]
+	}
+	return nil
+}
+
+func (m *Manager) signalChanged() {
+	select {
+	case m.changedCh <- struct{}{}:
+	default:
+	}
+}
+
+func (m *Manager) retryLater(s store.StreamID) {
+	m.changedMu.Lock()
+	m.changed[s] = struct{}{}
+	m.changedMu.Unlock()
+}
+
+func (m *Manager) takeChanged() []store.StreamID {
+	m.changedMu.Lock()
+	defer m.changedMu.Unlock()
+	out := make([]store.StreamID, 0, len(m.changed))
+	for s := range m.changed {
+		out = append(out, s)
+	}
+	clear(m.changed)
+	return out
+}
+
+// reconcile makes the running dispatcher of stream match the store.
+func (m *Manager) reconcile(ctx context.Context, stream store.StreamID) error {
+	w, err := m.deps.Store.GetWebhook(ctx, stream)
+	if apperr.Is(err, apperr.NotFound) {
+		m.stop(stream)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return m.apply(ctx, w)
+}
+
+// apply starts, restarts or stops the dispatcher of w.
+func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
+	if !w.Enabled || w.DestinationID == "" {
+		m.stop(w.Stream)
+		return nil
+	}
+	dest, err := m.deps.Store.GetDestination(ctx, w.OrgID, w.DestinationID)
+	if apperr.Is(err, apperr.NotFound) {
+		m.stop(w.Stream)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m.mu.RLock()
+	cur := m.disp[w.Stream]
+	m.mu.RUnlock()
+	if cur != nil && sameDelivery(cur.dest, dest) {
+		return nil
+	}
+	m.stop(w.Stream)
+	m.start(ctx, w, dest)
+	return nil
+}
+
+// sameDelivery reports whether two versions of a destination send the same
+// way, so an unrelated edit (its name) does not restart the dispatcher.
+func sameDelivery(a, b store.Destination) bool {
+	return a.ID == b.ID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
+		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification
+}
+
+func (m *Manager) start(ctx context.Context, w store.Webhook, dest store.Destination) {
+	dctx, cancel := context.WithCancel(ctx)
+	d := &dispatcher{
+		m: m, stream: w.Stream, hook: w, dest: dest,
+		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}),
+	}
+	m.mu.Lock()
+	m.disp[w.Stream] = d
+	m.mu.Unlock()
+	go d.run(dctx)
+}
+
+func (m *Manager) stop(stream store.StreamID) {
+	m.mu.Lock()
+	d := m.disp[stream]
+	delete(m.disp, stream)
+	m.mu.Unlock()
+	if d != nil {
+		d.cancel()
+		<-d.done
+	}
+}
+
+func (m *Manager) stopAll() {
+	m.mu.Lock()
+	all := m.disp
+	m.disp = map[store.StreamID]*dispatcher{}
+	m.mu.Unlock()
+	for _, d := range all {
+		d.cancel()
+	}
+	for _, d := range all {
+		<-d.done
+	}
+	m.sender.closeIdle()
+}
+
+func (m *Manager) dispatchers() []*dispatcher {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*dispatcher, 0, len(m.disp))
+	for _, d := range m.disp {
+		out = append(out, d)
+	}
+	return out
+}
+
+// Registry returns a registry for a Manager's metrics when the caller has
+// none of its own; a convenience for tests and tools.
+func Registry() *prometheus.Registry { return prometheus.NewRegistry() }

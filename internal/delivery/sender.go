@@ -1,0 +1,368 @@
+package delivery
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// sender renders, signs, gzips and POSTs batches. It is shared by every
+// dispatcher and by replay jobs; all its state is safe for concurrent use.
+type sender struct {
+	cfg      Config
+	clock    clock.Clock
+	log      *slog.Logger
+	metrics  *metrics
+	signer   audit.Signer
+	renderer audit.Renderer
+	// Two clients because TLS verification is a transport setting; each
+	// keeps its idle connections per host for keep-alive.
+	verified, unverified *http.Client
+	gzPool               sync.Pool // *gzip.Writer
+}
+
+func newSender(cfg Config, deps Deps, m *metrics) *sender {
+	return &sender{
+		cfg: cfg, clock: deps.Clock, log: deps.Logger, metrics: m,
+		signer: deps.Signer, renderer: deps.Renderer,
+		verified:   newClient(cfg, false),
+		unverified: newClient(cfg, true),
+	}
+}
+
+func newClient(cfg Config, skipVerify bool) *http.Client {
+	dialer := &net.Dialer{Timeout: cfg.RequestTimeout, KeepAlive: 30 * time.Second}
+	if !cfg.InsecureDestinations {
+		dialer.Control = dialControl
+	}
+	t := &http.Transport{
+		// No proxy: a proxy would make the dial guard check the proxy's
+		// address instead of the destination's.
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: skipVerify, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: cfg.RequestTimeout,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{
+		Transport: t,
+		// A redirect is an answer to report, not to follow: following it
+		// could carry the authorization to another host.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func (s *sender) closeIdle() {
+	s.verified.CloseIdleConnections()
+	s.unverified.CloseIdleConnections()
+}
+
+// rendered is a batch ready to send.
+type rendered struct {
+	body  []byte // signed lines joined by \n, uncompressed
+	n     int    // entries it holds, a prefix of those given
+	gz    []byte
+	first int64
+	last  int64
+}
+
+// render renders and signs the longest prefix of entries that fits the
+// batch caps (always at least one entry) and gzips it.
+func (s *sender) render(f audit.Format, entries []store.StoredEntry) (rendered, error) {
+	if len(entries) > s.cfg.MaxBatchLines {
+		entries = entries[:s.cfg.MaxBatchLines]
+	}
+	body, n := s.renderLines(f, entries)
+	gz, err := s.gzip(body)
+	if err != nil {
+		return rendered{}, err
+	}
+	return rendered{body: body, n: n, gz: gz, first: entries[0].Seq, last: entries[n-1].Seq}, nil
+}
+
+// renderLines signs lines in parallel chunks (signing is most of the CPU
+// cost of a batch), then joins them until the byte cap.
+func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) ([]byte, int) {
+	workers := s.cfg.SignWorkers
+	if workers > len(entries)/64 {
+		workers = len(entries) / 64 // small batches are not worth the goroutines
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	type chunk struct {
+		buf  []byte
+		ends []int
+	}
+	chunks := make([]chunk, workers)
+	per := (len(entries) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(entries))
+		do := func() {
+			c := chunk{buf: make([]byte, 0, (hi-lo)*512), ends: make([]int, 0, hi-lo)}
+			for i := lo; i < hi; i++ {
+				c.buf = s.renderer.AppendSigned(c.buf, f, &entries[i].Entry, s.signer)
+				c.ends = append(c.ends, len(c.buf))
+			}
+			chunks[w] = c
+		}
+		if w == workers-1 {
+			do()
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); do() }()
+	}
+	wg.Wait()
+	size := 0
+	for _, c := range chunks {
+		size += len(c.buf) + len(c.ends)
+	}
+	body := make([]byte, 0, min(size, s.cfg.MaxBatchBytes+4096))
+	n := 0
+	for _, c := range chunks {
+		start := 0
+		for _, end := range c.ends {
+			line := c.buf[start:end]
+			start = end
+			extra := len(line)
+			if n > 0 {
+				extra++
+			}
+			if n > 0 && len(body)+extra > s.cfg.MaxBatchBytes {
+				return body, n
+			}
+			if n > 0 {
+				body = append(body, '\n')
+			}
+			body = append(body, line...)
+			n++
+		}
+	}
+	return body, n
+}
+
+func (s *sender) gzip(body []byte) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(len(body)/6 + 64)
+	zw, _ := s.gzPool.Get().(*gzip.Writer)
+	if zw == nil {
+		// BestSpeed: log lines compress well even at level 1, and the CPU
+		// goes to signing instead.
+		zw, _ = gzip.NewWriterLevel(&out, gzip.BestSpeed)
+	} else {
+		zw.Reset(&out)
+	}
+	defer s.gzPool.Put(zw)
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// answer is the outcome of one POST.
+type answer struct {
+	status     int // 0: no HTTP answer
+	message    string
+	retryAfter time.Duration
+}
+
+func (a answer) ok() bool { return a.status >= 200 && a.status < 300 }
+
+// retryable: no answer at all (connection error, timeout), 429 or 5xx.
+func (a answer) retryable() bool { return a.status == 0 || retryable(a.status) }
+
+func (a answer) result() string {
+	switch {
+	case a.ok():
+		return resultOK
+	case a.status == 0:
+		return resultError
+	case retryable(a.status):
+		return resultRetryable
+	}
+	return resultRejected
+}
+
+// post makes one attempt. The per-request timeout covers connect to the
+// end of the answer's headers and the short read of its body.
+func (s *sender) post(ctx context.Context, dest store.Destination, gz []byte) answer {
+	if err := s.checkScheme(dest.Endpoint); err != nil {
+		return answer{message: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, dest.Endpoint, bytes.NewReader(gz))
+	if err != nil {
+		return answer{message: "invalid endpoint"}
+	}
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("User-Agent", "sigtrail")
+	if dest.Authorization != "" {
+		req.Header.Set("Authorization", dest.Authorization)
+	}
+	client := s.verified
+	if dest.SkipSSLVerification {
+		client = s.unverified
+	}
+	s.metrics.sentBytes.Add(float64(len(gz)))
+	resp, err := client.Do(req)
+	if err != nil {
+		return answer{message: connMessage(err)}
+	}
+	defer resp.Body.Close()
+	// Read a little of the body for the status message, and drain a bit
+	// more so that the connection can be reused.
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	a := answer{status: resp.StatusCode, message: statusMessage(resp.StatusCode, head)}
+	if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+		a.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())
+	}
+	return a
+}
+
+func (s *sender) checkScheme(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return errors.New("invalid endpoint")
+	}
+	if u.Scheme == "https" || (u.Scheme == "http" && s.cfg.InsecureDestinations) {
+		return nil
+	}
+	return errors.New("endpoint must use https")
+}
+
+// connMessage describes a failed request without the URL (which may hold
+// a token in its query) and without internal detail beyond the cause.
+func connMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var fe *errForbiddenAddr
+	switch {
+	case errors.As(err, &fe):
+		return fe.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "request timed out"
+	case errors.Is(err, context.Canceled):
+		return "request canceled"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "request timed out"
+	}
+	return "connection error: " + trimMessage(err.Error())
+}
+
+func statusMessage(code int, body []byte) string {
+	msg := fmt.Sprintf("%d %s", code, http.StatusText(code))
+	if b := trimMessage(string(body)); b != "" {
+		msg += ": " + b
+	}
+	return msg
+}
+
+// trimMessage keeps a message short, valid UTF-8 and on one line.
+func trimMessage(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}
+
+// sendRetrying sends one rendered batch under the retry policy. attempt is
+// told of every attempt (the dispatcher records it as the webhook status).
+// It returns the last answer; ctx's error when it ended first.
+func (s *sender) sendRetrying(ctx context.Context, dest store.Destination, gz []byte, attempt func(answer)) (answer, error) {
+	p := s.cfg.Retry
+	for n := 0; ; n++ {
+		if n > 0 {
+			s.metrics.retries.Inc()
+		}
+		a := s.post(ctx, dest, gz)
+		if err := ctx.Err(); err != nil {
+			return a, err // canceled mid-request: the outcome says nothing of the destination
+		}
+		s.metrics.attempts.WithLabelValues(a.result()).Inc()
+		if attempt != nil {
+			attempt(a)
+		}
+		if a.ok() || !a.retryable() || n >= p.MaxRetries {
+			return a, nil
+		}
+		t := s.clock.NewTimer(p.wait(n, a.retryAfter))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return a, ctx.Err()
+		case <-t.C():
+		}
+	}
+}
+
+// observeDelivered counts a delivered batch; latency is observed for live
+// deliveries only, since a resend or replay is late on purpose.
+func (s *sender) observeDelivered(r rendered, entries []store.StoredEntry, live bool) {
+	m := s.metrics
+	m.batches.WithLabelValues("delivered").Inc()
+	m.entries.WithLabelValues("delivered").Add(float64(r.n))
+	m.batchLines.Observe(float64(r.n))
+	m.batchBytes.Observe(float64(len(r.body)))
+	if !live {
+		return
+	}
+	now := s.clock.Now()
+	for i := range entries[:r.n] {
+		m.latency.Observe(now.Sub(entries[i].Entry.Time).Seconds())
+	}
+}
+
+func (s *sender) observeFailed(r rendered) {
+	m := s.metrics
+	m.batches.WithLabelValues("failed").Inc()
+	m.entries.WithLabelValues("failed").Add(float64(r.n))
+	m.batchLines.Observe(float64(r.n))
+	m.batchBytes.Observe(float64(len(r.body)))
+}
+
+// SendError says why a batch was not delivered. Message is safe to show to
+// the org's admins (it names the answer or the connection failure).
+type SendError struct {
+	Status  int // last HTTP status, 0 when there was no answer
+	Message string
+}
+
+func (e *SendError) Error() string { return "delivery failed: " + e.Message }
