@@ -1,0 +1,11 @@
+// Package portal serves the Dev Portals: the developer-facing API of Kong's
+// dev-portal v2 contract (register, verify email, set and reset password,
+// authenticate, refresh, me, logout) and server-rendered pages for the same
+// flows. Every authentication attempt is appended to the portal's audit
+// stream before the developer is answered.
+//
+// The portal is chosen by the request's Host header. Passwords are argon2id
+// hashes; sessions are random secrets kept as SHA-256 hashes and carried in
+// HttpOnly, SameSite cookies; failed logins lock an account for a while;
+// authentication and registration are rate limited per client address.
+package portal

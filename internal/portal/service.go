@@ -1,0 +1,479 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// errGone is an expired emailed token: 410 in the contract, which apperr
+// has no code for, so the API writer maps it itself.
+var errGone = errors.New("the token has expired")
+
+// Answers shown to developers. Unknown email, wrong password and a locked
+// account share one answer so nobody learns which addresses have accounts.
+var (
+	errInvalidCredentials = apperr.New(apperr.Unauthorized, "You have entered an invalid email or password.")
+	errPending            = apperr.New(apperr.Unauthorized, "Your account is pending approval for access.")
+	errDisabled           = apperr.New(apperr.Unauthorized, "Your account has been disabled.")
+	errNoSession          = apperr.New(apperr.Unauthorized, "Unauthorized")
+	errSessionExpired     = apperr.New(apperr.Unauthorized, "Your session has expired")
+	errSignInDisabled     = apperr.New(apperr.NotFound, "Developer sign-in is not enabled on this portal")
+)
+
+// rateLimited is the 429 of the per-address limiter.
+type rateLimited struct{ retry time.Duration }
+
+func (e rateLimited) Error() string { return "rate limited" }
+
+func (s *server) checkRate(l *limiter, r *http.Request) error {
+	ok, wait := l.allow(httpx.ClientIP(r, s.cfg.TrustedProxies), s.clk.Now())
+	if ok {
+		return nil
+	}
+	return &apperr.Error{Code: apperr.RateLimited, Message: "Too many attempts; try again later", Err: rateLimited{wait}}
+}
+
+// register creates a developer and emails a verification link. A taken
+// email gets the same answer and an email to its owner instead, so the
+// answer reveals nothing.
+func (s *server) register(ctx context.Context, r *http.Request, email, fullName string) error {
+	ri := info(r)
+	if !ri.portal.AuthenticationEnabled {
+		return errSignInDisabled
+	}
+	if err := s.checkRate(s.regL, r); err != nil {
+		return err
+	}
+	existing, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
+	switch {
+	case err == nil:
+		s.sendExistingAccountNotice(ctx, ri, existing)
+		return nil
+	case !apperr.Is(err, apperr.NotFound):
+		return err
+	}
+	now := s.clk.Now().UTC()
+	id, err := uuid.NewV7()
+	if err != nil {
+		return apperr.Wrap(err, "developer id")
+	}
+	status := store.DeveloperPending
+	if ri.portal.AutoApproveDevelopers {
+		status = store.DeveloperApproved
+	}
+	d := store.Developer{ID: id.String(), PortalID: ri.portal.ID, OrgID: ri.portal.OrgID, Email: email,
+		FullName: fullName, Status: status, CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateDeveloper(ctx, d); err != nil {
+		if apperr.Is(err, apperr.Conflict) { // a concurrent sign-up with the same email won
+			return nil
+		}
+		return err
+	}
+	token, err := s.issueEmailToken(ctx, d, store.PurposeVerifyEmail, s.cfg.VerifyTTL)
+	if err == nil {
+		err = s.mail.Send(ctx, d.Email, "Verify your email for "+portalTitle(ri.portal), verifyEmailText(ri.portal, d, s.baseURL(ri)+"/verify-email?token="+token))
+	}
+	if err != nil {
+		// Without the email the account is unusable: undo it so the
+		// developer can simply sign up again.
+		if derr := s.st.DeleteDeveloper(context.WithoutCancel(ctx), d.PortalID, d.ID); derr != nil {
+			s.log.Error("undo registration", "trace_id", ri.trace, "developer_id", d.ID, "err", derr)
+		}
+		s.log.Error("send verification email", "trace_id", ri.trace, "developer_id", d.ID, "err", err)
+		return apperr.New(apperr.Unavailable, "The verification email could not be sent; try again later")
+	}
+	return nil
+}
+
+func (s *server) sendExistingAccountNotice(ctx context.Context, ri reqInfo, d store.Developer) {
+	link := s.baseURL(ri) + "/forgot-password"
+	if err := s.mail.Send(ctx, d.Email, "Sign-up attempt on "+portalTitle(ri.portal), existingAccountText(ri.portal, d, link)); err != nil {
+		s.log.Error("send existing-account notice", "trace_id", ri.trace, "developer_id", d.ID, "err", err)
+	}
+}
+
+func (s *server) issueEmailToken(ctx context.Context, d store.Developer, purpose string, ttl time.Duration) (string, error) {
+	token := newEmailToken()
+	now := s.clk.Now().UTC()
+	err := s.st.CreateDeveloperToken(ctx, store.DeveloperToken{Hash: tokenHash(token), DeveloperID: d.ID,
+		PortalID: d.PortalID, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	return token, err
+}
+
+// consumeEmailToken checks an emailed token's purpose and expiry, then
+// uses it up, and returns its developer.
+func (s *server) consumeEmailToken(ctx context.Context, r *http.Request, token, purpose string) (store.Developer, error) {
+	ri := info(r)
+	if !ri.portal.AuthenticationEnabled {
+		return store.Developer{}, errSignInDisabled
+	}
+	token, err := checkToken(token)
+	if err != nil {
+		return store.Developer{}, err
+	}
+	notFound := apperr.New(apperr.NotFound, "The provided token was not found")
+	h := tokenHash(token)
+	// Look before consuming, so a token of another purpose or portal is
+	// left intact.
+	t, err := s.st.GetDeveloperToken(ctx, h)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return store.Developer{}, notFound
+		}
+		return store.Developer{}, err
+	}
+	if t.Purpose != purpose || t.PortalID != ri.portal.ID {
+		return store.Developer{}, notFound
+	}
+	if !s.clk.Now().Before(t.ExpiresAt) {
+		_, _ = s.st.ConsumeDeveloperToken(ctx, h)
+		return store.Developer{}, errGone
+	}
+	if _, err := s.st.ConsumeDeveloperToken(ctx, h); err != nil {
+		if apperr.Is(err, apperr.NotFound) { // used concurrently
+			return store.Developer{}, notFound
+		}
+		return store.Developer{}, err
+	}
+	d, err := s.st.GetDeveloper(ctx, ri.portal.ID, t.DeveloperID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return store.Developer{}, notFound
+		}
+		return store.Developer{}, err
+	}
+	return d, nil
+}
+
+// verifyEmail marks the email verified and answers a reset token with
+// which the developer sets a password.
+func (s *server) verifyEmail(ctx context.Context, r *http.Request, token string) (store.Developer, string, error) {
+	d, err := s.consumeEmailToken(ctx, r, token, store.PurposeVerifyEmail)
+	if err != nil {
+		return d, "", err
+	}
+	if !d.EmailVerified {
+		d.EmailVerified = true
+		d.UpdatedAt = s.clk.Now().UTC()
+		if err := s.st.UpdateDeveloper(ctx, d); err != nil {
+			return d, "", err
+		}
+	}
+	reset, err := s.issueEmailToken(ctx, d, store.PurposeResetPassword, s.cfg.ResetTTL)
+	return d, reset, err
+}
+
+// resetPassword sets a new password with a reset token. It proves control
+// of the email, so it also verifies it and lifts a lock; every session ends.
+func (s *server) resetPassword(ctx context.Context, r *http.Request, token, password string) (store.Developer, error) {
+	if _, err := checkToken(token); err != nil {
+		return store.Developer{}, err
+	}
+	if err := checkNewPassword(password); err != nil {
+		return store.Developer{}, err
+	}
+	d, err := s.consumeEmailToken(ctx, r, token, store.PurposeResetPassword)
+	if err != nil {
+		return d, err
+	}
+	hash, err := s.hash.hash(ctx, password)
+	if err != nil {
+		return d, apperr.Wrap(err, "hash password")
+	}
+	mu := s.lockFor(d.PortalID, d.Email)
+	mu.Lock()
+	defer mu.Unlock()
+	if d, err = s.st.GetDeveloper(ctx, d.PortalID, d.ID); err != nil {
+		return d, err
+	}
+	d.PasswordHash = hash
+	d.EmailVerified = true
+	Lockout{}.succeed(&d)
+	d.UpdatedAt = s.clk.Now().UTC()
+	if err := s.st.UpdateDeveloper(ctx, d); err != nil {
+		return d, err
+	}
+	for _, p := range []string{store.PurposeSession, store.PurposeRefresh} {
+		if err := s.st.DeleteDeveloperTokens(ctx, d.ID, p); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// forgotPassword emails a reset link when the address has an account and
+// does nothing visible otherwise.
+func (s *server) forgotPassword(ctx context.Context, r *http.Request, email string) error {
+	ri := info(r)
+	if !ri.portal.AuthenticationEnabled {
+		return errSignInDisabled
+	}
+	if err := s.checkRate(s.regL, r); err != nil {
+		return err
+	}
+	d, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return nil
+		}
+		return err
+	}
+	token, err := s.issueEmailToken(ctx, d, store.PurposeResetPassword, s.cfg.ResetTTL)
+	if err != nil {
+		return err
+	}
+	link := s.baseURL(ri) + "/reset-password?token=" + token
+	if err := s.mail.Send(ctx, d.Email, "Reset your password for "+portalTitle(ri.portal), resetEmailText(ri.portal, d, link)); err != nil {
+		// Answering an error here would tell the caller the account exists.
+		s.log.Error("send reset email", "trace_id", ri.trace, "developer_id", d.ID, "err", err)
+	}
+	return nil
+}
+
+// authenticate checks an email and password, records the attempt in the
+// portal's audit stream, and opens a session on success. path is the
+// request path recorded in the entry.
+func (s *server) authenticate(ctx context.Context, r *http.Request, email, password string) (session, error) {
+	ri := info(r)
+	if !ri.portal.AuthenticationEnabled {
+		return session{}, errSignInDisabled
+	}
+	if err := s.checkRate(s.authL, r); err != nil {
+		return session{}, err
+	}
+	mu := s.lockFor(ri.portal.ID, email)
+	mu.Lock()
+	defer mu.Unlock()
+
+	d, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
+	if err != nil {
+		if !apperr.Is(err, apperr.NotFound) {
+			return session{}, err
+		}
+		// Spend the time a real check takes, so timing tells nothing.
+		if _, err := s.hash.check(ctx, "", password); err != nil {
+			return session{}, apperr.Wrap(err, "dummy hash")
+		}
+		return session{}, s.failAuth(ctx, r, audit.OutcomeNotFound, "", errInvalidCredentials)
+	}
+	now := s.clk.Now()
+	if s.cfg.Lockout.locked(d, now) {
+		if _, err := s.hash.check(ctx, "", password); err != nil {
+			return session{}, apperr.Wrap(err, "dummy hash")
+		}
+		return session{}, s.failAuth(ctx, r, audit.OutcomeLocked, d.ID, errInvalidCredentials)
+	}
+	ok, err := s.hash.check(ctx, d.PasswordHash, password)
+	if err != nil {
+		return session{}, apperr.Wrap(err, "check password of developer %s", d.ID)
+	}
+	if !ok {
+		s.cfg.Lockout.fail(&d, now)
+		d.UpdatedAt = now.UTC()
+		if err := s.st.UpdateDeveloper(ctx, d); err != nil {
+			return session{}, err
+		}
+		return session{}, s.failAuth(ctx, r, audit.OutcomeInvalidPassword, d.ID, errInvalidCredentials)
+	}
+	if s.cfg.Lockout.succeed(&d) {
+		d.UpdatedAt = now.UTC()
+		if err := s.st.UpdateDeveloper(ctx, d); err != nil {
+			return session{}, err
+		}
+	}
+	switch d.Status {
+	case store.DeveloperApproved:
+	case store.DeveloperPending:
+		return session{}, s.failAuth(ctx, r, audit.OutcomeDisabled, d.ID, errPending)
+	default:
+		return session{}, s.failAuth(ctx, r, audit.OutcomeDisabled, d.ID, errDisabled)
+	}
+	if err := s.record(ctx, r, audit.OutcomeSuccess, d.ID); err != nil {
+		return session{}, err
+	}
+	return s.openSession(ctx, d)
+}
+
+// failAuth records a failed attempt and returns the answer for the user,
+// unless recording failed: then nothing may be answered but an error.
+func (s *server) failAuth(ctx context.Context, r *http.Request, o audit.Outcome, principal string, answer error) error {
+	if err := s.record(ctx, r, o, principal); err != nil {
+		return err
+	}
+	return answer
+}
+
+// record appends one authentication entry to the portal's stream, durably,
+// before the caller answers.
+func (s *server) record(ctx context.Context, r *http.Request, o audit.Outcome, principal string) error {
+	ri := info(r)
+	e := audit.Entry{
+		Kind:        audit.KindAuthentication,
+		Time:        s.clk.Now().UTC(),
+		Product:     audit.ProductDevPortal,
+		ClassID:     audit.AuthTypeBasic,
+		Name:        string(o),
+		Src:         httpx.ClientIP(r, s.cfg.TrustedProxies),
+		OrgID:       ri.portal.OrgID,
+		PortalID:    ri.portal.ID,
+		PrincipalID: principal,
+		TraceID:     ri.trace,
+		UserAgent:   r.UserAgent(),
+		Request:     r.URL.Path,
+	}
+	if _, err := s.rec.Record(ctx, []store.NewEntry{{Stream: store.StreamID(ri.portal.ID), Entry: e}}); err != nil {
+		return apperr.Wrap(err, "record authentication")
+	}
+	return nil
+}
+
+func (s *server) openSession(ctx context.Context, d store.Developer) (session, error) {
+	now := s.clk.Now().UTC()
+	ss := session{access: newSecret(), refresh: newSecret(), accessExp: now.Add(s.cfg.SessionTTL), refreshExp: now.Add(s.cfg.RefreshTTL)}
+	for _, t := range []store.DeveloperToken{
+		{Hash: tokenHash(ss.access), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeSession, CreatedAt: now, ExpiresAt: ss.accessExp},
+		{Hash: tokenHash(ss.refresh), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeRefresh, CreatedAt: now, ExpiresAt: ss.refreshExp},
+	} {
+		if err := s.st.CreateDeveloperToken(ctx, t); err != nil {
+			return session{}, err
+		}
+	}
+	return ss, nil
+}
+
+// lookupToken finds a session or refresh secret of this portal, expired or
+// not.
+func (s *server) lookupToken(ctx context.Context, r *http.Request, secret, purpose string) (store.DeveloperToken, bool, error) {
+	if secret == "" || len(secret) > 128 {
+		return store.DeveloperToken{}, false, nil
+	}
+	t, err := s.st.GetDeveloperToken(ctx, tokenHash(secret))
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return t, false, nil
+		}
+		return t, false, err
+	}
+	if t.Purpose != purpose || t.PortalID != info(r).portal.ID || !bytes.Equal(t.Hash, tokenHash(secret)) {
+		return t, false, nil
+	}
+	return t, true, nil
+}
+
+// currentDeveloper resolves the access cookie. An expired session is an
+// authentication attempt that failed: it is recorded as TOKEN_EXPIRED.
+func (s *server) currentDeveloper(ctx context.Context, r *http.Request) (store.Developer, error) {
+	t, ok, err := s.lookupToken(ctx, r, cookieValue(r, accessCookie), store.PurposeSession)
+	if err != nil {
+		return store.Developer{}, err
+	}
+	if !ok {
+		return store.Developer{}, errNoSession
+	}
+	if !s.clk.Now().Before(t.ExpiresAt) {
+		return store.Developer{}, s.failAuth(ctx, r, audit.OutcomeTokenExpired, t.DeveloperID, errSessionExpired)
+	}
+	d, err := s.st.GetDeveloper(ctx, info(r).portal.ID, t.DeveloperID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return d, errNoSession
+		}
+		return d, err
+	}
+	if d.Status != store.DeveloperApproved {
+		return d, errNoSession
+	}
+	return d, nil
+}
+
+// refresh trades a refresh secret for a new session; the old refresh
+// secret is used up, so a stolen one works once at most.
+func (s *server) refresh(ctx context.Context, r *http.Request) (session, error) {
+	secret := cookieValue(r, refreshCookie)
+	t, ok, err := s.lookupToken(ctx, r, secret, store.PurposeRefresh)
+	if err != nil {
+		return session{}, err
+	}
+	if !ok {
+		return session{}, errNoSession
+	}
+	if !s.clk.Now().Before(t.ExpiresAt) {
+		return session{}, s.failAuth(ctx, r, audit.OutcomeTokenExpired, t.DeveloperID, errSessionExpired)
+	}
+	if _, err := s.st.ConsumeDeveloperToken(ctx, t.Hash); err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return session{}, errNoSession
+		}
+		return session{}, err
+	}
+	d, err := s.st.GetDeveloper(ctx, info(r).portal.ID, t.DeveloperID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return session{}, errNoSession
+		}
+		return session{}, err
+	}
+	if d.Status != store.DeveloperApproved {
+		return session{}, s.failAuth(ctx, r, audit.OutcomeDisabled, d.ID, errDisabled)
+	}
+	if err := s.record(ctx, r, audit.OutcomeSuccess, d.ID); err != nil {
+		return session{}, err
+	}
+	return s.openSession(ctx, d)
+}
+
+// logout ends every session of the developer whose cookie came with the
+// request, expired or not.
+func (s *server) logout(ctx context.Context, r *http.Request) error {
+	for _, c := range []struct{ cookie, purpose string }{{accessCookie, store.PurposeSession}, {refreshCookie, store.PurposeRefresh}} {
+		t, ok, err := s.lookupToken(ctx, r, cookieValue(r, c.cookie), c.purpose)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		for _, p := range []string{store.PurposeSession, store.PurposeRefresh} {
+			if err := s.st.DeleteDeveloperTokens(ctx, t.DeveloperID, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+func portalTitle(p store.Portal) string {
+	if p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return p.Name
+}
+
+func verifyEmailText(p store.Portal, d store.Developer, link string) string {
+	return fmt.Sprintf("Hello %s,\n\nThank you for signing up to %s. Confirm your email address and choose a password here:\n\n%s\n\nThe link works once and expires in a day. If you did not sign up, ignore this email.\n",
+		oneLine(d.FullName), portalTitle(p), link)
+}
+
+func resetEmailText(p store.Portal, d store.Developer, link string) string {
+	return fmt.Sprintf("Hello %s,\n\nSomeone asked to reset your password on %s. Choose a new password here:\n\n%s\n\nThe link works once and expires in an hour. If it was not you, ignore this email.\n",
+		oneLine(d.FullName), portalTitle(p), link)
+}
+
+func existingAccountText(p store.Portal, d store.Developer, link string) string {
+	return fmt.Sprintf("Hello %s,\n\nSomeone tried to sign up to %s with this email address, which already has an account. If it was you and you forgot your password, reset it here:\n\n%s\n\nOtherwise ignore this email.\n",
+		oneLine(d.FullName), portalTitle(p), link)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
