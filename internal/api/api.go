@@ -1,0 +1,116 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/tenancy"
+)
+
+// Config is what an operator sets.
+type Config struct {
+	// InsecureDestinations allows http:// and loopback or private endpoints
+	// (development only).
+	InsecureDestinations bool
+	// PortalDomainSuffix makes default portal domains: a portal named "acme"
+	// gets "acme.<suffix>". Default "localhost".
+	PortalDomainSuffix string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies httpx.TrustedProxies
+	// MaxBodyBytes caps JSON request bodies. Default httpx.DefaultMaxBody.
+	MaxBodyBytes int64
+}
+
+// JWKS publishes the public signing keys.
+type JWKS interface{ JWKS() []byte }
+
+// WebhookNotifier is told after a webhook's configuration or destination
+// changed, so delivery picks the change up at once.
+type WebhookNotifier interface{ WebhookChanged(store.StreamID) }
+
+// Deps are the parts the API talks to.
+type Deps struct {
+	Store    store.Store
+	Recorder store.Recorder
+	JWKS     JWKS
+	Webhooks WebhookNotifier
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	Metrics  http.Handler // may be nil: /metrics answers 404
+}
+
+// server holds the API's dependencies; route groups are its methods.
+type server struct {
+	cfg     Config
+	st      store.Store
+	rec     store.Recorder
+	jwks    JWKS
+	hooks   WebhookNotifier
+	clk     clock.Clock
+	log     *slog.Logger
+	metrics http.Handler
+	tenancy *tenancy.Service
+
+	mux   *http.ServeMux
+	paths *http.ServeMux      // every route's path without its method, to tell 405 from 404
+	allow map[string][]string // path pattern -> methods, for the Allow header
+
+	sysMu  sync.Mutex
+	sysOrg string // the reserved system org's ID, once known
+}
+
+// New returns the management API handler.
+func New(cfg Config, deps Deps) http.Handler {
+	if cfg.PortalDomainSuffix == "" {
+		cfg.PortalDomainSuffix = "localhost"
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = httpx.DefaultMaxBody
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Recorder == nil && deps.Store != nil {
+		deps.Recorder = store.LogRecorder{Log: deps.Store}
+	}
+	s := &server{
+		cfg: cfg, st: deps.Store, rec: deps.Recorder, jwks: deps.JWKS, hooks: deps.Webhooks,
+		clk: deps.Clock, log: deps.Logger, metrics: deps.Metrics,
+		tenancy: tenancy.New(deps.Store, deps.Clock),
+		mux:     http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
+	}
+	s.register(s.routes())
+	return s
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// webhookChanged tells delivery about a stored change.
+func (s *server) webhookChanged(stream store.StreamID) {
+	if s.hooks != nil {
+		s.hooks.WebhookChanged(stream)
+	}
+}
+
+// systemOrgID returns the reserved org that records requests of no org.
+func (s *server) systemOrgID(ctx context.Context) (string, error) {
+	s.sysMu.Lock()
+	defer s.sysMu.Unlock()
+	if s.sysOrg != "" {
+		return s.sysOrg, nil
+	}
+	o, err := s.tenancy.SystemOrg(ctx)
+	if err != nil {
+		return "", err
+	}
+	s.sysOrg = o.ID
+	return o.ID, nil
+}
