@@ -1,0 +1,174 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+const developerCols = `id, portal_id, org_id, email, full_name, status, email_verified, password_hash,
+	failed_logins, failed_since, locked_until, created_at, updated_at`
+
+func scanDeveloper(sc interface{ Scan(...any) error }) (store.Developer, error) {
+	var d store.Developer
+	var failedSince, locked, created, updated int64
+	err := sc.Scan(&d.ID, &d.PortalID, &d.OrgID, &d.Email, &d.FullName, &d.Status, &d.EmailVerified, &d.PasswordHash,
+		&d.FailedLogins, &failedSince, &locked, &created, &updated)
+	d.FailedSince = fromNS(failedSince)
+	d.LockedUntil = fromNS(locked)
+	d.CreatedAt = fromNS(created)
+	d.UpdatedAt = fromNS(updated)
+	return d, err
+}
+
+// emailKey is how emails are compared: case-insensitively (Unicode lower
+// case, so the rule does not depend on SQLite's ASCII-only lower()).
+func emailKey(email string) string { return strings.ToLower(email) }
+
+// CreateDeveloper stores an account; an email taken in the portal (in any
+// case) is a Conflict, an unknown portal NotFound.
+func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO developers (id, portal_id, org_id, email, email_key, full_name, status,
+			email_verified, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			d.ID, d.PortalID, d.OrgID, d.Email, emailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified),
+			d.PasswordHash, d.FailedLogins, toNS(d.FailedSince), toNS(d.LockedUntil), toNS(d.CreatedAt), toNS(d.UpdatedAt))
+		return constraint(err, "developer")
+	})
+	return s.internal(err, "create developer")
+}
+
+func (s *Store) getDeveloper(ctx context.Context, where string, args ...any) (store.Developer, error) {
+	d, err := scanDeveloper(s.rdb.QueryRowContext(ctx, "SELECT "+developerCols+" FROM developers WHERE "+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Developer{}, notFound("developer")
+	}
+	return d, s.internal(err, "get developer")
+}
+
+// GetDeveloper finds one of the portal's developers.
+func (s *Store) GetDeveloper(ctx context.Context, portalID, id string) (store.Developer, error) {
+	return s.getDeveloper(ctx, "portal_id = ? AND id = ?", portalID, id)
+}
+
+// GetDeveloperByEmail finds a developer by email, in any case.
+func (s *Store) GetDeveloperByEmail(ctx context.Context, portalID, email string) (store.Developer, error) {
+	return s.getDeveloper(ctx, "portal_id = ? AND email_key = ?", portalID, emailKey(email))
+}
+
+// ListDevelopers lists one page of the portal's developers.
+func (s *Store) ListDevelopers(ctx context.Context, portalID string, p store.Page) ([]store.Developer, bool, error) {
+	query, args := pageQuery("SELECT "+developerCols+" FROM developers WHERE portal_id = ?", []any{portalID}, p)
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, false, s.internal(err, "list developers")
+	}
+	items, err := collectRows(rows, scanDeveloper)
+	if err != nil {
+		return nil, false, s.internal(err, "list developers")
+	}
+	items, more := pageResult(items, p)
+	return items, more, nil
+}
+
+// UpdateDeveloper replaces an account's fields (not its portal, org or
+// creation time); a new email taken by another developer is a Conflict.
+func (s *Store) UpdateDeveloper(ctx context.Context, d store.Developer) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE developers SET email = ?, email_key = ?, full_name = ?, status = ?,
+			email_verified = ?, password_hash = ?, failed_logins = ?, failed_since = ?, locked_until = ?, updated_at = ?
+			WHERE portal_id = ? AND id = ?`,
+			d.Email, emailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified), d.PasswordHash, d.FailedLogins,
+			toNS(d.FailedSince), toNS(d.LockedUntil), toNS(d.UpdatedAt), d.PortalID, d.ID)
+		return mustAffect(res, constraint(err, "developer"))("developer")
+	})
+	return s.internal(err, "update developer")
+}
+
+// DeleteDeveloper deletes an account and, by cascade, its tokens.
+func (s *Store) DeleteDeveloper(ctx context.Context, portalID, id string) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		return mustAffect(q.ExecContext(ctx, "DELETE FROM developers WHERE portal_id = ? AND id = ?", portalID, id))("developer")
+	})
+	return s.internal(err, "delete developer")
+}
+
+const devTokenCols = "hash, developer_id, portal_id, purpose, created_at, expires_at"
+
+func scanDevToken(sc interface{ Scan(...any) error }) (store.DeveloperToken, error) {
+	var t store.DeveloperToken
+	var created, expires int64
+	err := sc.Scan(&t.Hash, &t.DeveloperID, &t.PortalID, &t.Purpose, &created, &expires)
+	t.CreatedAt = fromNS(created)
+	t.ExpiresAt = fromNS(expires)
+	return t, err
+}
+
+// CreateDeveloperToken stores a token; an unknown developer is NotFound, a
+// reused hash a Conflict.
+func (s *Store) CreateDeveloperToken(ctx context.Context, t store.DeveloperToken) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		_, err := q.ExecContext(ctx, "INSERT INTO developer_tokens ("+devTokenCols+") VALUES (?,?,?,?,?,?)",
+			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, toNS(t.CreatedAt), toNS(t.ExpiresAt))
+		return constraint(err, "developer token")
+	})
+	return s.internal(err, "create developer token")
+}
+
+// GetDeveloperToken finds a token by hash without using it up.
+func (s *Store) GetDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
+	t, err := scanDevToken(s.rdb.QueryRowContext(ctx, "SELECT "+devTokenCols+" FROM developer_tokens WHERE hash = ?", hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.DeveloperToken{}, notFound("developer token")
+	}
+	return t, s.internal(err, "get developer token")
+}
+
+// ConsumeDeveloperToken deletes a token and returns it, in one statement,
+// so of two concurrent uses exactly one gets it.
+func (s *Store) ConsumeDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
+	var t store.DeveloperToken
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		t, err = scanDevToken(q.QueryRowContext(ctx, "DELETE FROM developer_tokens WHERE hash = ? RETURNING "+devTokenCols, hash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("developer token")
+		}
+		return err
+	})
+	if err != nil {
+		return store.DeveloperToken{}, s.internal(err, "consume developer token")
+	}
+	return t, nil
+}
+
+// DeleteDeveloperTokens deletes a developer's tokens of one purpose (all
+// purposes when purpose is empty).
+func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose string) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		_, err := q.ExecContext(ctx, "DELETE FROM developer_tokens WHERE developer_id = ? AND (? = '' OR purpose = ?)",
+			developerID, purpose, purpose)
+		return err
+	})
+	return s.internal(err, "delete developer tokens")
+}
+
+// DeleteExpiredDeveloperTokens deletes tokens expired at now (a zero
+// expiry never expires) and says how many.
+func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		res, err := q.ExecContext(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= ?", toNS(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), s.internal(err, "delete expired developer tokens")
+}

@@ -1,0 +1,206 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// GroupCommitMaxBatch caps the entries one commit carries (default 4096).
+	// A single Append larger than this still commits whole.
+	GroupCommitMaxBatch int
+	// GroupCommitMaxWait is how long the writer waits for more appends after
+	// the first one before committing (default 0: commit at once; appends
+	// that arrive during a commit already share the next one).
+	GroupCommitMaxWait time.Duration
+	// ReadConns is the size of the read pool (default max(4, GOMAXPROCS)).
+	ReadConns int
+	// BusyTimeout bounds how long a reader waits on a lock (default 5s).
+	BusyTimeout time.Duration
+	// Logger receives internal errors (default: discarded).
+	Logger *slog.Logger
+	// Clock times the group-commit wait (default clock.Real).
+	Clock clock.Clock
+}
+
+func (o *Options) defaults() {
+	if o.GroupCommitMaxBatch <= 0 {
+		o.GroupCommitMaxBatch = 4096
+	}
+	if o.GroupCommitMaxWait < 0 {
+		o.GroupCommitMaxWait = 0
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+}
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	opts Options
+	rdb  *sql.DB // query-only pool
+	wdb  *sql.DB // exactly one connection, used only by the writer goroutine
+	w    *writer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path, migrates it and
+// starts its writer. Close releases it.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts.defaults()
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	wdb, err := sql.Open("sqlite", dsn(path, opts, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := checkPragmas(ctx, conn); err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, conn); err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+
+	rdb, err := sql.Open("sqlite", dsn(path, opts, true))
+	if err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(opts.ReadConns)
+	rdb.SetMaxIdleConns(opts.ReadConns)
+	if err := rdb.PingContext(ctx); err != nil {
+		rdb.Close()
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	w, err := newWriter(ctx, conn, opts)
+	if err != nil {
+		rdb.Close()
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{opts: opts, rdb: rdb, wdb: wdb, w: w}, nil
+}
+
+// dsn builds the connection string. Every connection gets WAL, FULL sync
+// (a commit is fsync'd before it returns), a busy timeout and foreign keys;
+// readers are also query-only, so a bug cannot make them a second writer.
+func dsn(path string, opts Options, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// The writer is alone, so taking the write lock at BEGIN costs
+		// nothing and rules out lock upgrades.
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Opaque: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// checkPragmas verifies the settings durability depends on really took.
+func checkPragmas(ctx context.Context, conn *sql.Conn) error {
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	var syncMode int
+	if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncMode); err != nil {
+		return err
+	}
+	if syncMode != 2 {
+		return fmt.Errorf("synchronous is %d, want 2 (FULL)", syncMode)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.PingContext(ctx); err != nil {
+		return s.internal(err, "ping")
+	}
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.internal(err, "ping")
+	}
+	return nil
+}
+
+// Close stops the writer (answering queued requests with an error) and
+// closes the database.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeErr = errors.Join(s.w.close(), s.rdb.Close(), s.wdb.Close())
+	})
+	return s.closeErr
+}
+
+// internal logs err and returns an internal error that hides it.
+func (s *Store) internal(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	s.opts.Logger.Error("sqlite store", "op", op, "err", err)
+	return apperr.Wrap(err, "store: %s", op)
+}

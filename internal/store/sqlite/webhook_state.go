@@ -1,0 +1,113 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// GetWebhookState returns where the webhook's delivery stands.
+func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (store.WebhookState, error) {
+	st, err := getWebhookState(ctx, s.rdb, stream)
+	return st, s.internal(err, "get webhook state")
+}
+
+func getWebhookState(ctx context.Context, q querier, stream store.StreamID) (store.WebhookState, error) {
+	st := store.WebhookState{Stream: stream}
+	var attempt int64
+	err := q.QueryRowContext(ctx, `SELECT cursor, status, last_attempt_at, last_response_code, last_response_message
+		FROM webhook_state WHERE stream = ?`, string(stream)).
+		Scan(&st.Cursor, &st.Status, &attempt, &st.LastResponseCode, &st.LastResponseMessage)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.WebhookState{}, notFound("webhook")
+	}
+	if err != nil {
+		return store.WebhookState{}, err
+	}
+	st.LastAttemptAt = fromNS(attempt)
+	st.FailedRanges, err = failedRanges(ctx, q, stream)
+	return st, err
+}
+
+func failedRanges(ctx context.Context, q querier, stream store.StreamID) ([]store.SeqRange, error) {
+	rows, err := q.QueryContext(ctx, "SELECT from_seq, to_seq FROM failed_ranges WHERE stream = ? ORDER BY from_seq", string(stream))
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, func(sc interface{ Scan(...any) error }) (store.SeqRange, error) {
+		var r store.SeqRange
+		err := sc.Scan(&r.From, &r.To)
+		return r, err
+	})
+}
+
+// RecordAttempt stores an attempt's outcome: active after a 2xx, inactive
+// otherwise.
+func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, a store.Attempt) error {
+	status := store.StatusInactive
+	if a.OK {
+		status = store.StatusActive
+	}
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		return mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET status = ?, last_attempt_at = ?,
+			last_response_code = ?, last_response_message = ? WHERE stream = ?`,
+			status, toNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
+	})
+	return s.internal(err, "record attempt")
+}
+
+// AdvanceCursor moves the cursor forward to seq (a lower seq leaves it
+// where it is) and records failed, merged with the ranges already
+// recorded, in the same transaction.
+func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, seq int64, failed *store.SeqRange) error {
+	if failed != nil && (failed.From <= 0 || failed.To < failed.From) {
+		return apperr.New(apperr.Invalid, "bad failed range %d-%d", failed.From, failed.To)
+	}
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := mustAffect(q.ExecContext(ctx, "UPDATE webhook_state SET cursor = max(cursor, ?) WHERE stream = ?",
+			seq, string(stream)))("webhook"); err != nil {
+			return err
+		}
+		if failed == nil {
+			return nil
+		}
+		have, err := failedRanges(ctx, q, stream)
+		if err != nil {
+			return err
+		}
+		return replaceRanges(ctx, q, stream, addRange(have, *failed))
+	})
+	return s.internal(err, "advance cursor")
+}
+
+// ResolveFailedRange removes r from the failed ranges; the parts of a
+// recorded range outside r stay recorded.
+func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, r store.SeqRange) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if _, err := getWebhookState(ctx, q, stream); err != nil {
+			return err
+		}
+		have, err := failedRanges(ctx, q, stream)
+		if err != nil {
+			return err
+		}
+		return replaceRanges(ctx, q, stream, subtractRange(have, r))
+	})
+	return s.internal(err, "resolve failed range")
+}
+
+func replaceRanges(ctx context.Context, q querier, stream store.StreamID, rs []store.SeqRange) error {
+	if _, err := q.ExecContext(ctx, "DELETE FROM failed_ranges WHERE stream = ?", string(stream)); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if _, err := q.ExecContext(ctx, "INSERT INTO failed_ranges (stream, from_seq, to_seq) VALUES (?, ?, ?)",
+			string(stream), r.From, r.To); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,370 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// errClosed answers requests made after Close.
+var errClosed = apperr.New(apperr.Unavailable, "store is closed")
+
+// insertChunk is how many rows one INSERT statement carries: large enough
+// to amortise statement overhead, small enough to stay far below SQLite's
+// bound-parameter limit (5 parameters a row).
+const insertChunk = 128
+
+// querier is what reads and writes need from a connection; *sql.DB (the
+// read pool) and *sql.Conn (the writer inside a transaction) both have it.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// appendReq is one Append call waiting for the writer.
+type appendReq struct {
+	ctx     context.Context
+	streams []store.StreamID
+	tsMS    []int64
+	kinds   []int64
+	records [][]byte
+	seqs    []int64
+	done    chan error
+}
+
+// jobReq is any other write: fn runs inside a transaction on the writer
+// connection. forget names streams whose cached last sequence number the
+// job invalidates (it deleted their streams row).
+type jobReq struct {
+	ctx    context.Context
+	fn     func(ctx context.Context, q querier) error
+	forget []store.StreamID
+	done   chan error
+}
+
+// writer owns the one writer connection. Only its goroutine touches conn,
+// the prepared statements and last.
+type writer struct {
+	conn *sql.Conn
+	opts Options
+	reqs chan any // *appendReq or *jobReq
+	quit chan struct{}
+	// stopped closes once the goroutine has answered everything it took.
+	stopped chan struct{}
+
+	// last caches each stream's highest sequence number as committed.
+	last    map[store.StreamID]int64
+	inserts map[int]*sql.Stmt
+	selLast *sql.Stmt
+	setLast *sql.Stmt
+	args    []any
+}
+
+func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, error) {
+	w := &writer{
+		conn:    conn,
+		opts:    opts,
+		reqs:    make(chan any, 1024),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		last:    make(map[store.StreamID]int64),
+		inserts: make(map[int]*sql.Stmt),
+	}
+	var err error
+	if w.selLast, err = conn.PrepareContext(ctx, "SELECT last_seq FROM streams WHERE stream = ?"); err != nil {
+		return nil, err
+	}
+	if w.setLast, err = conn.PrepareContext(ctx,
+		"INSERT INTO streams (stream, last_seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq"); err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// close stops the goroutine after its current commit and closes the
+// connection. Requests still queued are answered with errClosed.
+func (w *writer) close() error {
+	close(w.quit)
+	<-w.stopped
+	for _, st := range w.inserts {
+		st.Close()
+	}
+	w.selLast.Close()
+	w.setLast.Close()
+	return w.conn.Close()
+}
+
+// submit hands a request to the goroutine and waits for its answer.
+func (w *writer) submit(ctx context.Context, req any, done chan error) error {
+	select {
+	case w.reqs <- req:
+	case <-w.stopped:
+		return errClosed
+	case <-w.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		// The request may still commit: the caller learns only that it
+		// stopped waiting, as with any write whose answer is lost.
+		return ctx.Err()
+	case <-w.stopped:
+		select {
+		case err := <-done:
+			return err
+		default:
+			return errClosed
+		}
+	}
+}
+
+// do runs fn in a write transaction on the writer connection.
+func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error, forget ...store.StreamID) error {
+	r := &jobReq{ctx: ctx, fn: fn, forget: forget, done: make(chan error, 1)}
+	return w.submit(ctx, r, r.done)
+}
+
+func (w *writer) run() {
+	defer close(w.stopped)
+	var next any // a request taken while collecting that did not fit
+	for {
+		req := next
+		next = nil
+		if req == nil {
+			select {
+			case req = <-w.reqs:
+			case <-w.quit:
+				w.refuseQueued()
+				return
+			}
+		}
+		switch r := req.(type) {
+		case *jobReq:
+			w.runJob(r)
+		case *appendReq:
+			var batch []*appendReq
+			batch, next = w.collect(r)
+			w.commitAppends(batch)
+		}
+	}
+}
+
+// collect gathers the appends already queued behind first, up to the batch
+// cap, waiting up to GroupCommitMaxWait for more. It returns the batch and
+// a non-append request it took, if any, to run next.
+func (w *writer) collect(first *appendReq) ([]*appendReq, any) {
+	batch := []*appendReq{first}
+	n := len(first.records)
+	var timeout <-chan time.Time
+	take := func(x any) (stop bool, other any) {
+		a, ok := x.(*appendReq)
+		if !ok || n+len(a.records) > w.opts.GroupCommitMaxBatch {
+			return true, x
+		}
+		batch = append(batch, a)
+		n += len(a.records)
+		return false, nil
+	}
+	for n < w.opts.GroupCommitMaxBatch {
+		select {
+		case x := <-w.reqs:
+			if stop, other := take(x); stop {
+				return batch, other
+			}
+			continue
+		default:
+		}
+		if w.opts.GroupCommitMaxWait <= 0 {
+			return batch, nil
+		}
+		if timeout == nil {
+			t := w.opts.Clock.NewTimer(w.opts.GroupCommitMaxWait)
+			defer t.Stop()
+			timeout = t.C()
+		}
+		select {
+		case x := <-w.reqs:
+			if stop, other := take(x); stop {
+				return batch, other
+			}
+		case <-timeout:
+			return batch, nil
+		}
+	}
+	return batch, nil
+}
+
+// refuseQueued answers everything still queued once the writer stops.
+func (w *writer) refuseQueued() {
+	for {
+		select {
+		case req := <-w.reqs:
+			switch r := req.(type) {
+			case *jobReq:
+				r.done <- errClosed
+			case *appendReq:
+				r.done <- errClosed
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (w *writer) runJob(r *jobReq) {
+	if err := r.ctx.Err(); err != nil {
+		r.done <- err
+		return
+	}
+	err := w.inTx(r.ctx, func() error { return r.fn(r.ctx, w.conn) })
+	if err == nil {
+		for _, s := range r.forget {
+			delete(w.last, s)
+		}
+	}
+	r.done <- err
+}
+
+// inTx runs fn between BEGIN and COMMIT on the writer connection. The
+// transaction is managed by hand (not database/sql's Tx) so statements
+// prepared once on the connection are reused by every transaction.
+func (w *writer) inTx(ctx context.Context, fn func() error) error {
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		w.rollback()
+		return err
+	}
+	if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+		w.rollback()
+		return err
+	}
+	return nil
+}
+
+func (w *writer) rollback() {
+	if _, err := w.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil &&
+		!strings.Contains(err.Error(), "no transaction is active") {
+		w.opts.Logger.Error("sqlite store: rollback", "err", err)
+	}
+}
+
+// commitAppends writes a batch of appends in one transaction and answers
+// each caller once it is durable.
+func (w *writer) commitAppends(batch []*appendReq) {
+	live := batch[:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// Sequence numbers are assigned here, in the only goroutine that
+	// writes, and cached only once the commit succeeded.
+	next := make(map[store.StreamID]int64)
+	ctx := context.Background()
+	err := w.inTx(ctx, func() error {
+		w.args = w.args[:0]
+		rows := 0
+		for _, r := range live {
+			for i, s := range r.streams {
+				cur, ok := next[s]
+				if !ok {
+					var err error
+					if cur, err = w.lastSeq(ctx, s); err != nil {
+						return err
+					}
+				}
+				cur++
+				next[s] = cur
+				r.seqs[i] = cur
+				w.args = append(w.args, string(s), cur, r.tsMS[i], r.kinds[i], r.records[i])
+				rows++
+				if rows == insertChunk {
+					if err := w.insert(ctx, rows); err != nil {
+						return err
+					}
+					rows = 0
+					w.args = w.args[:0]
+				}
+			}
+		}
+		if rows > 0 {
+			if err := w.insert(ctx, rows); err != nil {
+				return err
+			}
+		}
+		for s, seq := range next {
+			if _, err := w.setLast.ExecContext(ctx, string(s), seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	clear(w.args) // drop references to records
+	w.args = w.args[:0]
+	if err != nil {
+		w.opts.Logger.Error("sqlite store: append commit", "err", err, "requests", len(live))
+		err = apperr.Wrap(err, "store: append")
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+	for s, seq := range next {
+		w.last[s] = seq
+	}
+	for _, r := range live {
+		r.done <- nil
+	}
+}
+
+func (w *writer) lastSeq(ctx context.Context, s store.StreamID) (int64, error) {
+	if v, ok := w.last[s]; ok {
+		return v, nil
+	}
+	var v int64
+	err := w.selLast.QueryRowContext(ctx, string(s)).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
+}
+
+// insert runs the multi-row INSERT for the first rows rows in w.args.
+func (w *writer) insert(ctx context.Context, rows int) error {
+	st, ok := w.inserts[rows]
+	if !ok {
+		var b strings.Builder
+		b.WriteString("INSERT INTO entries (stream, seq, ts_ms, kind, record) VALUES ")
+		for i := range rows {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?)")
+		}
+		var err error
+		if st, err = w.conn.PrepareContext(ctx, b.String()); err != nil {
+			return err
+		}
+		w.inserts[rows] = st
+	}
+	_, err := st.ExecContext(ctx, w.args[:rows*5]...)
+	return err
+}
