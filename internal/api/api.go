@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
+	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -24,7 +26,13 @@ type Config struct {
 	TrustedProxies httpx.TrustedProxies
 	// MaxBodyBytes caps JSON request bodies. Default httpx.DefaultMaxBody.
 	MaxBodyBytes int64
+	// Retention is how far back replay jobs and the pull API may reach.
+	// Default DefaultRetention.
+	Retention time.Duration
 }
+
+// DefaultRetention is Konnect's window: 7 days.
+const DefaultRetention = 7 * 24 * time.Hour
 
 // JWKS publishes the public signing keys.
 type JWKS interface{ JWKS() []byte }
@@ -32,6 +40,10 @@ type JWKS interface{ JWKS() []byte }
 // WebhookNotifier is told after a webhook's configuration or destination
 // changed, so delivery picks the change up at once.
 type WebhookNotifier interface{ WebhookChanged(store.StreamID) }
+
+// ReplayNotifier is told after a replay job was stored, so the runner
+// starts it.
+type ReplayNotifier interface{ JobChanged(store.StreamID) }
 
 // Deps are the parts the API talks to.
 type Deps struct {
@@ -42,6 +54,11 @@ type Deps struct {
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	Metrics  http.Handler // may be nil: /metrics answers 404
+
+	// For the replay, pull and ingest groups.
+	Signer   audit.Signer   // signs entries the pull API returns
+	Renderer audit.Renderer // renders them
+	Replays  ReplayNotifier
 }
 
 // server holds the API's dependencies; route groups are its methods.
@@ -55,6 +72,10 @@ type server struct {
 	log     *slog.Logger
 	metrics http.Handler
 	tenancy *tenancy.Service
+
+	signer   audit.Signer
+	renderer audit.Renderer
+	replays  ReplayNotifier
 
 	mux   *http.ServeMux
 	paths *http.ServeMux      // every route's path without its method, to tell 405 from 404
@@ -72,6 +93,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = httpx.DefaultMaxBody
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
+	}
 	if deps.Clock == nil {
 		deps.Clock = clock.Real{}
 	}
@@ -84,6 +108,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	s := &server{
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, jwks: deps.JWKS, hooks: deps.Webhooks,
 		clk: deps.Clock, log: deps.Logger, metrics: deps.Metrics,
+		signer: deps.Signer, renderer: deps.Renderer, replays: deps.Replays,
 		tenancy: tenancy.New(deps.Store, deps.Clock),
 		mux:     http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
 	}
