@@ -146,7 +146,7 @@ func sampleEntries() []struct {
 			ClassID: AccessClassGateway, Name: AccessName, Src: "127.0.0.6", OrgID: "b065b594-6afc-4658-9101-5d9cf3f36b7b",
 			PrincipalID: "87655c36-8d63-48fe-9a1e-53b28dfbc19b", TraceID: "1146381705542353508",
 			UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/113.0.0.0 Safari/537.36",
-			Request: "/konnect-api/api/vitals/v1/explore", Act: "POST", Status: 200,
+			Request:   "/konnect-api/api/vitals/v1/explore", Act: "POST", Status: 200,
 			Query: `{"end":"1684270800","start":"1684098000"}`}},
 		{"access-forbidden", Entry{Kind: KindAccess, Time: rt(1684267795000), Product: ProductKonnect,
 			ClassID: AccessClassIngress, Name: AccessName, Src: "203.0.113.9", OrgID: "b065b594-6afc-4658-9101-5d9cf3f36b7b",
