@@ -141,15 +141,15 @@ func TestReceive(t *testing.T) {
 	nl := func(b []byte) []byte { return append(append([]byte(nil), b...), '\n') }
 	tampered := bytes.Replace(signedLines(t, signer, audit.FormatCEF, at, 1), []byte("203.0.113.7"), []byte("203.0.113.8"), 1)
 	tests := []struct {
-		name          string
-		body          []byte
-		encoding      string
-		wantStatus    int
-		wantLines     int64
-		wantVerified  int64
-		wantFailed    int64
-		wantBad       int64
-		wantOut       []byte
+		name         string
+		body         []byte
+		encoding     string
+		wantStatus   int
+		wantLines    int64
+		wantVerified int64
+		wantFailed   int64
+		wantBad      int64
+		wantOut      []byte
 	}{
 		{"gzip CEF", gz(t, cef3), "gzip", 200, 3, 3, 0, 0, nl(cef3)},
 		{"Kong's application/gzip", gz(t, json2), "application/gzip", 200, 2, 2, 0, 0, nl(json2)},
