@@ -1,0 +1,357 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/quotedprintable"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/mail"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/google/uuid"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/portal/smtpmail"
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlite"
+)
+
+const (
+	testDomain    = "acme.localhost"
+	testUserAgent = "sigtrail-portal-test/1.0"
+	testPassword  = "correct horse battery staple"
+)
+
+// testEnv is one portal listener on 127.0.0.1 with a real SQLite store, a
+// real SMTP receiver, a fake clock and a cookie-keeping client.
+type testEnv struct {
+	t      *testing.T
+	st     *sqlite.Store
+	clk    *clock.Fake
+	org    store.Org
+	portal store.Portal
+	addr   string // 127.0.0.1:port of the portal listener
+	base   string // http://acme.localhost:port
+	client *http.Client
+	mails  chan receivedMail
+	logs   *lockedBuffer
+}
+
+type envOption func(*Config, *store.Portal)
+
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Millisecond))
+	e := &testEnv{t: t, st: st, clk: clk, mails: make(chan receivedMail, 16), logs: &lockedBuffer{}}
+	e.org = store.Org{ID: uuid.Must(uuid.NewV7()).String(), Name: "acme-org", CreatedAt: clk.Now()}
+	if err := st.CreateOrg(ctx, e.org); err != nil {
+		t.Fatal(err)
+	}
+	e.portal = store.Portal{ID: uuid.Must(uuid.NewV7()).String(), OrgID: e.org.ID, Name: "acme", DisplayName: "Acme Developers",
+		AuthenticationEnabled: true, AutoApproveDevelopers: true, DefaultAPIVisibility: "public", DefaultPageVisibility: "public",
+		DefaultDomain: testDomain, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
+
+	cfg := Config{Argon2: DefaultArgon2()}
+	for _, o := range opts {
+		o(&cfg, &e.portal)
+	}
+	if err := st.CreatePortal(ctx, e.portal); err != nil {
+		t.Fatal(err)
+	}
+
+	smtpAddr := startSMTP(t, e.mails)
+	mailer, err := smtpmail.New("smtp://"+smtpAddr, "Acme Portal <portal@acme.test>", clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	e.addr = srv.Listener.Addr().String()
+	_, port, _ := net.SplitHostPort(e.addr)
+	cfg.ListenPort, _ = strconv.Atoi(port)
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv.Config.Handler = New(cfg, Deps{Store: st, Recorder: store.LogRecorder{Log: st}, Mailer: mailer, Clock: clk, Logger: logger})
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e.base = "http://" + testDomain + ":" + port
+	e.client = e.newClient()
+	return e
+}
+
+// newClient returns a client that reaches every *.localhost name at the
+// test listener (as browsers resolve *.localhost to loopback) and keeps
+// cookies, but does not follow redirects.
+func (e *testEnv) newClient() *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, e.addr)
+	}}
+	e.t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// response is an answer with its body read.
+type response struct {
+	*http.Response
+	body []byte
+}
+
+func (r response) problem(t *testing.T) map[string]any {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q, want application/problem+json; body %s", ct, r.body)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// do sends a request with the test's user agent. body may be nil, a string
+// (sent as is) or a value sent as JSON.
+func (e *testEnv) do(c *http.Client, method, path string, body any, hdr map[string]string) response {
+	e.t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd, ct = bytes.NewReader(raw), "application/json"
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", testUserAgent)
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{resp, raw}
+}
+
+func (e *testEnv) post(path string, body any) response {
+	e.t.Helper()
+	return e.do(e.client, http.MethodPost, path, body, nil)
+}
+
+// receivedMail is one message the SMTP receiver accepted.
+type receivedMail struct {
+	From, To string
+	Header   mail.Header
+	Body     string
+}
+
+var tokenInLink = regexp.MustCompile(`https?://[^\s]+[?&]token=([0-9a-f-]{36})`)
+
+// link returns the first link of the email and its token.
+func (m receivedMail) link(t *testing.T) (string, string) {
+	t.Helper()
+	s := tokenInLink.FindStringSubmatch(m.Body)
+	if s == nil {
+		t.Fatalf("no link with a token in the email:\n%s", m.Body)
+	}
+	return s[0], s[1]
+}
+
+func (e *testEnv) nextMail() receivedMail {
+	e.t.Helper()
+	select {
+	case m := <-e.mails:
+		return m
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("no email arrived")
+		return receivedMail{}
+	}
+}
+
+func (e *testEnv) noMail() {
+	e.t.Helper()
+	select {
+	case m := <-e.mails:
+		e.t.Fatalf("unexpected email to %s: %s", m.To, m.Header.Get("Subject"))
+	default:
+	}
+}
+
+// signUp registers a developer through the API, follows the emailed token
+// and sets the password; it returns the developer.
+func (e *testEnv) signUp(email string) store.Developer {
+	e.t.Helper()
+	if r := e.post("/api/v2/developer", map[string]string{"email": email, "full_name": "Jane Doe"}); r.StatusCode != http.StatusCreated {
+		e.t.Fatalf("register: %d %s", r.StatusCode, r.body)
+	}
+	_, token := e.nextMail().link(e.t)
+	r := e.post("/api/v2/developer/verify-email", map[string]string{"token": token})
+	if r.StatusCode != http.StatusAccepted {
+		e.t.Fatalf("verify-email: %d %s", r.StatusCode, r.body)
+	}
+	var v struct{ Email, Token string }
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		e.t.Fatal(err)
+	}
+	if r := e.post("/api/v2/developer/reset-password", map[string]string{"token": v.Token, "password": testPassword}); r.StatusCode != http.StatusNoContent {
+		e.t.Fatalf("reset-password: %d %s", r.StatusCode, r.body)
+	}
+	return e.developer(email)
+}
+
+func (e *testEnv) developer(email string) store.Developer {
+	e.t.Helper()
+	d, err := e.st.GetDeveloperByEmail(context.Background(), e.portal.ID, email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+func (e *testEnv) login(c *http.Client, email, password string) response {
+	e.t.Helper()
+	return e.do(c, http.MethodPost, "/api/v2/developer/authenticate", map[string]string{"username": email, "password": password}, nil)
+}
+
+// entries reads the portal's audit stream.
+func (e *testEnv) entries() []audit.Entry {
+	e.t.Helper()
+	got, err := e.st.Read(context.Background(), store.StreamID(e.portal.ID), 0, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := make([]audit.Entry, len(got))
+	for i, s := range got {
+		out[i] = s.Entry
+	}
+	return out
+}
+
+// wantEntry is the entry an attempt at path with outcome must produce.
+func (e *testEnv) wantEntry(r response, path string, o audit.Outcome, principal string) audit.Entry {
+	e.t.Helper()
+	trace := r.Header.Get("X-Sigtrail-Trace-Id")
+	if trace == "" {
+		e.t.Fatal("no trace id header")
+	}
+	return audit.Entry{Kind: audit.KindAuthentication, Time: e.clk.Now().UTC(), Product: audit.ProductDevPortal,
+		ClassID: audit.AuthTypeBasic, Name: string(o), Src: "127.0.0.1", OrgID: e.org.ID, PortalID: e.portal.ID,
+		PrincipalID: principal, TraceID: trace, UserAgent: testUserAgent, Request: path}
+}
+
+func (e *testEnv) assertEntries(want ...audit.Entry) {
+	e.t.Helper()
+	got := e.entries()
+	if len(got) != len(want) {
+		e.t.Fatalf("audit stream holds %d entries, want %d:\n got %+v\nwant %+v", len(got), len(want), got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if !g.Time.Equal(w.Time) {
+			e.t.Errorf("entry %d time %v, want %v", i, g.Time, w.Time)
+		}
+		g.Time, w.Time = time.Time{}, time.Time{}
+		if g != w {
+			e.t.Errorf("entry %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+// startSMTP runs an SMTP receiver on 127.0.0.1 that hands every message to
+// out; it stops with the test.
+func startSMTP(t *testing.T, out chan<- receivedMail) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := smtp.NewServer(smtpBackend{out})
+	s.Domain = "localhost"
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(l) }()
+	t.Cleanup(func() { _ = s.Close(); <-done })
+	return l.Addr().String()
+}
+
+type smtpBackend struct{ out chan<- receivedMail }
+
+func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{out: b.out}, nil }
+
+type smtpSession struct {
+	out      chan<- receivedMail
+	from, to string
+}
+
+func (s *smtpSession) Reset()                                       { s.from, s.to = "", "" }
+func (s *smtpSession) Logout() error                                { return nil }
+func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = to; return nil }
+func (s *smtpSession) Data(r io.Reader) error {
+	m, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
+	if err != nil {
+		return err
+	}
+	s.out <- receivedMail{From: s.from, To: s.to, Header: m.Header, Body: string(body)}
+	return nil
+}
+
+// lockedBuffer is a log sink safe for concurrent handlers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
