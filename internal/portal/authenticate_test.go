@@ -270,7 +270,7 @@ func TestLimiterForgetsLeastRecentlySeen(t *testing.T) {
 		want bool
 	}{
 		{"a", true}, {"a", false}, {"b", true}, {"a", false}, // a is now the most recent
-		{"c", true}, // evicts b
+		{"c", true},               // evicts b
 		{"a", false}, {"b", true}, // b starts over; evicts c
 		{"c", true},
 	}

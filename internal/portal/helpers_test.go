@@ -314,15 +314,17 @@ func startSMTP(t *testing.T, out chan<- receivedMail) string {
 
 type smtpBackend struct{ out chan<- receivedMail }
 
-func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{out: b.out}, nil }
+func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &smtpSession{out: b.out}, nil
+}
 
 type smtpSession struct {
 	out      chan<- receivedMail
 	from, to string
 }
 
-func (s *smtpSession) Reset()                                       { s.from, s.to = "", "" }
-func (s *smtpSession) Logout() error                                { return nil }
+func (s *smtpSession) Reset()                                      { s.from, s.to = "", "" }
+func (s *smtpSession) Logout() error                               { return nil }
 func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = to; return nil }
 func (s *smtpSession) Data(r io.Reader) error {
