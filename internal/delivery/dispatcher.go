@@ -90,7 +90,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	d.notify(head)
 	cursor := state.Cursor
 	d.cursor.Store(cursor)
-	failed := state.FailedRanges
+	failed := append([]store.SeqRange(nil), state.FailedRanges...)
 	d.nFailed.Store(int64(len(failed)))
 	// A destination that answered 2xx last time gets its failed ranges at
 	// once; otherwise they wait for its next 2xx.
@@ -138,7 +138,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			d.m.sender.observeFailed(r)
 			d.m.log.Warn("delivery: batch failed; its range is kept for a later resend",
 				"stream", d.stream, "from", rng.From, "to", rng.To, "status", a.status)
-			failed = append(failed, rng)
+			failed = addRange(failed, rng)
 			d.nFailed.Store(int64(len(failed)))
 			healthy = false
 		}
@@ -154,56 +154,59 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	}
 }
 
-// resendFailed sends the first run of adjacent failed ranges again and
-// resolves them once delivered. It returns the ranges still failed and
-// whether the destination answered 2xx.
+// resendFailed sends the next chunk of the first failed range again and
+// resolves what was delivered, so a long range (a dead destination's whole
+// outage) makes durable progress chunk by chunk. It returns the ranges
+// still failed and whether the destination answered 2xx.
 func (d *dispatcher) resendFailed(ctx context.Context, failed []store.SeqRange) ([]store.SeqRange, bool, error) {
 	st := d.m.deps.Store
-	k := 1
-	for k < len(failed) && failed[k].From == failed[k-1].To+1 {
-		k++
+	rng := failed[0]
+	entries, err := st.Read(ctx, d.stream, rng.From-1, d.m.cfg.MaxBatchLines)
+	if err != nil {
+		return failed, false, err
 	}
-	from, to := failed[0].From, failed[k-1].To
-	after := from - 1
-	for after < to {
-		entries, err := st.Read(ctx, d.stream, after, d.m.cfg.MaxBatchLines)
+	n := 0
+	for n < len(entries) && entries[n].Seq <= rng.To {
+		n++
+	}
+	entries = entries[:n]
+	sentTo := rng.To // nothing left to read: the rest is past retention
+	if len(entries) > 0 {
+		r, err := d.m.sender.render(d.dest.LogFormat, entries)
 		if err != nil {
 			return failed, false, err
 		}
-		n := 0
-		for n < len(entries) && entries[n].Seq <= to {
-			n++
+		a, err := d.m.sender.sendRetrying(ctx, d.dest, r.gz, d.recordAttempt(ctx))
+		if err != nil {
+			return failed, false, err
 		}
-		entries = entries[:n]
-		if len(entries) == 0 {
-			break // the rest is past retention
+		if !a.ok() {
+			d.m.sender.observeFailed(r)
+			return failed, false, nil
 		}
-		for len(entries) > 0 {
-			r, err := d.m.sender.render(d.dest.LogFormat, entries)
-			if err != nil {
-				return failed, false, err
-			}
-			a, err := d.m.sender.sendRetrying(ctx, d.dest, r.gz, d.recordAttempt(ctx))
-			if err != nil {
-				return failed, false, err
-			}
-			if !a.ok() {
-				d.m.sender.observeFailed(r)
-				return failed, false, nil
-			}
-			d.m.sender.observeDelivered(r, entries, false)
-			after = r.last
-			entries = entries[r.n:]
-		}
+		d.m.sender.observeDelivered(r, entries, false)
+		sentTo = r.last
 	}
-	for _, rng := range failed[:k] {
-		if err := st.ResolveFailedRange(ctx, d.stream, rng); err != nil {
-			return failed, true, err
-		}
+	if err := st.ResolveFailedRange(ctx, d.stream, store.SeqRange{From: rng.From, To: sentTo}); err != nil {
+		return failed, true, err
 	}
-	failed = append([]store.SeqRange(nil), failed[k:]...)
+	if sentTo >= rng.To {
+		failed = failed[1:]
+	} else {
+		failed[0].From = sentTo + 1
+	}
 	d.nFailed.Store(int64(len(failed)))
 	return failed, true, nil
+}
+
+// addRange appends r, merging it with the last range when adjacent, as the
+// store does.
+func addRange(rs []store.SeqRange, r store.SeqRange) []store.SeqRange {
+	if n := len(rs); n > 0 && rs[n-1].To+1 >= r.From {
+		rs[n-1].To = max(rs[n-1].To, r.To)
+		return rs
+	}
+	return append(rs, r)
 }
 
 // recordAttempt returns the callback that stores each attempt as the
