@@ -3,12 +3,14 @@ package replay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/delivery"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -104,6 +106,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer wg.Wait()
 	jobs, err := r.deps.Store.ListActiveReplayJobs(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	for _, j := range jobs {
@@ -231,7 +236,7 @@ func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJo
 				return // shutting down: the job stays running and resumes
 			}
 			log.Warn("replay: batch not delivered", "from_seq", batch[0].Seq, "err", err)
-			r.fail(ctx, log, job, "The destination did not accept the entries after all retries; see the webhook status for its last answer")
+			r.fail(ctx, log, job, sendFailure(err))
 			return
 		}
 		job.Cursor = batch[len(batch)-1].Seq
@@ -261,6 +266,20 @@ func (r *Runner) destination(ctx context.Context, s store.StreamID, orgID string
 		return d, "The audit log webhook's destination no longer exists", nil
 	}
 	return d, "", err
+}
+
+// sendFailure is the reason shown for a batch the destination did not
+// take: the destination's last answer when the sender names it (that is
+// what the webhook status shows too), never an internal error's text.
+func sendFailure(err error) string {
+	var se *delivery.SendError
+	if errors.As(err, &se) {
+		if se.Status != 0 {
+			return fmt.Sprintf("The destination did not accept the entries after all retries: it answered %d (%s)", se.Status, se.Message)
+		}
+		return "The destination did not accept the entries after all retries: " + se.Message
+	}
+	return "The destination did not accept the entries after all retries"
 }
 
 func windowQuery(j store.ReplayJob) store.EntryQuery {

@@ -1,0 +1,203 @@
+package replay
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+func TestReplaySendsTheWindowOnlyAndLeavesTheLiveCursor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+	ctx := context.Background()
+	start, end := t0.Add(-time.Hour), t0.Add(-time.Minute)
+	// Appended out of time order: the window is chosen by time, not by seq.
+	late := f.appendAt(t, "late", times(end.Add(time.Millisecond), time.Second, 10))
+	early := f.appendAt(t, "early", times(start.Add(-time.Hour), time.Second, 50))
+	in := f.appendAt(t, "in", times(start, time.Second, 2500))
+	edge := f.appendAt(t, "edge", []time.Time{end})
+	want := append(in, edge...)
+
+	before, err := f.st.GetWebhookState(ctx, store.StreamID(f.org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.putJob(t, start, end)
+	r, _ := f.start(t, Config{BatchSize: 1000}, f.sender)
+	r.JobChanged(store.StreamID(f.org))
+	j := f.waitJob(t, "completion", isDone)
+
+	if j.Status != store.JobCompleted || j.Error != "" {
+		t.Fatalf("job %+v, want completed", j)
+	}
+	if j.Total != int64(len(want)) || j.Sent != j.Total {
+		t.Errorf("sent %d of %d, want %d of %d", j.Sent, j.Total, len(want), len(want))
+	}
+	got := f.sink.received()
+	for _, id := range want {
+		if got[id] != 1 {
+			t.Fatalf("entry %s received %d times, want once", id, got[id])
+		}
+	}
+	for _, id := range append(late, early...) {
+		if got[id] != 0 {
+			t.Fatalf("entry %s outside the window was sent", id)
+		}
+	}
+	after, err := f.st.GetWebhookState(ctx, store.StreamID(f.org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Cursor != before.Cursor || !after.LastAttemptAt.Equal(before.LastAttemptAt) {
+		t.Errorf("live webhook state moved: before %+v, after %+v", before, after)
+	}
+}
+
+// A destination that answers 500 fails the replay once the retries are
+// spent; once it is back, a replay of the same window delivers every entry.
+func TestReplayAfterDestinationOutage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+	f.advanceWhileWaiting(t)
+	start, end := t0.Add(-6*time.Hour), t0
+	ids := f.appendAt(t, "e", times(start.Add(time.Minute), 10*time.Second, 300))
+
+	f.sink.failStatus.Store(500)
+	f.putJob(t, start, end)
+	r, _ := f.start(t, Config{BatchSize: 100}, f.sender)
+	r.JobChanged(store.StreamID(f.org))
+	j := f.waitJob(t, "failure", isDone)
+	if j.Status != store.JobFailed || !strings.Contains(j.Error, "500") || j.Sent != 0 {
+		t.Fatalf("while down: job %+v, want failed naming the 500 with nothing sent", j)
+	}
+	if n := f.sink.arrivals.Load(); n != 5 {
+		t.Errorf("destination saw %d attempts, want 5 (first try and 4 retries)", n)
+	}
+
+	f.sink.failStatus.Store(0)
+	f.putJob(t, start, end)
+	r.JobChanged(store.StreamID(f.org))
+	j = f.waitJob(t, "completion", func(j store.ReplayJob) bool { return j.Status == store.JobCompleted })
+	if j.Sent != 300 || j.Total != 300 {
+		t.Errorf("sent %d of %d, want 300 of 300", j.Sent, j.Total)
+	}
+	got := f.sink.received()
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("entry %s received %d times, want once", id, got[id])
+		}
+	}
+}
+
+func TestReplayFailsWithAReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		cfg    Config
+		start  time.Time
+		setup  func(t *testing.T, f *fixture)
+		reason string
+	}{
+		{name: "no webhook", setup: func(t *testing.T, f *fixture) {
+			if err := f.st.DeleteWebhook(context.Background(), store.StreamID(f.org)); err != nil {
+				t.Fatal(err)
+			}
+		}, reason: "No audit log webhook"},
+		{name: "webhook disabled", setup: func(t *testing.T, f *fixture) {
+			w, err := f.st.GetWebhook(context.Background(), store.StreamID(f.org))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Enabled = false
+			if err := f.st.PutWebhook(context.Background(), w); err != nil {
+				t.Fatal(err)
+			}
+		}, reason: "disabled"},
+		{name: "window expired before it ran", cfg: Config{Retention: time.Hour}, start: t0.Add(-3 * time.Hour),
+			reason: "older than the retention period"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+			start := tc.start
+			if start.IsZero() {
+				start = t0.Add(-time.Hour)
+			}
+			f.appendAt(t, "e", times(start, time.Second, 10))
+			if tc.setup != nil {
+				tc.setup(t, f)
+			}
+			f.putJob(t, start, start.Add(time.Minute))
+			r, _ := f.start(t, tc.cfg, f.sender)
+			r.JobChanged(store.StreamID(f.org))
+			j := f.waitJob(t, "failure", isDone)
+			if j.Status != store.JobFailed || !strings.Contains(j.Error, tc.reason) {
+				t.Fatalf("job %+v, want failed with a reason containing %q", j, tc.reason)
+			}
+			if n := len(f.sink.received()); n != 0 {
+				t.Errorf("%d entries sent, want none", n)
+			}
+		})
+	}
+}
+
+// A runner stopped in the middle of a job (a restart) leaves it running
+// with its cursor; the next runner on the same database resumes it by
+// itself and sends each entry once.
+func TestReplayResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "db")
+	f := newFixture(t, path)
+	start := t0.Add(-2 * time.Hour)
+	ids := f.appendAt(t, "e", times(start, time.Second, 250))
+
+	f.sink.holdFrom.Store(2) // the first batch passes, the second hangs
+	f.putJob(t, start, t0)
+	r, stop := f.start(t, Config{BatchSize: 100}, f.sender)
+	r.JobChanged(store.StreamID(f.org))
+	<-f.sink.held
+	stop()
+
+	j, err := f.st.GetReplayJob(context.Background(), store.StreamID(f.org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != store.JobRunning || j.Sent != 100 || j.Total != 250 || j.Cursor == 0 {
+		t.Fatalf("after the stop: job %+v, want running with 100 of 250 sent", j)
+	}
+
+	// Restart: reopen the database, new sender, new runner, no JobChanged.
+	f.st.Close()
+	f.st = openStore(t, path)
+	f.sink.holdFrom.Store(0)
+	f.start(t, Config{BatchSize: 100}, f.newSender(t))
+	j = f.waitJob(t, "completion", isDone)
+	if j.Status != store.JobCompleted || j.Sent != 250 || j.Total != 250 {
+		t.Fatalf("after the restart: job %+v, want completed with 250 of 250", j)
+	}
+	got := f.sink.received()
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("entry %s received %d times, want once", id, got[id])
+		}
+	}
+}
+
+// A job stored before Run starts is picked up from the store, unannounced.
+func TestRunnerPicksUpStoredJobs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+	start := t0.Add(-time.Hour)
+	f.appendAt(t, "e", times(start, time.Second, 5))
+	f.putJob(t, start, t0)
+	f.start(t, Config{}, f.sender)
+	j := f.waitJob(t, "completion", isDone)
+	if j.Status != store.JobCompleted || j.Sent != 5 || j.Total != 5 {
+		t.Fatalf("job %+v, want completed with 5 of 5 sent", j)
+	}
+}
