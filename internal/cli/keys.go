@@ -2,10 +2,101 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/signing"
 )
 
-// runKeys is being written; until then it says so.
-func runKeys(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("not implemented yet")
+// defaultRetention matches serve's default: entries, and so the keys that
+// signed them, are kept 7 days.
+const defaultRetention = 7 * 24 * time.Hour
+
+// runKeys lists or rotates the signing keys in the store.
+func runKeys(ctx context.Context, env *Env, args []string) error {
+	usage := func() {
+		fmt.Fprintln(env.Stderr, "usage: sigtrail keys list|rotate [--data-dir DIR] [--db URL] [--retention DURATION]")
+	}
+	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+		usage()
+		return errUsage
+	}
+	sub := args[0]
+	fs := newFlagSet("keys "+sub, env.Stderr)
+	dataDir := fs.String("data-dir", defaultDataDir, "directory of the embedded database")
+	db := fs.String("db", "", "database URL: empty for SQLite in the data dir")
+	retention := fs.Duration("retention", defaultRetention, "how long a retired key stays published (as serve's --retention)")
+	if err := parseFlags(fs, args[1:], env.Getenv); err != nil {
+		fmt.Fprintf(env.Stderr, "sigtrail keys: %v\n", err)
+		usage()
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "sigtrail keys: unexpected argument %q\n", fs.Arg(0))
+		usage()
+		return errUsage
+	}
+	st, err := openStore(ctx, *dataDir, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	clk := clock.Real{}
+	if sub == "list" {
+		stored, err := st.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if len(stored) == 0 {
+			fmt.Fprintln(env.Stdout, "no signing keys yet: serve or keys rotate creates the first")
+			return nil
+		}
+		keys := make([]signing.Key, 0, len(stored))
+		for i := len(stored) - 1; i >= 0; i-- {
+			keys = append(keys, signing.Key{ID: stored[i].ID, CreatedAt: stored[i].CreatedAt, RetiredAt: stored[i].RetiredAt})
+		}
+		return printKeys(env.Stdout, keys, clk.Now(), *retention)
+	}
+	stored, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	kr, err := signing.Open(ctx, st, clk, *retention)
+	if err != nil {
+		return err
+	}
+	if len(stored) == 0 { // Open just made the first key: nothing to rotate yet
+		fmt.Fprintf(env.Stdout, "created the first key %s\n", kr.ActiveID())
+		return printKeys(env.Stdout, kr.Keys(), clk.Now(), *retention)
+	}
+	old := kr.ActiveID()
+	kid, err := kr.Rotate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "new key %s signs from now on; %s stays published until %s\n",
+		kid, old, clk.Now().Add(*retention).UTC().Format(time.RFC3339))
+	fmt.Fprintf(env.Stdout, "running servers switch within %s\n", signing.DefaultReloadEvery)
+	return printKeys(env.Stdout, kr.Keys(), clk.Now(), *retention)
+}
+
+// printKeys prints one key per line, newest first.
+func printKeys(w io.Writer, keys []signing.Key, now time.Time, retention time.Duration) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tCREATED\tSTATE")
+	for _, k := range keys {
+		state := "active (signs)"
+		if !k.Active() {
+			until := k.RetiredAt.Add(retention)
+			state = "retired, published until " + until.UTC().Format(time.RFC3339)
+			if !until.After(now) {
+				state = "expired (dropped at the next reload)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.CreatedAt.UTC().Format(time.RFC3339), state)
+	}
+	return tw.Flush()
 }
