@@ -38,16 +38,21 @@ const statusWriteEvery = time.Second
 // reloads its state and carries on.
 const storeRetryWait = time.Second
 
+// notify tells the dispatcher its stream has grown to seq.
 func (d *dispatcher) notify(seq int64) {
-	for {
-		h := d.head.Load()
-		if seq <= h || d.head.CompareAndSwap(h, seq) {
-			break
-		}
-	}
+	d.raiseHead(seq)
 	select {
 	case d.wake <- struct{}{}:
 	default:
+	}
+}
+
+func (d *dispatcher) raiseHead(seq int64) {
+	for {
+		h := d.head.Load()
+		if seq <= h || d.head.CompareAndSwap(h, seq) {
+			return
+		}
 	}
 }
 
@@ -87,7 +92,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.notify(head)
+	d.raiseHead(head)
 	cursor := state.Cursor
 	d.cursor.Store(cursor)
 	failed := append([]store.SeqRange(nil), state.FailedRanges...)
