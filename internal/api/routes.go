@@ -41,6 +41,9 @@ func (s *server) routes() []route {
 		s.portalRoutes(),
 		s.portalWebhookRoutes(),
 		s.developerRoutes(),
+		s.replayRoutes(),
+		s.auditLogRoutes(),
+		s.ingestRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -1,0 +1,229 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// Ingest limits.
+const (
+	// ingestMaxBody caps one request: about 40,000 typical entries.
+	ingestMaxBody = 16 << 20
+	// ingestMaxLine caps one entry, far above any real one.
+	ingestMaxLine = 64 << 10
+	// ingestMaxErrors caps the lines a 400 names; fixing those and trying
+	// again reveals any others.
+	ingestMaxErrors = 100
+	// ingestMaxFuture is how far ahead of the server's clock an entry's
+	// time may be.
+	ingestMaxFuture = time.Hour
+)
+
+// ingestRoutes serves the ingest API for trusted producers.
+func (s *server) ingestRoutes() []route {
+	return []route{
+		{method: http.MethodPost, path: "/v1/entries", resource: resEntries, action: audit.ActionCreate, roles: producers(),
+			maxBody: ingestMaxBody, handle: s.ingest},
+	}
+}
+
+// authTypeClassIDs are the authentication types Kong documents, the only
+// event class ids an authentication entry may carry.
+var authTypeClassIDs = map[string]bool{
+	"AUTHENTICATION_TYPE_INVALID": true, "AUTHENTICATION_TYPE_BASIC": true, "AUTHENTICATION_TYPE_SSO": true,
+	"AUTHENTICATION_TYPE_PAT": true, "AUTHENTICATION_TYPE_SPAT": true, "AUTHENTICATION_TYPE_GOOGLE": true,
+	"AUTHENTICATION_TYPE_GITHUB": true, "AUTHENTICATION_TYPE_WINDOWSLIVE": true, "AUTHENTICATION_TYPE_FEDERATED": true,
+}
+
+// ingest appends a batch of entries, one JSON line each, all or none: every
+// line is parsed and checked before anything is stored, and the answer
+// (202 with the count) leaves only once the entries are durable.
+func (s *server) ingest(c *call) error {
+	ct := c.r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-ndjson" {
+		return apperr.New(apperr.Unsupported, "Content-Type must be application/x-ndjson")
+	}
+	if ce := c.r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return apperr.New(apperr.Unsupported, "Content-Encoding %q is not supported; send the body uncompressed", ce)
+	}
+	body := http.MaxBytesReader(c.w, c.r.Body, ingestMaxBody)
+	p := ingestParser{s: s, c: c, now: c.now(), portals: map[string]bool{}}
+	entries, err := p.parse(body, c.r.ContentLength)
+	if err != nil {
+		return err
+	}
+	if _, err := s.rec.Record(c.ctx(), entries); err != nil {
+		if c.ctx().Err() != nil {
+			return apperr.New(apperr.Unavailable, "The request ended before the entries were stored; send them again")
+		}
+		s.log.Error("ingest: recording entries", "trace_id", c.traceID, "entries", len(entries), "err", err)
+		return apperr.New(apperr.Unavailable, "The event log is unavailable; nothing was accepted, try again later")
+	}
+	return c.json(http.StatusAccepted, struct {
+		Accepted int `json:"accepted"`
+	}{len(entries)})
+}
+
+// ingestParser reads one request's lines and fills in what the server
+// decides: org, product, stream and, when absent, time.
+type ingestParser struct {
+	s       *server
+	c       *call
+	now     time.Time
+	portals map[string]bool // portal id -> belongs to the org, looked up once per request
+	params  []apperr.InvalidParam
+	err     error // a store failure: the request fails as a whole
+}
+
+// parse reads every line. It returns the entries, or a 400 naming up to
+// ingestMaxErrors bad lines; nothing is stored either way.
+func (p *ingestParser) parse(body io.Reader, length int64) ([]store.NewEntry, error) {
+	// Typical lines are 250-400 bytes: size the slice once for the body.
+	var entries []store.NewEntry
+	if length > 0 {
+		entries = make([]store.NewEntry, 0, min(length/200+1, 1<<16))
+	}
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 64<<10), ingestMaxLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue // blank lines (a trailing newline) carry nothing
+		}
+		e, ok := p.line(n, line)
+		if p.err != nil {
+			return nil, p.err
+		}
+		if !ok {
+			if len(p.params) >= ingestMaxErrors {
+				break
+			}
+			continue
+		}
+		if len(p.params) == 0 {
+			entries = append(entries, e)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return nil, apperr.New(apperr.TooLarge, "Request body is larger than %d bytes; send fewer entries per request", int64(ingestMaxBody))
+		case errors.Is(err, bufio.ErrTooLong):
+			p.bad(n+1, "", "is longer than "+strconv.Itoa(ingestMaxLine)+" bytes")
+		default:
+			return nil, apperr.New(apperr.Invalid, "Could not read the request body")
+		}
+	}
+	if len(p.params) > 0 {
+		return nil, &apperr.Error{Code: apperr.Invalid, Message: "Invalid entries; none were accepted", Params: p.params}
+	}
+	if len(entries) == 0 {
+		return nil, &apperr.Error{Code: apperr.Invalid, Message: "No entries; send one JSON object per line",
+			Params: []apperr.InvalidParam{{Field: "body", Reason: "holds no entries", Rule: "required", Source: "body"}}}
+	}
+	return entries, nil
+}
+
+// bad names a wrong field of line n as "line n: field".
+func (p *ingestParser) bad(n int, field, reason string) {
+	name := "line " + strconv.Itoa(n)
+	if field != "" {
+		name += ": " + field
+	}
+	p.params = append(p.params, apperr.InvalidParam{Field: name, Reason: reason, Rule: "invalid", Source: "body"})
+}
+
+// line parses and completes one entry.
+func (p *ingestParser) line(n int, line []byte) (store.NewEntry, bool) {
+	e, err := audit.ParseJSON(line)
+	if err != nil {
+		var fe *audit.FieldError
+		if errors.As(err, &fe) {
+			p.bad(n, fe.Field, fe.Reason)
+		} else {
+			p.bad(n, "", "is not a valid entry")
+		}
+		return store.NewEntry{}, false
+	}
+	ok := true
+	if e.Kind == audit.KindAuthentication && !authTypeClassIDs[e.ClassID] {
+		p.bad(n, "event_class_id", "must be one of the AUTHENTICATION_TYPE_* values")
+		ok = false
+	}
+	if e.OrgID != "" && e.OrgID != p.c.org {
+		p.bad(n, "org_id", "must be absent or the token's organization")
+		ok = false
+	}
+	e.OrgID = p.c.org
+	stream, product := store.StreamID(p.c.org), audit.ProductKonnect
+	if e.PortalID != "" {
+		id, known := canonicalUUID(e.PortalID)
+		if known {
+			if known, err = p.portal(id); err != nil {
+				p.err = err
+				return store.NewEntry{}, false
+			}
+		}
+		if !known {
+			p.bad(n, "portal_id", "does not name a portal of this organization")
+			ok = false
+		}
+		e.PortalID, stream, product = id, store.StreamID(id), audit.ProductDevPortal
+	}
+	if e.Product != "" && e.Product != product {
+		p.bad(n, "event_product", "must be absent or "+product+" (the server sets it from portal_id)")
+		ok = false
+	}
+	e.Product = product
+	switch {
+	case e.Time.IsZero():
+		e.Time = p.now
+	case e.Time.Before(p.now.Add(-p.s.cfg.Retention)):
+		p.bad(n, timeField(line), "is older than the retention period ("+humanDuration(p.s.cfg.Retention)+")")
+		ok = false
+	case e.Time.After(p.now.Add(ingestMaxFuture)):
+		p.bad(n, timeField(line), "is more than an hour ahead of the server's clock")
+		ok = false
+	}
+	return store.NewEntry{Stream: stream, Entry: e}, ok
+}
+
+// portal says whether the portal belongs to the caller's org, asking the
+// store once per request.
+func (p *ingestParser) portal(id string) (bool, error) {
+	if k, seen := p.portals[id]; seen {
+		return k, nil
+	}
+	pt, err := p.s.st.GetPortal(p.c.ctx(), p.c.org, id)
+	switch {
+	case err == nil:
+		p.portals[id] = pt.OrgID == p.c.org
+	case apperr.Is(err, apperr.NotFound):
+		p.portals[id] = false
+	default:
+		return false, err
+	}
+	return p.portals[id], nil
+}
+
+// timeField names the key an entry's time came from.
+func timeField(line []byte) string {
+	if bytes.Contains(line, []byte(`"rt"`)) {
+		return "rt"
+	}
+	return "event_ts"
+}
