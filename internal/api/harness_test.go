@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
@@ -345,3 +346,5 @@ func streamOfOrg(t *testing.T, h *harness, secret string) store.StreamID {
 	t.Helper()
 	return store.StreamID(orgOf(t, h, secret))
 }
+
+func httpxTrusted(s string) (httpx.TrustedProxies, error) { return httpx.ParseTrustedProxies(s) }
