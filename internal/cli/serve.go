@@ -2,9 +2,57 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/server"
 )
 
-func runServe(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("not implemented yet")
+func runServe(ctx context.Context, env *Env, args []string) error {
+	cfg := server.Defaults()
+	fs := newFlagSet("serve", env.Stderr)
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the embedded database and local state")
+	fs.StringVar(&cfg.DB, "db", "", "database URL: empty for SQLite in the data dir, postgres://... for PostgreSQL")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "management API listen address")
+	fs.StringVar(&cfg.PortalAddr, "portal-addr", cfg.PortalAddr, "Dev Portal listen address")
+	fs.BoolVar(&cfg.InsecureDestinations, "insecure-destinations", false, "development only: allow http:// and loopback/private destinations")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long entries are kept and replayable")
+	fs.StringVar(&cfg.Vendor, "cef-vendor", cfg.Vendor, "CEF device vendor written in every line")
+	fs.StringVar(&cfg.Host, "cef-host", cfg.Host, "host written after the timestamp of CEF lines")
+	fs.StringVar(&cfg.PortalDomainSuffix, "portal-domain-suffix", cfg.PortalDomainSuffix, "portal NAME gets the default domain NAME.<suffix>")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses/CIDRs whose X-Forwarded-For is trusted")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "SMTP server for Dev Portal emails, e.g. smtp://127.0.0.1:2525 (empty: emails go to the log)")
+	fs.StringVar(&cfg.SMTPFrom, "smtp-from", "", "sender address of Dev Portal emails")
+	fs.IntVar(&cfg.MaxBatchLines, "batch-lines", cfg.MaxBatchLines, "most lines in one webhook request")
+	fs.IntVar(&cfg.MaxBatchBytes, "batch-bytes", cfg.MaxBatchBytes, "most uncompressed bytes in one webhook request")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parseFlags(fs, args, env.Getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.TrustedProxies, err = httpx.ParseTrustedProxies(*proxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %v", err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %q is not debug, info, warn or error", *logLevel)
+	}
+	cfg.BootstrapToken = strings.TrimSpace(env.Getenv("SIGTRAIL_BOOTSTRAP_TOKEN"))
+	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	return server.Run(ctx, cfg, log, func(a server.Addrs) {
+		fmt.Fprintf(env.Stdout, "sigtrail: management API on http://%s, Dev Portals on http://<portal>.%s:%s\n",
+			a.API, cfg.PortalDomainSuffix, portOf(a.Portal.String()))
+	})
+}
+
+func portOf(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		return addr[i+1:]
+	}
+	return addr
 }

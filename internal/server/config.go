@@ -1,0 +1,85 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/httpx"
+)
+
+// Config is everything `sigtrail serve` can be told.
+type Config struct {
+	DataDir              string        // keys, the SQLite file
+	DB                   string        // empty: SQLite in DataDir; postgres://... selects PostgreSQL
+	Addr                 string        // management API listener
+	PortalAddr           string        // Dev Portal listener
+	InsecureDestinations bool          // allow http:// and private/loopback destinations (development)
+	BootstrapToken       string        // SIGTRAIL_BOOTSTRAP_TOKEN
+	Retention            time.Duration // how long entries are kept (and replayable)
+	Vendor               string        // CEF device vendor
+	Host                 string        // host written after the timestamp of CEF lines
+	PortalDomainSuffix   string        // portal "acme" is served at acme.<suffix>
+	TrustedProxies       httpx.TrustedProxies
+	SMTPURL              string // smtp://host:port; empty: emails go to the log
+	SMTPFrom             string
+	MaxBatchLines        int
+	MaxBatchBytes        int
+}
+
+// Defaults returns the configuration `sigtrail serve` starts from.
+func Defaults() Config {
+	return Config{
+		DataDir:            "./sigtrail-data",
+		Addr:               "127.0.0.1:8080",
+		PortalAddr:         "127.0.0.1:8081",
+		Retention:          7 * 24 * time.Hour,
+		Vendor:             "KongInc",
+		Host:               "konghq.com",
+		PortalDomainSuffix: "localhost",
+		MaxBatchLines:      1000,
+		MaxBatchBytes:      1 << 20,
+	}
+}
+
+// Validate checks the configuration before anything starts.
+func (c Config) Validate() error {
+	var errs []string
+	if c.DataDir == "" {
+		errs = append(errs, "--data-dir is required")
+	}
+	if c.Retention < time.Hour {
+		errs = append(errs, "--retention must be at least 1h")
+	}
+	if c.Host == "" || strings.ContainsAny(c.Host, " \t\r\n|") {
+		errs = append(errs, "--cef-host must be a non-empty host name without spaces or '|'")
+	}
+	if c.Vendor == "" || strings.ContainsAny(c.Vendor, "\r\n") {
+		errs = append(errs, "--cef-vendor must be a non-empty single line")
+	}
+	if (c.SMTPURL == "") != (c.SMTPFrom == "") {
+		errs = append(errs, "--smtp-url and --smtp-from go together")
+	}
+	if c.MaxBatchLines < 1 || c.MaxBatchBytes < 1024 {
+		errs = append(errs, "--batch-lines must be at least 1 and --batch-bytes at least 1024")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (c Config) sqlitePath() (string, error) {
+	switch {
+	case c.DB == "":
+		return c.DataDir + "/sigtrail.db", nil
+	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
+		return "", fmt.Errorf("the PostgreSQL backend is not part of this build yet; use the embedded SQLite (omit --db)")
+	case strings.HasPrefix(c.DB, "sqlite://"):
+		return strings.TrimPrefix(c.DB, "sqlite://"), nil
+	case strings.HasPrefix(c.DB, "file:"):
+		return strings.TrimPrefix(c.DB, "file:"), nil
+	}
+	return c.DB, nil
+}

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sigtrail/sigtrail/internal/api"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/delivery"
+	"github.com/sigtrail/sigtrail/internal/portal"
+	"github.com/sigtrail/sigtrail/internal/replay"
+	"github.com/sigtrail/sigtrail/internal/signing"
+	"github.com/sigtrail/sigtrail/internal/store/sqlite"
+	"github.com/sigtrail/sigtrail/internal/tenancy"
+)
+
+// Addrs are the addresses the server actually listens on (useful with port 0).
+type Addrs struct {
+	API    net.Addr
+	Portal net.Addr
+}
+
+// Run starts sigtrail and serves until ctx ends, then shuts down gracefully.
+// ready, when not nil, is called once both listeners accept connections.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	path, err := cfg.sqlitePath()
+	if err != nil {
+		return err
+	}
+	clk := clock.Real{}
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+
+	if cfg.BootstrapToken != "" {
+		if err := tenancy.Bootstrap(ctx, st, cfg.BootstrapToken, clk); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	keys, err := signing.Open(ctx, st, clk, cfg.Retention)
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	renderer := audit.Renderer{Vendor: cfg.Vendor, Host: cfg.Host}
+	dm, err := delivery.New(delivery.Config{
+		MaxBatchLines:        cfg.MaxBatchLines,
+		MaxBatchBytes:        cfg.MaxBatchBytes,
+		InsecureDestinations: cfg.InsecureDestinations,
+	}, delivery.Deps{Store: st, Signer: keys, Renderer: renderer, Clock: clk, Logger: log, Registerer: reg})
+	if err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
+	runner := replay.New(replay.Config{Retention: cfg.Retention}, replay.Deps{Store: st, Sender: dm, Clock: clk, Logger: log})
+
+	apiLn, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen --addr: %w", err)
+	}
+	portalLn, err := net.Listen("tcp", cfg.PortalAddr)
+	if err != nil {
+		_ = apiLn.Close()
+		return fmt.Errorf("listen --portal-addr: %w", err)
+	}
+	defer apiLn.Close()
+	defer portalLn.Close()
+
+	apiHandler := api.New(api.Config{
+		InsecureDestinations: cfg.InsecureDestinations,
+		PortalDomainSuffix:   cfg.PortalDomainSuffix,
+		TrustedProxies:       cfg.TrustedProxies,
+		Retention:            cfg.Retention,
+	}, api.Deps{
+		Store:    st,
+		Recorder: dm,
+		JWKS:     keys,
+		Signer:   keys,
+		Renderer: renderer,
+		Webhooks: dm,
+		Replays:  runner,
+		Clock:    clk,
+		Logger:   log,
+		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+	})
+	mailer, err := newMailer(cfg, clk, log)
+	if err != nil {
+		return err
+	}
+	portalHandler := portal.New(portal.Config{
+		TrustedProxies: cfg.TrustedProxies,
+		ListenPort:     portalLn.Addr().(*net.TCPAddr).Port,
+	}, portal.Deps{Store: st, Recorder: dm, Mailer: mailer, Clock: clk, Logger: log})
+
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 6)
+	run := func(name string, f func() error) {
+		go func() {
+			err := f()
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+	apiSrv := newHTTPServer(apiHandler, log)
+	portalSrv := newHTTPServer(portalHandler, log)
+	run("delivery", func() error { return dm.Run(ctx) })
+	run("replay", func() error { return runner.Run(ctx) })
+	run("retention", func() error { return replay.RunRetention(ctx, st, clk, cfg.Retention, log) })
+	run("keys", func() error { return keys.Maintain(ctx) })
+	run("api listener", func() error { return apiSrv.Serve(apiLn) })
+	run("portal listener", func() error { return portalSrv.Serve(portalLn) })
+
+	log.Info("sigtrail serving", "api", apiLn.Addr().String(), "portals", portalLn.Addr().String(), "db", path)
+	if ready != nil {
+		ready(Addrs{API: apiLn.Addr(), Portal: portalLn.Addr()})
+	}
+
+	var firstErr error
+	select {
+	case <-ctx.Done():
+	case firstErr = <-errc:
+		if firstErr != nil {
+			log.Error("component failed, shutting down", "err", firstErr)
+		}
+	}
+	cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	_ = apiSrv.Shutdown(shutdownCtx)
+	_ = portalSrv.Shutdown(shutdownCtx)
+	return firstErr
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
