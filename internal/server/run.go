@@ -113,7 +113,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		ListenPort:     portalLn.Addr().(*net.TCPAddr).Port,
 	}, portal.Deps{Store: st, Recorder: dm, Mailer: mailer, Clock: clk, Logger: log})
 
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 6)
