@@ -23,7 +23,7 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) (
 }
 
 // testKeyring opens a keyring on a real SQLite file in a fresh data dir.
-func testKeyring(t *testing.T) (*signing.Keyring, string) {
+func testKeyring(t testing.TB) (*signing.Keyring, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "sigtrail.db"), sqlite.Options{})
