@@ -179,7 +179,7 @@ func (j jwks) JWKS() []byte { return j }
 
 // harness is a real API on 127.0.0.1 over a real SQLite store.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	st      *sqlite.Store
 	srv     *httptest.Server
 	api     *server
@@ -192,7 +192,7 @@ type harness struct {
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newHarness(t *testing.T, cfg Config) *harness {
+func newHarness(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
@@ -241,7 +241,7 @@ type response struct {
 }
 
 // decode reads the JSON body into v.
-func (r *response) decode(t *testing.T, v any) {
+func (r *response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
@@ -249,7 +249,7 @@ func (r *response) decode(t *testing.T, v any) {
 }
 
 // problem checks the answer is problem+json with the given status.
-func (r *response) problem(t *testing.T, status int) map[string]any {
+func (r *response) problem(t testing.TB, status int) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -324,7 +324,7 @@ func (h *harness) callWith(method, path, secret string, body any, hdr map[string
 }
 
 // expect checks the status.
-func (r *response) expect(t *testing.T, status int) *response {
+func (r *response) expect(t testing.TB, status int) *response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)

@@ -343,12 +343,11 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-// reset drops what was written, keeping only the trace header.
+// reset drops what was written. Headers that describe the body go with
+// it; others (Allow, the trace id) stay.
 func (b *bufferedWriter) reset() {
-	trace := b.header.Get(httpx.TraceHeader)
-	b.header = http.Header{}
-	if trace != "" {
-		b.header.Set(httpx.TraceHeader, trace)
+	for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding"} {
+		b.header.Del(k)
 	}
 	b.status = http.StatusOK
 	b.wroteHeader = false

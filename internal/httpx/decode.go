@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 )
@@ -37,6 +38,15 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &apperr.Error{Code: apperr.Invalid, Message: "Request body is required",
 			Params: []apperr.InvalidParam{{Field: "body", Reason: "is required", Rule: "required", Source: "body"}}}
+	}
+	// JSON is UTF-8 (RFC 8259); the decoder would quietly turn bad bytes
+	// into U+FFFD and store text the sender never wrote.
+	if !utf8.Valid(body) {
+		return apperr.InvalidField("body", "body", "type", "must be UTF-8")
+	}
+	// null would decode into nothing at all and let a write pass as a no-op.
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return apperr.InvalidField("body", "body", "type", "must be a JSON object, not null")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
