@@ -71,6 +71,7 @@ type sink struct {
 	arrivals   atomic.Int64
 	held       chan struct{} // gets a value when a request starts waiting
 	release    chan struct{}
+	unholdOnce sync.Once
 
 	mu       sync.Mutex
 	got      map[string]int // trace id -> times received
@@ -82,10 +83,16 @@ func newSink(t *testing.T) *sink {
 	s := &sink{got: map[string]int{}, held: make(chan struct{}, 16), release: make(chan struct{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(func() {
-		close(s.release)
+		s.unhold()
 		s.srv.Close()
 	})
 	return s
+}
+
+// unhold lets held requests through and holds no more.
+func (s *sink) unhold() {
+	s.holdFrom.Store(0)
+	s.unholdOnce.Do(func() { close(s.release) })
 }
 
 func (s *sink) serve(w http.ResponseWriter, r *http.Request) {

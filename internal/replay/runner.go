@@ -217,12 +217,18 @@ func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJo
 			r.fail(ctx, log, job, reason)
 			return
 		}
-		q := windowQuery(*job)
-		q.AfterSeq, q.Limit = job.Cursor, r.cfg.BatchSize
-		batch, err := r.deps.Store.Query(ctx, q)
-		if err != nil {
-			r.internalFailure(ctx, log, job, "reading entries", err)
-			return
+		// The job covers the entries in the window when it started: those
+		// come first in sequence order, so it stops after Total of them and
+		// entries appended since (even with a time inside the window) are
+		// left to live delivery.
+		var batch []store.StoredEntry
+		if left := job.Total - job.Sent; left > 0 {
+			q := windowQuery(*job)
+			q.AfterSeq, q.Limit = job.Cursor, int(min(int64(r.cfg.BatchSize), left))
+			if batch, err = r.deps.Store.Query(ctx, q); err != nil {
+				r.internalFailure(ctx, log, job, "reading entries", err)
+				return
+			}
 		}
 		if len(batch) == 0 {
 			job.Status = store.JobCompleted

@@ -57,6 +57,37 @@ func TestReplaySendsTheWindowOnlyAndLeavesTheLiveCursor(t *testing.T) {
 	}
 }
 
+// Entries appended while a job runs are not part of it, even when their
+// time lies in its window: the job sends the Total it counted at its start.
+func TestReplayLeavesEntriesAppendedMeanwhile(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+	start := t0.Add(-time.Hour)
+	before := f.appendAt(t, "before", times(start, time.Second, 150))
+	f.sink.holdFrom.Store(2)
+	f.putJob(t, start, t0)
+	r, _ := f.start(t, Config{BatchSize: 100}, f.sender)
+	r.JobChanged(store.StreamID(f.org))
+	<-f.sink.held // the job is running and counted its window
+	meanwhile := f.appendAt(t, "meanwhile", times(start.Add(time.Minute), time.Second, 30))
+	f.sink.unhold()
+	j := f.waitJob(t, "completion", isDone)
+	if j.Status != store.JobCompleted || j.Total != 150 || j.Sent != 150 {
+		t.Fatalf("job %+v, want completed with 150 of 150", j)
+	}
+	got := f.sink.received()
+	for _, id := range before {
+		if got[id] != 1 {
+			t.Fatalf("entry %s received %d times, want once", id, got[id])
+		}
+	}
+	for _, id := range meanwhile {
+		if got[id] != 0 {
+			t.Fatalf("entry %s appended during the job was sent", id)
+		}
+	}
+}
+
 // A destination that answers 500 fails the replay once the retries are
 // spent; once it is back, a replay of the same window delivers every entry.
 func TestReplayAfterDestinationOutage(t *testing.T) {
