@@ -57,7 +57,7 @@ func (s *Store) Read(ctx context.Context, stream store.StreamID, after int64, li
 func entryWhere(q store.EntryQuery) (string, []any) {
 	var b strings.Builder
 	args := []any{string(q.Stream)}
-	b.WriteString(" WHERE stream = ?")
+	b.WriteString(" WHERE sid = (SELECT sid FROM streams WHERE stream = ?)")
 	if !q.From.IsZero() {
 		b.WriteString(" AND ts_ms >= ?")
 		args = append(args, ceilMS(q.From))
@@ -155,7 +155,7 @@ func (s *Store) lastSeq(ctx context.Context, q querier, stream store.StreamID) (
 }
 
 // DeleteBefore deletes up to limit entries older than cutoff, stream by
-// stream (each delete walks the (stream, ts_ms) index), in one short
+// stream (each delete walks the (sid, ts_ms) index), in one short
 // transaction so appends queue behind it only briefly.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
@@ -164,13 +164,13 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 	bound := ceilMS(cutoff)
 	deleted := 0
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.QueryContext(ctx, "SELECT stream FROM streams ORDER BY stream")
+		rows, err := q.QueryContext(ctx, "SELECT sid FROM streams ORDER BY sid")
 		if err != nil {
 			return err
 		}
-		var streams []string
+		var streams []int64
 		for rows.Next() {
-			var st string
+			var st int64
 			if err := rows.Scan(&st); err != nil {
 				rows.Close()
 				return err
@@ -184,8 +184,8 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 			if deleted >= limit {
 				break
 			}
-			res, err := q.ExecContext(ctx, `DELETE FROM entries WHERE stream = ?1 AND seq IN
-				(SELECT seq FROM entries WHERE stream = ?1 AND ts_ms < ?2 LIMIT ?3)`, st, bound, limit-deleted)
+			res, err := q.ExecContext(ctx, `DELETE FROM entries WHERE rowid IN
+				(SELECT rowid FROM entries WHERE sid = ? AND ts_ms < ? LIMIT ?)`, st, bound, limit-deleted)
 			if err != nil {
 				return err
 			}

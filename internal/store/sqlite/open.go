@@ -138,6 +138,9 @@ func dsn(path string, opts Options, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Statement journals of multi-row INSERTs stay in memory instead of
+	// temporary files (which cost an open and writes per statement).
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {

@@ -127,6 +127,9 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		return err
 	}
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := belongs(ctx, q, "portals", p.OrgID, p.ID, "portal"); err != nil {
+			return err
+		}
 		taken, err := domainTaken(ctx, q, p.ID, p.DefaultDomain, p.CustomDomain)
 		if err != nil {
 			return err
@@ -154,7 +157,7 @@ func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 		if err := mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal"); err != nil {
 			return err
 		}
-		if _, err := q.ExecContext(ctx, "DELETE FROM entries WHERE stream = ?", id); err != nil {
+		if _, err := q.ExecContext(ctx, "DELETE FROM entries WHERE sid = (SELECT sid FROM streams WHERE stream = ?)", id); err != nil {
 			return err
 		}
 		_, err := q.ExecContext(ctx, "DELETE FROM streams WHERE stream = ?", id)

@@ -58,12 +58,13 @@ type writer struct {
 	// stopped closes once the goroutine has answered everything it took.
 	stopped chan struct{}
 
-	// last caches each stream's highest sequence number as committed.
-	last    map[store.StreamID]int64
-	inserts map[int]*sql.Stmt
-	selLast *sql.Stmt
-	setLast *sql.Stmt
-	args    []any
+	// pos caches each stream's id and highest sequence number as committed.
+	pos       map[store.StreamID]streamPos
+	inserts   map[int]*sql.Stmt
+	selStream *sql.Stmt
+	addStream *sql.Stmt
+	setLast   *sql.Stmt
+	args      []any
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, error) {
@@ -73,16 +74,21 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 		reqs:    make(chan any, 1024),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		last:    make(map[store.StreamID]int64),
+		pos:     make(map[store.StreamID]streamPos),
 		inserts: make(map[int]*sql.Stmt),
 	}
 	var err error
-	if w.selLast, err = conn.PrepareContext(ctx, "SELECT last_seq FROM streams WHERE stream = ?"); err != nil {
-		return nil, err
-	}
-	if w.setLast, err = conn.PrepareContext(ctx,
-		"INSERT INTO streams (stream, last_seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq"); err != nil {
-		return nil, err
+	for _, p := range []struct {
+		st    **sql.Stmt
+		query string
+	}{
+		{&w.selStream, "SELECT sid, last_seq FROM streams WHERE stream = ?"},
+		{&w.addStream, "INSERT INTO streams (stream, last_seq) VALUES (?, 0) RETURNING sid"},
+		{&w.setLast, "UPDATE streams SET last_seq = ? WHERE sid = ?"},
+	} {
+		if *p.st, err = conn.PrepareContext(ctx, p.query); err != nil {
+			return nil, err
+		}
 	}
 	go w.run()
 	return w, nil
@@ -96,7 +102,8 @@ func (w *writer) close() error {
 	for _, st := range w.inserts {
 		st.Close()
 	}
-	w.selLast.Close()
+	w.selStream.Close()
+	w.addStream.Close()
 	w.setLast.Close()
 	return w.conn.Close()
 }
@@ -230,7 +237,7 @@ func (w *writer) runJob(r *jobReq) {
 	err := w.inTx(r.ctx, func() error { return r.fn(r.ctx, w.conn) })
 	if err == nil {
 		for _, s := range r.forget {
-			delete(w.last, s)
+			delete(w.pos, s)
 		}
 	}
 	r.done <- err
@@ -277,24 +284,24 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	}
 	// Sequence numbers are assigned here, in the only goroutine that
 	// writes, and cached only once the commit succeeded.
-	next := make(map[store.StreamID]int64)
+	next := make(map[store.StreamID]streamPos)
 	ctx := context.Background()
 	err := w.inTx(ctx, func() error {
 		w.args = w.args[:0]
 		rows := 0
 		for _, r := range live {
 			for i, s := range r.streams {
-				cur, ok := next[s]
+				p, ok := next[s]
 				if !ok {
 					var err error
-					if cur, err = w.lastSeq(ctx, s); err != nil {
+					if p, err = w.position(ctx, s); err != nil {
 						return err
 					}
 				}
-				cur++
-				next[s] = cur
-				r.seqs[i] = cur
-				w.args = append(w.args, string(s), cur, r.tsMS[i], r.kinds[i], r.records[i])
+				p.last++
+				next[s] = p
+				r.seqs[i] = p.last
+				w.args = append(w.args, p.sid, p.last, r.tsMS[i], r.kinds[i], r.records[i])
 				rows++
 				if rows == insertChunk {
 					if err := w.insert(ctx, rows); err != nil {
@@ -310,8 +317,8 @@ func (w *writer) commitAppends(batch []*appendReq) {
 				return err
 			}
 		}
-		for s, seq := range next {
-			if _, err := w.setLast.ExecContext(ctx, string(s), seq); err != nil {
+		for _, p := range next {
+			if _, err := w.setLast.ExecContext(ctx, p.last, p.sid); err != nil {
 				return err
 			}
 		}
@@ -327,24 +334,29 @@ func (w *writer) commitAppends(batch []*appendReq) {
 		}
 		return
 	}
-	for s, seq := range next {
-		w.last[s] = seq
+	for s, p := range next {
+		w.pos[s] = p
 	}
 	for _, r := range live {
 		r.done <- nil
 	}
 }
 
-func (w *writer) lastSeq(ctx context.Context, s store.StreamID) (int64, error) {
-	if v, ok := w.last[s]; ok {
-		return v, nil
+// streamPos is where a stream stands: its id and last sequence number.
+type streamPos struct{ sid, last int64 }
+
+// position returns the stream's position, creating the stream (in the
+// current transaction) on its first entry.
+func (w *writer) position(ctx context.Context, s store.StreamID) (streamPos, error) {
+	if p, ok := w.pos[s]; ok {
+		return p, nil
 	}
-	var v int64
-	err := w.selLast.QueryRowContext(ctx, string(s)).Scan(&v)
+	var p streamPos
+	err := w.selStream.QueryRowContext(ctx, string(s)).Scan(&p.sid, &p.last)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		err = w.addStream.QueryRowContext(ctx, string(s)).Scan(&p.sid)
 	}
-	return v, err
+	return p, err
 }
 
 // insert runs the multi-row INSERT for the first rows rows in w.args.
@@ -352,7 +364,7 @@ func (w *writer) insert(ctx context.Context, rows int) error {
 	st, ok := w.inserts[rows]
 	if !ok {
 		var b strings.Builder
-		b.WriteString("INSERT INTO entries (stream, seq, ts_ms, kind, record) VALUES ")
+		b.WriteString("INSERT INTO entries (sid, seq, ts_ms, kind, record) VALUES ")
 		for i := range rows {
 			if i > 0 {
 				b.WriteByte(',')

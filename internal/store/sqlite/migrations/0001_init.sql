@@ -1,21 +1,25 @@
--- The event log. WITHOUT ROWID clusters each stream's entries by sequence
--- number, so appends and cursor reads touch neighbouring pages.
+-- The event log. Each stream gets a small integer id, so the indexes stay
+-- narrow. Entries live in a rowid table: the rowid grows with every append,
+-- so a commit writes the table's rightmost pages only, whatever the number
+-- of streams (clustering by (stream, seq) instead rebalanced one leaf per
+-- stream per commit: about one page written per entry).
 CREATE TABLE streams (
-    stream   TEXT PRIMARY KEY,
+    sid      INTEGER PRIMARY KEY,
+    stream   TEXT NOT NULL UNIQUE,
     last_seq INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 
 CREATE TABLE entries (
-    stream TEXT    NOT NULL,
+    sid    INTEGER NOT NULL,
     seq    INTEGER NOT NULL,
     ts_ms  INTEGER NOT NULL,
     kind   INTEGER NOT NULL,
     record BLOB    NOT NULL,
-    PRIMARY KEY (stream, seq)
-) WITHOUT ROWID;
+    PRIMARY KEY (sid, seq)
+);
 
 -- Serves time-window queries of a stream and, stream by stream, retention.
-CREATE INDEX entries_stream_ts ON entries (stream, ts_ms);
+CREATE INDEX entries_sid_ts ON entries (sid, ts_ms);
 
 -- Times below are UTC nanoseconds since the Unix epoch; 0 means unset.
 CREATE TABLE orgs (
