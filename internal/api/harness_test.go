@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/ed25519"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -208,7 +209,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 	h.ten = tenancy.New(st, h.clk)
 	h.api = New(cfg, Deps{
 		Store: st, Recorder: store.LogRecorder{Log: st}, JWKS: jwks(`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`),
-		Webhooks: h.hooks, Clock: h.clk, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Webhooks: h.hooks, Clock: h.clk, Signer: edSigner(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))), Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}).(*server)
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
@@ -348,3 +349,8 @@ func streamOfOrg(t *testing.T, h *harness, secret string) store.StreamID {
 }
 
 func httpxTrusted(s string) (httpx.TrustedProxies, error) { return httpx.ParseTrustedProxies(s) }
+
+// edSigner signs with an Ed25519 key, as the keyring does.
+type edSigner ed25519.PrivateKey
+
+func (k edSigner) Sign(msg []byte) []byte { return ed25519.Sign(ed25519.PrivateKey(k), msg) }
