@@ -3,9 +3,99 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
-// runOrg is being written; until then it says so.
-func runOrg(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("not implemented yet")
+// storeFlags adds serve's --data-dir and --db to a command's flags.
+func storeFlags(fs *flag.FlagSet) (dataDir, db *string) {
+	dataDir = fs.String("data-dir", defaultDataDir, "directory of the embedded database")
+	db = fs.String("db", "", "database URL (default: a SQLite file in --data-dir)")
+	return dataDir, db
+}
+
+// parseWithPositionals parses flags given before or after the positional
+// arguments ("org create NAME --data-dir D" as well as "org create
+// --data-dir D NAME") and returns the positionals.
+func parseWithPositionals(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return nil, err
+	}
+	var pos []string
+	rest := fs.Args()
+	for len(rest) > 0 {
+		pos = append(pos, rest[0])
+		if err := fs.Parse(rest[1:]); err != nil {
+			return nil, err
+		}
+		rest = fs.Args()
+	}
+	return pos, nil
+}
+
+// userError renders an application error as one line a person can act on.
+func userError(err error) error {
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Code == apperr.Internal {
+		return err
+	}
+	if len(ae.Params) > 0 {
+		var parts []string
+		for _, p := range ae.Params {
+			parts = append(parts, strings.TrimPrefix(p.Field+" ", "body ")+p.Reason)
+		}
+		return errors.New(strings.Join(parts, "; "))
+	}
+	return errors.New(ae.Message)
+}
+
+// runOrg manages orgs: org create NAME, org list.
+func runOrg(ctx context.Context, env *Env, args []string) error {
+	const usage = "usage: sigtrail org create NAME | sigtrail org list  [--data-dir DIR] [--db URL]"
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, usage)
+		return errUsage
+	}
+	fs := newFlagSet("org "+args[0], env.Stderr)
+	dataDir, db := storeFlags(fs)
+	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stderr, usage)
+		}
+		return err
+	}
+	switch {
+	case args[0] == "create" && len(pos) == 1:
+	case args[0] == "list" && len(pos) == 0:
+	default:
+		return errors.New(usage)
+	}
+	st, err := openStore(ctx, *dataDir, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if args[0] == "list" {
+		orgs, err := st.ListOrgs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\n", o.ID, o.Name, o.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return nil
+	}
+	o, err := tenancy.New(st, clock.Real{}).CreateOrg(ctx, pos[0])
+	if err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(env.Stdout, "%s\t%s\n", o.ID, o.Name)
+	return nil
 }
