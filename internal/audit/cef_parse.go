@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"fmt"
-	"strings"
 )
 
 // CEFLine is one parsed CEF line: whatever preceded "CEF:" (a timestamp and
@@ -61,7 +60,7 @@ func ParseCEF(line []byte) (CEFLine, error) {
 	line = trimEOL(line)
 	at := cefStart(line)
 	if at < 0 {
-		return l, &CEFError{0, `no "CEF:" header`}
+		return l, &CEFError{0, `no "CEF:<version>|" header`}
 	}
 	l.Prefix = string(bytes.TrimRight(line[:at], " "))
 	pos := at + len(cefMarker)
@@ -75,9 +74,6 @@ func ParseCEF(line []byte) (CEFLine, error) {
 	}
 	l.Version, l.DeviceVendor, l.DeviceProduct, l.DeviceVersion = hdr[0], hdr[1], hdr[2], hdr[3]
 	l.DeviceEventClassID, l.Name, l.Severity = hdr[4], hdr[5], hdr[6]
-	if l.Version == "" || strings.Trim(l.Version, "0123456789") != "" {
-		return l, &CEFError{at + len(cefMarker), fmt.Sprintf("version %q is not a number", l.Version)}
-	}
 	ext, err := parseExtensions(line, pos)
 	if err != nil {
 		return l, err
@@ -96,8 +92,9 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// cefStart finds "CEF:" at the start of the line or after a space, so that
-// a prefix word merely containing the letters is not taken for the header.
+// cefStart finds "CEF:" at the start of the line or after a space and
+// followed by a version number and '|', so that prefix text merely
+// containing the letters is not taken for the header.
 func cefStart(line []byte) int {
 	off := 0
 	for {
@@ -106,11 +103,19 @@ func cefStart(line []byte) int {
 			return -1
 		}
 		i += off
-		if i == 0 || line[i-1] == ' ' {
+		if (i == 0 || line[i-1] == ' ') && versionFollows(line[i+len(cefMarker):]) {
 			return i
 		}
 		off = i + 1
 	}
+}
+
+func versionFollows(b []byte) bool {
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	return n > 0 && n < len(b) && b[n] == '|'
 }
 
 // headerField reads one header field starting at pos up to its unescaped

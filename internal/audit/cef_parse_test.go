@@ -40,8 +40,8 @@ func TestParseCEF(t *testing.T) {
 		{"pipe and unescaped = inside a value", `CEF:0|V|P|1.0|C|N|1|request=/x?a=b|c d=e`,
 			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
 				Extensions: []CEFExtension{{"request", "/x?a=b|c"}, {"d", "e"}}}},
-		{"prefix word containing CEF:", `xCEF:1 CEF:0|V|P|1.0|C|N|1|`,
-			CEFLine{Prefix: "xCEF:1", Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1"}},
+		{"prefix containing CEF:", `xCEF:1| CEF:x CEF:0|V|P|1.0|C|N|1|`,
+			CEFLine{Prefix: "xCEF:1| CEF:x", Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,10 +60,10 @@ func TestParseCEF(t *testing.T) {
 func TestParseCEFErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, line, reason string }{
-		{"not CEF", `{"name":"x"}`, `no "CEF:" header`},
+		{"not CEF", `{"name":"x"}`, `no "CEF:<version>|" header`},
 		{"short header", `CEF:0|V|P|1.0|C|N|1`, "header has 6 of the 7 fields"},
 		{"escaped last pipe", `CEF:0|V|P|1.0|C|N|1\|a=b`, "header has 6 of the 7 fields"},
-		{"bad version", `CEF:x|V|P|1.0|C|N|1|`, "not a number"},
+		{"bad version", `CEF:x|V|P|1.0|C|N|1|`, "no \"CEF:<version>|\" header"},
 		{"no key", `CEF:0|V|P|1.0|C|N|1|=b`, "does not start with key="},
 		{"junk before first key", `CEF:0|V|P|1.0|C|N|1|hello a=b`, "does not start with key="},
 		{"duplicate key", `CEF:0|V|P|1.0|C|N|1|a=b c=d a=e`, `"a" occurs twice`},
