@@ -38,7 +38,7 @@ const (
 // testEnv is one portal listener on 127.0.0.1 with a real SQLite store, a
 // real SMTP receiver, a fake clock and a cookie-keeping client.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	st     *sqlite.Store
 	clk    *clock.Fake
 	org    store.Org
@@ -52,7 +52,7 @@ type testEnv struct {
 
 type envOption func(*Config, *store.Portal)
 
-func newEnv(t *testing.T, opts ...envOption) *testEnv {
+func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
@@ -119,7 +119,7 @@ type response struct {
 	body []byte
 }
 
-func (r response) problem(t *testing.T) map[string]any {
+func (r response) problem(t testing.TB) map[string]any {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("content type %q, want application/problem+json; body %s", ct, r.body)
@@ -186,7 +186,7 @@ type receivedMail struct {
 var tokenInLink = regexp.MustCompile(`https?://[^\s]+[?&]token=([0-9a-f-]{36})`)
 
 // link returns the first link of the email and its token.
-func (m receivedMail) link(t *testing.T) (string, string) {
+func (m receivedMail) link(t testing.TB) (string, string) {
 	t.Helper()
 	s := tokenInLink.FindStringSubmatch(m.Body)
 	if s == nil {
@@ -204,6 +204,21 @@ func (e *testEnv) nextMail() receivedMail {
 		e.t.Fatal("no email arrived")
 		return receivedMail{}
 	}
+}
+
+// drainMails discards every email from now on (fuzzing sends many).
+func (e *testEnv) drainMails() {
+	stop := make(chan struct{})
+	e.t.Cleanup(func() { close(stop) })
+	go func() {
+		for {
+			select {
+			case <-e.mails:
+			case <-stop:
+				return
+			}
+		}
+	}()
 }
 
 func (e *testEnv) noMail() {
@@ -297,7 +312,7 @@ func (e *testEnv) assertEntries(want ...audit.Entry) {
 
 // startSMTP runs an SMTP receiver on 127.0.0.1 that hands every message to
 // out; it stops with the test.
-func startSMTP(t *testing.T, out chan<- receivedMail) string {
+func startSMTP(t testing.TB, out chan<- receivedMail) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -36,7 +36,9 @@ func checkEmail(field, s string) (string, error) {
 		return "", fieldError("Invalid email address", field, "invalid", "must be at most 250 characters")
 	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || hasControl(s) {
+	// ASCII only: relays without SMTPUTF8 refuse other addresses, and the
+	// verification email must reach the developer.
+	if err != nil || a.Address != s || a.Name != "" || !isPrintableASCII(s) {
 		return "", fieldError("Invalid email address", field, "invalid", "must be a valid email address")
 	}
 	return s, nil
@@ -81,4 +83,13 @@ func checkToken(s string) (string, error) {
 
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
