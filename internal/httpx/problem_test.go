@@ -1,0 +1,53 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+)
+
+func TestProblemFor(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+
+	p := ProblemFor(errors.New("db password=hunter2 refused"), "42", log)
+	if p.Status != 500 || strings.Contains(p.Detail, "hunter2") || p.Instance != "kong:trace:42" {
+		t.Errorf("internal error shown: %+v", p)
+	}
+	if !strings.Contains(logs.String(), "trace_id=42") {
+		t.Errorf("internal error not logged with its trace id: %s", logs.String())
+	}
+	p = ProblemFor(apperr.InvalidField("", "name", "", "is required"), "1", nil)
+	if p.Status != 400 || len(p.InvalidParameters) != 1 || p.InvalidParameters[0].Rule != "invalid" || p.InvalidParameters[0].Source != "body" {
+		t.Errorf("invalid: %+v", p)
+	}
+	p = ProblemFor(apperr.New(apperr.Invalid, "bad"), "1", nil)
+	if p.InvalidParameters == nil {
+		t.Error("a 400 must carry invalid_parameters")
+	}
+	p = ProblemFor(apperr.New(apperr.NotFound, "Portal x not found"), "1", nil)
+	if p.Status != 404 || p.Detail != "Portal x not found" || p.Type != "https://httpstatuses.com/404" || p.Title != "Not Found" {
+		t.Errorf("not found: %+v", p)
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	WriteError(w, httptest.NewRequest(http.MethodGet, "/", nil), apperr.New(apperr.Unauthorized, "Invalid credentials"), "7", nil)
+	if w.Code != 401 || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("WWW-Authenticate") == "" {
+		t.Fatalf("%d %v", w.Code, w.Header())
+	}
+	var p Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != 401 || p.Detail != "Invalid credentials" {
+		t.Fatalf("%s %v", w.Body.String(), err)
+	}
+}
