@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
@@ -65,6 +66,10 @@ type writer struct {
 	addStream *sql.Stmt
 	setLast   *sql.Stmt
 	args      []any
+
+	// commits counts append transactions committed, for tests and
+	// benchmarks to see how many appends share one.
+	commits atomic.Int64
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, error) {
@@ -334,6 +339,7 @@ func (w *writer) commitAppends(batch []*appendReq) {
 		}
 		return
 	}
+	w.commits.Add(1)
 	for s, p := range next {
 		w.pos[s] = p
 	}

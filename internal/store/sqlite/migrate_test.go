@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestMigrationsApplyOnceInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	for range 2 { // the second Open finds nothing to do
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	rows, err := db.Query("SELECT version, name FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(ms) || v != ms[i].version || name != ms[i].name {
+			t.Fatalf("schema_migrations row %d = %d %s", i, v, name)
+		}
+		i++
+	}
+	if i != len(ms) {
+		t.Fatalf("%d migrations recorded, want %d", i, len(ms))
+	}
+}
+
+func TestNewerDatabaseIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db := rawDB(t, path)
+	if _, err := db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(ctx, path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer than this sigtrail supports") {
+		t.Fatalf("Open of a newer database: %v", err)
+	}
+}
+
+func TestLoadMigrationsRejectsBadSets(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		files fstest.MapFS
+		err   string
+	}{
+		{"gap", fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}}, "expected version 2"},
+		{"duplicate", fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/0001_b.sql": {}}, "expected version 2"},
+		{"no number", fstest.MapFS{"migrations/init.sql": {}}, "must start with a positive number"},
+		{"zero", fstest.MapFS{"migrations/0000_a.sql": {}}, "must start with a positive number"},
+	}
+	for _, c := range cases {
+		_, err := loadMigrations(c.files)
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, want an error with %q", c.name, err, c.err)
+		}
+	}
+	ms, err := loadMigrations(fstest.MapFS{"migrations/0002_b.sql": {Data: []byte("B")}, "migrations/0001_a.sql": {Data: []byte("A")}})
+	if err != nil || len(ms) != 2 || ms[0].sql != "A" || ms[1].sql != "B" {
+		t.Errorf("ordered load = %+v, %v", ms, err)
+	}
+}
+
+// TestFailedMigrationLeavesNoTrace checks a migration is all or nothing.
+func TestFailedMigrationLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := rawDB(t, filepath.Join(t.TempDir(), "m.db"))
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ms := []migration{
+		{1, "0001_ok.sql", "CREATE TABLE a (x INTEGER);"},
+		{2, "0002_bad.sql", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"},
+	}
+	if err := applyMigrations(ctx, conn, ms); err == nil || !strings.Contains(err.Error(), "0002_bad.sql") {
+		t.Fatalf("applyMigrations: %v, want the failure of 0002_bad.sql", err)
+	}
+	var v int
+	if err := conn.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("recorded version %d, %v; want 1", v, err)
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'b'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("table b of the failed migration exists (%d, %v)", n, err)
+	}
+	// Fixed, the set applies from where it stopped.
+	ms[1].sql = "CREATE TABLE b (x INTEGER);"
+	if err := applyMigrations(ctx, conn, ms); err != nil {
+		t.Fatalf("applyMigrations after the fix: %v", err)
+	}
+}
+
+func TestPragmasTakeEffect(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	checks := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"},
+		{"foreign_keys", "1"},
+		{"query_only", "1"},
+	}
+	for _, c := range checks {
+		var got string
+		if err := s.rdb.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil || got != c.want {
+			t.Errorf("reader PRAGMA %s = %q, %v; want %q", c.pragma, got, err, c.want)
+		}
+	}
+	if _, err := s.rdb.ExecContext(ctx, "DELETE FROM orgs"); err == nil {
+		t.Error("a reader connection could write")
+	}
+}
+
+// rawDB opens the file directly, bypassing the Store.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

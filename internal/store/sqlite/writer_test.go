@@ -1,0 +1,137 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+func oneEntry(stream store.StreamID, trace string) []store.NewEntry {
+	return []store.NewEntry{{Stream: stream, Entry: audit.Entry{
+		Kind: audit.KindAccess, Time: time.UnixMilli(1_764_000_000_000).UTC(), TraceID: trace,
+	}}}
+}
+
+// TestGroupCommitSharesCommits checks that appends queued while the writer
+// collects a batch commit together: the batch closes when it is full
+// (before the wait ends) or when the wait ends.
+func TestGroupCommitSharesCommits(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(time.Unix(0, 0))
+	s := openTest(t, Options{GroupCommitMaxBatch: 3, GroupCommitMaxWait: time.Second, Clock: fake})
+	ctx := context.Background()
+	appendAsync := func(trace string) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Append(ctx, oneEntry("s", trace))
+			done <- err
+		}()
+		return done
+	}
+	before := s.w.commits.Load()
+
+	// Full batch: three appends, no clock advance needed.
+	waiting := fake.TimerCreated()
+	a := appendAsync("a")
+	<-waiting // the writer holds a and waits for company
+	b, c := appendAsync("b"), appendAsync("c")
+	for _, ch := range []<-chan error{a, b, c} {
+		if err := <-ch; err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	if got := s.w.commits.Load() - before; got != 1 {
+		t.Fatalf("three appends in one full batch took %d commits, want 1", got)
+	}
+
+	// A lone append commits once the wait is over.
+	waiting = fake.TimerCreated()
+	d := appendAsync("d")
+	<-waiting
+	fake.Advance(time.Second)
+	if err := <-d; err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	if got := s.w.commits.Load() - before; got != 2 {
+		t.Fatalf("commits = %d, want 2", got)
+	}
+	got, err := s.Read(ctx, "s", 0, 0)
+	if err != nil || len(got) != 4 {
+		t.Fatalf("Read = %d entries, %v; want 4", len(got), err)
+	}
+}
+
+// TestNonAppendWritesInterleave checks that other writes queued behind
+// appends run on the same writer without errors and in order.
+func TestNonAppendWritesInterleave(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	errs := make(chan error, 200)
+	for i := range 100 {
+		go func() {
+			_, err := s.Append(ctx, oneEntry("s", fmt.Sprint(i)))
+			errs <- err
+		}()
+		go func() {
+			errs <- s.CreateOrg(ctx, store.Org{ID: fmt.Sprintf("org-%03d", i), Name: fmt.Sprintf("name-%03d", i)})
+		}()
+	}
+	for range 200 {
+		if err := <-errs; err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	orgs, err := s.ListOrgs(ctx)
+	if err != nil || len(orgs) != 100 {
+		t.Fatalf("ListOrgs = %d, %v", len(orgs), err)
+	}
+	if last, _ := s.LastSeq(ctx, "s"); last != 100 {
+		t.Fatalf("LastSeq = %d, want 100", last)
+	}
+}
+
+func TestClosedStoreRefusesWrites(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := s.Append(ctx, oneEntry("s", "x")); !apperr.Is(err, apperr.Unavailable) {
+		t.Errorf("Append after Close: %v, want unavailable", err)
+	}
+	if err := s.CreateOrg(ctx, store.Org{ID: "o", Name: "o"}); !apperr.Is(err, apperr.Unavailable) {
+		t.Errorf("CreateOrg after Close: %v, want unavailable", err)
+	}
+	// Close is idempotent (openTest's cleanup closes again).
+}
+
+func TestCancelledAppendIsNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Append(ctx, oneEntry("s", "x")); err == nil {
+		t.Fatal("Append with a cancelled context succeeded")
+	}
+	if last, _ := s.LastSeq(context.Background(), "s"); last != 0 {
+		t.Fatalf("a cancelled append was stored: LastSeq %d", last)
+	}
+}
+
+func TestAppendRefusesUnknownKind(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	in := oneEntry("s", "x")
+	in[0].Entry.Kind = 9
+	if _, err := s.Append(context.Background(), in); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("Append of kind 9: %v, want invalid", err)
+	}
+}
