@@ -77,21 +77,26 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "new key %s signs from now on; %s stays published until %s\n",
-		kid, old, clk.Now().Add(*retention).UTC().Format(time.RFC3339))
-	fmt.Fprintf(env.Stdout, "running servers switch within %s\n", signing.DefaultReloadEvery)
+	newest := kr.Keys()[0]
+	fmt.Fprintf(env.Stdout, "new key %s is published now and signs from %s (servers publish it within %s)\n",
+		kid, newest.CreatedAt.UTC().Format(time.RFC3339), signing.DefaultReloadEvery)
+	fmt.Fprintf(env.Stdout, "%s signs until then and stays published until %s\n",
+		old, newest.CreatedAt.Add(*retention).UTC().Format(time.RFC3339))
 	return printKeys(env.Stdout, kr.Keys(), clk.Now(), *retention)
 }
 
 // printKeys prints one key per line, newest first.
 func printKeys(w io.Writer, keys []signing.Key, now time.Time, retention time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KID\tCREATED\tSTATE")
+	fmt.Fprintln(tw, "KID\tSIGNS FROM\tSTATE")
 	for _, k := range keys {
 		state := "active (signs)"
+		if k.Active() && k.CreatedAt.After(now) {
+			state = "published, signs from " + k.CreatedAt.UTC().Format(time.RFC3339)
+		}
 		if !k.Active() {
 			until := k.RetiredAt.Add(retention)
-			state = "retired, published until " + until.UTC().Format(time.RFC3339)
+			state = "retired at " + k.RetiredAt.UTC().Format(time.RFC3339) + ", published until " + until.UTC().Format(time.RFC3339)
 			if !until.After(now) {
 				state = "expired (dropped at the next reload)"
 			}

@@ -18,11 +18,12 @@ import (
 type Key struct {
 	ID        string
 	Public    ed25519.PublicKey
-	CreatedAt time.Time
-	RetiredAt time.Time // zero for the active key
+	CreatedAt time.Time // when it starts signing; after a rotation, in the future
+	RetiredAt time.Time // when it stops signing; zero for the newest key
 }
 
-// Active reports whether the key is the one that signs.
+// Active reports whether the key is the newest one: the key that signs, or
+// that will sign from CreatedAt on after a rotation.
 func (k Key) Active() bool { return k.RetiredAt.IsZero() }
 
 // Keyring signs with the active key and publishes every key a verifier may
@@ -36,13 +37,22 @@ type Keyring struct {
 	state atomic.Pointer[keyState]
 }
 
+// ActivationDelay is how long a new key is published before it signs: two
+// reload periods, so that every replica serves it in its JWKS (Maintain)
+// before any line signed with it can reach a SIEM.
+const ActivationDelay = 2 * DefaultReloadEvery
+
 // keyState is immutable once published, so Sign and JWKS read it without
 // locks.
 type keyState struct {
 	signer    ed25519.PrivateKey
 	activeID  string
-	published []Key // newest first: verifiers try the active key first
+	published []Key // newest first: verifiers try the newest keys first
 	jwks      []byte
+	// next, when set, is a published key that takes over signing at nextAt.
+	next   ed25519.PrivateKey
+	nextID string
+	nextAt time.Time
 }
 
 // Open loads the keys, creating the first one on first start, and drops
@@ -58,7 +68,8 @@ func Open(ctx context.Context, keys store.SigningKeys, clk clock.Clock, retentio
 		return nil, err
 	}
 	if k.state.Load() == nil {
-		if _, err := k.rotate(ctx); err != nil {
+		// First start: nothing signed yet, so nothing to wait for.
+		if _, err := k.add(ctx, k.clk.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -68,11 +79,26 @@ func Open(ctx context.Context, keys store.SigningKeys, clk clock.Clock, retentio
 // Sign signs msg with the active key. It implements audit.Signer and is
 // safe for concurrent use.
 func (k *Keyring) Sign(msg []byte) []byte {
-	return ed25519.Sign(k.state.Load().signer, msg)
+	return ed25519.Sign(k.current().signer, msg)
 }
 
-// ActiveID returns the kid of the key that signs.
-func (k *Keyring) ActiveID() string { return k.state.Load().activeID }
+// ActiveID returns the kid of the key that signs now.
+func (k *Keyring) ActiveID() string { return k.current().activeID }
+
+// current returns the state, first handing signing over to the next key
+// when its time has come. No store access: the next key is already loaded.
+func (k *Keyring) current() *keyState {
+	st := k.state.Load()
+	if st.next == nil || k.clk.Now().Before(st.nextAt) {
+		return st
+	}
+	promoted := *st
+	promoted.signer, promoted.activeID, promoted.next, promoted.nextID = st.next, st.nextID, nil, ""
+	if k.state.CompareAndSwap(st, &promoted) {
+		return &promoted
+	}
+	return k.state.Load() // another caller promoted it, or a reload replaced it
+}
 
 // Keys returns the published keys, newest first.
 func (k *Keyring) Keys() []Key {
@@ -84,12 +110,14 @@ func (k *Keyring) JWKS() []byte {
 	return append([]byte(nil), k.state.Load().jwks...)
 }
 
-// Rotate creates a new key, which signs and is published from now on; the
-// previous key is retired and stays published for the retention period.
+// Rotate creates a new key and publishes it at once; it signs from
+// ActivationDelay on, when every replica has had time to publish it too.
+// At that instant the previous key is retired; it stays published for the
+// retention period after it. It returns the new kid.
 func (k *Keyring) Rotate(ctx context.Context) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.rotate(ctx)
+	return k.add(ctx, k.clk.Now().Add(ActivationDelay))
 }
 
 // Reload reads the keys again so that a rotation done by another process
@@ -101,13 +129,15 @@ func (k *Keyring) Reload(ctx context.Context) error {
 	return k.reload(ctx)
 }
 
-func (k *Keyring) rotate(ctx context.Context) (string, error) {
+// add stores a new key that signs from activeAt (the store retires the
+// previous one at that instant) and reloads.
+func (k *Keyring) add(ctx context.Context, activeAt time.Time) (string, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("signing: generate key: %w", err)
 	}
 	id := KeyID(pub)
-	if err := k.keys.AddSigningKey(ctx, store.SigningKey{ID: id, PrivateKey: priv, CreatedAt: k.clk.Now().UTC()}); err != nil {
+	if err := k.keys.AddSigningKey(ctx, store.SigningKey{ID: id, PrivateKey: priv, CreatedAt: activeAt.UTC()}); err != nil {
 		return "", fmt.Errorf("signing: store new key: %w", err)
 	}
 	if err := k.reload(ctx); err != nil {
@@ -117,7 +147,8 @@ func (k *Keyring) rotate(ctx context.Context) (string, error) {
 }
 
 func (k *Keyring) reload(ctx context.Context) error {
-	cutoff := k.clk.Now().Add(-k.retention)
+	now := k.clk.Now()
+	cutoff := now.Add(-k.retention)
 	if err := k.keys.DeleteSigningKeysRetiredBefore(ctx, cutoff); err != nil {
 		return fmt.Errorf("signing: drop expired keys: %w", err)
 	}
@@ -125,7 +156,7 @@ func (k *Keyring) reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("signing: list keys: %w", err)
 	}
-	st, err := newState(stored, cutoff)
+	st, err := newState(stored, now, cutoff)
 	if err != nil || st == nil {
 		return err
 	}
@@ -134,9 +165,12 @@ func (k *Keyring) reload(ctx context.Context) error {
 }
 
 // newState builds the published state from the stored keys (oldest
-// first); nil when no key is active yet.
-func newState(stored []store.SigningKey, cutoff time.Time) (*keyState, error) {
+// first); nil when no key is active or pending (first start). A key's
+// CreatedAt is when it starts signing and its RetiredAt when it stops; a
+// key created in the future is published but waits.
+func newState(stored []store.SigningKey, now, cutoff time.Time) (*keyState, error) {
 	st := &keyState{}
+	var pending *store.SigningKey
 	for i := len(stored) - 1; i >= 0; i-- {
 		sk := stored[i]
 		if len(sk.PrivateKey) != ed25519.PrivateKeySize {
@@ -146,14 +180,25 @@ func newState(stored []store.SigningKey, cutoff time.Time) (*keyState, error) {
 			continue
 		}
 		priv := ed25519.PrivateKey(sk.PrivateKey)
-		pub := priv.Public().(ed25519.PublicKey)
-		if sk.RetiredAt.IsZero() && st.signer == nil {
+		st.published = append(st.published, Key{ID: sk.ID, Public: priv.Public().(ed25519.PublicKey),
+			CreatedAt: sk.CreatedAt, RetiredAt: sk.RetiredAt})
+		switch {
+		case sk.RetiredAt.IsZero() && sk.CreatedAt.After(now):
+			pending = &stored[i]
+		case st.signer == nil && !sk.CreatedAt.After(now):
+			// The newest key already in force signs, even one whose
+			// retirement has passed: its successor is then still pending.
 			st.signer, st.activeID = priv, sk.ID
 		}
-		st.published = append(st.published, Key{ID: sk.ID, Public: pub, CreatedAt: sk.CreatedAt, RetiredAt: sk.RetiredAt})
 	}
-	if st.signer == nil {
-		return nil, nil
+	if pending == nil && (st.signer == nil || !st.published[0].Active()) {
+		return nil, nil // no active key at all: the caller creates one
+	}
+	switch {
+	case st.signer == nil: // only a pending key: nothing else could sign
+		st.signer, st.activeID = ed25519.PrivateKey(pending.PrivateKey), pending.ID
+	case pending != nil:
+		st.next, st.nextID, st.nextAt = ed25519.PrivateKey(pending.PrivateKey), pending.ID, pending.CreatedAt
 	}
 	st.jwks = marshalJWKS(st.published)
 	return st, nil

@@ -131,20 +131,34 @@ func TestRotationKeepsOldKeyForRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kid == first || k.ActiveID() != kid {
+	switchAt := t0.Add(time.Hour + ActivationDelay)
+	// Published at once, but the old key signs until the new one's time.
+	if kid == first || k.ActiveID() != first {
 		t.Fatalf("rotate gave %q, active %q, first %q", kid, k.ActiveID(), first)
 	}
 	ks := k.Keys()
-	if len(ks) != 2 || ks[0].ID != kid || !ks[0].Active() || ks[1].ID != first || !ks[1].RetiredAt.Equal(t0.Add(time.Hour)) {
+	if len(ks) != 2 || ks[0].ID != kid || !ks[0].Active() || !ks[0].CreatedAt.Equal(switchAt) ||
+		ks[1].ID != first || !ks[1].RetiredAt.Equal(switchAt) {
 		t.Fatalf("published keys after rotation: %+v", ks)
 	}
 	v := mustVerifier(t, k)
 	if err := v.VerifyLine(oldLine); err != nil {
-		t.Fatalf("line of the retired key: %v", err)
+		t.Fatalf("line of the old key: %v", err)
+	}
+	clk.Advance(ActivationDelay - time.Millisecond)
+	if k.ActiveID() != first {
+		t.Fatal("the new key signs before its activation")
+	}
+	clk.Advance(time.Millisecond)
+	if k.ActiveID() != kid {
+		t.Fatalf("at its activation the new key does not sign: active %q", k.ActiveID())
 	}
 	newLine := signedLines(t, k)[0]
 	if err := v.VerifyLine(newLine); err != nil {
-		t.Fatalf("line of the new key: %v", err)
+		t.Fatalf("line of the new key, with the JWKS fetched before it signed: %v", err)
+	}
+	if err := signedByOnly(t, newLine, k.Keys()[0]); err != nil {
+		t.Fatal(err)
 	}
 
 	// Just inside retention the old key stays; past it, it is dropped.
@@ -174,6 +188,12 @@ func TestRotationKeepsOldKeyForRetention(t *testing.T) {
 	}
 }
 
+// signedByOnly checks that line verifies with key k alone.
+func signedByOnly(t *testing.T, line []byte, k Key) error {
+	t.Helper()
+	return NewVerifier([]Key{k}).VerifyLine(line)
+}
+
 func TestReloadSeesAnotherProcesssRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -185,14 +205,18 @@ func TestReloadSeesAnotherProcesssRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.ActiveID() == kid {
+	if len(b.Keys()) != 1 {
 		t.Fatal("b changed before reloading")
 	}
 	if err := b.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b.ActiveID() != kid || len(b.Keys()) != 2 {
-		t.Fatalf("b after reload: active %q, %d keys", b.ActiveID(), len(b.Keys()))
+	if len(b.Keys()) != 2 || b.Keys()[0].ID != kid {
+		t.Fatalf("b after reload publishes %+v", b.Keys())
+	}
+	clk.Advance(ActivationDelay)
+	if a.ActiveID() != kid || b.ActiveID() != kid {
+		t.Fatalf("after the activation: a signs with %q, b with %q, want %q", a.ActiveID(), b.ActiveID(), kid)
 	}
 }
 
@@ -202,7 +226,8 @@ func TestReloadSeesAnotherProcesssRotation(t *testing.T) {
 func TestSignDuringRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	k := openKeyring(t, &memKeys{}, clock.NewFake(t0))
+	clk := clock.NewFake(t0)
+	k := openKeyring(t, &memKeys{}, clk)
 	var wg sync.WaitGroup
 	lines := make([][][]byte, 4)
 	for g := range lines {
@@ -216,6 +241,7 @@ func TestSignDuringRotation(t *testing.T) {
 		if _, err := k.Rotate(ctx); err != nil {
 			t.Fatal(err)
 		}
+		clk.Advance(ActivationDelay)
 	}
 	wg.Wait()
 	v := mustVerifier(t, k)

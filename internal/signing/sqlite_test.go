@@ -55,14 +55,16 @@ func TestKeyringOnSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stored) != 2 || stored[0].ID != first || !stored[0].RetiredAt.Equal(t0.Add(time.Minute)) || stored[1].ID != kid || !stored[1].RetiredAt.IsZero() {
+	switchAt := t0.Add(time.Minute + ActivationDelay)
+	if len(stored) != 2 || stored[0].ID != first || !stored[0].RetiredAt.Equal(switchAt) || stored[1].ID != kid ||
+		!stored[1].CreatedAt.Equal(switchAt) || !stored[1].RetiredAt.IsZero() {
 		t.Fatalf("stored keys after rotation: %+v", stored)
 	}
 	if err := mustVerifier(t, k).VerifyLine(oldLine); err != nil {
 		t.Fatalf("old line after rotation: %v", err)
 	}
 
-	clk.Advance(week + time.Second)
+	clk.Advance(ActivationDelay + week + time.Second)
 	if err := k.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +96,23 @@ func TestMaintainPicksUpRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.ActiveID() == kid {
-		t.Fatal("b rotated before its reload")
+	if len(b.Keys()) != 1 {
+		t.Fatal("b published the new key before its reload")
 	}
 	next := clk.TimerCreated()
 	clk.Advance(DefaultReloadEvery)
 	<-next // b reloaded and armed its next tick
-	if b.ActiveID() != kid {
-		t.Fatalf("b signs with %q after reload, want %q", b.ActiveID(), kid)
+	if ks := b.Keys(); len(ks) != 2 || ks[0].ID != kid {
+		t.Fatalf("b publishes %+v after its reload, want the new key first", ks)
+	}
+	if b.ActiveID() == kid {
+		t.Fatal("b signs with the new key before its activation")
+	}
+	next = clk.TimerCreated()
+	clk.Advance(DefaultReloadEvery)
+	<-next
+	if b.ActiveID() != kid || a.ActiveID() != kid {
+		t.Fatalf("after the activation delay: a signs with %q, b with %q, want %q", a.ActiveID(), b.ActiveID(), kid)
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
