@@ -173,10 +173,6 @@ func (s *server) apiAuthenticate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, requiredError("password"))
 		return
 	}
-	if len(*b.Password) > maxPasswordLen {
-		s.apiError(w, r, errInvalidCredentials)
-		return
-	}
 	email, err := checkEmail("username", *b.Username)
 	if err != nil {
 		s.apiError(w, r, err)

@@ -213,9 +213,6 @@ func (s *server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		if password == "" {
 			return requiredError("password")
 		}
-		if len(password) > maxPasswordLen {
-			return errInvalidCredentials
-		}
 		ss, err := s.authenticate(r.Context(), r, email, password)
 		if err != nil {
 			return err

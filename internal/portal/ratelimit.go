@@ -9,7 +9,8 @@ import (
 )
 
 // RateLimit is a token bucket per client address: Burst requests at once,
-// then one every Every.
+// then one every Every. A negative Burst turns limiting off (the zero
+// RateLimit means the defaults).
 type RateLimit struct {
 	Every time.Duration
 	Burst int

@@ -280,15 +280,13 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	}
 	if !ok {
 		s.cfg.Lockout.fail(&d, now)
-		d.UpdatedAt = now.UTC()
-		if err := s.st.UpdateDeveloper(ctx, d); err != nil {
+		if err := s.saveLockout(ctx, d); err != nil {
 			return session{}, err
 		}
 		return session{}, s.failAuth(ctx, r, audit.OutcomeInvalidPassword, d.ID, errInvalidCredentials)
 	}
 	if s.cfg.Lockout.succeed(&d) {
-		d.UpdatedAt = now.UTC()
-		if err := s.st.UpdateDeveloper(ctx, d); err != nil {
+		if err := s.saveLockout(ctx, d); err != nil {
 			return session{}, err
 		}
 	}
@@ -303,6 +301,19 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 		return session{}, err
 	}
 	return s.openSession(ctx, d)
+}
+
+// saveLockout stores d's failure count and lock. It re-reads the row first
+// and changes only those fields, so a status an admin set while the
+// password was being checked is not overwritten with the old one.
+func (s *server) saveLockout(ctx context.Context, d store.Developer) error {
+	fresh, err := s.st.GetDeveloper(ctx, d.PortalID, d.ID)
+	if err != nil {
+		return err
+	}
+	fresh.FailedLogins, fresh.FailedSince, fresh.LockedUntil = d.FailedLogins, d.FailedSince, d.LockedUntil
+	fresh.UpdatedAt = s.clk.Now().UTC()
+	return s.st.UpdateDeveloper(ctx, fresh)
 }
 
 // failAuth records a failed attempt and returns the answer for the user,
