@@ -54,6 +54,13 @@ type envOption func(*Config, *store.Portal)
 
 func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
+	return newEnvRelay(t, "", opts...)
+}
+
+// newEnvRelay is newEnv with the portal's mail going to the SMTP relay at
+// relay instead of the test's receiver (when relay is not empty).
+func newEnvRelay(t testing.TB, relay string, opts ...envOption) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
 	if err != nil {
@@ -78,8 +85,10 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 		t.Fatal(err)
 	}
 
-	smtpAddr := startSMTP(t, e.mails)
-	mailer, err := smtpmail.New("smtp://"+smtpAddr, "Acme Portal <portal@acme.test>", clk)
+	if relay == "" {
+		relay = startSMTP(t, e.mails)
+	}
+	mailer, err := smtpmail.New("smtp://"+relay, "Acme Portal <portal@acme.test>", clk)
 	if err != nil {
 		t.Fatal(err)
 	}
