@@ -223,3 +223,28 @@ func mustRequest(t *testing.T, method, path string) *http.Request {
 	req.RemoteAddr = "127.0.0.1:40000"
 	return req
 }
+
+// TestStoreDown: with the store gone, requests are refused with a 503
+// problem, never served unaudited, and /healthz says so.
+func TestStoreDown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	_, tok := h.org("o")
+	h.call(http.MethodGet, "/healthz", "", nil).expect(t, http.StatusOK)
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, secret string }{
+		{http.MethodGet, "/v3/portals", tok},
+		{http.MethodPost, "/v3/portals", tok},
+		{http.MethodGet, "/v3/portals", ""},
+		{http.MethodGet, "/healthz", ""},
+	} {
+		res := h.callWith(tc.method, tc.path, tc.secret, nil, nil)
+		if res.Status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s: %d, want 503: %s", tc.method, tc.path, res.Status, res.Body)
+			continue
+		}
+		res.problem(t, http.StatusServiceUnavailable)
+	}
+}

@@ -201,9 +201,10 @@ func (s *server) handler(rt *route) http.Handler {
 	})
 }
 
-// serveAudited runs an audited request. Authentication and authorization
-// entries are durable before the handler acts; the access entry, which
-// needs the status, is durable before the buffered answer is sent.
+// serveAudited runs an audited request. For a write, authentication and
+// authorization entries are durable before the handler acts; the access
+// entry, which needs the status, is durable before the buffered answer is
+// sent.
 func (s *server) serveAudited(c *call) {
 	var authErr error
 	if c.rt.auth == authRequired || c.r.Header.Get("Authorization") != "" {
@@ -212,7 +213,8 @@ func (s *server) serveAudited(c *call) {
 	if c.auditOrg == "" {
 		id, err := s.systemOrgID(c.ctx())
 		if err != nil {
-			c.fail(apperr.Wrap(err, "system org"))
+			s.log.Error("system org unavailable; request refused", "trace_id", c.traceID, "err", err)
+			c.fail(apperr.New(apperr.Unavailable, "The audit log is unavailable; try again later"))
 			return
 		}
 		c.auditOrg = id
@@ -229,10 +231,15 @@ func (s *server) serveAudited(c *call) {
 			c.fail(err)
 			break
 		}
-		if err := c.record(); err != nil {
-			s.log.Error("audit log unavailable; request refused", "trace_id", c.traceID, "err", err)
-			c.fail(apperr.New(apperr.Unavailable, "The audit log is unavailable; nothing was done, try again later"))
-			break
+		// A request that may change something is on record before it acts.
+		// A read changes nothing, so all its entries go in one append at
+		// the end, before the answer leaves.
+		if !readOnly(c.r.Method) {
+			if err := c.record(); err != nil {
+				s.log.Error("audit log unavailable; request refused", "trace_id", c.traceID, "err", err)
+				c.fail(apperr.New(apperr.Unavailable, "The audit log is unavailable; nothing was done, try again later"))
+				break
+			}
 		}
 		s.run(c)
 	default:
@@ -249,10 +256,20 @@ func (s *server) serveAudited(c *call) {
 	e.Status = b.status
 	c.pending = append(c.pending, store.NewEntry{Stream: store.StreamID(c.auditOrg), Entry: e})
 	if err := c.record(); err != nil {
+		if readOnly(c.r.Method) {
+			// Nothing changed: refuse rather than serve an unaudited read.
+			s.log.Error("audit log unavailable; read refused", "trace_id", c.traceID, "err", err)
+			c.fail(apperr.New(apperr.Unavailable, "The audit log is unavailable; try again later"))
+			return
+		}
 		// Whatever the handler did is done and its authorization is on
 		// record; answering an error now would only invite a duplicate.
 		s.log.Error("audit log unavailable; access entry lost", "trace_id", c.traceID, "err", err)
 	}
+}
+
+func readOnly(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
 // authenticate reads the bearer token and records the attempt in the
