@@ -19,18 +19,19 @@ import "github.com/sigtrail/sigtrail/internal/store"
 //	}
 //
 // org-admin may do everything, so roles lists only the other roles that
-// may. Before the handler runs, the token has been authenticated, the check
-// of (resource, action, roles) recorded as one authorization entry, and
-// both entries appended durably; c.org is the token's org and every read
+// may. Before the handler runs, the token has been authenticated and the
+// check of (resource, action, roles) recorded as one authorization entry;
+// for a method that may change something both entries are appended
+// durably before the handler acts. c.org is the token's org and every read
 // and write must be scoped to it (another org's IDs answer 404). A handler
 // that needs a further check calls c.authorize(resource, action, roles),
 // which records one more authorization entry. The access entry (with the
 // status) is recorded after the handler returns and before the answer
-// leaves: handlers write through c.json / c.noContent or return an error,
-// which becomes problem+json (an apperr code; anything else is a logged 500
-// that shows no detail). Bodies are read with c.decode (strict JSON, capped
-// at Config.MaxBodyBytes or the route's maxBody). auth: authNone marks a
-// public, unaudited route.
+// leaves, so handlers write through c.json / c.noContent (buffered) or
+// return an error, which becomes problem+json (an apperr code; anything
+// else is a logged 500 that shows no detail). Bodies are read with
+// c.decode (strict JSON, capped at Config.MaxBodyBytes or the route's
+// maxBody). auth: authNone marks a public, unaudited route.
 func (s *server) routes() []route {
 	var all []route
 	for _, group := range [][]route{
