@@ -65,6 +65,12 @@ func TestOrgAndTokenCommands(t *testing.T) {
 		t.Fatalf("stored hash %x", tok.Hash)
 	}
 
+	// An operator can get a token for the system org's log before any
+	// request of no org created it.
+	if code, out, errOut := runOrgCLI(t, env, "token", "create", "--org", tenancy.SystemOrgName, "--role", "read-only", "--name", "ops"); code != 0 || !strings.HasPrefix(out, tenancy.PATPrefix) {
+		t.Fatalf("system org token: %d %q %q", code, out, errOut)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -56,14 +56,22 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	o, err := st.GetOrgByName(ctx, *orgName)
+	ten := tenancy.New(st, clock.Real{})
+	var o store.Org
+	if *orgName == tenancy.SystemOrgName {
+		// The system org (requests of no org) exists once the first such
+		// request came; an operator may want its token before that.
+		o, err = ten.SystemOrg(ctx)
+	} else {
+		o, err = st.GetOrgByName(ctx, *orgName)
+	}
 	if apperr.Is(err, apperr.NotFound) {
 		return fmt.Errorf("no org named %q (see sigtrail org list)", *orgName)
 	}
 	if err != nil {
 		return err
 	}
-	t, secret, err := tenancy.New(st, clock.Real{}).CreateToken(ctx, tenancy.TokenSpec{
+	t, secret, err := ten.CreateToken(ctx, tenancy.TokenSpec{
 		OrgID: o.ID, Name: *name, Role: store.Role(*role), System: *system, TTL: *expires,
 	})
 	if err != nil {
