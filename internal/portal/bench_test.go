@@ -10,22 +10,37 @@ import (
 )
 
 // BenchmarkAuthenticate measures one API log-in end to end over HTTP on
-// 127.0.0.1: argon2id check, session tokens, and the audit entry appended
-// durably to SQLite before the answer.
+// 127.0.0.1: argon2id check, session tokens (or the failure count), and the
+// audit entry appended durably to SQLite before the answer. The unknown
+// email and wrong password cases show how close their timings are.
 func BenchmarkAuthenticate(b *testing.B) {
-	e := newEnv(b, func(c *Config, _ *store.Portal) { c.RateLimit = RateLimit{Burst: -1} })
-	e.signUp("jane@example.com")
-	body, _ := json.Marshal(map[string]string{"username": "jane@example.com", "password": testPassword})
-	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, e.base+"/api/v2/developer/authenticate", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := e.client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			b.Fatal(resp.StatusCode)
-		}
+	for _, bc := range []struct {
+		name, email, password string
+		status                int
+	}{
+		{"success", "jane@example.com", testPassword, http.StatusNoContent},
+		{"unknown_email", "nobody@example.com", testPassword, http.StatusUnauthorized},
+		{"wrong_password", "jane@example.com", "wrong password", http.StatusUnauthorized},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newEnv(b, func(c *Config, _ *store.Portal) {
+				c.RateLimit = RateLimit{Burst: -1}
+				c.Lockout = Lockout{MaxFailures: 1 << 30, Window: 1, Duration: 1} // measure failures, never lock
+			})
+			e.signUp("jane@example.com")
+			body, _ := json.Marshal(map[string]string{"username": bc.email, "password": bc.password})
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, e.base+"/api/v2/developer/authenticate", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := e.client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != bc.status {
+					b.Fatal(resp.StatusCode)
+				}
+			}
+		})
 	}
 }

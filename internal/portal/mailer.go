@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"log/slog"
+	"strings"
 )
 
 // Mailer sends one plain-text email. Implementations: smtpmail.Mailer for a
@@ -11,12 +12,24 @@ type Mailer interface {
 	Send(ctx context.Context, to, subject, text string) error
 }
 
-// LogMailer writes each email, link included, to the logger instead of
-// sending it, so a local trial can follow the link from the server log.
+// LogMailer writes each email to the logger instead of sending it, so a
+// local trial can follow its link from the server log. The link also gets
+// an attribute of its own ("link") for scripts.
 type LogMailer struct{ Logger *slog.Logger }
 
 // Send logs the email.
 func (m LogMailer) Send(ctx context.Context, to, subject, text string) error {
-	m.Logger.InfoContext(ctx, "email not sent (no SMTP server configured)", "to", to, "subject", subject, "text", text)
+	m.Logger.InfoContext(ctx, "email not sent (no SMTP server configured)",
+		"to", to, "subject", subject, "link", firstLink(text), "text", text)
 	return nil
+}
+
+// firstLink returns the first http(s) URL of text, or "".
+func firstLink(text string) string {
+	for _, f := range strings.Fields(text) {
+		if strings.HasPrefix(f, "http://") || strings.HasPrefix(f, "https://") {
+			return f
+		}
+	}
+	return ""
 }
