@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // TestSpecValidationCatchesMismatches makes sure the response checks that
@@ -39,6 +41,36 @@ func TestSpecValidationCatchesMismatches(t *testing.T) {
 		}
 		if tc.name == "bad log format" && kongSpecDir() != "" && len(errs) < 2 {
 			t.Errorf("%s: Kong's spec did not catch it: %v", tc.name, errs)
+		}
+	}
+}
+
+// TestOpenAPICoversEveryRoute: the document and the route table name the
+// same operations, both ways.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(openAPIDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	s := New(Config{}, Deps{}).(*server)
+	served := map[string]bool{}
+	for _, rt := range s.routes() {
+		key := rt.method + " " + rt.path
+		served[key] = true
+		if !documented[key] {
+			t.Errorf("%s is served but not in openapi.yaml", key)
+		}
+	}
+	for key := range documented {
+		if !served[key] {
+			t.Errorf("%s is in openapi.yaml but not served", key)
 		}
 	}
 }
