@@ -59,16 +59,18 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 		path = "/v3/portals/" + url.PathEscape(*portal) + "/audit-log-replay-job"
 	}
 
+	// Sub-second precision: "the last hour" must include what happened
+	// in the current second.
 	body, _ := json.Marshal(map[string]string{
-		"start_at": start.UTC().Format(time.RFC3339),
-		"end_at":   end.UTC().Format(time.RFC3339),
+		"start_at": start.UTC().Format(time.RFC3339Nano),
+		"end_at":   end.UTC().Format(time.RFC3339Nano),
 	})
 	var job replayJob
 	if err := c.do(ctx, http.MethodPut, path, body, http.StatusAccepted, &job); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "replay of %s .. %s %s\n", job.StartAt, job.EndAt, job.Status)
-	last := ""
+	last := job.Status
 	for {
 		line := progressLine(job)
 		if line != last {
