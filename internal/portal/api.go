@@ -216,6 +216,25 @@ func (s *server) apiRefresh(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// apiMethod names the one method of a developer API route, so a wrong
+// method gets a 405 problem rather than the mux's plain text.
+func apiMethod(path string) (string, bool) {
+	switch path {
+	case "/api/v2/developer/me":
+		return http.MethodGet, true
+	case "/api/v2/developer", "/api/v2/developer/verify-email", "/api/v2/developer/reset-password",
+		"/api/v2/developer/forgot-password", "/api/v2/developer/authenticate", "/api/v2/developer/logout",
+		"/api/v2/developer/refresh":
+		return http.MethodPost, true
+	}
+	return "", false
+}
+
 func (s *server) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	if m, ok := apiMethod(r.URL.Path); ok {
+		w.Header().Set("Allow", m)
+		s.apiError(w, r, apperr.New(apperr.MethodNotAllowed, "Use %s on this path", m))
+		return
+	}
 	s.apiError(w, r, apperr.New(apperr.NotFound, "Not Found"))
 }

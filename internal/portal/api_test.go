@@ -174,6 +174,7 @@ func TestBadRequestsAreProblems(t *testing.T) {
 		{"authenticate without password", "/api/v2/developer/authenticate", map[string]string{"username": "a@example.com"}, 400, "password", "Required fields are missing"},
 		{"authenticate with a bad username", "/api/v2/developer/authenticate", map[string]string{"username": "nobody", "password": "x"}, 400, "username", "Invalid email address"},
 		{"unknown API path", "/api/v2/developer/nothing", nil, 404, "", "Not Found"},
+		{"wrong method", "/api/v2/developer/authenticate", nil, 405, "", "Use POST on this path"},
 		{"body too large", "/api/v2/developer", `{"email":"` + strings.Repeat("a", maxBody) + `"}`, 413, "", "Request body is larger than 16384 bytes"},
 	}
 	for _, tt := range tests {

@@ -181,18 +181,25 @@ func (s *server) pageSignupPost(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "signup_done", d)
 }
 
-// loginNotices are the messages other flows send the log-in page to; the
-// query names one, so no text from the URL reaches the page.
-var loginNotices = map[string]string{
-	"expired":      "Your session has expired. Please log in again.",
-	"logged-out":   "You have logged out.",
-	"password-set": "Your password is set. You can log in now.",
-	"pending":      "Your password is set. An administrator must approve your account before you can log in; you will be able to log in once they have.",
+// loginNotice is the message another flow sends the log-in page to; the
+// query names it by key, so no text from the URL reaches the page.
+func loginNotice(key string) string {
+	switch key {
+	case "expired":
+		return "Your session has expired. Please log in again."
+	case "logged-out":
+		return "You have logged out."
+	case "password-set":
+		return "Your password is set. You can log in now."
+	case "pending":
+		return "Your password is set. An administrator must approve your account before you can log in; you will be able to log in once they have."
+	}
+	return ""
 }
 
 func (s *server) pageLogin(w http.ResponseWriter, r *http.Request) {
 	d := s.newPage(w, r, "Log in")
-	d.Notice = loginNotices[r.URL.Query().Get("m")]
+	d.Notice = loginNotice(r.URL.Query().Get("m"))
 	s.render(w, r, http.StatusOK, "login", d)
 }
 
