@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -53,11 +54,27 @@ func (s *Store) Read(ctx context.Context, stream store.StreamID, after int64, li
 	return s.Query(ctx, store.EntryQuery{Stream: stream, AfterSeq: after, Limit: limit})
 }
 
-// where builds the filter shared by Query and Count.
+// entryWhere builds the filter shared by Query and Count. Time bounds go
+// through stream_hours: the hours they cover give a range of the primary
+// key to scan, and ts_ms then picks the exact entries, so an entry whose
+// time is far from its neighbours' is still found.
 func entryWhere(q store.EntryQuery) (string, []any) {
 	var b strings.Builder
-	args := []any{string(q.Stream)}
+	stream := string(q.Stream)
+	args := []any{stream}
 	b.WriteString(" WHERE sid = (SELECT sid FROM streams WHERE stream = ?)")
+	if !q.From.IsZero() || !q.To.IsZero() {
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		if !q.From.IsZero() {
+			lo = hourOf(ceilMS(q.From))
+		}
+		if !q.To.IsZero() {
+			hi = hourOf(floorMS(q.To))
+		}
+		const hours = "FROM stream_hours WHERE hour BETWEEN ? AND ? AND sid = (SELECT sid FROM streams WHERE stream = ?)"
+		b.WriteString(" AND seq BETWEEN (SELECT min(min_seq) " + hours + ") AND (SELECT max(max_seq) " + hours + ")")
+		args = append(args, lo, hi, stream, lo, hi, stream)
+	}
 	if !q.From.IsZero() {
 		b.WriteString(" AND ts_ms >= ?")
 		args = append(args, ceilMS(q.From))
@@ -154,51 +171,85 @@ func (s *Store) lastSeq(ctx context.Context, q querier, stream store.StreamID) (
 	return n, nil
 }
 
-// DeleteBefore deletes up to limit entries older than cutoff, stream by
-// stream (each delete walks the (sid, ts_ms) index), in one short
-// transaction so appends queue behind it only briefly.
+// DeleteBefore deletes up to limit entries older than cutoff, in one
+// short transaction so appends queue behind it only briefly. It walks
+// stream_hours oldest first: each hour wholly before the cutoff is emptied
+// through its seq range and then forgotten; the hour holding the cutoff
+// loses only its older entries.
 func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
 	}
 	bound := ceilMS(cutoff)
+	cutHour := hourOf(bound)
 	deleted := 0
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.QueryContext(ctx, "SELECT sid FROM streams ORDER BY sid")
-		if err != nil {
-			return err
-		}
-		var streams []int64
-		for rows.Next() {
-			var st int64
-			if err := rows.Scan(&st); err != nil {
-				rows.Close()
+		// Whole hours first, in chunks; an emptied hour is deleted, so the
+		// loop always progresses.
+		for deleted < limit {
+			hs, err := loadHours(ctx, q, "hour < ? ORDER BY hour, sid LIMIT 256", cutHour)
+			if err != nil || len(hs) == 0 {
 				return err
 			}
-			streams = append(streams, st)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		for _, st := range streams {
-			if deleted >= limit {
-				break
+			for _, h := range hs {
+				n, err := deleteOlder(ctx, q, h, bound, limit-deleted)
+				if err != nil {
+					return err
+				}
+				deleted += n
+				if deleted >= limit {
+					return nil
+				}
+				if _, err := q.ExecContext(ctx, "DELETE FROM stream_hours WHERE hour = ? AND sid = ?", h.hour, h.sid); err != nil {
+					return err
+				}
 			}
-			res, err := q.ExecContext(ctx, `DELETE FROM entries WHERE rowid IN
-				(SELECT rowid FROM entries WHERE sid = ? AND ts_ms < ? LIMIT ?)`, st, bound, limit-deleted)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			deleted += int(n)
 		}
 		return nil
 	})
+	if err == nil && deleted < limit {
+		err = s.w.do(ctx, func(ctx context.Context, q querier) error {
+			hs, err := loadHours(ctx, q, "hour = ? ORDER BY sid", cutHour)
+			for _, h := range hs {
+				if err != nil || deleted >= limit {
+					break
+				}
+				var n int
+				n, err = deleteOlder(ctx, q, h, bound, limit-deleted)
+				deleted += n
+			}
+			return err
+		})
+	}
 	if err != nil {
-		return 0, s.internal(err, "delete before")
+		return deleted, s.internal(err, "delete before")
 	}
 	return deleted, nil
+}
+
+// hourRow is a row of stream_hours.
+type hourRow struct{ hour, sid, minSeq, maxSeq int64 }
+
+func loadHours(ctx context.Context, q querier, where string, arg any) ([]hourRow, error) {
+	rows, err := q.QueryContext(ctx, "SELECT hour, sid, min_seq, max_seq FROM stream_hours WHERE "+where, arg)
+	if err != nil {
+		return nil, err
+	}
+	return collectRows(rows, func(sc interface{ Scan(...any) error }) (hourRow, error) {
+		var h hourRow
+		err := sc.Scan(&h.hour, &h.sid, &h.minSeq, &h.maxSeq)
+		return h, err
+	})
+}
+
+// deleteOlder deletes up to limit entries of h's seq range older than
+// bound (ms).
+func deleteOlder(ctx context.Context, q querier, h hourRow, bound int64, limit int) (int, error) {
+	res, err := q.ExecContext(ctx, `DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries
+		WHERE sid = ? AND seq BETWEEN ? AND ? AND ts_ms < ? LIMIT ?)`, h.sid, h.minSeq, h.maxSeq, bound, limit)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

@@ -24,9 +24,10 @@ type Options struct {
 	// GroupCommitMaxBatch caps the entries one commit carries (default 4096).
 	// A single Append larger than this still commits whole.
 	GroupCommitMaxBatch int
-	// GroupCommitMaxWait is how long the writer waits for more appends after
-	// the first one before committing (default 0: commit at once; appends
-	// that arrive during a commit already share the next one).
+	// GroupCommitMaxWait bounds how long the writer waits for more appends
+	// when fewer callers are queued than its previous commit served
+	// (default 1ms; negative: never wait). A lone append after a quiet
+	// moment never waits.
 	GroupCommitMaxWait time.Duration
 	// ReadConns is the size of the read pool (default max(4, GOMAXPROCS)).
 	ReadConns int
@@ -42,7 +43,10 @@ func (o *Options) defaults() {
 	if o.GroupCommitMaxBatch <= 0 {
 		o.GroupCommitMaxBatch = 4096
 	}
-	if o.GroupCommitMaxWait < 0 {
+	switch {
+	case o.GroupCommitMaxWait == 0:
+		o.GroupCommitMaxWait = time.Millisecond
+	case o.GroupCommitMaxWait < 0:
 		o.GroupCommitMaxWait = 0
 	}
 	if o.ReadConns <= 0 {

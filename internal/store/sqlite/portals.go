@@ -157,8 +157,10 @@ func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 		if err := mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal"); err != nil {
 			return err
 		}
-		if _, err := q.ExecContext(ctx, "DELETE FROM entries WHERE sid = (SELECT sid FROM streams WHERE stream = ?)", id); err != nil {
-			return err
+		for _, table := range []string{"entries", "stream_hours"} {
+			if _, err := q.ExecContext(ctx, "DELETE FROM "+table+" WHERE sid = (SELECT sid FROM streams WHERE stream = ?)", id); err != nil {
+				return err
+			}
 		}
 		_, err := q.ExecContext(ctx, "DELETE FROM streams WHERE stream = ?", id)
 		return err

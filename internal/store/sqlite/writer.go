@@ -65,7 +65,10 @@ type writer struct {
 	selStream *sql.Stmt
 	addStream *sql.Stmt
 	setLast   *sql.Stmt
+	setHour   *sql.Stmt
 	args      []any
+	// lastCallers is how many appends the previous commit served.
+	lastCallers int
 
 	// commits counts append transactions committed, for tests and
 	// benchmarks to see how many appends share one.
@@ -90,6 +93,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 		{&w.selStream, "SELECT sid, last_seq FROM streams WHERE stream = ?"},
 		{&w.addStream, "INSERT INTO streams (stream, last_seq) VALUES (?, 0) RETURNING sid"},
 		{&w.setLast, "UPDATE streams SET last_seq = ? WHERE sid = ?"},
+		{&w.setHour, `INSERT INTO stream_hours (hour, sid, min_seq, max_seq) VALUES (?, ?, ?, ?)
+			ON CONFLICT (hour, sid) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)`},
 	} {
 		if *p.st, err = conn.PrepareContext(ctx, p.query); err != nil {
 			return nil, err
@@ -110,6 +115,7 @@ func (w *writer) close() error {
 	w.selStream.Close()
 	w.addStream.Close()
 	w.setLast.Close()
+	w.setHour.Close()
 	return w.conn.Close()
 }
 
@@ -173,11 +179,15 @@ func (w *writer) run() {
 }
 
 // collect gathers the appends already queued behind first, up to the batch
-// cap, waiting up to GroupCommitMaxWait for more. It returns the batch and
-// a non-append request it took, if any, to run next.
+// cap. When fewer callers are queued than the previous commit served, it
+// waits up to GroupCommitMaxWait for them: callers just answered are
+// usually about to append again, and committing without them would halve
+// the batch. A lone caller after a lone caller never waits. It returns the
+// batch and a non-append request it took, if any, to run next.
 func (w *writer) collect(first *appendReq) ([]*appendReq, any) {
 	batch := []*appendReq{first}
 	n := len(first.records)
+	defer func() { w.lastCallers = len(batch) }()
 	var timeout <-chan time.Time
 	take := func(x any) (stop bool, other any) {
 		a, ok := x.(*appendReq)
@@ -197,7 +207,7 @@ func (w *writer) collect(first *appendReq) ([]*appendReq, any) {
 			continue
 		default:
 		}
-		if w.opts.GroupCommitMaxWait <= 0 {
+		if w.opts.GroupCommitMaxWait <= 0 || len(batch) >= w.lastCallers {
 			return batch, nil
 		}
 		if timeout == nil {
@@ -290,6 +300,7 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	// Sequence numbers are assigned here, in the only goroutine that
 	// writes, and cached only once the commit succeeded.
 	next := make(map[store.StreamID]streamPos)
+	hours := make(map[hourKey]seqSpan)
 	ctx := context.Background()
 	err := w.inTx(ctx, func() error {
 		w.args = w.args[:0]
@@ -306,6 +317,12 @@ func (w *writer) commitAppends(batch []*appendReq) {
 				p.last++
 				next[s] = p
 				r.seqs[i] = p.last
+				k := hourKey{hourOf(r.tsMS[i]), p.sid}
+				if h, ok := hours[k]; ok {
+					hours[k] = seqSpan{min(h.min, p.last), max(h.max, p.last)}
+				} else {
+					hours[k] = seqSpan{p.last, p.last}
+				}
 				w.args = append(w.args, p.sid, p.last, r.tsMS[i], r.kinds[i], r.records[i])
 				rows++
 				if rows == insertChunk {
@@ -324,6 +341,11 @@ func (w *writer) commitAppends(batch []*appendReq) {
 		}
 		for _, p := range next {
 			if _, err := w.setLast.ExecContext(ctx, p.last, p.sid); err != nil {
+				return err
+			}
+		}
+		for k, h := range hours {
+			if _, err := w.setHour.ExecContext(ctx, k.hour, k.sid, h.min, h.max); err != nil {
 				return err
 			}
 		}
@@ -346,6 +368,25 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	for _, r := range live {
 		r.done <- nil
 	}
+}
+
+// hourKey names a row of stream_hours; seqSpan is its sequence range.
+type (
+	hourKey struct{ hour, sid int64 }
+	seqSpan struct{ min, max int64 }
+)
+
+// msPerHour is the width of a stream_hours bucket.
+const msPerHour = 3_600_000
+
+// hourOf is the bucket of an entry time, rounding down for times before
+// 1970 too.
+func hourOf(ms int64) int64 {
+	h := ms / msPerHour
+	if ms%msPerHour < 0 {
+		h--
+	}
+	return h
 }
 
 // streamPos is where a stream stands: its id and last sequence number.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -19,12 +20,13 @@ func oneEntry(stream store.StreamID, trace string) []store.NewEntry {
 }
 
 // TestGroupCommitSharesCommits checks that appends queued while the writer
-// collects a batch commit together: the batch closes when it is full
-// (before the wait ends) or when the wait ends.
+// is busy commit together, that a caller fewer than the previous commit
+// served is waited for (up to GroupCommitMaxWait), and that a lone caller
+// after a lone caller is not.
 func TestGroupCommitSharesCommits(t *testing.T) {
 	t.Parallel()
 	fake := clock.NewFake(time.Unix(0, 0))
-	s := openTest(t, Options{GroupCommitMaxBatch: 3, GroupCommitMaxWait: time.Second, Clock: fake})
+	s := openTest(t, Options{GroupCommitMaxBatch: 100, GroupCommitMaxWait: time.Second, Clock: fake})
 	ctx := context.Background()
 	appendAsync := func(trace string) <-chan error {
 		done := make(chan error, 1)
@@ -34,36 +36,56 @@ func TestGroupCommitSharesCommits(t *testing.T) {
 		}()
 		return done
 	}
-	before := s.w.commits.Load()
-
-	// Full batch: three appends, no clock advance needed.
-	waiting := fake.TimerCreated()
-	a := appendAsync("a")
-	<-waiting // the writer holds a and waits for company
-	b, c := appendAsync("b"), appendAsync("c")
-	for _, ch := range []<-chan error{a, b, c} {
-		if err := <-ch; err != nil {
-			t.Fatalf("Append: %v", err)
+	wait := func(chs ...<-chan error) {
+		t.Helper()
+		for _, ch := range chs {
+			if err := <-ch; err != nil {
+				t.Fatalf("Append: %v", err)
+			}
 		}
 	}
+	before := s.w.commits.Load()
+
+	// Hold the writer in a job while three appends queue behind it.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	jobDone := make(chan error, 1)
+	go func() {
+		jobDone <- s.w.do(ctx, func(context.Context, querier) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	a, b, c := appendAsync("a"), appendAsync("b"), appendAsync("c")
+	for len(s.w.reqs) < 3 {
+		runtime.Gosched()
+	}
+	close(release)
+	if err := <-jobDone; err != nil {
+		t.Fatal(err)
+	}
+	wait(a, b, c)
 	if got := s.w.commits.Load() - before; got != 1 {
-		t.Fatalf("three appends in one full batch took %d commits, want 1", got)
+		t.Fatalf("three queued appends took %d commits, want 1", got)
 	}
 
-	// A lone append commits once the wait is over.
-	waiting = fake.TimerCreated()
+	// One caller after three: the writer waits for company, then commits.
+	waiting := fake.TimerCreated()
 	d := appendAsync("d")
 	<-waiting
 	fake.Advance(time.Second)
-	if err := <-d; err != nil {
-		t.Fatalf("Append: %v", err)
-	}
-	if got := s.w.commits.Load() - before; got != 2 {
-		t.Fatalf("commits = %d, want 2", got)
+	wait(d)
+
+	// One caller after one: no wait, no clock needed.
+	wait(appendAsync("e"))
+	if got := s.w.commits.Load() - before; got != 3 {
+		t.Fatalf("commits = %d, want 3", got)
 	}
 	got, err := s.Read(ctx, "s", 0, 0)
-	if err != nil || len(got) != 4 {
-		t.Fatalf("Read = %d entries, %v; want 4", len(got), err)
+	if err != nil || len(got) != 5 {
+		t.Fatalf("Read = %d entries, %v; want 5", len(got), err)
 	}
 }
 

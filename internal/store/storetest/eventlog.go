@@ -153,6 +153,64 @@ func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("TimesOutOfSeqOrder", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		st := store.StreamID(newID(t))
+		// Producers may send old or future times: time order is not seq order.
+		times := []time.Duration{10 * time.Minute, -30 * 24 * time.Hour, 5 * time.Hour, time.Minute, 3 * time.Hour, -2 * time.Hour, 26 * time.Hour}
+		var in []store.NewEntry
+		for i, d := range times {
+			in = append(in, entry(st, audit.KindAccess, at(d), fmt.Sprint(i)))
+		}
+		_, err := s.Append(ctxT(t), in)
+		must(t, err, "Append")
+		cases := []struct {
+			name     string
+			from, to time.Duration
+			want     []int64
+		}{
+			{"first hour", 0, time.Hour, []int64{1, 4}},
+			{"exact instant", time.Minute, time.Minute, []int64{4}},
+			{"hours 2 to 6", 2 * time.Hour, 6 * time.Hour, []int64{3, 5}},
+			{"a month back", -31 * 24 * time.Hour, -29 * 24 * time.Hour, []int64{2}},
+			{"around the base", -3 * time.Hour, time.Hour, []int64{1, 4, 6}},
+			{"everything", -60 * 24 * time.Hour, 60 * 24 * time.Hour, []int64{1, 2, 3, 4, 5, 6, 7}},
+			{"empty hours", 7 * time.Hour, 20 * time.Hour, []int64{}},
+		}
+		for _, c := range cases {
+			q := store.EntryQuery{Stream: st, From: at(c.from), To: at(c.to)}
+			got, err := s.Query(ctxT(t), q)
+			must(t, err, "Query")
+			if !slices.Equal(seqsOf(got), c.want) {
+				t.Errorf("%s: Query = %v, want %v", c.name, seqsOf(got), c.want)
+			}
+			if n, _ := s.Count(ctxT(t), q); n != int64(len(c.want)) {
+				t.Errorf("%s: Count = %d, want %d", c.name, n, len(c.want))
+			}
+		}
+		// Retention by time, whatever the order: older than base+2h goes.
+		total := 0
+		for {
+			n, err := s.DeleteBefore(ctxT(t), at(2*time.Hour), 2)
+			must(t, err, "DeleteBefore")
+			if n == 0 {
+				break
+			}
+			total += n
+		}
+		got, err := s.Read(ctxT(t), st, 0, 0)
+		must(t, err, "Read")
+		if total != 4 || !slices.Equal(seqsOf(got), []int64{3, 5, 7}) {
+			t.Fatalf("after retention: deleted %d, left %v; want 4 deleted, [3 5 7] left", total, seqsOf(got))
+		}
+		got, err = s.Query(ctxT(t), store.EntryQuery{Stream: st, From: at(-time.Hour), To: at(4 * time.Hour)})
+		must(t, err, "Query")
+		if !slices.Equal(seqsOf(got), []int64{5}) {
+			t.Fatalf("Query after retention = %v, want [5]", seqsOf(got))
+		}
+	})
+
 	t.Run("ConcurrentAppendsAreDenseAndOrdered", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
