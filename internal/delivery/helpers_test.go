@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -47,6 +48,19 @@ func testVerifier(t testing.TB) signing.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// writeTestJWKS writes testSigner's key set to a file and returns its path.
+func writeTestJWKS(t testing.TB) string {
+	t.Helper()
+	pub := testSigner().key.Public().(ed25519.PublicKey)
+	jwks := fmt.Sprintf(`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"k","x":%q}]}`,
+		base64.RawURLEncoding.EncodeToString(pub))
+	path := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(path, []byte(jwks), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func openStore(t testing.TB, path string) *sqlite.Store {
