@@ -31,7 +31,7 @@ type legacyWebhookJSON struct {
 }
 
 // unconfiguredLegacy is what v2 answers before anything is set up.
-var unconfiguredLegacy = legacyWebhookJSON{Endpoint: "unconfigured"}
+func unconfiguredLegacy() legacyWebhookJSON { return legacyWebhookJSON{Endpoint: "unconfigured"} }
 
 func toLegacyJSON(w store.Webhook, d store.Destination) legacyWebhookJSON {
 	skip := d.SkipSSLVerification
@@ -65,7 +65,7 @@ func (s *server) getLegacyWebhook(c *call) error {
 		return err
 	}
 	if !ok {
-		return c.json(http.StatusOK, unconfiguredLegacy)
+		return c.json(http.StatusOK, unconfiguredLegacy())
 	}
 	return c.json(http.StatusOK, toLegacyJSON(w, d))
 }
@@ -94,7 +94,7 @@ func (s *server) patchLegacyWebhook(c *call) error {
 	}
 	destFields := b.Endpoint != nil || b.Authorization != nil || b.LogFormat != nil || b.SkipSSLVerification != nil
 	if !ok && !destFields && (b.Enabled == nil || !*b.Enabled) {
-		return c.json(http.StatusOK, unconfiguredLegacy) // nothing to disable
+		return c.json(http.StatusOK, unconfiguredLegacy()) // nothing to disable
 	}
 	now := c.now()
 	if destFields || !ok {
