@@ -367,3 +367,24 @@ func TestRegisterUndoneWhenTheEmailCannotBeSent(t *testing.T) {
 		t.Errorf("the failure was not logged: %s", e.logs.String())
 	}
 }
+
+func TestSecureCookiesAndLinksBehindTLS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config, _ *store.Portal) { c.SecureCookies = true })
+	e.post("/api/v2/developer", map[string]string{"email": "jane@example.com", "full_name": "Jane Doe"})
+	link, _ := e.nextMail().link(t)
+	_, port, _ := net.SplitHostPort(e.addr)
+	if want := "https://" + testDomain + ":" + port + "/verify-email?token="; !strings.HasPrefix(link, want) {
+		t.Errorf("link %q, want prefix %q", link, want)
+	}
+	d := e.signUpExisting("jane@example.com", link)
+	r := e.login(e.client, d.Email, testPassword)
+	if r.StatusCode != http.StatusNoContent {
+		t.Fatalf("login: %d %s", r.StatusCode, r.body)
+	}
+	for _, c := range r.Cookies() {
+		if !c.Secure || !c.HttpOnly {
+			t.Errorf("cookie %s: secure %v httponly %v", c.Name, c.Secure, c.HttpOnly)
+		}
+	}
+}
