@@ -115,7 +115,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 6)
+	errc := make(chan error, 8)
 	run := func(name string, f func() error) {
 		go func() {
 			err := f()
@@ -132,6 +132,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	run("replay", func() error { return runner.Run(ctx) })
 	run("retention", func() error { return replay.RunRetention(ctx, st, clk, cfg.Retention, log) })
 	run("keys", func() error { return keys.Maintain(ctx) })
+	run("developer tokens", func() error {
+		portal.SweepTokens(ctx, st, clk, 10*time.Minute, log)
+		return ctx.Err()
+	})
 	run("api listener", func() error { return apiSrv.Serve(apiLn) })
 	run("portal listener", func() error { return portalSrv.Serve(portalLn) })
 
