@@ -68,6 +68,15 @@ func TestDestinationsCRUD(t *testing.T) {
 			}
 			h.call(http.MethodDelete, base+"/"+d.ID, tok, nil).expect(t, http.StatusNoContent)
 			h.call(http.MethodGet, base+"/"+d.ID, tok, nil).problem(t, http.StatusNotFound)
+			// Nor is it ever logged, nor in the audit log.
+			if strings.Contains(h.logs.String(), "s3cret") {
+				t.Fatalf("authorization in the logs: %s", h.logs.String())
+			}
+			for _, e := range h.entries(orgOf(t, h, tok)) {
+				if strings.Contains(fmt.Sprintf("%+v", e.Entry), "s3cret") {
+					t.Fatalf("authorization in the audit log: %+v", e.Entry)
+				}
+			}
 			h.call(http.MethodDelete, base+"/"+d.ID, tok, nil).problem(t, http.StatusNotFound)
 		})
 	}

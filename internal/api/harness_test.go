@@ -189,6 +189,25 @@ type harness struct {
 	ten     *tenancy.Service
 	specs   *specSet
 	metrics http.Handler
+	logs    *lockedBuffer // everything the API logged
+}
+
+// lockedBuffer collects log lines from concurrent requests.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -205,11 +224,11 @@ func newHarness(t testing.TB, cfg Config) *harness {
 	if specs.err != nil {
 		t.Fatalf("load specs: %v", specs.err)
 	}
-	h := &harness{t: t, st: st, clk: clock.NewFake(epoch), hooks: &notifier{}, specs: specs}
+	h := &harness{t: t, st: st, clk: clock.NewFake(epoch), hooks: &notifier{}, specs: specs, logs: &lockedBuffer{}}
 	h.ten = tenancy.New(st, h.clk)
 	h.api = New(cfg, Deps{
 		Store: st, Recorder: store.LogRecorder{Log: st}, JWKS: jwks(`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`),
-		Webhooks: h.hooks, Clock: h.clk, Signer: edSigner(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))), Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Webhooks: h.hooks, Clock: h.clk, Signer: edSigner(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))), Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), h.logs), nil)),
 	}).(*server)
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
