@@ -3,9 +3,95 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/signing"
+	"github.com/sigtrail/sigtrail/internal/sink"
 )
 
-// runSink is being written; until then it says so.
-func runSink(_ context.Context, _ *Env, _ []string) error {
-	return errors.New("not implemented yet")
+// runSink serves a SIEM-side receiver until ctx ends.
+func runSink(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet("sink", env.Stderr)
+	addr := fs.String("addr", "127.0.0.1:9000", "listen address `HOST:PORT` (port 0 picks one)")
+	jwks := fs.String("jwks", "", "check signatures against this JWKS `URL|FILE`")
+	out := fs.String("out", "", "append every received line to `FILE`")
+	failRate := fs.Float64("fail-rate", -1, "fraction of requests to fail, 0 to 1 (default: 1 when --fail-status or --reset is given, else 0)")
+	failStatus := fs.Int("fail-status", 0, "HTTP `status` of failed requests, for example 500 or 429 (default 500)")
+	retryAfter := fs.Duration("retry-after", 0, "send Retry-After with failed 429 and 503 answers")
+	delay := fs.Duration("delay", 0, "wait this long before answering each request")
+	reset := fs.Bool("reset", false, "failed requests drop the connection instead of answering")
+	verifyEvery := fs.Int("verify-every", 1, "check the signature of one line in `N`")
+	if err := parseFlags(fs, args, env.Getenv); err != nil {
+		fmt.Fprintf(env.Stderr, "sigtrail sink: %v\n", err)
+		fs.SetOutput(env.Stderr)
+		fs.Usage()
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(env.Stderr, "sigtrail sink: takes no arguments")
+		return errUsage
+	}
+	rate := *failRate
+	if rate < 0 {
+		rate = 0
+		if *failStatus != 0 || *reset {
+			rate = 1
+		}
+	}
+	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	cfg := sink.Config{
+		FailRate: rate, FailStatus: *failStatus, Reset: *reset, RetryAfter: *retryAfter,
+		Delay: *delay, VerifyEvery: *verifyEvery, Logger: log,
+	}
+	if *jwks != "" {
+		keys, err := sink.NewKeySet(ctx, *jwks, parseJWKS, nil, nil)
+		if err != nil {
+			return err
+		}
+		cfg.Keys = keys
+	}
+	if *out != "" {
+		f, err := os.OpenFile(*out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.Out = f
+	}
+	s, err := sink.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "sink listening on http://%s\n", ln.Addr())
+	return serveUntilDone(ctx, ln, s)
+}
+
+func parseJWKS(b []byte) (sink.Verifier, error) { return signing.ParseJWKS(b) }
+
+// serveUntilDone serves h on ln until ctx ends, then shuts down gracefully.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
 }

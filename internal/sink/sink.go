@@ -41,6 +41,10 @@ type Config struct {
 	RetryAfter time.Duration
 	Delay      time.Duration // wait before answering each webhook request
 	MaxBody    int64         // DefaultMaxBody when 0
+	// Match, when set, narrows what is counted, checked and kept to the
+	// lines that contain it (a benchmark's own entries); the others are
+	// only counted as OtherLines.
+	Match []byte
 	Clock      clock.Clock   // clock.Real when nil
 	Rand       func() float64
 	Logger     *slog.Logger
@@ -56,6 +60,7 @@ type Stats struct {
 	WireBytes        int64      `json:"wire_bytes"` // request bodies as sent
 	FailuresInjected int64      `json:"failures_injected"`
 	BadRequests      int64      `json:"bad_requests"`
+	OtherLines       int64      `json:"other_lines,omitempty"` // lines without Config.Match
 	FirstReceipt     *time.Time `json:"first_receipt,omitempty"`
 	LastReceipt      *time.Time `json:"last_receipt,omitempty"`
 	LastFailure      string     `json:"last_failure,omitempty"`
@@ -210,7 +215,7 @@ func (s *Sink) bad(w http.ResponseWriter, msg string) {
 func (s *Sink) accept(ctx context.Context, body []byte, wireLen int) {
 	now := s.cfg.Clock.Now()
 	nowMS := now.UnixMilli()
-	var lines, verified, failed int64
+	var lines, verified, failed, other int64
 	var lastFailure string
 	var lats []int64
 	var kept [][]byte // lines without CR and blank lines, for Out
@@ -229,6 +234,10 @@ func (s *Sink) accept(ctx context.Context, body []byte, wireLen int) {
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) == 0 {
+			continue
+		}
+		if s.cfg.Match != nil && !bytes.Contains(line, s.cfg.Match) {
+			other++
 			continue
 		}
 		if s.out != nil {
@@ -265,6 +274,7 @@ func (s *Sink) accept(ctx context.Context, body []byte, wireLen int) {
 	st := &s.stats
 	st.Requests++
 	st.Lines += lines
+	st.OtherLines += other
 	st.Verified += verified
 	st.Failed += failed
 	st.Bytes += int64(len(body))

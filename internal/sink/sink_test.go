@@ -242,6 +242,20 @@ func TestLatencyFromRT(t *testing.T) {
 	}
 }
 
+func TestMatch(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Match: []byte("trace_id=bench-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	post(t, srv.URL, []byte("a trace_id=bench-1\nb trace_id=other\nc trace_id=bench-2"), "")
+	if st := getStats(t, srv.URL); st.Lines != 2 || st.OtherLines != 1 {
+		t.Fatalf("stats %+v, want 2 matching lines and 1 other", st)
+	}
+}
+
 func TestVerifyEverySamples(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
