@@ -44,10 +44,10 @@ type Config struct {
 	// Match, when set, narrows what is counted, checked and kept to the
 	// lines that contain it (a benchmark's own entries); the others are
 	// only counted as OtherLines.
-	Match []byte
-	Clock      clock.Clock   // clock.Real when nil
-	Rand       func() float64
-	Logger     *slog.Logger
+	Match  []byte
+	Clock  clock.Clock // clock.Real when nil
+	Rand   func() float64
+	Logger *slog.Logger
 }
 
 // Stats is what GET /stats answers.
