@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -56,7 +57,60 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64)
 	if dec.More() {
 		return apperr.InvalidField("body", "body", "type", "must hold exactly one JSON object")
 	}
+	return exactKeys(body, dst)
+}
+
+// exactKeys rejects top-level keys that encoding/json matched to a field
+// only case-insensitively ("Enabled" for "enabled"): the API's properties
+// are case-sensitive, and a client that misspells one must hear about it.
+func exactKeys(body []byte, dst any) error {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return nil
+	}
+	known := map[string]bool{}
+	collectJSONNames(t, known)
+	for k := range obj {
+		if !known[k] {
+			return apperr.InvalidField("body", k, "unknown_property", "is not a known property (names are case-sensitive)")
+		}
+	}
 	return nil
+}
+
+func collectJSONNames(t reflect.Type, known map[string]bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				collectJSONNames(ft, known)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		known[name] = true
+	}
 }
 
 func jsonError(err error) error {
