@@ -1,9 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -352,4 +359,63 @@ func FuzzDecodePullCursor(f *testing.F) {
 			t.Fatalf("%q: round trip %+v -> %+v (%v)", s, c, again, ok)
 		}
 	})
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestAuditLogShapesGolden pins the v3 shape of each kind, signature
+// included (Ed25519 is deterministic for a fixed key): review the golden
+// file to review the wire format; regenerate it with -update.
+func TestAuditLogShapesGolden(t *testing.T) {
+	t.Parallel()
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+	at := time.Date(2026, 7, 21, 9, 30, 0, 123e6, time.UTC)
+	base := audit.Entry{Time: at, Product: audit.ProductKonnect, Src: "203.0.113.7", OrgID: "b065b594-6afc-4658-9101-5d9cf3f36b7b",
+		PrincipalID: "87655c36-8d63-48fe-9a1e-53b28dfbc19b", TraceID: "3895213347334635099", UserAgent: "grpc-go/1.51.0"}
+	with := func(f func(e *audit.Entry)) audit.Entry { e := base; f(&e); return e }
+	entries := []audit.Entry{
+		with(func(e *audit.Entry) {
+			e.Kind, e.ClassID, e.Name, e.Request = audit.KindAuthentication, audit.AuthTypePAT, string(audit.OutcomeSuccess), "/api/v1/personal-access-tokens/introspect"
+		}),
+		with(func(e *audit.Entry) {
+			e.Kind, e.Product, e.ClassID, e.Name, e.Request = audit.KindAuthentication, audit.ProductDevPortal, audit.AuthTypeBasic, string(audit.OutcomeLocked), "/api/v2/developer/authenticate"
+			e.PortalID, e.PrincipalID = "3e551b39-227d-4297-b911-e68fd5d77c17", ""
+		}),
+		with(func(e *audit.Entry) {
+			e.Kind, e.ClassID, e.Name, e.Request = audit.KindAuthentication, "AUTHENTICATION_TYPE_SOMETHING_NEW", string(audit.OutcomeInvalid), "/login"
+		}),
+		with(func(e *audit.Entry) {
+			e.Kind, e.ClassID, e.Name, e.Action, e.Granted, e.ActorID = audit.KindAuthorization, audit.AuthzClassID, "Authz.control-planes/7f9fd312", audit.ActionEdit, false, "a1"
+		}),
+		with(func(e *audit.Entry) {
+			e.Kind, e.ClassID, e.Name, e.Act, e.Request, e.Query, e.Status = audit.KindAccess, audit.AccessClassGateway, audit.AccessName, "DELETE", "/v3/portals/x", "force=true", 500
+			e.KongInitiated = true
+		}),
+	}
+	var out bytes.Buffer
+	for i := range entries {
+		line := audit.Renderer{}.AppendJSON(nil, &entries[i])
+		b, err := json.MarshalIndent(toAuditLogJSON(&entries[i], base64.RawURLEncoding.EncodeToString(ed25519.Sign(key, line))), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(b)
+		out.WriteByte('\n')
+	}
+	path := filepath.Join("testdata", "auditlogs", "v3-shapes.golden")
+	if *updateGolden {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("v3 shapes differ from %s (run with -update after checking the change):\n%s", path, out.Bytes())
+	}
 }
