@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,7 +29,7 @@ func benchEntry(stream store.StreamID, i int) store.NewEntry {
 		OrgID:       "0192f0a4-1c2b-7d3e-8f40-5a6b7c8d9e0f",
 		PortalID:    string(stream),
 		PrincipalID: "0192f0a4-1c2b-7d3e-8f40-000000000001",
-		TraceID:     fmt.Sprintf("%032x", i),
+		TraceID:     strconv.Itoa(i),
 		UserAgent:   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
 		Request:     "/api/v2/developer/authenticate",
 	}}
@@ -100,13 +101,25 @@ func benchAppend(b *testing.B, opts Options, workers, per, streams int) {
 // BenchmarkAppendConcurrent64 is 64 producers each appending one entry at
 // a time, durably: the shape of many concurrent logins and API requests.
 func BenchmarkAppendConcurrent64(b *testing.B) {
-	benchAppend(b, Options{}, 64, 1, 8)
+	benchAppend(b, benchOptions(b), 64, 1, 8)
+}
+
+// benchOptions reads SIGTRAIL_BENCH_PAGE_SIZE, for comparing page sizes.
+func benchOptions(b *testing.B) Options {
+	b.Helper()
+	var o Options
+	if v := os.Getenv("SIGTRAIL_BENCH_PAGE_SIZE"); v != "" {
+		if _, err := fmt.Sscan(v, &o.PageSize); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return o
 }
 
 // BenchmarkAppendBatch is 4 producers appending 100 entries per call: the
 // ingest API's shape.
 func BenchmarkAppendBatch(b *testing.B) {
-	benchAppend(b, Options{}, 4, 100, 4)
+	benchAppend(b, benchOptions(b), 4, 100, 4)
 }
 
 // BenchmarkCommitFrames commits 64 entries spread over 8 streams per
@@ -114,7 +127,7 @@ func BenchmarkAppendBatch(b *testing.B) {
 // the I/O a commit costs, which the schema decides.
 func BenchmarkCommitFrames(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "frames.sqlite")
-	s, err := Open(context.Background(), path, Options{})
+	s, err := Open(context.Background(), path, benchOptions(b))
 	if err != nil {
 		b.Fatal(err)
 	}

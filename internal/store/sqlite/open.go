@@ -31,6 +31,9 @@ type Options struct {
 	GroupCommitMaxWait time.Duration
 	// ReadConns is the size of the read pool (default max(4, GOMAXPROCS)).
 	ReadConns int
+	// PageSize is the page size of a new database file (default 4096); an
+	// existing file keeps its own.
+	PageSize int
 	// BusyTimeout bounds how long a reader waits on a lock (default 5s).
 	BusyTimeout time.Duration
 	// Logger receives internal errors (default: discarded).
@@ -51,6 +54,9 @@ func (o *Options) defaults() {
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 4096
 	}
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 5 * time.Second
@@ -97,6 +103,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	if err := enterWAL(ctx, conn, opts.PageSize); err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := checkPragmas(ctx, conn); err != nil {
 		conn.Close()
 		wdb.Close()
@@ -139,7 +150,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 func dsn(path string, opts Options, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
+	if readOnly {
+		// The writer switches the file to WAL itself (see enterWAL).
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// Statement journals of multi-row INSERTs stay in memory instead of
@@ -154,6 +168,16 @@ func dsn(path string, opts Options, readOnly bool) string {
 	}
 	u := url.URL{Scheme: "file", Opaque: path, RawQuery: q.Encode()}
 	return u.String()
+}
+
+// enterWAL sets the page size, which only a new file in rollback mode
+// accepts (elsewhere it is a no-op), then switches to WAL.
+func enterWAL(ctx context.Context, conn *sql.Conn, pageSize int) error {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "PRAGMA journal_mode = WAL")
+	return err
 }
 
 // checkPragmas verifies the settings durability depends on really took.
