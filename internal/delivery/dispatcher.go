@@ -102,12 +102,16 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	healthy := state.Status == store.StatusActive
 	d.lastOK = false
 
+	var ahead *batch // the batch after the one in flight, rendered meanwhile
 	for {
-		entries, err := st.Read(ctx, d.stream, cursor, d.m.cfg.MaxBatchLines)
-		if err != nil {
-			return err
+		cur := ahead
+		ahead = nil
+		if cur == nil {
+			if cur, err = d.prepare(ctx, cursor); err != nil {
+				return err
+			}
 		}
-		if len(entries) == 0 {
+		if cur == nil {
 			if healthy && len(failed) > 0 {
 				if failed, healthy, err = d.resendFailed(ctx, failed); err != nil {
 					return err
@@ -121,19 +125,29 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			}
 			continue
 		}
-		r, err := d.m.sender.render(d.dest.LogFormat, entries)
-		if err != nil {
-			return err
+		// Send this batch while the next one is read, rendered and signed:
+		// the CPU work overlaps the round trip. The next batch only reads
+		// the log; nothing about it is stored until this one is settled.
+		type result struct {
+			a   answer
+			err error
 		}
-		a, err := d.m.sender.sendRetrying(ctx, d.dest, r.gz, d.recordAttempt(ctx))
-		if err != nil {
-			return err
+		done := make(chan result, 1)
+		go func() {
+			a, err := d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
+			done <- result{a, err}
+		}()
+		next, nextErr := d.prepare(ctx, cur.r.last)
+		res := <-done
+		if res.err != nil {
+			return res.err
 		}
-		if a.ok() {
+		r := cur.r
+		if res.a.ok() {
 			if err := st.AdvanceCursor(ctx, d.stream, r.last, nil); err != nil {
 				return err
 			}
-			d.m.sender.observeDelivered(r, entries, true)
+			d.m.sender.observeDelivered(r, cur.entries, true)
 			healthy = true
 		} else {
 			rng := store.SeqRange{From: r.first, To: r.last}
@@ -142,13 +156,16 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			}
 			d.m.sender.observeFailed(r)
 			d.m.log.Warn("delivery: batch failed; its range is kept for a later resend",
-				"stream", d.stream, "from", rng.From, "to", rng.To, "status", a.status)
+				"stream", d.stream, "from", rng.From, "to", rng.To, "status", res.a.status)
 			failed = addRange(failed, rng)
 			d.nFailed.Store(int64(len(failed)))
 			healthy = false
 		}
 		cursor = r.last
 		d.cursor.Store(cursor)
+		if nextErr == nil {
+			ahead = next
+		}
 		// Failed ranges go out between new batches, so a busy stream does
 		// not starve them.
 		if healthy && len(failed) > 0 {
@@ -157,6 +174,25 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// batch is a rendered batch and the entries it holds a prefix of.
+type batch struct {
+	entries []store.StoredEntry
+	r       rendered
+}
+
+// prepare reads and renders the batch after cursor; nil when there is none.
+func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) {
+	entries, err := d.m.deps.Store.Read(ctx, d.stream, cursor, d.m.cfg.MaxBatchLines)
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	r, err := d.m.sender.render(d.dest.LogFormat, entries)
+	if err != nil {
+		return nil, err
+	}
+	return &batch{entries: entries, r: r}, nil
 }
 
 // resendFailed sends the next chunk of the first failed range again and
