@@ -61,11 +61,9 @@ type writer struct {
 
 	// pos caches each stream's id and highest sequence number as committed.
 	pos       map[store.StreamID]streamPos
-	inserts   map[int]*sql.Stmt
+	multi     map[multiKey]*sql.Stmt
 	selStream *sql.Stmt
 	addStream *sql.Stmt
-	setLast   *sql.Stmt
-	setHour   *sql.Stmt
 	args      []any
 	// lastCallers is how many appends the previous commit served.
 	lastCallers int
@@ -83,7 +81,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		pos:     make(map[store.StreamID]streamPos),
-		inserts: make(map[int]*sql.Stmt),
+		multi:   make(map[multiKey]*sql.Stmt),
 	}
 	var err error
 	for _, p := range []struct {
@@ -92,9 +90,6 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 	}{
 		{&w.selStream, "SELECT sid, last_seq FROM streams WHERE stream = ?"},
 		{&w.addStream, "INSERT INTO streams (stream, last_seq) VALUES (?, 0) RETURNING sid"},
-		{&w.setLast, "UPDATE streams SET last_seq = ? WHERE sid = ?"},
-		{&w.setHour, `INSERT INTO stream_hours (hour, sid, min_seq, max_seq) VALUES (?, ?, ?, ?)
-			ON CONFLICT (hour, sid) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)`},
 	} {
 		if *p.st, err = conn.PrepareContext(ctx, p.query); err != nil {
 			return nil, err
@@ -109,13 +104,11 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 func (w *writer) close() error {
 	close(w.quit)
 	<-w.stopped
-	for _, st := range w.inserts {
+	for _, st := range w.multi {
 		st.Close()
 	}
 	w.selStream.Close()
 	w.addStream.Close()
-	w.setLast.Close()
-	w.setHour.Close()
 	return w.conn.Close()
 }
 
@@ -326,7 +319,7 @@ func (w *writer) commitAppends(batch []*appendReq) {
 				w.args = append(w.args, p.sid, p.last, r.tsMS[i], r.kinds[i], r.records[i])
 				rows++
 				if rows == insertChunk {
-					if err := w.insert(ctx, rows); err != nil {
+					if err := w.exec(ctx, insertEntries, rows); err != nil {
 						return err
 					}
 					rows = 0
@@ -335,21 +328,24 @@ func (w *writer) commitAppends(batch []*appendReq) {
 			}
 		}
 		if rows > 0 {
-			if err := w.insert(ctx, rows); err != nil {
+			if err := w.exec(ctx, insertEntries, rows); err != nil {
 				return err
 			}
 		}
-		for _, p := range next {
-			if _, err := w.setLast.ExecContext(ctx, p.last, p.sid); err != nil {
-				return err
-			}
+		// One statement each for the streams' last numbers and their hours,
+		// however many streams the batch touched.
+		w.args = w.args[:0]
+		for s, p := range next {
+			w.args = append(w.args, p.sid, string(s), p.last)
 		}
+		if err := w.execChunks(ctx, upsertStreams, len(next)); err != nil {
+			return err
+		}
+		w.args = w.args[:0]
 		for k, h := range hours {
-			if _, err := w.setHour.ExecContext(ctx, k.hour, k.sid, h.min, h.max); err != nil {
-				return err
-			}
+			w.args = append(w.args, k.hour, k.sid, h.min, h.max)
 		}
-		return nil
+		return w.execChunks(ctx, upsertHours, len(hours))
 	})
 	clear(w.args) // drop references to records
 	w.args = w.args[:0]
@@ -406,24 +402,63 @@ func (w *writer) position(ctx context.Context, s store.StreamID) (streamPos, err
 	return p, err
 }
 
-// insert runs the multi-row INSERT for the first rows rows in w.args.
-func (w *writer) insert(ctx context.Context, rows int) error {
-	st, ok := w.inserts[rows]
+// multiStmt is a statement with one VALUES tuple per row.
+type multiStmt struct {
+	head, tuple, tail string
+	cols              int
+}
+
+// The writer's multi-row statements.
+var (
+	insertEntries = multiStmt{"INSERT INTO entries (sid, seq, ts_ms, kind, record) VALUES ", "(?,?,?,?,?)", "", 5}
+	upsertStreams = multiStmt{"INSERT INTO streams (sid, stream, last_seq) VALUES ", "(?,?,?)",
+		" ON CONFLICT (sid) DO UPDATE SET last_seq = excluded.last_seq", 3}
+	upsertHours = multiStmt{"INSERT INTO stream_hours (hour, sid, min_seq, max_seq) VALUES ", "(?,?,?,?)",
+		" ON CONFLICT (hour, sid) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)", 4}
+)
+
+type multiKey struct {
+	head string
+	rows int
+}
+
+// execChunks runs m over rows rows of w.args, at most insertChunk rows a
+// statement, so at most insertChunk shapes of each statement exist.
+func (w *writer) execChunks(ctx context.Context, m multiStmt, rows int) error {
+	all := w.args
+	defer func() { w.args = all }()
+	for rows > 0 {
+		n := min(rows, insertChunk)
+		if err := w.exec(ctx, m, n); err != nil {
+			return err
+		}
+		w.args = w.args[n*m.cols:]
+		rows -= n
+	}
+	return nil
+}
+
+// exec runs m for rows rows with the first rows*m.cols values of w.args,
+// preparing each shape once per connection.
+func (w *writer) exec(ctx context.Context, m multiStmt, rows int) error {
+	key := multiKey{m.head, rows}
+	st, ok := w.multi[key]
 	if !ok {
 		var b strings.Builder
-		b.WriteString("INSERT INTO entries (sid, seq, ts_ms, kind, record) VALUES ")
+		b.WriteString(m.head)
 		for i := range rows {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?)")
+			b.WriteString(m.tuple)
 		}
+		b.WriteString(m.tail)
 		var err error
 		if st, err = w.conn.PrepareContext(ctx, b.String()); err != nil {
 			return err
 		}
-		w.inserts[rows] = st
+		w.multi[key] = st
 	}
-	_, err := st.ExecContext(ctx, w.args[:rows*5]...)
+	_, err := st.ExecContext(ctx, w.args[:rows*m.cols]...)
 	return err
 }
