@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A small end-to-end run: an in-process server, the ingest API, the
+// webhook, the sink checking every signature.
+func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a server")
+	}
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, map[string]string{}, "", "bench", "--in-process", "--entries", "500",
+		"--batch", "40", "--concurrency", "2", "--verify-every", "1", "--data-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		`delivered:  500 lines in \d+ requests`,
+		`signatures: 500 verified, 0 failed`,
+		`latency:    ingest to receipt p50 \d+ ms`,
+		`server:     pid \d+, CPU [0-9.]+s .* peak RSS [0-9.]+ MB`,
+	} {
+		if !regexp.MustCompile(want).MatchString(stdout) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestBenchCommandUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"bench", "--entries", "0"},
+		{"bench", "--server", "http://127.0.0.1:1"},
+		{"bench", "--format", "xml"},
+		{"bench", "extra"},
+	} {
+		code, _, stderr := runCLI(t, nil, "", args...)
+		if code == 0 || strings.TrimSpace(stderr) == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
