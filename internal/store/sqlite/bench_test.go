@@ -176,3 +176,30 @@ func BenchmarkCommitFrames(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(walSize()-start)/float64(pageSize+24)/float64(b.N), "frames/commit")
 }
+
+// BenchmarkRead1000 reads batches of 1,000 entries after a cursor, as a
+// dispatcher does, from a stream of 100,000.
+func BenchmarkRead1000(b *testing.B) {
+	s := openBench(b, Options{})
+	ctx := context.Background()
+	const total = 100_000
+	batch := make([]store.NewEntry, 1000)
+	for i := 0; i < total; i += len(batch) {
+		for k := range batch {
+			batch[k] = benchEntry("stream", i+k)
+		}
+		if _, err := s.Append(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	var after int64
+	for range b.N {
+		got, err := s.Read(ctx, "stream", after, 1000)
+		if err != nil || len(got) != 1000 {
+			b.Fatalf("Read = %d, %v", len(got), err)
+		}
+		after = (after + 1000) % total
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "entries/s")
+}

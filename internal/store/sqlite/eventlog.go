@@ -20,14 +20,13 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 		return nil, nil
 	}
 	r := &appendReq{
-		ctx:     ctx,
-		streams: make([]store.StreamID, len(entries)),
-		tsMS:    make([]int64, len(entries)),
-		kinds:   make([]int64, len(entries)),
-		records: make([][]byte, len(entries)),
-		seqs:    make([]int64, len(entries)),
-		done:    make(chan error, 1),
+		ctx:  ctx,
+		rows: make([]appendRow, len(entries)),
+		seqs: make([]int64, len(entries)),
+		done: make(chan error, 1),
 	}
+	// All records share one buffer: one allocation for a typical batch.
+	buf := make([]byte, 0, 384*len(entries))
 	for i := range entries {
 		e := &entries[i]
 		if e.Stream == "" {
@@ -38,10 +37,14 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 		default:
 			return nil, apperr.New(apperr.Invalid, "entry %d has unknown kind %d", i, e.Entry.Kind)
 		}
-		r.streams[i] = e.Stream
-		r.tsMS[i] = e.Entry.Time.UnixMilli()
-		r.kinds[i] = int64(e.Entry.Kind)
-		r.records[i] = audit.AppendRecord(nil, &e.Entry)
+		start := len(buf)
+		buf = audit.AppendRecord(buf, &e.Entry)
+		r.rows[i] = appendRow{
+			stream: e.Stream,
+			tsMS:   e.Entry.Time.UnixMilli(),
+			kind:   int64(e.Entry.Kind),
+			record: buf[start:len(buf):len(buf)],
+		}
 	}
 	if err := s.w.submit(ctx, r, r.done); err != nil {
 		return nil, err

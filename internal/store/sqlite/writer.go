@@ -30,13 +30,18 @@ type querier interface {
 
 // appendReq is one Append call waiting for the writer.
 type appendReq struct {
-	ctx     context.Context
-	streams []store.StreamID
-	tsMS    []int64
-	kinds   []int64
-	records [][]byte
-	seqs    []int64
-	done    chan error
+	ctx  context.Context
+	rows []appendRow
+	seqs []int64
+	done chan error
+}
+
+// appendRow is one entry, encoded by its caller.
+type appendRow struct {
+	stream store.StreamID
+	tsMS   int64
+	kind   int64
+	record []byte
 }
 
 // jobReq is any other write: fn runs inside a transaction on the writer
@@ -179,16 +184,16 @@ func (w *writer) run() {
 // batch and a non-append request it took, if any, to run next.
 func (w *writer) collect(first *appendReq) ([]*appendReq, any) {
 	batch := []*appendReq{first}
-	n := len(first.records)
+	n := len(first.rows)
 	defer func() { w.lastCallers = len(batch) }()
 	var timeout <-chan time.Time
 	take := func(x any) (stop bool, other any) {
 		a, ok := x.(*appendReq)
-		if !ok || n+len(a.records) > w.opts.GroupCommitMaxBatch {
+		if !ok || n+len(a.rows) > w.opts.GroupCommitMaxBatch {
 			return true, x
 		}
 		batch = append(batch, a)
-		n += len(a.records)
+		n += len(a.rows)
 		return false, nil
 	}
 	for n < w.opts.GroupCommitMaxBatch {
@@ -299,7 +304,9 @@ func (w *writer) commitAppends(batch []*appendReq) {
 		w.args = w.args[:0]
 		rows := 0
 		for _, r := range live {
-			for i, s := range r.streams {
+			for i := range r.rows {
+				row := &r.rows[i]
+				s := row.stream
 				p, ok := next[s]
 				if !ok {
 					var err error
@@ -310,13 +317,13 @@ func (w *writer) commitAppends(batch []*appendReq) {
 				p.last++
 				next[s] = p
 				r.seqs[i] = p.last
-				k := hourKey{hourOf(r.tsMS[i]), p.sid}
+				k := hourKey{hourOf(row.tsMS), p.sid}
 				if h, ok := hours[k]; ok {
 					hours[k] = seqSpan{min(h.min, p.last), max(h.max, p.last)}
 				} else {
 					hours[k] = seqSpan{p.last, p.last}
 				}
-				w.args = append(w.args, p.sid, p.last, r.tsMS[i], r.kinds[i], r.records[i])
+				w.args = append(w.args, p.sid, p.last, row.tsMS, row.kind, row.record)
 				rows++
 				if rows == insertChunk {
 					if err := w.exec(ctx, insertEntries, rows); err != nil {
