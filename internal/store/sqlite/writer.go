@@ -13,7 +13,7 @@ import (
 )
 
 // errClosed answers requests made after Close.
-var errClosed = apperr.New(apperr.Unavailable, "store is closed")
+func errClosed() error { return apperr.New(apperr.Unavailable, "store is closed") }
 
 // insertChunk is how many rows one INSERT statement carries: large enough
 // to amortise statement overhead, small enough to stay far below SQLite's
@@ -55,7 +55,7 @@ type jobReq struct {
 }
 
 // writer owns the one writer connection. Only its goroutine touches conn,
-// the prepared statements and last.
+// the prepared statements, pos, args and lastCallers.
 type writer struct {
 	conn *sql.Conn
 	opts Options
@@ -122,9 +122,9 @@ func (w *writer) submit(ctx context.Context, req any, done chan error) error {
 	select {
 	case w.reqs <- req:
 	case <-w.stopped:
-		return errClosed
+		return errClosed()
 	case <-w.quit:
-		return errClosed
+		return errClosed()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -140,7 +140,7 @@ func (w *writer) submit(ctx context.Context, req any, done chan error) error {
 		case err := <-done:
 			return err
 		default:
-			return errClosed
+			return errClosed()
 		}
 	}
 }
@@ -232,9 +232,9 @@ func (w *writer) refuseQueued() {
 		case req := <-w.reqs:
 			switch r := req.(type) {
 			case *jobReq:
-				r.done <- errClosed
+				r.done <- errClosed()
 			case *appendReq:
-				r.done <- errClosed
+				r.done <- errClosed()
 			}
 		default:
 			return
@@ -416,39 +416,53 @@ type multiStmt struct {
 }
 
 // The writer's multi-row statements.
-var (
-	insertEntries = multiStmt{"INSERT INTO entries (sid, seq, ts_ms, kind, record) VALUES ", "(?,?,?,?,?)", "", 5}
-	upsertStreams = multiStmt{"INSERT INTO streams (sid, stream, last_seq) VALUES ", "(?,?,?)",
-		" ON CONFLICT (sid) DO UPDATE SET last_seq = excluded.last_seq", 3}
-	upsertHours = multiStmt{"INSERT INTO stream_hours (hour, sid, min_seq, max_seq) VALUES ", "(?,?,?,?)",
-		" ON CONFLICT (hour, sid) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)", 4}
+const (
+	insertEntries multiKind = iota
+	upsertStreams
+	upsertHours
 )
 
+// multiKind names one of the writer's multi-row statements.
+type multiKind int
+
+func (k multiKind) stmt() multiStmt {
+	switch k {
+	case upsertStreams:
+		return multiStmt{"INSERT INTO streams (sid, stream, last_seq) VALUES ", "(?,?,?)",
+			" ON CONFLICT (sid) DO UPDATE SET last_seq = excluded.last_seq", 3}
+	case upsertHours:
+		return multiStmt{"INSERT INTO stream_hours (hour, sid, min_seq, max_seq) VALUES ", "(?,?,?,?)",
+			" ON CONFLICT (hour, sid) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)", 4}
+	}
+	return multiStmt{"INSERT INTO entries (sid, seq, ts_ms, kind, record) VALUES ", "(?,?,?,?,?)", "", 5}
+}
+
 type multiKey struct {
-	head string
+	kind multiKind
 	rows int
 }
 
-// execChunks runs m over rows rows of w.args, at most insertChunk rows a
+// execChunks runs statement k over rows rows of w.args, at most insertChunk rows a
 // statement, so at most insertChunk shapes of each statement exist.
-func (w *writer) execChunks(ctx context.Context, m multiStmt, rows int) error {
+func (w *writer) execChunks(ctx context.Context, k multiKind, rows int) error {
 	all := w.args
 	defer func() { w.args = all }()
 	for rows > 0 {
 		n := min(rows, insertChunk)
-		if err := w.exec(ctx, m, n); err != nil {
+		if err := w.exec(ctx, k, n); err != nil {
 			return err
 		}
-		w.args = w.args[n*m.cols:]
+		w.args = w.args[n*k.stmt().cols:]
 		rows -= n
 	}
 	return nil
 }
 
-// exec runs m for rows rows with the first rows*m.cols values of w.args,
+// exec runs statement k for rows rows with the first values of w.args,
 // preparing each shape once per connection.
-func (w *writer) exec(ctx context.Context, m multiStmt, rows int) error {
-	key := multiKey{m.head, rows}
+func (w *writer) exec(ctx context.Context, k multiKind, rows int) error {
+	m := k.stmt()
+	key := multiKey{k, rows}
 	st, ok := w.multi[key]
 	if !ok {
 		var b strings.Builder

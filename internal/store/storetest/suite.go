@@ -53,10 +53,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-// base is the suite's reference time: whole milliseconds, UTC.
-var base = time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
-
-func at(d time.Duration) time.Time { return base.Add(d) }
+// at is the suite's reference time ("base": whole milliseconds, UTC, not on
+// an hour boundary) plus d.
+func at(d time.Duration) time.Time {
+	return time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC).Add(d)
+}
 
 func newID(t *testing.T) string {
 	t.Helper()
