@@ -3,9 +3,12 @@ package api
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -152,6 +155,14 @@ func TestPublicRoutes(t *testing.T) {
 	res := h.call(http.MethodGet, "/v2/audit-log-webhook/jwks.json", "", nil).expect(t, 200)
 	if !bytes.Contains(res.Body, []byte(`"crv":"Ed25519"`)) {
 		t.Errorf("jwks %s", res.Body)
+	}
+	// A rotated key is published here within one reload period and signs
+	// after ActivationDelay: a verifier's cached copy must expire in time
+	// to see it before its first line arrives.
+	cc := res.Header.Get("Cache-Control")
+	age, err := strconv.Atoi(strings.TrimPrefix(cc, "public, max-age="))
+	if err != nil || age <= 0 || time.Duration(age)*time.Second+signing.DefaultReloadEvery > signing.ActivationDelay {
+		t.Errorf("JWKS Cache-Control %q: a SIEM would miss a rotated key (reload %s, activation %s)", cc, signing.DefaultReloadEvery, signing.ActivationDelay)
 	}
 	h.call(http.MethodGet, "/healthz", "", nil).expect(t, 200)
 	h.call(http.MethodGet, "/metrics", "", nil).problem(t, 404)

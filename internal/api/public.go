@@ -4,10 +4,12 @@ import (
 	"context"
 	_ "embed"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/signing"
 )
 
 // openAPIDoc is sigtrail's own OpenAPI document, served as written.
@@ -29,6 +31,12 @@ func (s *server) publicRoutes() []route {
 	}
 }
 
+// jwksMaxAge is how long a verifier may cache the key set. A rotated key
+// is in this replica's JWKS within signing.DefaultReloadEvery and signs
+// from signing.ActivationDelay on; a cache must expire in the gap between,
+// or a SIEM would reject lines signed by a key it has not fetched yet.
+const jwksMaxAge = signing.ActivationDelay - signing.DefaultReloadEvery
+
 func (s *server) serveJWKS(c *call) error {
 	body := []byte(`{"keys":[]}`)
 	if s.jwks != nil {
@@ -36,7 +44,7 @@ func (s *server) serveJWKS(c *call) error {
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(jwksMaxAge/time.Second)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	_, _ = c.w.Write(body)
 	return nil
