@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -281,5 +282,38 @@ func TestLimiterForgetsLeastRecentlySeen(t *testing.T) {
 		if n := l.size(); n > 2 {
 			t.Fatalf("limiter holds %d addresses", n)
 		}
+	}
+}
+
+// TestAttemptOfAClientThatHangsUpIsStillCounted: a guesser who sends a
+// password and closes the connection at once must still be counted
+// towards the lockout and appear in the audit log.
+func TestAttemptOfAClientThatHangsUpIsStillCounted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	d := e.signUp("jane@example.com")
+	conn, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"username":"jane@example.com","password":"wrong password"}`
+	req := "POST /api/v2/developer/authenticate HTTP/1.1\r\nHost: " + testDomain + "\r\nUser-Agent: " + testUserAgent +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close() // before the password check (tens of milliseconds of argon2) is over
+
+	// The attempt finishes on the server after the hang-up: wait for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.entries()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := e.entries()
+	if len(got) != 1 || got[0].Name != string(audit.OutcomeInvalidPassword) || got[0].PrincipalID != d.ID {
+		t.Fatalf("audit stream after a hung-up attempt: %+v", got)
+	}
+	if n := e.developer("jane@example.com").FailedLogins; n != 1 {
+		t.Errorf("failed logins %d, want 1", n)
 	}
 }

@@ -307,6 +307,8 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 // and changes only those fields, so a status an admin set while the
 // password was being checked is not overwritten with the old one.
 func (s *server) saveLockout(ctx context.Context, d store.Developer) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	fresh, err := s.st.GetDeveloper(ctx, d.PortalID, d.ID)
 	if err != nil {
 		return err
@@ -326,8 +328,11 @@ func (s *server) failAuth(ctx context.Context, r *http.Request, o audit.Outcome,
 }
 
 // record appends one authentication entry to the portal's stream, durably,
-// before the caller answers.
+// before the caller answers. A client that hangs up once its attempt was
+// judged does not take the entry with it.
 func (s *server) record(ctx context.Context, r *http.Request, o audit.Outcome, principal string) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	ri := info(r)
 	e := audit.Entry{
 		Kind:        audit.KindAuthentication,
@@ -347,6 +352,13 @@ func (s *server) record(ctx context.Context, r *http.Request, o audit.Outcome, p
 		return apperr.Wrap(err, "record authentication")
 	}
 	return nil
+}
+
+// detached returns a context that outlives the client's request, bounded
+// by a time limit of its own: for the writes that follow a judged attempt
+// (its audit entry, its failure count), which a hang-up must not skip.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
 
 func (s *server) openSession(ctx context.Context, d store.Developer) (session, error) {
