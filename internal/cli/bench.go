@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ type benchOpts struct {
 	dead                      bool
 	timeout                   time.Duration
 	dataDir                   string
+	cpuProfile                string
 }
 
 // runBench pushes entries through the ingest API of a server to a sink on
@@ -59,6 +61,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&o.dead, "dead", false, "keep the destination down (503) until every entry is ingested, then bring it back and time the drain")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.dataDir, "data-dir", "", "data dir of the started server (default: a temporary one, removed after)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `FILE` (with --in-process it covers the server)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		fmt.Fprintf(env.Stderr, "sigtrail bench: %v\n", err)
 		return errUsage
@@ -75,6 +78,17 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	case "cef", "json", "cps":
 	default:
 		return fmt.Errorf("--format %q is not cef, json or cps", o.format)
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return bench(ctx, env, o)
 }
