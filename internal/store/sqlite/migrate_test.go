@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -158,4 +159,37 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestOddPaths checks that any file name works, including characters that
+// mean something in a URI.
+func TestOddPaths(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"with space.db", "what?.db", "hash#tag.db", "100%.db", "ünï.db"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, name)
+		s, err := Open(context.Background(), path, Options{})
+		if err != nil {
+			t.Fatalf("Open(%q): %v", name, err)
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("Open(%q) did not create that file: %v", name, err)
+		}
+	}
+}
+
+// TestRelativePath checks a path relative to the working directory, as
+// the default --data-dir gives.
+func TestRelativePath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s, err := Open(context.Background(), filepath.Join("data", "..", "rel.db"), Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, "rel.db")); err != nil {
+		t.Fatalf("rel.db not created in the working directory: %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,8 +167,10 @@ func dsn(path string, opts Options, readOnly bool) string {
 		// nothing and rules out lock upgrades.
 		q.Set("_txlock", "immediate")
 	}
-	u := url.URL{Scheme: "file", Opaque: path, RawQuery: q.Encode()}
-	return u.String()
+	// A URI filename: SQLite decodes %XX in the path, and '?' and '#' would
+	// end it, so those three are escaped and any path works.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?" + q.Encode()
 }
 
 // enterWAL sets the page size, which only a new file in rollback mode
