@@ -17,7 +17,7 @@ func testDestinations(t *testing.T, open func(t *testing.T) store.Store) {
 		d := mkDestination(t, s, o.ID, "splunk")
 		got, err := s.GetDestination(ctxT(t), o.ID, d.ID)
 		must(t, err, "GetDestination")
-		if got != d {
+		if !same(got, d) {
 			t.Fatalf("GetDestination = %+v, want %+v", got, d)
 		}
 		_, err = s.GetDestination(ctxT(t), other.ID, d.ID)
@@ -28,7 +28,7 @@ func testDestinations(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.UpdateDestination(ctxT(t), d), "UpdateDestination")
 		got, err = s.GetDestination(ctxT(t), o.ID, d.ID)
 		must(t, err, "GetDestination")
-		if got != d {
+		if !same(got, d) {
 			t.Fatalf("after update: %+v, want %+v", got, d)
 		}
 		foreign := d

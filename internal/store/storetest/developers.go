@@ -18,7 +18,7 @@ func testDevelopers(t *testing.T, open func(t *testing.T) store.Store) {
 		d := mkDeveloper(t, s, p, "Ada@Example.com")
 		got, err := s.GetDeveloper(ctxT(t), p.ID, d.ID)
 		must(t, err, "GetDeveloper")
-		if !devEqual(got, d) {
+		if !same(got, d) {
 			t.Fatalf("GetDeveloper = %+v, want %+v", got, d)
 		}
 		for _, email := range []string{"Ada@Example.com", "ada@example.com", "ADA@EXAMPLE.COM"} {
@@ -52,7 +52,7 @@ func testDevelopers(t *testing.T, open func(t *testing.T) store.Store) {
 		d.FailedSince, d.LockedUntil, d.UpdatedAt = at(2*time.Hour), at(3*time.Hour), at(2*time.Hour)
 		must(t, s.UpdateDeveloper(ctxT(t), d), "UpdateDeveloper")
 		got, _ = s.GetDeveloper(ctxT(t), p.ID, d.ID)
-		if !devEqual(got, d) {
+		if !same(got, d) {
 			t.Fatalf("after UpdateDeveloper: %+v, want %+v", got, d)
 		}
 		other := mkDeveloper(t, s, p, "grace@example.com")
@@ -106,12 +106,12 @@ func testDevelopers(t *testing.T, open func(t *testing.T) store.Store) {
 
 		got, err := s.GetDeveloperToken(ctxT(t), []byte("reset"))
 		must(t, err, "GetDeveloperToken")
-		if !devTokenEqual(got, tokens[1]) {
+		if !same(got, tokens[1]) {
 			t.Fatalf("GetDeveloperToken = %+v, want %+v", got, tokens[1])
 		}
 		got, err = s.ConsumeDeveloperToken(ctxT(t), []byte("verify"))
 		must(t, err, "ConsumeDeveloperToken")
-		if !devTokenEqual(got, tokens[0]) {
+		if !same(got, tokens[0]) {
 			t.Fatalf("ConsumeDeveloperToken = %+v, want %+v", got, tokens[0])
 		}
 		_, err = s.ConsumeDeveloperToken(ctxT(t), []byte("verify"))
@@ -158,17 +158,4 @@ func testDevelopers(t *testing.T, open func(t *testing.T) store.Store) {
 		wantCode(t, err, apperr.NotFound, "token after DeleteDeveloper")
 		wantCode(t, s.DeleteDeveloper(ctxT(t), p.ID, d.ID), apperr.NotFound, "DeleteDeveloper twice")
 	})
-}
-
-func devEqual(a, b store.Developer) bool {
-	return a.ID == b.ID && a.PortalID == b.PortalID && a.OrgID == b.OrgID && a.Email == b.Email &&
-		a.FullName == b.FullName && a.Status == b.Status && a.EmailVerified == b.EmailVerified &&
-		a.PasswordHash == b.PasswordHash && a.FailedLogins == b.FailedLogins &&
-		a.FailedSince.Equal(b.FailedSince) && a.LockedUntil.Equal(b.LockedUntil) &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
-}
-
-func devTokenEqual(a, b store.DeveloperToken) bool {
-	return string(a.Hash) == string(b.Hash) && a.DeveloperID == b.DeveloperID && a.PortalID == b.PortalID &&
-		a.Purpose == b.Purpose && a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -42,7 +41,7 @@ func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
 			if got[i].Stream != a || got[i].Seq != int64(i+1) {
 				t.Errorf("entry %d is %s/%d, want %s/%d", i, got[i].Stream, got[i].Seq, a, i+1)
 			}
-			if !reflect.DeepEqual(got[i].Entry, w.Entry) {
+			if !same(got[i].Entry, w.Entry) {
 				t.Errorf("entry %d = %+v, want %+v", i, got[i].Entry, w.Entry)
 			}
 		}

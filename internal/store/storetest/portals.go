@@ -18,7 +18,7 @@ func testPortals(t *testing.T, open func(t *testing.T) store.Store) {
 		p := mkPortal(t, s, o.ID)
 		got, err := s.GetPortal(ctxT(t), o.ID, p.ID)
 		must(t, err, "GetPortal")
-		if got != p {
+		if !same(got, p) {
 			t.Fatalf("GetPortal = %+v, want %+v", got, p)
 		}
 		_, err = s.GetPortal(ctxT(t), other.ID, p.ID)
@@ -30,7 +30,7 @@ func testPortals(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.UpdatePortal(ctxT(t), p), "UpdatePortal")
 		got, err = s.GetPortal(ctxT(t), o.ID, p.ID)
 		must(t, err, "GetPortal")
-		if got != p {
+		if !same(got, p) {
 			t.Fatalf("after UpdatePortal: %+v, want %+v", got, p)
 		}
 		moved := p

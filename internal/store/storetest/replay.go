@@ -21,13 +21,13 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.PutReplayJob(ctxT(t), j), "PutReplayJob")
 		got, err := s.GetReplayJob(ctxT(t), st)
 		must(t, err, "GetReplayJob")
-		if !jobEqual(got, j) {
+		if !same(got, j) {
 			t.Fatalf("GetReplayJob = %+v, want %+v", got, j)
 		}
 		j.Status, j.Total, j.Sent, j.Cursor, j.UpdatedAt = store.JobRunning, 100, 40, 40, at(time.Minute)
 		must(t, s.UpdateReplayJob(ctxT(t), j), "UpdateReplayJob")
 		got, _ = s.GetReplayJob(ctxT(t), st)
-		if !jobEqual(got, j) {
+		if !same(got, j) {
 			t.Fatalf("after UpdateReplayJob: %+v, want %+v", got, j)
 		}
 		foreign := j
@@ -43,10 +43,10 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.PutReplayJob(ctxT(t), done), "PutReplayJob portal")
 		active, err := s.ListActiveReplayJobs(ctxT(t))
 		must(t, err, "ListActiveReplayJobs")
-		if len(active) != 1 || !jobEqual(active[0], j) {
+		if len(active) != 1 || !same(active[0], j) {
 			t.Fatalf("ListActiveReplayJobs = %+v, want only the running one", active)
 		}
-		if got, _ := s.GetReplayJob(ctxT(t), store.StreamID(p.ID)); !jobEqual(got, done) {
+		if got, _ := s.GetReplayJob(ctxT(t), store.StreamID(p.ID)); !same(got, done) {
 			t.Fatalf("portal job = %+v, want %+v", got, done)
 		}
 	})
@@ -75,13 +75,13 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 			got, _ := s.GetReplayJob(ctxT(t), st)
 			if c.conflict {
 				wantCode(t, err, apperr.Conflict, "PutReplayJob over a "+c.status+" job")
-				if !jobEqual(got, first) {
+				if !same(got, first) {
 					t.Errorf("a refused PutReplayJob changed the job: %+v", got)
 				}
 				continue
 			}
 			must(t, err, "PutReplayJob over a "+c.status+" job")
-			if !jobEqual(got, next) {
+			if !same(got, next) {
 				t.Errorf("after replacing a %s job: %+v, want %+v", c.status, got, next)
 			}
 		}
@@ -112,11 +112,4 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("%d concurrent PutReplayJob calls succeeded, want 1", ok)
 		}
 	})
-}
-
-func jobEqual(a, b store.ReplayJob) bool {
-	return a.Stream == b.Stream && a.OrgID == b.OrgID && a.PortalID == b.PortalID &&
-		a.StartAt.Equal(b.StartAt) && a.EndAt.Equal(b.EndAt) && a.Status == b.Status &&
-		a.Total == b.Total && a.Sent == b.Sent && a.Cursor == b.Cursor && a.Error == b.Error &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
 }

@@ -12,6 +12,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -179,3 +180,36 @@ func eqStrings(a, b []string) bool {
 }
 
 func fmtRange(r store.SeqRange) string { return fmt.Sprintf("%d-%d", r.From, r.To) }
+
+// same reports whether two values of a store record type hold the same
+// data: fields compare with ==, except times, which compare as instants,
+// so a backend may return them in any location.
+func same[T any](a, b T) bool {
+	return sameValue(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+func sameValue(a, b reflect.Value) bool {
+	if ta, ok := a.Interface().(time.Time); ok {
+		return ta.Equal(b.Interface().(time.Time))
+	}
+	switch a.Kind() {
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !sameValue(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for i := range a.Len() {
+			if !sameValue(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.Interface() == b.Interface()
+}

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -17,17 +16,17 @@ func testTenancy(t *testing.T, open func(t *testing.T) store.Store) {
 		b := mkOrg(t, s)
 		got, err := s.GetOrg(ctxT(t), a.ID)
 		must(t, err, "GetOrg")
-		if got != a {
+		if !same(got, a) {
 			t.Errorf("GetOrg = %+v, want %+v", got, a)
 		}
 		got, err = s.GetOrgByName(ctxT(t), b.Name)
 		must(t, err, "GetOrgByName")
-		if got != b {
+		if !same(got, b) {
 			t.Errorf("GetOrgByName = %+v, want %+v", got, b)
 		}
 		list, err := s.ListOrgs(ctxT(t))
 		must(t, err, "ListOrgs")
-		if !slices.Equal(list, []store.Org{a, b}) {
+		if !same(list, []store.Org{a, b}) {
 			t.Errorf("ListOrgs = %+v", list)
 		}
 		cases := []struct {
@@ -58,13 +57,13 @@ func testTenancy(t *testing.T, open func(t *testing.T) store.Store) {
 		for _, want := range []store.Token{ta, tb} {
 			got, err := s.GetTokenByHash(ctxT(t), want.Hash)
 			must(t, err, "GetTokenByHash")
-			if !tokenEqual(got, want) {
+			if !same(got, want) {
 				t.Errorf("GetTokenByHash = %+v, want %+v", got, want)
 			}
 		}
 		list, err := s.ListTokens(ctxT(t), a.ID)
 		must(t, err, "ListTokens")
-		if len(list) != 1 || !tokenEqual(list[0], ta) {
+		if len(list) != 1 || !same(list[0], ta) {
 			t.Errorf("ListTokens(a) = %+v, want only %s", list, ta.ID)
 		}
 		_, err = s.GetTokenByHash(ctxT(t), []byte("nope"))
@@ -80,10 +79,4 @@ func testTenancy(t *testing.T, open func(t *testing.T) store.Store) {
 		_, err = s.GetTokenByHash(ctxT(t), ta.Hash)
 		wantCode(t, err, apperr.NotFound, "GetTokenByHash after delete")
 	})
-}
-
-func tokenEqual(a, b store.Token) bool {
-	return a.ID == b.ID && a.OrgID == b.OrgID && a.Name == b.Name && a.Role == b.Role &&
-		string(a.Hash) == string(b.Hash) && a.System == b.System &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
