@@ -263,7 +263,9 @@ func (d *dispatcher) recordAttempt(ctx context.Context) func(answer) {
 			At: now, ResponseCode: a.status, Message: a.message, OK: a.ok(),
 		})
 		if err != nil {
-			d.m.log.Error("delivery: recording the attempt failed", "stream", d.stream, "err", err)
+			if ctx.Err() == nil { // a shutdown mid-write is no failure
+				d.m.log.Error("delivery: recording the attempt failed", "stream", d.stream, "err", err)
+			}
 			d.lastOK = false
 			return
 		}
