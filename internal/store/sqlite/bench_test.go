@@ -203,3 +203,18 @@ func BenchmarkRead1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// BenchmarkAppendLone appends one entry at a time from one goroutine: the
+// latency of a lone login, one durable commit per op.
+func BenchmarkAppendLone(b *testing.B) {
+	s := openBench(b, Options{})
+	ctx := context.Background()
+	in := make([]store.NewEntry, 1)
+	b.ResetTimer()
+	for i := range b.N {
+		in[0] = benchEntry("stream", i)
+		if _, err := s.Append(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -220,14 +220,15 @@ func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
 			seq    int64
 			trace  string
 		}
-		acks := make(chan ack, workers*rounds*3)
+		acks := make(chan ack, workers*rounds*4)
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				seen := map[store.StreamID]int64{} // this worker's last seq per stream
 				for r := range rounds {
-					n := 1 + (w+r)%3 // 1 to 3 entries, spread over the streams
+					n := 1 + (w+r)%4 // 1 to 4 entries over 3 streams: some calls hit a stream twice
 					var batch []store.NewEntry
 					for i := range n {
 						st := streams[(w+r+i)%len(streams)]
@@ -240,6 +241,10 @@ func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
 					}
 					// Read-your-writes: what Append acknowledged is readable now.
 					for i, seq := range seqs {
+						if seq <= seen[batch[i].Stream] {
+							t.Errorf("%s: seq %d after %d: not increasing", batch[i].Stream, seq, seen[batch[i].Stream])
+						}
+						seen[batch[i].Stream] = seq
 						got, err := s.Read(ctxT(t), batch[i].Stream, seq-1, 1)
 						if err != nil || len(got) != 1 || got[0].Entry.TraceID != batch[i].Entry.TraceID {
 							t.Errorf("Read right after Append of %s/%d: %v %v", batch[i].Stream, seq, got, err)
