@@ -2,15 +2,18 @@ package portal
 
 import (
 	"context"
-	"net"
-
 	"encoding/json"
-	"github.com/sigtrail/sigtrail/internal/apperr"
+	"errors"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
@@ -386,5 +389,63 @@ func TestSecureCookiesAndLinksBehindTLS(t *testing.T) {
 		if !c.Secure || !c.HttpOnly {
 			t.Errorf("cookie %s: secure %v httponly %v", c.Name, c.Secure, c.HttpOnly)
 		}
+	}
+}
+
+// TestForgotPasswordDoesNotWaitForTheMail: the answer for an address with
+// an account must not wait on the SMTP relay, or its delay would tell
+// known addresses from unknown ones. The relay here accepts and then says
+// nothing; the answer comes while it still holds the connection.
+func TestForgotPasswordDoesNotWaitForTheMail(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		select {
+		case c := <-accepted:
+			c.Close()
+		default:
+		}
+	})
+	e := newEnvRelay(t, l.Addr().String())
+	now := e.clk.Now()
+	if err := e.st.CreateDeveloper(t.Context(), store.Developer{ID: uuid.Must(uuid.NewV7()).String(), PortalID: e.portal.ID,
+		OrgID: e.org.ID, Email: "jane@example.com", FullName: "Jane Doe", Status: store.DeveloperApproved,
+		EmailVerified: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"nobody@example.com", "jane@example.com"} {
+		if r := e.post("/api/v2/developer/forgot-password", map[string]string{"email": email}); r.StatusCode != http.StatusOK {
+			t.Fatalf("forgot %s: %d %s", email, r.StatusCode, r.body)
+		}
+	}
+	// The reset email is on its way: the relay has its connection, and the
+	// mailer is still waiting for the greeting, so it has not hung up.
+	var c net.Conn
+	select {
+	case c = <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reset email never reached the relay")
+	}
+	defer c.Close()
+	if err := c.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	var b [1]byte
+	if _, err := c.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the mailer gave up on the relay before the test looked (%v): the answer waited for it", err)
 	}
 }

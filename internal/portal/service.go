@@ -229,16 +229,26 @@ func (s *server) forgotPassword(ctx context.Context, r *http.Request, email stri
 		}
 		return err
 	}
+	// The answer does not wait for the token and the email: an SMTP round
+	// trip made only for addresses that have an account would tell them
+	// apart by the time the answer takes.
+	go s.sendReset(context.WithoutCancel(ctx), ri, d)
+	return nil
+}
+
+// sendReset issues a reset token and emails its link. Failures are only
+// logged: answering them would tell the caller the account exists.
+func (s *server) sendReset(ctx context.Context, ri reqInfo, d store.Developer) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	token, err := s.issueEmailToken(ctx, d, store.PurposeResetPassword, s.cfg.ResetTTL)
-	if err != nil {
-		return err
+	if err == nil {
+		link := s.baseURL(ri) + "/reset-password?token=" + token
+		err = s.mail.Send(ctx, d.Email, "Reset your password for "+portalTitle(ri.portal), resetEmailText(ri.portal, d, link))
 	}
-	link := s.baseURL(ri) + "/reset-password?token=" + token
-	if err := s.mail.Send(ctx, d.Email, "Reset your password for "+portalTitle(ri.portal), resetEmailText(ri.portal, d, link)); err != nil {
-		// Answering an error here would tell the caller the account exists.
+	if err != nil {
 		s.log.Error("send reset email", "trace_id", ri.trace, "developer_id", d.ID, "err", err)
 	}
-	return nil
 }
 
 // authenticate checks an email and password, records the attempt in the
