@@ -145,21 +145,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return &Store{opts: opts, rdb: rdb, wdb: wdb, w: w}, nil
 }
 
-// dsn builds the connection string. Every connection gets WAL, FULL sync
-// (a commit is fsync'd before it returns), a busy timeout and foreign keys;
+// dsn builds the connection string. Every connection gets FULL sync (a
+// commit is fsync'd before it returns), a busy timeout and foreign keys;
 // readers are also query-only, so a bug cannot make them a second writer.
 func dsn(path string, opts Options, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
-	if readOnly {
-		// The writer switches the file to WAL itself (see enterWAL).
-		q.Add("_pragma", "journal_mode(WAL)")
-	}
+	// No journal_mode here: WAL is a property of the file, which the writer
+	// sets once it has chosen the page size (see enterWAL).
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// Statement journals of multi-row INSERTs stay in memory instead of
 	// temporary files (which cost an open and writes per statement).
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// After a checkpoint, a WAL that grew past 64 MiB (a burst, a long
+	// reader) is cut back instead of keeping its size on disk for good.
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
