@@ -174,6 +174,8 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 	fmt.Fprintf(w, "ingest:     %.1fs, %.0f entries/s accepted (durable)\n", ingested.Seconds(), float64(o.entries)/ingested.Seconds())
 	fmt.Fprintf(w, "delivered:  %d lines in %d requests, %.1fs from the first ingest, %.0f entries/s end to end\n",
 		st.Lines, st.Requests, wall.Seconds(), float64(st.Lines)/wall.Seconds())
+	fmt.Fprintf(w, "bytes:      %.1f MB of lines, %.1f MB gzipped on the wire (%.1fx)\n",
+		float64(st.Bytes)/1e6, float64(st.WireBytes)/1e6, float64(st.Bytes)/max(float64(st.WireBytes), 1))
 	if o.dead {
 		fmt.Fprintf(w, "drain:      %.1fs after the destination came back\n", st.LastReceipt.Sub(drainFrom).Seconds())
 	}
