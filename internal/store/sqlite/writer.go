@@ -295,8 +295,35 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	if len(live) == 0 {
 		return
 	}
-	// Sequence numbers are assigned here, in the only goroutine that
-	// writes, and cached only once the commit succeeded.
+	next, err := w.writeBatch(live)
+	if err != nil && isUnique(err) {
+		// Another process appended to one of these streams, so the cached
+		// positions are stale: read them again inside the transaction.
+		clear(w.pos)
+		next, err = w.writeBatch(live)
+	}
+	if err != nil {
+		w.opts.Logger.Error("sqlite store: append commit", "err", err, "requests", len(live))
+		err = apperr.Wrap(err, "store: append")
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+	w.commits.Add(1)
+	for s, p := range next {
+		w.pos[s] = p
+	}
+	for _, r := range live {
+		r.done <- nil
+	}
+}
+
+// writeBatch writes the appends in one transaction, filling in their
+// sequence numbers, and returns the streams' new positions. Sequence
+// numbers are assigned here, in the only goroutine that writes; the caller
+// caches the positions only once the commit succeeded.
+func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, error) {
 	next := make(map[store.StreamID]streamPos)
 	hours := make(map[hourKey]seqSpan)
 	ctx := context.Background()
@@ -356,21 +383,7 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	})
 	clear(w.args) // drop references to records
 	w.args = w.args[:0]
-	if err != nil {
-		w.opts.Logger.Error("sqlite store: append commit", "err", err, "requests", len(live))
-		err = apperr.Wrap(err, "store: append")
-		for _, r := range live {
-			r.done <- err
-		}
-		return
-	}
-	w.commits.Add(1)
-	for s, p := range next {
-		w.pos[s] = p
-	}
-	for _, r := range live {
-		r.done <- nil
-	}
+	return next, err
 }
 
 // hourKey names a row of stream_hours; seqSpan is its sequence range.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -155,5 +156,46 @@ func TestAppendRefusesUnknownKind(t *testing.T) {
 	in[0].Entry.Kind = 9
 	if _, err := s.Append(context.Background(), in); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("Append of kind 9: %v, want invalid", err)
+	}
+}
+
+// TestTwoWritersOnOneFile checks that a second process appending to the
+// same file (here a second Store) does not break the first: its cached
+// positions go stale, the insert conflicts, and the writer reads them again.
+func TestTwoWritersOnOneFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	ctx := context.Background()
+	a, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	steps := []struct {
+		s    *Store
+		want int64
+	}{{a, 1}, {a, 2}, {b, 3}, {a, 4}, {b, 5}, {b, 6}, {a, 7}}
+	for i, st := range steps {
+		seqs, err := st.s.Append(ctx, oneEntry("s", fmt.Sprint(i)))
+		if err != nil {
+			t.Fatalf("step %d: Append: %v", i, err)
+		}
+		if seqs[0] != st.want {
+			t.Fatalf("step %d: seq %d, want %d", i, seqs[0], st.want)
+		}
+	}
+	got, err := a.Read(ctx, "s", 0, 0)
+	if err != nil || len(got) != len(steps) {
+		t.Fatalf("Read = %d entries, %v", len(got), err)
+	}
+	for i, e := range got {
+		if e.Entry.TraceID != fmt.Sprint(i) {
+			t.Fatalf("seq %d holds %q, want %q", e.Seq, e.Entry.TraceID, fmt.Sprint(i))
+		}
 	}
 }
