@@ -86,6 +86,14 @@ func TestTenancyWalk(t *testing.T) {
 			t.Errorf("victim webhook %s: %+v %v", s, w, err)
 		}
 	}
+	// Nor does anything of the attacker's now point at the victim's
+	// destination (its endpoint and authorization would carry the
+	// attacker's logs).
+	for _, s := range []store.StreamID{store.StreamID(attacker.org), store.StreamID(attacker.portalID)} {
+		if w, err := h.st.GetWebhook(ctx, s); err == nil && w.DestinationID == victim.destID {
+			t.Errorf("attacker webhook %s uses the victim's destination", s)
+		}
+	}
 	// And none of the attacker's requests landed in the victim's log.
 	for _, e := range h.entries(victim.org) {
 		if e.Entry.OrgID != victim.org {

@@ -16,11 +16,14 @@ import (
 // {"error":"..."} for a line that is not valid CEF.
 func runDecode(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("decode", env.Stderr)
+	// Usage writes to the flag set's output, which parsing silences, so
+	// that a wrong flag prints the usage once, after its error line.
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: sigtrail decode [FILE...]   (reads stdin when no file is given)")
+		fmt.Fprintln(fs.Output(), "usage: sigtrail decode [FILE...]   (reads stdin when no file is given)")
 	}
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		fmt.Fprintf(env.Stderr, "sigtrail decode: %v\n", err)
+		fs.SetOutput(env.Stderr)
 		fs.Usage()
 		return errUsage
 	}

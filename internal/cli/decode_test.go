@@ -88,3 +88,15 @@ func TestDecodeFiles(t *testing.T) {
 		t.Fatalf("want one line naming the missing file, got %q", errOut)
 	}
 }
+
+// TestWrongFlagPrintsUsageOnce: the error line, then the usage, once.
+func TestWrongFlagPrintsUsageOnce(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"decode", "verify"} {
+		code, _, errOut := runCLI(t, nil, "", cmd, "--no-such-flag")
+		if code != 2 || !strings.HasPrefix(errOut, "sigtrail "+cmd+": flag provided but not defined") ||
+			strings.Count(errOut, "usage: sigtrail "+cmd) != 1 {
+			t.Errorf("%s --no-such-flag: exit %d, stderr %q", cmd, code, errOut)
+		}
+	}
+}

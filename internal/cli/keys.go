@@ -26,8 +26,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	}
 	sub := args[0]
 	fs := newFlagSet("keys "+sub, env.Stderr)
-	dataDir := fs.String("data-dir", defaultDataDir, "directory of the embedded database")
-	db := fs.String("db", "", "database URL: empty for SQLite in the data dir")
+	dataDir, db := storeFlags(fs)
 	retention := fs.Duration("retention", defaultRetention, "how long a retired key stays published (as serve's --retention)")
 	if err := parseFlags(fs, args[1:], env.Getenv); err != nil {
 		fmt.Fprintf(env.Stderr, "sigtrail keys: %v\n", err)

@@ -13,13 +13,6 @@ import (
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
-// storeFlags adds serve's --data-dir and --db to a command's flags.
-func storeFlags(fs *flag.FlagSet) (dataDir, db *string) {
-	dataDir = fs.String("data-dir", defaultDataDir, "directory of the embedded database")
-	db = fs.String("db", "", "database URL (default: a SQLite file in --data-dir)")
-	return dataDir, db
-}
-
 // parseWithPositionals parses flags given before or after the positional
 // arguments ("org create NAME --data-dir D" as well as "org create
 // --data-dir D NAME") and returns the positionals.

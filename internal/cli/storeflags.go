@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,13 @@ import (
 // defaultDataDir is serve's default --data-dir; commands that open the
 // store share it so they find the same database.
 const defaultDataDir = "./sigtrail-data"
+
+// storeFlags adds serve's --data-dir and --db to a command's flags.
+func storeFlags(fs *flag.FlagSet) (dataDir, db *string) {
+	dataDir = fs.String("data-dir", defaultDataDir, "directory of the embedded database")
+	db = fs.String("db", "", "database URL (default: a SQLite file in --data-dir)")
+	return dataDir, db
+}
 
 // openStore opens the database the way serve does: --db empty means the
 // SQLite file sigtrail.db in --data-dir (created if needed); sqlite://PATH,

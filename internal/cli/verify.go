@@ -26,8 +26,8 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	jwks := fs.String("jwks", "", "public keys: a JWKS `URL|FILE` (for example http://HOST/v2/audit-log-webhook/jwks.json)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit for fetching the JWKS over HTTP(S)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "lines are verified on this many cores")
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: sigtrail verify --jwks URL|FILE [FILE...]   (reads stdin when no file is given)")
+	fs.Usage = func() { // to fs.Output(), silenced while parsing (see runDecode)
+		fmt.Fprintln(fs.Output(), "usage: sigtrail verify --jwks URL|FILE [FILE...]   (reads stdin when no file is given)")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
