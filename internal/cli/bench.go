@@ -318,8 +318,6 @@ type benchServer struct {
 	stop                 func()
 }
 
-var benchAPIURL = regexp.MustCompile(`management API on (http://[0-9.]+:\d+)`)
-
 // startBenchServer starts `sigtrail serve` on 127.0.0.1 with a fresh data
 // dir and a bootstrap token, and makes a producer token for it.
 func startBenchServer(ctx context.Context, env *Env, o benchOpts) (*benchServer, error) {
@@ -376,9 +374,10 @@ func startBenchServer(ctx context.Context, env *Env, o benchOpts) (*benchServer,
 		go func() { _ = cmd.Wait(); close(done) }()
 	}
 	s.stop = func() { scancel(); <-done; cleanup() }
+	apiURL := regexp.MustCompile(`management API on (http://[0-9.]+:\d+)`)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if m := benchAPIURL.FindStringSubmatch(out.String()); m != nil {
+		if m := apiURL.FindStringSubmatch(out.String()); m != nil {
 			s.url = m[1]
 			break
 		}

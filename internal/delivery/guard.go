@@ -41,21 +41,16 @@ func ValidateEndpoint(endpoint string, insecure bool) error {
 	return nil
 }
 
-// nat64 is the well-known NAT64 prefix: its addresses embed an IPv4 address
-// that must pass the same check.
-var nat64 = netip.MustParsePrefix("64:ff9b::/96")
-
 // Ranges that reach no public destination beyond what netip classifies.
-var (
-	sharedAddrSpace = netip.MustParsePrefix("100.64.0.0/10") // carrier-grade NAT
-	thisNetwork     = netip.MustParsePrefix("0.0.0.0/8")
-	broadcast       = netip.MustParseAddr("255.255.255.255")
-)
+// Functions rather than package variables: nothing here is mutable state.
+func nat64() netip.Prefix           { return netip.MustParsePrefix("64:ff9b::/96") }  // embeds an IPv4 address
+func sharedAddrSpace() netip.Prefix { return netip.MustParsePrefix("100.64.0.0/10") } // carrier-grade NAT
+func thisNetwork() netip.Prefix     { return netip.MustParsePrefix("0.0.0.0/8") }
 
 // forbiddenAddr says why a destination may not be dialled, "" when it may.
 func forbiddenAddr(a netip.Addr) string {
 	a = a.Unmap()
-	if a.Is6() && nat64.Contains(a) {
+	if a.Is6() && nat64().Contains(a) {
 		b := a.As16()
 		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
 	}
@@ -64,13 +59,13 @@ func forbiddenAddr(a netip.Addr) string {
 		return "not an address"
 	case a.IsLoopback():
 		return "loopback"
-	case a.IsUnspecified() || thisNetwork.Contains(a):
+	case a.IsUnspecified() || thisNetwork().Contains(a):
 		return "unspecified"
 	case a.IsLinkLocalUnicast():
 		return "link-local"
-	case a.IsPrivate() || sharedAddrSpace.Contains(a):
+	case a.IsPrivate() || sharedAddrSpace().Contains(a):
 		return "private"
-	case a.IsMulticast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a == broadcast:
+	case a.IsMulticast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return "multicast or broadcast"
 	}
 	return ""

@@ -174,3 +174,19 @@ func TestTLSVerification(t *testing.T) {
 		t.Fatal("the request went through")
 	}
 }
+
+// Endpoints come from API callers: any string gets an answer, and what is
+// accepted without InsecureDestinations is https with a host.
+func FuzzValidateEndpoint(f *testing.F) {
+	for _, s := range []string{"https://siem.example.com/x", "http://127.0.0.1/", "https://[::1]/", "https://%zz", "https://10.0.0.1:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, endpoint string) {
+		if ValidateEndpoint(endpoint, false) != nil {
+			return
+		}
+		if !strings.HasPrefix(strings.ToLower(endpoint), "https://") {
+			t.Fatalf("accepted %q", endpoint)
+		}
+	})
+}

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -301,7 +299,3 @@ func (m *Manager) dispatchers() []*dispatcher {
 	}
 	return out
 }
-
-// Registry returns a registry for a Manager's metrics when the caller has
-// none of its own; a convenience for tests and tools.
-func Registry() *prometheus.Registry { return prometheus.NewRegistry() }

@@ -55,19 +55,19 @@ func (l *latency) summary() *Latency {
 	return &Latency{Count: l.n, P50: l.quantile(0.50), P99: l.quantile(0.99), Max: l.max}
 }
 
-var (
-	cefRT  = []byte("|rt=")
-	jsonRT = []byte(`"rt":`)
+const (
+	cefRT  = "|rt="
+	jsonRT = `"rt":`
 )
 
 // lineRT finds the rt (epoch ms) of a CEF, JSON or CPS line. In CEF rt is
 // the first extension, right after the header's last pipe; in JSON a key
 // cannot be forged by a value, whose quotes are escaped.
 func lineRT(line []byte) (int64, bool) {
-	i := bytes.Index(line, cefRT)
+	i := bytes.Index(line, []byte(cefRT))
 	if i >= 0 {
 		i += len(cefRT)
-	} else if i = bytes.Index(line, jsonRT); i >= 0 {
+	} else if i = bytes.Index(line, []byte(jsonRT)); i >= 0 {
 		i += len(jsonRT)
 	} else {
 		return 0, false
