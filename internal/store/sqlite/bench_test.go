@@ -218,3 +218,38 @@ func BenchmarkAppendLone(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQueryWindow is the pull API's read: the newest 100 entries of
+// one stream in a one-hour window, and their count, over 8 streams holding
+// 200,000 entries spread across two days.
+func BenchmarkQueryWindow(b *testing.B) {
+	s := openBench(b, Options{})
+	ctx := context.Background()
+	const total, streams = 200_000, 8
+	span := 48 * time.Hour
+	t0 := time.UnixMilli(1_764_000_000_000).UTC()
+	batch := make([]store.NewEntry, 1000)
+	for i := 0; i < total; i += len(batch) {
+		for k := range batch {
+			n := i + k
+			e := benchEntry(store.StreamID(fmt.Sprintf("stream-%d", n%streams)), n)
+			e.Entry.Time = t0.Add(time.Duration(n) * (span / total))
+			batch[k] = e
+		}
+		if _, err := s.Append(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := store.EntryQuery{Stream: "stream-3", From: t0.Add(20 * time.Hour), To: t0.Add(21 * time.Hour), Limit: 100, Desc: true}
+	b.ResetTimer()
+	for range b.N {
+		got, err := s.Query(ctx, q)
+		if err != nil || len(got) != 100 {
+			b.Fatalf("Query = %d, %v", len(got), err)
+		}
+		n, err := s.Count(ctx, q)
+		if err != nil || n < 100 {
+			b.Fatalf("Count = %d, %v", n, err)
+		}
+	}
+}
