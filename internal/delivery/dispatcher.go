@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -62,13 +63,25 @@ func (d *dispatcher) progress() (lag, failed int64) {
 
 func (d *dispatcher) run(ctx context.Context) {
 	defer close(d.done)
+	gone := false
 	for {
 		err := d.deliver(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		d.m.log.Error("delivery: store error; resuming from the stored cursor",
-			"stream", d.stream, "err", err)
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			// The webhook was deleted under us; WebhookChanged will stop
+			// this dispatcher. Say so once, not every second.
+			if !gone {
+				d.m.log.Warn("delivery: the webhook's state is gone; waiting to be stopped", "stream", d.stream)
+			}
+			gone = true
+		default:
+			gone = false
+			d.m.log.Error("delivery: store error; resuming from the stored cursor",
+				"stream", d.stream, "err", err)
+		}
 		t := d.m.clock.NewTimer(storeRetryWait)
 		select {
 		case <-ctx.Done():
