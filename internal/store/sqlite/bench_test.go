@@ -253,3 +253,43 @@ func BenchmarkQueryWindow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeleteBefore measures retention: deleting entries older than a
+// cutoff in calls of 1,000, from 8 streams spread over two days.
+func BenchmarkDeleteBefore(b *testing.B) {
+	ctx := context.Background()
+	t0 := time.UnixMilli(1_764_000_000_000).UTC()
+	const per = 100_000
+	var deleted int
+	var elapsed time.Duration
+	for range b.N {
+		b.StopTimer()
+		s := openBench(b, Options{})
+		batch := make([]store.NewEntry, 1000)
+		for i := 0; i < per; i += len(batch) {
+			for k := range batch {
+				n := i + k
+				e := benchEntry(store.StreamID(fmt.Sprintf("stream-%d", n%8)), n)
+				e.Entry.Time = t0.Add(time.Duration(n) * (48 * time.Hour / per))
+				batch[k] = e
+			}
+			if _, err := s.Append(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		start := time.Now()
+		for {
+			n, err := s.DeleteBefore(ctx, t0.Add(24*time.Hour), 1000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			deleted += n
+		}
+		elapsed += time.Since(start)
+	}
+	b.ReportMetric(float64(deleted)/elapsed.Seconds(), "deleted/s")
+}

@@ -210,6 +210,47 @@ func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("DeleteBeforeAcrossManyHours", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		a := appendN(t, s, 600, 37*time.Minute) // one entry every 37 minutes: about 15 days
+		b := appendN(t, s, 300, time.Hour)
+		cutoff := at(250*time.Hour + 30*time.Minute)
+		var wantA, wantB []int64 // what must remain
+		for i := range 600 {
+			if !at(time.Duration(i) * 37 * time.Minute).Before(cutoff) {
+				wantA = append(wantA, int64(i+1))
+			}
+		}
+		for i := range 300 {
+			if !at(time.Duration(i) * time.Hour).Before(cutoff) {
+				wantB = append(wantB, int64(i+1))
+			}
+		}
+		calls, total := 0, 0
+		for {
+			n, err := s.DeleteBefore(ctxT(t), cutoff, 100)
+			must(t, err, "DeleteBefore")
+			if n > 100 {
+				t.Fatalf("DeleteBefore deleted %d, limit 100", n)
+			}
+			if n == 0 {
+				break
+			}
+			total, calls = total+n, calls+1
+		}
+		if want := 900 - len(wantA) - len(wantB); total != want {
+			t.Fatalf("deleted %d in %d calls, want %d", total, calls, want)
+		}
+		for st, want := range map[store.StreamID][]int64{a: wantA, b: wantB} {
+			got, err := s.Read(ctxT(t), st, 0, 0)
+			must(t, err, "Read")
+			if !slices.Equal(seqsOf(got), want) {
+				t.Fatalf("left %d entries (%v...), want %d from seq %d", len(got), seqsOf(got)[:min(3, len(got))], len(want), want[0])
+			}
+		}
+	})
+
 	t.Run("ConcurrentAppendsAreDenseAndOrdered", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
