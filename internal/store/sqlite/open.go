@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"runtime"
@@ -35,7 +34,8 @@ type Options struct {
 	// PageSize is the page size of a new database file (default 4096); an
 	// existing file keeps its own.
 	PageSize int
-	// BusyTimeout bounds how long a reader waits on a lock (default 5s).
+	// BusyTimeout bounds how long a connection waits on a lock another
+	// process holds, e.g. a CLI command on the same file (default 5s).
 	BusyTimeout time.Duration
 	// Logger receives internal errors (default: discarded).
 	Logger *slog.Logger
@@ -63,7 +63,7 @@ func (o *Options) defaults() {
 		o.BusyTimeout = 5 * time.Second
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
