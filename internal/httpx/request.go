@@ -69,7 +69,9 @@ func ClientIP(r *http.Request, trusted TrustedProxies) string {
 	if err != nil {
 		return host
 	}
-	peer = peer.Unmap()
+	// A zone (fe80::1%eth0) names an interface of the sender's host: it says
+	// nothing about the client, and its free text has no place in a log.
+	peer = peer.Unmap().WithZone("")
 	if !trusted.trusts(peer) {
 		return peer.String()
 	}
@@ -79,7 +81,7 @@ func ClientIP(r *http.Request, trusted TrustedProxies) string {
 		if err != nil {
 			break
 		}
-		a = a.Unmap()
+		a = a.Unmap().WithZone("")
 		if !trusted.trusts(a) {
 			return a.String()
 		}

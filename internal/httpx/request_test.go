@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"testing"
 )
@@ -51,4 +52,34 @@ func TestNewTraceID(t *testing.T) {
 		}
 		seen[id] = true
 	}
+}
+
+// FuzzClientIP: X-Forwarded-For is whatever a client wrote. The answer is
+// always the peer, or an address (without a zone) named in the header
+// when the peer is a trusted proxy; never a trusted proxy from the header.
+func FuzzClientIP(f *testing.F) {
+	trusted, err := ParseTrustedProxies("10.0.0.0/8, 2001:db8::/32")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("10.1.2.3:80", "6.6.6.6, 198.51.100.1, 10.9.9.9")
+	f.Add("10.1.2.3:80", "fe80::1%eth0 x=y")
+	f.Add("10.1.2.3:80", "fe80::1%a=b|c")
+	f.Add("203.0.113.5:1234", "198.51.100.1")
+	f.Add("[2001:db8::1]:443", ",,, ::ffff:10.0.0.1")
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := &http.Request{RemoteAddr: remote, Header: http.Header{"X-Forwarded-For": {xff}}}
+		got := ClientIP(r, trusted)
+		peer := ClientIP(&http.Request{RemoteAddr: remote, Header: http.Header{}}, trusted)
+		if got == peer {
+			return
+		}
+		a, err := netip.ParseAddr(got)
+		if err != nil || a.Zone() != "" || trusted.trusts(a) {
+			t.Fatalf("ClientIP(%q, %q) = %q", remote, xff, got)
+		}
+		if p, err := netip.ParseAddr(peer); err != nil || !trusted.trusts(p) {
+			t.Fatalf("header believed from untrusted peer %q: %q", remote, got)
+		}
+	})
 }
