@@ -63,8 +63,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&o.dataDir, "data-dir", "", "data dir of the started server (default: a temporary one, removed after)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `FILE` (with --in-process it covers the server)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		fmt.Fprintf(env.Stderr, "sigtrail bench: %v\n", err)
-		return errUsage
+		return flagUsage(env, fs, "bench", err)
 	}
 	switch {
 	case fs.NArg() > 0:

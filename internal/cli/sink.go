@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,28 +21,24 @@ func runSink(ctx context.Context, env *Env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:9000", "listen address `HOST:PORT` (port 0 picks one)")
 	jwks := fs.String("jwks", "", "check signatures against this JWKS `URL|FILE`")
 	out := fs.String("out", "", "append every received line to `FILE`")
-	failRate := fs.Float64("fail-rate", -1, "fraction of requests to fail, 0 to 1 (default: 1 when --fail-status or --reset is given, else 0)")
+	failRate := fs.Float64("fail-rate", 0, "fraction of requests to fail, 0 to 1 (when not given: 1 with --fail-status or --reset, else 0)")
 	failStatus := fs.Int("fail-status", 0, "HTTP `status` of failed requests, for example 500 or 429 (default 500)")
 	retryAfter := fs.Duration("retry-after", 0, "send Retry-After with failed 429 and 503 answers")
 	delay := fs.Duration("delay", 0, "wait this long before answering each request")
 	reset := fs.Bool("reset", false, "failed requests drop the connection instead of answering")
 	verifyEvery := fs.Int("verify-every", 1, "check the signature of one line in `N`")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		fmt.Fprintf(env.Stderr, "sigtrail sink: %v\n", err)
-		fs.SetOutput(env.Stderr)
-		fs.Usage()
-		return errUsage
+		return flagUsage(env, fs, "sink", err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(env.Stderr, "sigtrail sink: takes no arguments")
 		return errUsage
 	}
 	rate := *failRate
-	if rate < 0 {
-		rate = 0
-		if *failStatus != 0 || *reset {
-			rate = 1
-		}
+	rateGiven := false
+	fs.Visit(func(f *flag.Flag) { rateGiven = rateGiven || f.Name == "fail-rate" })
+	if !rateGiven && (*failStatus != 0 || *reset) {
+		rate = 1
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	cfg := sink.Config{
@@ -73,6 +70,20 @@ func runSink(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "sink listening on http://%s\n", ln.Addr())
 	return serveUntilDone(ctx, ln, s)
+}
+
+// flagUsage reports a flag error (or -h) with the command's flags: exit 0
+// for -h, 2 otherwise.
+func flagUsage(env *Env, fs *flag.FlagSet, name string, err error) error {
+	if !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(env.Stderr, "sigtrail %s: %v\n", name, err)
+	}
+	fs.SetOutput(env.Stderr)
+	fs.Usage()
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errUsage
 }
 
 func parseJWKS(b []byte) (sink.Verifier, error) { return signing.ParseJWKS(b) }
