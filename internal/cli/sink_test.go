@@ -140,4 +140,7 @@ func TestSinkCommandUsage(t *testing.T) {
 			t.Errorf("%v: exit 0", args)
 		}
 	}
+	if code, _, stderr := runCLI(t, nil, "", "sink", "-h"); code != 0 || !strings.Contains(stderr, "-fail-status") {
+		t.Errorf("sink -h: exit %d, %q", code, stderr)
+	}
 }
