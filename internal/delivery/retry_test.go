@@ -1,8 +1,12 @@
 package delivery
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/store"
 )
 
 func TestRetryWait(t *testing.T) {
@@ -73,4 +77,25 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("wait %v outside [%v, %v]", w, p.Min, p.Max)
 		}
 	})
+}
+
+// fitting never cuts below what the exact cap would keep, and stops
+// rendering far past it.
+func TestFitting(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("u", 300_000)
+	es := make([]store.StoredEntry, 10)
+	for i := range es {
+		es[i].Entry = audit.Entry{Kind: audit.KindAuthentication, UserAgent: huge, Name: string(audit.OutcomeSuccess)}
+	}
+	if got := fitting(es, 1<<20); got != 3 { // the 4th line alone would pass 1 MiB
+		t.Fatalf("fitting %d, want 3", got)
+	}
+	if got := fitting(es[:1], 10); got != 1 {
+		t.Fatalf("a single entry must always fit, got %d", got)
+	}
+	small := make([]store.StoredEntry, 1000)
+	if got := fitting(small, 1<<20); got != 1000 {
+		t.Fatalf("small entries cut at %d", got)
+	}
 }

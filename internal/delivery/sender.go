@@ -92,12 +92,31 @@ func (s *sender) render(f audit.Format, entries []store.StoredEntry) (rendered, 
 	if len(entries) > s.cfg.MaxBatchLines {
 		entries = entries[:s.cfg.MaxBatchLines]
 	}
+	entries = entries[:fitting(entries, s.cfg.MaxBatchBytes)]
 	body, n := s.renderLines(f, entries)
 	gz, err := s.gzip(body)
 	if err != nil {
 		return rendered{}, err
 	}
 	return rendered{body: body, n: n, gz: gz, first: entries[0].Seq, last: entries[n-1].Seq}, nil
+}
+
+// fitting returns how many entries could fit maxBytes, judged by a lower
+// bound of each line's length (fields every kind emits, the timestamp and
+// the signature), so that a batch of huge entries is not rendered and
+// signed only to be cut. The exact cut is made after rendering.
+func fitting(entries []store.StoredEntry, maxBytes int) int {
+	total := 0
+	for i := range entries {
+		e := &entries[i].Entry
+		total += len(e.Src) + len(e.OrgID) + len(e.PrincipalID) + len(e.TraceID) + len(e.UserAgent) +
+			len(e.ClassID) + len(e.Name) + len(e.Product) + len("2006-01-02T15:04:05Z") + len(" sig=") + audit.SigLen
+		if total > maxBytes && i > 0 {
+			return i
+		}
+		total++ // the newline
+	}
+	return len(entries)
 }
 
 // renderLines signs lines in parallel chunks (signing is most of the CPU
