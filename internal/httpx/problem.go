@@ -45,8 +45,10 @@ func ProblemFor(err error, traceID string, log *slog.Logger) Problem {
 	}
 	if code == apperr.Invalid {
 		p.InvalidParameters = ae.Params
-		if p.InvalidParameters == nil {
-			p.InvalidParameters = []apperr.InvalidParam{}
+		if len(p.InvalidParameters) == 0 {
+			// Konnect's schema wants at least one entry: the message is
+			// about the request as a whole, so it names the body.
+			p.InvalidParameters = []apperr.InvalidParam{{Field: "body", Reason: p.Detail}}
 		}
 		// Konnect's specs name the parameter list's reasons; keep each rule set.
 		for i := range p.InvalidParameters {

@@ -30,8 +30,8 @@ func TestProblemFor(t *testing.T) {
 		t.Errorf("invalid: %+v", p)
 	}
 	p = ProblemFor(apperr.New(apperr.Invalid, "bad"), "1", nil)
-	if p.InvalidParameters == nil {
-		t.Error("a 400 must carry invalid_parameters")
+	if len(p.InvalidParameters) != 1 || p.InvalidParameters[0].Field != "body" || p.InvalidParameters[0].Reason != "bad" || p.InvalidParameters[0].Rule == "" {
+		t.Errorf("a 400 must carry at least one invalid parameter (Konnect's minItems: 1): %+v", p.InvalidParameters)
 	}
 	p = ProblemFor(apperr.New(apperr.NotFound, "Portal x not found"), "1", nil)
 	if p.Status != 404 || p.Detail != "Portal x not found" || p.Type != "https://httpstatuses.com/404" || p.Title != "Not Found" {
