@@ -5,8 +5,22 @@
 // numbers under concurrent appends, read-your-writes, pagination in both
 // directions, retention and cascades.
 //
+// A backend's test opens a fresh store per call and closes it when the
+// test ends:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"), Options{})
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
 // Backends must keep times to at least millisecond precision; the suite's
-// times are whole milliseconds in UTC.
+// times are whole milliseconds in UTC, compared as instants.
 package storetest
 
 import (
