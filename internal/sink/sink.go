@@ -56,7 +56,7 @@ type Stats struct {
 	Lines            int64      `json:"lines"`
 	Verified         int64      `json:"verified"`
 	Failed           int64      `json:"failed"`
-	Bytes            int64      `json:"bytes"`      // line bytes, uncompressed
+	Bytes            int64      `json:"bytes"`      // bytes of the counted lines, each with its newline
 	WireBytes        int64      `json:"wire_bytes"` // request bodies as sent
 	FailuresInjected int64      `json:"failures_injected"`
 	BadRequests      int64      `json:"bad_requests"`
@@ -215,7 +215,7 @@ func (s *Sink) bad(w http.ResponseWriter, msg string) {
 func (s *Sink) accept(ctx context.Context, body []byte, wireLen int) {
 	now := s.cfg.Clock.Now()
 	nowMS := now.UnixMilli()
-	var lines, verified, failed, other int64
+	var lines, verified, failed, other, lineBytes int64
 	var lastFailure string
 	var lats []int64
 	var kept [][]byte // lines without CR and blank lines, for Out
@@ -255,6 +255,7 @@ func (s *Sink) accept(ctx context.Context, body []byte, wireLen int) {
 			}
 		}
 		lines++
+		lineBytes += int64(len(line)) + 1
 	}
 
 	if s.out != nil {
@@ -277,7 +278,7 @@ func (s *Sink) accept(ctx context.Context, body []byte, wireLen int) {
 	st.OtherLines += other
 	st.Verified += verified
 	st.Failed += failed
-	st.Bytes += int64(len(body))
+	st.Bytes += lineBytes
 	st.WireBytes += int64(wireLen)
 	s.counter += lines
 	if st.FirstReceipt == nil {

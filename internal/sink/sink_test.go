@@ -189,6 +189,9 @@ func TestReceive(t *testing.T) {
 			if st.Lines != tc.wantLines || st.Verified != tc.wantVerified || st.Failed != tc.wantFailed || st.BadRequests != tc.wantBad {
 				t.Fatalf("stats %+v, want lines %d verified %d failed %d bad %d", st, tc.wantLines, tc.wantVerified, tc.wantFailed, tc.wantBad)
 			}
+			if st.Bytes != int64(len(tc.wantOut)) {
+				t.Fatalf("bytes %d, want %d", st.Bytes, len(tc.wantOut))
+			}
 			kept, err := os.ReadFile(filepath.Join(dir, "out"))
 			if err != nil {
 				t.Fatal(err)
