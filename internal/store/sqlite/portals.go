@@ -149,21 +149,40 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 	return s.internal(err, "update portal")
 }
 
+// portalDeleteChunk is how many entries of a deleted portal one
+// transaction removes: a large portal's log is deleted in steps, so
+// appends to other streams wait for one step (tens of milliseconds), not
+// for the whole log.
+const portalDeleteChunk = 2000
+
 // DeletePortal deletes a portal with everything that belongs to it: its
 // webhook and delivery state, replay job, developers and their tokens (by
-// foreign-key cascade) and its stream's entries.
+// foreign-key cascade, with the portal), then its stream's entries in
+// steps. The last step also forgets the stream, so no entry can slip in
+// between. Should the steps stop early (a cancelled context, a crash), the
+// portal is gone already and retention removes the entries left.
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		if err := mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal"); err != nil {
-			return err
-		}
-		for _, table := range []string{"entries", "stream_hours"} {
-			if _, err := q.ExecContext(ctx, "DELETE FROM "+table+" WHERE sid = (SELECT sid FROM streams WHERE stream = ?)", id); err != nil {
+		return mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal")
+	})
+	for done := false; err == nil && !done; {
+		err = s.w.do(ctx, func(ctx context.Context, q querier) error {
+			res, err := q.ExecContext(ctx, `DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries
+				WHERE sid = (SELECT sid FROM streams WHERE stream = ?) LIMIT ?)`, id, portalDeleteChunk)
+			if err != nil {
 				return err
 			}
-		}
-		_, err := q.ExecContext(ctx, "DELETE FROM streams WHERE stream = ?", id)
-		return err
-	}, store.StreamID(id))
+			n, err := res.RowsAffected()
+			if err != nil || n == portalDeleteChunk {
+				return err
+			}
+			done = true
+			if _, err := q.ExecContext(ctx, "DELETE FROM stream_hours WHERE sid = (SELECT sid FROM streams WHERE stream = ?)", id); err != nil {
+				return err
+			}
+			_, err = q.ExecContext(ctx, "DELETE FROM streams WHERE stream = ?", id)
+			return err
+		}, store.StreamID(id))
+	}
 	return s.internal(err, "delete portal")
 }

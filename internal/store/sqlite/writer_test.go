@@ -199,3 +199,40 @@ func TestTwoWritersOnOneFile(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletePortalInSteps deletes a portal whose log needs several steps
+// and checks nothing of its stream is left, while other streams keep theirs.
+func TestDeletePortalInSteps(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateOrg(ctx, store.Org{ID: "org", Name: "org"}))
+	must(s.CreatePortal(ctx, store.Portal{ID: "portal", OrgID: "org", Name: "p", DefaultDomain: "p.example"}))
+	n := 2*portalDeleteChunk + 5
+	in := make([]store.NewEntry, n)
+	for i := range in {
+		in[i] = oneEntry("portal", fmt.Sprint(i))[0]
+		in[i].Entry.Time = time.UnixMilli(1_764_000_000_000 + int64(i)*60_000).UTC() // many hours
+	}
+	_, err := s.Append(ctx, in)
+	must(err)
+	_, err = s.Append(ctx, oneEntry("org", "keep"))
+	must(err)
+
+	must(s.DeletePortal(ctx, "org", "portal"))
+	var left int
+	must(s.rdb.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM entries) + (SELECT COUNT(*) FROM streams WHERE stream = 'portal')
+		+ (SELECT COUNT(*) FROM stream_hours WHERE sid NOT IN (SELECT sid FROM streams))`).Scan(&left))
+	if left != 1 { // the org's entry
+		t.Fatalf("%d rows left, want only the org's entry", left)
+	}
+	if got, _ := s.Read(ctx, "org", 0, 0); len(got) != 1 {
+		t.Fatalf("the org's stream lost its entry")
+	}
+}
