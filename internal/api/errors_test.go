@@ -28,6 +28,8 @@ func (h *harness) fixture(t testing.TB, name string) fixture {
 	h.call(http.MethodPost, "/v3/portals", tok, map[string]any{"name": "portal-of-" + name}).expect(t, http.StatusCreated).decode(t, &p)
 	h.call(http.MethodPatch, "/v3/audit-log-webhook", tok, map[string]any{"audit_log_destination_id": d.ID, "enabled": true}).expect(t, http.StatusOK)
 	h.call(http.MethodPatch, "/v3/portals/"+p.ID+"/audit-log-webhook", tok, map[string]any{"audit_log_destination_id": d.ID, "enabled": true}).expect(t, http.StatusOK)
+	h.call(http.MethodPost, "/v3/portals/"+p.ID+"/custom-domain", tok, map[string]any{"hostname": "developers." + name + ".example",
+		"enabled": true, "ssl": map[string]any{"domain_verification_method": "http"}}).expect(t, http.StatusCreated)
 	dev, _ := newID()
 	if err := h.st.CreateDeveloper(t.Context(), store.Developer{ID: dev, PortalID: p.ID, OrgID: org, Email: "dev@" + name + ".example",
 		FullName: "Dev of " + name, Status: store.DeveloperApproved, CreatedAt: epoch, UpdatedAt: epoch}); err != nil {

@@ -41,6 +41,7 @@ func (s *server) routes() []route {
 		s.legacyWebhookRoutes(),
 		s.portalRoutes(),
 		s.portalWebhookRoutes(),
+		s.customDomainRoutes(),
 		s.developerRoutes(),
 		s.replayRoutes(),
 		s.auditLogRoutes(),
@@ -53,10 +54,11 @@ func (s *server) routes() []route {
 
 // Resources, as the authorization entries name them (Authz.<resource>).
 const (
-	resDestinations = "audit-log-destinations"
-	resWebhooks     = "audit-log-webhooks"
-	resPortals      = "portals"
-	resDevelopers   = "portal-developers"
+	resDestinations  = "audit-log-destinations"
+	resWebhooks      = "audit-log-webhooks"
+	resPortals       = "portals"
+	resDevelopers    = "portal-developers"
+	resCustomDomains = "portal-custom-domains"
 	// For the replay, pull and ingest groups.
 	resReplayJobs = "audit-log-replay-jobs"
 	resAuditLogs  = "audit-logs"

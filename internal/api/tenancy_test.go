@@ -19,7 +19,7 @@ func TestTenancyWalk(t *testing.T) {
 	victim := h.fixture(t, "victim")
 	attacker := h.fixture(t, "attacker")
 	secrets := [][]byte{[]byte(victim.org), []byte(victim.destID), []byte(victim.portalID), []byte(victim.devID),
-		[]byte(victim.destName), []byte("portal-of-victim"), []byte("dev@victim.example"), []byte("s3cret")}
+		[]byte(victim.destName), []byte("portal-of-victim"), []byte("dev@victim.example"), []byte("developers.victim.example"), []byte("s3cret")}
 
 	// Bodies that would succeed on the attacker's own resources.
 	bodies := map[string]any{
@@ -33,6 +33,8 @@ func TestTenancyWalk(t *testing.T) {
 		"PATCH /v3/portals/{portalId}":                             map[string]any{"display_name": "taken"},
 		"PATCH /v3/portals/{portalId}/audit-log-webhook":           map[string]any{"audit_log_destination_id": attacker.destID, "enabled": false},
 		"PATCH /v3/portals/{portalId}/developers/{developerId}":    map[string]any{"status": "revoked"},
+		"POST /v3/portals/{portalId}/custom-domain":                map[string]any{"hostname": "taken.example.com", "enabled": true, "ssl": map[string]any{"domain_verification_method": "http"}},
+		"PATCH /v3/portals/{portalId}/custom-domain":               map[string]any{"enabled": true},
 		"PUT /v2/audit-log-replay-job":                             map[string]any{"start_at": "2026-03-01T11:00:00Z", "end_at": "2026-03-01T11:30:00Z"},
 		"PUT /v3/audit-log-replay-job":                             map[string]any{"start_at": "2026-03-01T11:00:00Z", "end_at": "2026-03-01T11:30:00Z"},
 		"PUT /v3/portals/{portalId}/audit-log-replay-job":          map[string]any{"start_at": "2026-03-01T11:00:00Z", "end_at": "2026-03-01T11:30:00Z"},
@@ -73,7 +75,7 @@ func TestTenancyWalk(t *testing.T) {
 		t.Errorf("victim destination %+v %v", d, err)
 	}
 	p, err := h.st.GetPortal(ctx, victim.org, victim.portalID)
-	if err != nil || p.DisplayName != "portal-of-victim" {
+	if err != nil || p.DisplayName != "portal-of-victim" || p.CustomDomain != "developers.victim.example" {
 		t.Errorf("victim portal %+v %v", p, err)
 	}
 	dev, err := h.st.GetDeveloper(ctx, victim.portalID, victim.devID)
