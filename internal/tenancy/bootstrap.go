@@ -13,10 +13,10 @@ const BootstrapTokenName = "bootstrap"
 
 // Bootstrap prepares an empty database for a script: it creates the org
 // "default" and an org-admin token whose secret is exactly secret. A later
-// start with the same secret changes nothing; a database that holds any org
-// besides "default" (and the reserved system org) is left alone, so an
-// operator's setup is never altered by an environment variable. An empty
-// secret does nothing.
+// start changes nothing, whatever the secret: a database that holds any org
+// besides "default" (and the reserved system org), or a "default" that has
+// a token, is left alone, so an operator's setup is never altered by an
+// environment variable. An empty secret does nothing.
 func Bootstrap(ctx context.Context, st store.Store, secret string, clk clock.Clock) error {
 	if secret == "" {
 		return nil
@@ -38,6 +38,19 @@ func Bootstrap(ctx context.Context, st store.Store, secret string, clk clock.Clo
 			org = o
 		default:
 			return nil // not an empty database
+		}
+	}
+	if org.ID != "" {
+		// "default" with a token is set up already: a changed secret in the
+		// environment must not quietly add a second admin token beside the
+		// first, which would stay valid. Without one, a first start was cut
+		// short between the org and its token: finish it.
+		toks, err := st.ListTokens(ctx, org.ID)
+		if err != nil {
+			return err
+		}
+		if len(toks) > 0 {
+			return nil
 		}
 	}
 	s := New(st, clk)

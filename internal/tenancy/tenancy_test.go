@@ -173,6 +173,25 @@ func TestBootstrap(t *testing.T) {
 		t.Fatalf("%d tokens after two bootstraps", len(toks))
 	}
 
+	// A changed secret on a later start adds no second admin token.
+	if err := Bootstrap(ctx, st, "another-secret", clk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(st, clk).Authenticate(ctx, "another-secret"); err == nil {
+		t.Fatal("a later start with another secret added a token")
+	}
+	// A first start cut short after the org is finished.
+	st3 := openStore(t)
+	if _, err := New(st3, clk).createOrg(ctx, DefaultOrgName); err != nil {
+		t.Fatal(err)
+	}
+	if err := Bootstrap(ctx, st3, secret, clk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(st3, clk).Authenticate(ctx, secret); err != nil {
+		t.Fatalf("bootstrap of a default org without tokens: %v", err)
+	}
+
 	// A database an operator set up is left alone.
 	st2 := openStore(t)
 	if _, err := New(st2, clk).CreateOrg(ctx, "acme"); err != nil {
