@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServeRefusesBadInputWithOneLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // in the one-line error
+	}{
+		{"unknown flag", nil, []string{"serve", "--bogus"}, "flag provided but not defined"},
+		{"stray argument", nil, []string{"serve", "extra"}, `unexpected argument "extra"`},
+		{"bad duration", nil, []string{"serve", "--retention", "soon"}, "invalid value"},
+		{"retention too short", nil, []string{"serve", "--retention", "5m"}, "--retention must be at least 1h"},
+		{"bad proxies", nil, []string{"serve", "--trusted-proxies", "not-an-ip"}, "--trusted-proxies"},
+		{"bad log level", nil, []string{"serve", "--log-level", "loud"}, "--log-level"},
+		{"smtp half configured", nil, []string{"serve", "--smtp-url", "smtp://127.0.0.1:2525"}, "--smtp-url and --smtp-from go together"},
+		{"postgres not built", nil, []string{"serve", "--db", "postgres://127.0.0.1/x"}, "PostgreSQL backend is not part of this build"},
+		{"bad env value", map[string]string{"SIGTRAIL_BATCH_LINES": "many"}, []string{"serve"}, "SIGTRAIL_BATCH_LINES"},
+		{"host with space", nil, []string{"serve", "--cef-host", "a b"}, "--cef-host"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			args := append(c.args, "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0")
+			code, _, stderr := runCLI(t, c.env, "", args...)
+			if code == 0 {
+				t.Fatalf("exit 0, want non-zero")
+			}
+			if strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 || !strings.Contains(stderr, c.want) {
+				t.Fatalf("stderr %q, want one line containing %q", stderr, c.want)
+			}
+		})
+	}
+}
+
+var serveLine = regexp.MustCompile(`management API on (http://\S+),`)
+
+func TestServeBootstrapsAnswersAndStopsCleanly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := &replayOut{}, &replayOut{}
+	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": "stpat_serve-test-secret"}
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0"},
+			func(k string) string { return env[k] }, strings.NewReader(""), out, errs)
+	}()
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := serveLine.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		} else if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start: %s", errs.String())
+		}
+	}
+
+	get := func(path, token string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, _ := get("/healthz", ""); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	code, body := get("/v2/audit-log-webhook/jwks.json", "")
+	var jwks struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	if code != 200 || json.Unmarshal(body, &jwks) != nil || len(jwks.Keys) != 1 || jwks.Keys[0]["crv"] != "Ed25519" {
+		t.Errorf("jwks %d %s", code, body)
+	}
+	if code, _ := get("/v3/audit-log-destinations", "stpat_serve-test-secret"); code != 200 {
+		t.Errorf("the bootstrap token was refused: %d", code)
+	}
+	if code, _ := get("/v3/audit-log-destinations", "stpat_wrong"); code != 401 {
+		t.Errorf("a wrong token got %d, want 401", code)
+	}
+	if code, body := get("/metrics", ""); code != 200 || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("metrics %d", code)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "sigtrail.db")); err != nil || fi.Size() == 0 {
+		t.Errorf("no database in the data dir: %v", err)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d after its context ended: %s", code, errs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop within 20s of its context ending")
+	}
+}
