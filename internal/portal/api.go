@@ -54,6 +54,21 @@ func required(fields ...any) error {
 	return nil
 }
 
+// readBody decodes a JSON request body strictly into dst, then runs check
+// (the required fields, read from dst once it is filled). On failure it has
+// answered and returns false.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, dst any, check func() error) bool {
+	err := httpx.DecodeJSON(w, r, dst, maxBody)
+	if err == nil {
+		err = check()
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return false
+	}
+	return true
+}
+
 func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	ri := info(r)
 	if errors.Is(err, errGone) {
@@ -71,12 +86,7 @@ func (s *server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (s *server) apiRegister(w http.ResponseWriter, r *http.Request) {
 	var b registerBody
-	if err := httpx.DecodeJSON(w, r, &b, maxBody); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if err := required("email", b.Email, "full_name", b.FullName); err != nil {
-		s.apiError(w, r, err)
+	if !s.readBody(w, r, &b, func() error { return required("email", b.Email, "full_name", b.FullName) }) {
 		return
 	}
 	email, err := checkEmail("email", *b.Email)
@@ -98,12 +108,7 @@ func (s *server) apiRegister(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) apiVerifyEmail(w http.ResponseWriter, r *http.Request) {
 	var b tokenBody
-	if err := httpx.DecodeJSON(w, r, &b, maxBody); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if err := required("token", b.Token); err != nil {
-		s.apiError(w, r, err)
+	if !s.readBody(w, r, &b, func() error { return required("token", b.Token) }) {
 		return
 	}
 	d, reset, err := s.verifyEmail(r.Context(), r, *b.Token)
@@ -116,12 +121,7 @@ func (s *server) apiVerifyEmail(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) apiResetPassword(w http.ResponseWriter, r *http.Request) {
 	var b resetBody
-	if err := httpx.DecodeJSON(w, r, &b, maxBody); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if err := required("password", b.Password, "token", b.Token); err != nil {
-		s.apiError(w, r, err)
+	if !s.readBody(w, r, &b, func() error { return required("password", b.Password, "token", b.Token) }) {
 		return
 	}
 	if _, err := s.resetPassword(r.Context(), r, *b.Token, *b.Password); err != nil {
@@ -133,12 +133,7 @@ func (s *server) apiResetPassword(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) apiForgotPassword(w http.ResponseWriter, r *http.Request) {
 	var b emailBody
-	if err := httpx.DecodeJSON(w, r, &b, maxBody); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if err := required("email", b.Email); err != nil {
-		s.apiError(w, r, err)
+	if !s.readBody(w, r, &b, func() error { return required("email", b.Email) }) {
 		return
 	}
 	email, err := checkEmail("email", *b.Email)
@@ -161,12 +156,7 @@ func (s *server) apiAuthenticate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b authBody
-	if err := httpx.DecodeJSON(w, r, &b, maxBody); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if err := required("username", b.Username, "password", b.Password); err != nil {
-		s.apiError(w, r, err)
+	if !s.readBody(w, r, &b, func() error { return required("username", b.Username, "password", b.Password) }) {
 		return
 	}
 	if *b.Password == "" {

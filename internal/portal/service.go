@@ -255,6 +255,10 @@ func (s *server) sendReset(ctx context.Context, ri reqInfo, d store.Developer) {
 // portal's audit stream, and opens a session on success. path is the
 // request path recorded in the entry.
 func (s *server) authenticate(ctx context.Context, r *http.Request, email, password string) (session, error) {
+	// The request has been read: its attempt is judged, counted and
+	// recorded to the end, whether or not the client waits for the answer.
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	ri := info(r)
 	if !ri.portal.AuthenticationEnabled {
 		return session{}, errSignInDisabled
@@ -365,8 +369,8 @@ func (s *server) record(ctx context.Context, r *http.Request, o audit.Outcome, p
 }
 
 // detached returns a context that outlives the client's request, bounded
-// by a time limit of its own: for the writes that follow a judged attempt
-// (its audit entry, its failure count), which a hang-up must not skip.
+// by a time limit of its own: for authentication attempts and their writes
+// (the audit entry, the failure count), which a hang-up must not skip.
 func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
