@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -56,18 +54,10 @@ func fieldErr(field, format string, args ...any) error {
 // the rules derive. A zero Time means the line carried neither rt nor
 // event_ts; the caller fills it in.
 func ParseJSON(line []byte) (Entry, error) {
-	var j jsonLine
 	var e Entry
-	if err := checkJSONKeys(line); err != nil {
+	j, err := scanJSONLine(line)
+	if err != nil {
 		return e, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
-		return e, jsonDecodeError(err)
-	}
-	if dec.More() {
-		return e, fieldErr("", "trailing data after the JSON object")
 	}
 	if j.Name == nil || *j.Name == "" {
 		return e, fieldErr("name", "is required")
@@ -171,66 +161,4 @@ func onlyFor(kind string, set map[string]bool) error {
 		}
 	}
 	return nil
-}
-
-func jsonDecodeError(err error) error {
-	switch t := err.(type) {
-	case *json.UnmarshalTypeError:
-		return fieldErr(t.Field, "must be of type %s", t.Type.String())
-	case *json.SyntaxError:
-		return fieldErr("", "malformed JSON at byte %d", t.Offset)
-	}
-	if s := err.Error(); len(s) > 0 {
-		const unknown = "json: unknown field "
-		if len(s) > len(unknown) && s[:len(unknown)] == unknown {
-			f, _ := strconv.Unquote(s[len(unknown):])
-			return fieldErr(f, "unknown field")
-		}
-	}
-	return fieldErr("", "malformed JSON")
-}
-
-// checkJSONKeys rejects what encoding/json would silently accept: a key
-// given twice (the last would win, so a producer's value could be
-// overridden inside one line) and keys that differ from the format's only
-// by case.
-func checkJSONKeys(line []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if t, err := dec.Token(); err != nil {
-		return jsonDecodeError(err)
-	} else if d, ok := t.(json.Delim); !ok || d != '{' {
-		return fieldErr("", "a line must be one JSON object")
-	}
-	seen := make(map[string]bool, 32)
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return jsonDecodeError(err)
-		}
-		k, _ := t.(string)
-		if !knownJSONKey(k) {
-			return fieldErr(k, "unknown field")
-		}
-		if seen[k] {
-			return fieldErr(k, "given more than once")
-		}
-		seen[k] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return jsonDecodeError(err)
-		}
-	}
-	return nil
-}
-
-func knownJSONKey(k string) bool {
-	if k == "sig" {
-		return true
-	}
-	for _, n := range jsonKeyNames {
-		if n == k {
-			return true
-		}
-	}
-	return false
 }
