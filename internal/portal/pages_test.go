@@ -233,3 +233,21 @@ func TestUnknownPagesAnd404(t *testing.T) {
 	r = e.do(e.client, http.MethodGet, "/", nil, nil)
 	wantPage(t, r, 200, "Welcome to Acme Developers")
 }
+
+// TestStoreDownIsA503: with the store gone, the listener says the service
+// is unavailable (a dependency failed), not that the request was wrong or
+// that sigtrail has a bug.
+func TestStoreDownIsA503(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(e.client, http.MethodGet, "/login", nil, nil)
+	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("store down: %d %v %s", r.StatusCode, r.Header, r.body)
+	}
+	if !strings.Contains(e.logs.String(), "portal lookup") {
+		t.Errorf("the failure was not logged: %s", e.logs.String())
+	}
+}

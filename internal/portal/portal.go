@@ -180,8 +180,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, err := s.st.GetPortalByDomain(r.Context(), host)
 	if err != nil {
 		if !apperr.Is(err, apperr.NotFound) {
+			// The store is down: a dependency, not this request, failed.
 			s.log.Error("portal lookup", "host", host, "err", err)
-			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "Service Unavailable: try again shortly", http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
