@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
@@ -165,6 +166,9 @@ func (s *server) apiAuthenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	email, err := checkEmail("username", *b.Username)
 	if err != nil {
+		if strings.TrimSpace(*b.Username) != "" {
+			err = s.rejectUsername(r.Context(), r, err)
+		}
 		s.apiError(w, r, err)
 		return
 	}

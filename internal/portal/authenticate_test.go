@@ -317,3 +317,23 @@ func TestAttemptOfAClientThatHangsUpIsStillCounted(t *testing.T) {
 		t.Errorf("failed logins %d, want 1", n)
 	}
 }
+
+// TestLogInWithAUserNameIsRecorded: a username that is no email address
+// can match no account, but trying it is still an attempt: the user gets
+// the validation error, the log a NOT_FOUND, and the rate limit counts it.
+func TestLogInWithAUserNameIsRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.login(e.client, "admin", "hunter2hunter2")
+	if r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("login as admin: %d %s", r.StatusCode, r.body)
+	}
+	e.assertEntries(e.wantEntry(r, "/api/v2/developer/authenticate", audit.OutcomeNotFound, ""))
+	// Nothing to record when there is no username at all.
+	if r := e.login(e.client, "  ", "hunter2hunter2"); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("blank username: %d", r.StatusCode)
+	}
+	if n := len(e.entries()); n != 1 {
+		t.Errorf("%d entries after a blank username, want 1", n)
+	}
+}

@@ -213,12 +213,15 @@ func (s *server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	d.Fields["email"] = r.PostForm.Get("email")
 	password := r.PostForm.Get("password")
 	err := func() error {
-		email, err := checkEmail("email", d.Fields["email"])
-		if err != nil {
-			return err
-		}
 		if password == "" {
 			return requiredError("password")
+		}
+		email, err := checkEmail("email", d.Fields["email"])
+		if err != nil {
+			if strings.TrimSpace(d.Fields["email"]) != "" {
+				return s.rejectUsername(r.Context(), r, err)
+			}
+			return err
 		}
 		ss, err := s.authenticate(r.Context(), r, email, password)
 		if err != nil {

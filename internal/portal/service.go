@@ -317,6 +317,20 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	return s.openSession(ctx, d)
 }
 
+// rejectUsername answers a log-in whose username is not an email address,
+// which no account can have. It is still an attempt: it counts against the
+// client's rate limit and is recorded as NOT_FOUND, so a guesser spraying
+// user names leaves a trace. The user gets the validation error.
+func (s *server) rejectUsername(ctx context.Context, r *http.Request, invalid error) error {
+	if !info(r).portal.AuthenticationEnabled {
+		return errSignInDisabled
+	}
+	if err := s.checkRate(s.authL, r); err != nil {
+		return err
+	}
+	return s.failAuth(ctx, r, audit.OutcomeNotFound, "", invalid)
+}
+
 // saveLockout stores d's failure count and lock. It re-reads the row first
 // and changes only those fields, so a status an admin set while the
 // password was being checked is not overwritten with the old one.
