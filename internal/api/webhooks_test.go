@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -179,6 +180,14 @@ func TestPortalWebhook(t *testing.T) {
 	}
 	h.call(http.MethodPatch, base, tok, map[string]any{"enabled": true}).problem(t, http.StatusBadRequest)
 	h.call(http.MethodPatch, base, tok, map[string]any{"audit_log_destination_id": foreign.ID, "enabled": true}).problem(t, http.StatusBadRequest)
+	// Disabling what was never set up is already done, and stores nothing.
+	res = h.call(http.MethodPatch, base, tok, map[string]any{"enabled": false}).expect(t, http.StatusOK)
+	if string(bytes.TrimSpace(res.Body)) != `{"enabled":false}` {
+		t.Fatalf("disable an unconfigured portal webhook: %s", res.Body)
+	}
+	if _, err := h.st.GetWebhook(t.Context(), store.StreamID(p.ID)); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("disabling stored a webhook: %v", err)
+	}
 	var d destOut
 	h.call(http.MethodPost, "/v3/audit-log-destinations", tok, newDest("d")).expect(t, http.StatusCreated).decode(t, &d)
 	var w webhookJSON
