@@ -78,29 +78,18 @@ func (r Renderer) AppendCEF(dst []byte, e *Entry) []byte {
 
 // appendCEFHeader escapes a header field: backslash and pipe per the CEF
 // rules, and CR/LF as \r and \n so that no raw line break reaches a line.
-func appendCEFHeader(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '|':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+func appendCEFHeader(dst []byte, s string) []byte { return appendCEFEscaped(dst, s, '|') }
 
 // appendCEFValue escapes an extension value: backslash, equals sign, CR and
 // LF. With '=' always escaped, a user-controlled value can never start a
 // field of its own.
-func appendCEFValue(dst []byte, s string) []byte {
+func appendCEFValue(dst []byte, s string) []byte { return appendCEFEscaped(dst, s, '=') }
+
+// appendCEFEscaped escapes backslash, the separator sep, LF and CR.
+func appendCEFEscaped(dst []byte, s string, sep byte) []byte {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
-		case '\\', '=':
+		case '\\', sep:
 			dst = append(dst, '\\', c)
 		case '\n':
 			dst = append(dst, '\\', 'n')
