@@ -33,7 +33,7 @@ func TestSignUpAndSessionThroughTheAPI(t *testing.T) {
 	if got := m.Header.Get("Subject"); got != "Verify your email for Acme Developers" {
 		t.Errorf("subject %q", got)
 	}
-	link, token := m.link(t)
+	link, token := mailLink(t, m)
 	if want := e.base + "/verify-email?token=" + token; link != want {
 		t.Errorf("link %q, want %q", link, want)
 	}
@@ -218,7 +218,7 @@ func TestEmailedTokensExpire(t *testing.T) {
 	if r := e.post("/api/v2/developer", map[string]string{"email": "late@example.com", "full_name": "Late"}); r.StatusCode != http.StatusCreated {
 		t.Fatal(r.StatusCode)
 	}
-	_, token := e.nextMail().link(t)
+	_, token := mailLink(t, e.nextMail())
 	e.clk.Advance(24 * time.Hour)
 	r := e.post("/api/v2/developer/verify-email", map[string]string{"token": token})
 	if r.StatusCode != http.StatusGone || r.problem(t)["detail"] != "The token has expired" {
@@ -228,7 +228,7 @@ func TestEmailedTokensExpire(t *testing.T) {
 	if r := e.post("/api/v2/developer/forgot-password", map[string]string{"email": "late@example.com"}); r.StatusCode != http.StatusOK {
 		t.Fatal(r.StatusCode)
 	}
-	link, reset := e.nextMail().link(t)
+	link, reset := mailLink(t, e.nextMail())
 	if !strings.HasPrefix(link, e.base+"/reset-password?token=") {
 		t.Errorf("reset link %q", link)
 	}
@@ -377,7 +377,7 @@ func TestSecureCookiesAndLinksBehindTLS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config, _ *store.Portal) { c.SecureCookies = true })
 	e.post("/api/v2/developer", map[string]string{"email": "jane@example.com", "full_name": "Jane Doe"})
-	link, _ := e.nextMail().link(t)
+	link, _ := mailLink(t, e.nextMail())
 	_, port, _ := net.SplitHostPort(e.addr)
 	if want := "https://" + testDomain + ":" + port + "/verify-email?token="; !strings.HasPrefix(link, want) {
 		t.Errorf("link %q, want prefix %q", link, want)

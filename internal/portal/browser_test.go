@@ -83,7 +83,7 @@ func TestBrowserSignUpLogInLogOut(t *testing.T) {
 		chromedp.WaitVisible(id("done")),
 	)
 
-	link, _ := e.nextMail().link(t)
+	link, _ := mailLink(t, e.nextMail())
 	if !strings.HasPrefix(link, e.base+"/verify-email?token=") {
 		t.Fatalf("emailed link %q", link)
 	}

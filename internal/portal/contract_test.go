@@ -83,7 +83,7 @@ func TestDeveloperAPIMatchesTheContract(t *testing.T) {
 
 	call("POST", "/api/v2/developer", map[string]string{"email": "jane@example.com", "full_name": "Jane Doe"}, 201)
 	call("POST", "/api/v2/developer", map[string]string{"email": "jane@example.com"}, 400)
-	_, token := e.nextMail().link(t)
+	_, token := mailLink(t, e.nextMail())
 	call("POST", "/api/v2/developer/verify-email", map[string]string{"token": "not-a-uuid"}, 400)
 	call("POST", "/api/v2/developer/verify-email", map[string]string{"token": "c8efd006-d8e1-4743-b91b-f163b9eae06a"}, 404)
 	r := call("POST", "/api/v2/developer/verify-email", map[string]string{"token": token}, 202)
@@ -95,7 +95,7 @@ func TestDeveloperAPIMatchesTheContract(t *testing.T) {
 	call("POST", "/api/v2/developer/reset-password", map[string]string{"token": v.Token, "password": testPassword}, 204)
 	call("POST", "/api/v2/developer/reset-password", map[string]string{"token": v.Token, "password": testPassword}, 404)
 	call("POST", "/api/v2/developer/forgot-password", map[string]string{"email": "jane@example.com"}, 200)
-	_, reset := e.nextMail().link(t)
+	_, reset := mailLink(t, e.nextMail())
 	e.clk.Advance(2 * time.Hour)
 	call("POST", "/api/v2/developer/reset-password", map[string]string{"token": reset, "password": testPassword}, 410)
 

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sigtrail/sigtrail/internal/smtptest"
 	"io"
 	"log/slog"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/mail"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
@@ -46,7 +44,7 @@ type testEnv struct {
 	addr   string // 127.0.0.1:port of the portal listener
 	base   string // http://acme.localhost:port
 	client *http.Client
-	mails  chan receivedMail
+	mails  <-chan receivedMail
 	logs   *lockedBuffer
 }
 
@@ -68,7 +66,7 @@ func newEnvRelay(t testing.TB, relay string, opts ...envOption) *testEnv {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Millisecond))
-	e := &testEnv{t: t, st: st, clk: clk, mails: make(chan receivedMail, 16), logs: &lockedBuffer{}}
+	e := &testEnv{t: t, st: st, clk: clk, logs: &lockedBuffer{}}
 	e.org = store.Org{ID: uuid.Must(uuid.NewV7()).String(), Name: "acme-org", CreatedAt: clk.Now()}
 	if err := st.CreateOrg(ctx, e.org); err != nil {
 		t.Fatal(err)
@@ -86,7 +84,8 @@ func newEnvRelay(t testing.TB, relay string, opts ...envOption) *testEnv {
 	}
 
 	if relay == "" {
-		relay = startSMTP(t, e.mails)
+		rx := smtptest.Start(t)
+		relay, e.mails = rx.Addr, rx.Messages
 	}
 	mailer, err := smtpmail.New("smtp://"+relay, "Acme Portal <portal@acme.test>", clk)
 	if err != nil {
@@ -186,16 +185,12 @@ func (e *testEnv) post(path string, body any) response {
 }
 
 // receivedMail is one message the SMTP receiver accepted.
-type receivedMail struct {
-	From, To string
-	Header   mail.Header
-	Body     string
-}
+type receivedMail = smtptest.Message
 
 var tokenInLink = regexp.MustCompile(`https?://[^\s]+[?&]token=([0-9a-f-]{36})`)
 
 // link returns the first link of the email and its token.
-func (m receivedMail) link(t testing.TB) (string, string) {
+func mailLink(t testing.TB, m receivedMail) (string, string) {
 	t.Helper()
 	s := tokenInLink.FindStringSubmatch(m.Body)
 	if s == nil {
@@ -246,7 +241,7 @@ func (e *testEnv) signUp(email string) store.Developer {
 	if r := e.post("/api/v2/developer", map[string]string{"email": email, "full_name": "Jane Doe"}); r.StatusCode != http.StatusCreated {
 		e.t.Fatalf("register: %d %s", r.StatusCode, r.body)
 	}
-	link, _ := e.nextMail().link(e.t)
+	link, _ := mailLink(e.t, e.nextMail())
 	return e.signUpExisting(email, link)
 }
 
@@ -322,51 +317,6 @@ func (e *testEnv) assertEntries(want ...audit.Entry) {
 			e.t.Errorf("entry %d:\n got %+v\nwant %+v", i, g, w)
 		}
 	}
-}
-
-// startSMTP runs an SMTP receiver on 127.0.0.1 that hands every message to
-// out; it stops with the test.
-func startSMTP(t testing.TB, out chan<- receivedMail) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := smtp.NewServer(smtpBackend{out})
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(l) }()
-	t.Cleanup(func() { _ = s.Close(); <-done })
-	return l.Addr().String()
-}
-
-type smtpBackend struct{ out chan<- receivedMail }
-
-func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &smtpSession{out: b.out}, nil
-}
-
-type smtpSession struct {
-	out      chan<- receivedMail
-	from, to string
-}
-
-func (s *smtpSession) Reset()                                      { s.from, s.to = "", "" }
-func (s *smtpSession) Logout() error                               { return nil }
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = to; return nil }
-func (s *smtpSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
-	if err != nil {
-		return err
-	}
-	s.out <- receivedMail{From: s.from, To: s.to, Header: m.Header, Body: string(body)}
-	return nil
 }
 
 // lockedBuffer is a log sink safe for concurrent handlers.

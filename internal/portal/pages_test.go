@@ -61,7 +61,7 @@ func TestPagesSignUpLogInProfileLogOut(t *testing.T) {
 	r = e.form(c, "/signup", url.Values{"csrf": {tok}, "full_name": {"Jane Doe"}, "email": {"jane@example.com"}}, nil)
 	wantPage(t, r, 200, "Check your email", "jane@example.com")
 
-	link, _ := e.nextMail().link(t)
+	link, _ := mailLink(t, e.nextMail())
 	path := strings.TrimPrefix(link, e.base)
 	r, tok = e.page(c, path)
 	wantPage(t, r, 200, "Confirm your email", `action="/verify-email"`)
@@ -111,7 +111,7 @@ func TestPagesForgotAndResetPassword(t *testing.T) {
 	wantPage(t, r, 200, "Forgot your password?")
 	r = e.form(c, "/forgot-password", url.Values{"csrf": {tok}, "email": {"jane@example.com"}}, nil)
 	wantPage(t, r, 200, "Check your email")
-	link, token := e.nextMail().link(t)
+	link, token := mailLink(t, e.nextMail())
 	r, tok = e.page(c, strings.TrimPrefix(link, e.base))
 	wantPage(t, r, 200, "Choose a new password", `action="/reset-password"`)
 	r = e.form(c, "/reset-password", url.Values{"csrf": {tok}, "token": {token}, "password": {"a new password"}, "confirm": {"a new password"}}, nil)
@@ -134,7 +134,7 @@ func TestPagesPendingDeveloperIsTold(t *testing.T) {
 	c := e.client
 	_, tok := e.page(c, "/signup")
 	e.form(c, "/signup", url.Values{"csrf": {tok}, "full_name": {"Pat"}, "email": {"pat@example.com"}}, nil)
-	_, token := e.nextMail().link(t)
+	_, token := mailLink(t, e.nextMail())
 	r := e.form(c, "/verify-email", url.Values{"csrf": {tok}, "token": {token}, "password": {testPassword}, "confirm": {testPassword}}, nil)
 	if r.Header.Get("Location") != "/login?m=pending" {
 		t.Fatalf("set password of a pending developer: %d %s", r.StatusCode, r.Header.Get("Location"))

@@ -2,70 +2,20 @@ package smtpmail
 
 import (
 	"context"
-	"io"
+	"github.com/sigtrail/sigtrail/internal/smtptest"
 	"mime"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/sigtrail/sigtrail/internal/clock"
 )
 
-type got struct {
-	from, to string
-	msg      *mail.Message
-	body     string
-}
-
-type backend struct{ out chan got }
-
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{out: b.out}, nil }
-
-type session struct {
-	out      chan got
-	from, to string
-}
-
-func (s *session) Reset()                                      {}
-func (s *session) Logout() error                               { return nil }
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = to; return nil }
-func (s *session) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	b, err := io.ReadAll(quotedprintable.NewReader(m.Body))
-	if err != nil {
-		return err
-	}
-	s.out <- got{s.from, s.to, m, string(b)}
-	return nil
-}
-
-// receiver runs an SMTP server on 127.0.0.1 for the test.
-func receiver(t *testing.T) (string, chan got) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan got, 4)
-	s := smtp.NewServer(backend{out})
-	s.Domain = "localhost"
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(l) }()
-	t.Cleanup(func() { _ = s.Close(); <-done })
-	return l.Addr().String(), out
-}
-
 func TestSendDeliversAnEncodedMessage(t *testing.T) {
 	t.Parallel()
-	addr, out := receiver(t)
+	rx := smtptest.Start(t)
+	addr, out := rx.Addr, rx.Messages
 	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	m, err := New("smtp://"+addr, "Acme Portal <portal@acme.test>", clock.NewFake(at))
 	if err != nil {
@@ -77,22 +27,22 @@ func TestSendDeliversAnEncodedMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := <-out
-	if g.from != "portal@acme.test" || g.to != "john@example.com" {
-		t.Errorf("envelope %s -> %s", g.from, g.to)
+	if g.From != "portal@acme.test" || g.To != "john@example.com" {
+		t.Errorf("envelope %s -> %s", g.From, g.To)
 	}
 	dec := new(mime.WordDecoder)
-	subj, err := dec.DecodeHeader(g.msg.Header.Get("Subject"))
+	subj, err := dec.DecodeHeader(g.Header.Get("Subject"))
 	if err != nil || subj != "Vérify your email" {
 		t.Errorf("subject %q %v", subj, err)
 	}
-	if d, _ := g.msg.Header.Date(); !d.Equal(at) {
+	if d, _ := g.Header.Date(); !d.Equal(at) {
 		t.Errorf("date %v", d)
 	}
-	if ct := g.msg.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+	if ct := g.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
 		t.Errorf("content type %q", ct)
 	}
-	if want := strings.ReplaceAll(text, "\n", "\r\n"); g.body != want {
-		t.Errorf("body %q, want %q", g.body, want)
+	if want := strings.ReplaceAll(text, "\n", "\r\n"); g.Body != want {
+		t.Errorf("body %q, want %q", g.Body, want)
 	}
 }
 
@@ -120,7 +70,8 @@ func TestNewRejectsBadConfiguration(t *testing.T) {
 
 func TestSendRefusesHeaderInjectionAndCredentialsInTheClear(t *testing.T) {
 	t.Parallel()
-	addr, out := receiver(t)
+	rx := smtptest.Start(t)
+	addr, out := rx.Addr, rx.Messages
 	m, err := New("smtp://"+addr, "portal@acme.test", nil)
 	if err != nil {
 		t.Fatal(err)
