@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +113,7 @@ func decodePullCursor(s string) (pullCursor, bool) {
 }
 
 // listAuditLogs answers one page of the org's log, oldest first, each
-// entry in the v3 AuditLog shape and signed over its JSON line.
+// entry in the v3 AuditLog shape and signed as that shape (signAuditLog).
 func (s *server) listAuditLogs(c *call) error {
 	if s.signer == nil {
 		return apperr.Wrap(nil, "pull API has no signer")
@@ -236,11 +240,12 @@ func (s *server) listAuditLogs(c *call) error {
 	}
 
 	data := make([]any, 0, len(rows))
-	line := make([]byte, 0, 1024)
 	for i := range rows {
-		e := &rows[i].Entry
-		line = s.renderer.AppendJSON(line[:0], e)
-		data = append(data, toAuditLogJSON(e, base64.RawURLEncoding.EncodeToString(s.signer.Sign(line))))
+		l, err := signAuditLog(s.signer, toAuditLogJSON(&rows[i].Entry))
+		if err != nil {
+			return err
+		}
+		data = append(data, l)
 	}
 	return c.json(http.StatusOK, struct {
 		Data []any `json:"data"`
@@ -416,13 +421,19 @@ type gatewayAccessLogJSON struct {
 	Signature   string `json:"signature"`
 }
 
+// auditLogJSON is one of the three shapes above.
+type auditLogJSON interface{ setSignature(sig string) }
+
+func (l *authenticationLogJSON) setSignature(sig string) { l.Signature = sig }
+func (l *authorizationLogJSON) setSignature(sig string)  { l.Signature = sig }
+func (l *gatewayAccessLogJSON) setSignature(sig string)  { l.Signature = sig }
+
 // authTypes are the authentication_type values of the v3 enum.
 var authTypes = map[string]bool{"invalid": true, "basic": true, "sso": true, "pat": true, "spat": true,
 	"google": true, "github": true, "windowslive": true, "federated": true}
 
-// toAuditLogJSON maps an entry to its v3 shape. sig signs the entry's
-// JSON line, the same bytes a JSON webhook delivery signs.
-func toAuditLogJSON(e *audit.Entry, sig string) any {
+// toAuditLogJSON maps an entry to its v3 shape, not yet signed.
+func toAuditLogJSON(e *audit.Entry) auditLogJSON {
 	ts := e.Time.UTC().Format(time.RFC3339Nano)
 	switch e.Kind {
 	case audit.KindAuthentication:
@@ -430,20 +441,144 @@ func toAuditLogJSON(e *audit.Entry, sig string) any {
 		if !authTypes[typ] {
 			typ = "invalid"
 		}
-		return authenticationLogJSON{Type: audit.KindAuthentication.String(), Successful: e.Success(),
-			PrincipalID: e.PrincipalID, Signature: sig, OrgID: e.OrgID,
+		return &authenticationLogJSON{Type: audit.KindAuthentication.String(), Successful: e.Success(),
+			PrincipalID: e.PrincipalID, OrgID: e.OrgID,
 			Outcome:            strings.ToLower(strings.TrimPrefix(e.Name, "AUTHENTICATION_OUTCOME_")),
 			AuthenticationType: typ, TS: ts, ClientIP: e.Src, URI: e.Request, UserAgent: e.UserAgent,
 			TraceID: e.TraceID, PortalID: e.PortalID}
 	case audit.KindAuthorization:
-		return authorizationLogJSON{Type: audit.KindAuthorization.String(), Signature: sig, Service: e.ClassID,
+		return &authorizationLogJSON{Type: audit.KindAuthorization.String(), Service: e.ClassID,
 			Resource: strings.TrimPrefix(e.Name, audit.AuthzNamePrefix), Action: e.Action, Granted: e.Granted,
 			OrgID: e.OrgID, TS: ts, PrincipalID: e.PrincipalID, ActorID: e.ActorID, ClientIP: e.Src,
 			UserAgent: e.UserAgent, TraceID: e.TraceID}
 	default:
-		return gatewayAccessLogJSON{Type: audit.KindAccess.String(), TS: ts, OrgID: e.OrgID,
+		return &gatewayAccessLogJSON{Type: audit.KindAccess.String(), TS: ts, OrgID: e.OrgID,
 			PrincipalID: e.PrincipalID, ActorID: e.ActorID, ClientIP: e.Src, TraceID: e.TraceID,
-			UserAgent: e.UserAgent, Method: e.Act, URI: e.Request, Query: e.Query, StatusCode: e.Status,
-			Signature: sig}
+			UserAgent: e.UserAgent, Method: e.Act, URI: e.Request, Query: e.Query, StatusCode: e.Status}
 	}
+}
+
+// signAuditLog signs an item over exactly what the client receives, so a
+// client can check it from the item alone: signature is the Ed25519
+// signature (base64url, no padding) of auditLogSignedBytes, the item
+// without its signature member in RFC 8785 (JCS) canonical form. For these
+// flat objects that is compact JSON, keys sorted, strings escaping only the
+// quote, the backslash and control characters: byte for byte Python's
+// json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False).
+// (The webhook's JSON line cannot serve: it holds fields the v3 shape lacks,
+// such as severity and vendor, so a client could not rebuild it.)
+func signAuditLog(s audit.Signer, l auditLogJSON) (auditLogJSON, error) {
+	msg, err := auditLogSignedBytes(l)
+	if err != nil {
+		return nil, err
+	}
+	l.setSignature(base64.RawURLEncoding.EncodeToString(s.Sign(msg)))
+	return l, nil
+}
+
+// auditLogSignedBytes is the canonical form of a v3 item without its
+// signature. It starts from the item's JSON, as a client does, so what is
+// signed is what is sent (invalid UTF-8 already replaced, say).
+func auditLogSignedBytes(item any) ([]byte, error) {
+	raw, err := json.Marshal(item)
+	if err != nil {
+		return nil, apperr.Wrap(err, "encode audit log")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, apperr.Wrap(err, "decode audit log")
+	}
+	delete(m, "signature")
+	b, err := appendCanonical(make([]byte, 0, len(raw)), m)
+	if err != nil {
+		return nil, apperr.Wrap(err, "canonical audit log")
+	}
+	return b, nil
+}
+
+// appendCanonical writes v in RFC 8785 form. Numbers are the integers of
+// the v3 shapes, written as they are; objects sort their keys (ASCII keys,
+// so byte order is JCS's UTF-16 order).
+func appendCanonical(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case json.Number:
+		if _, err := strconv.ParseInt(string(v), 10, 64); err != nil {
+			return nil, fmt.Errorf("number %s is not an integer", v)
+		}
+		return append(b, v...), nil
+	case string:
+		return appendCanonicalString(b, v), nil
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendCanonical(b, x); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCanonicalString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendCanonical(b, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	}
+	return nil, fmt.Errorf("unexpected %T", v)
+}
+
+// appendCanonicalString escapes as RFC 8785 does: the two-character forms
+// for '"', '\\', \b, \f, \n, \r, \t, \u00xx for other control characters,
+// everything else as raw UTF-8.
+func appendCanonicalString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			if c < 0x20 {
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			} else {
+				b = append(b, c)
+			}
+		}
+	}
+	return append(b, '"')
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
-	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -224,48 +223,146 @@ func TestPullFiltersAndShape(t *testing.T) {
 	}
 }
 
-// Every pulled entry carries an Ed25519 signature over its JSON line, which
-// verifies against the published JWKS exactly as a webhook line does.
-func TestPullEntriesAreSigned(t *testing.T) {
+// A client checks a pulled entry from the answer alone, as the API's
+// description tells it: drop signature, write the rest as RFC 8785 JSON,
+// verify with a key of the published JWKS. Values are chosen to trip any
+// escaping difference (HTML characters, which the answer escapes and the
+// signed form does not; control characters; U+2028; non-ASCII), and a
+// changed, added or removed member must fail.
+func TestPullSignaturesVerifyFromTheAnswerAlone(t *testing.T) {
 	t.Parallel()
 	f := newFullHarness(t, Config{}, false)
 	org, tok := f.org("o")
 	mixedEntries(t, f.st, org, "s", epoch.Add(-time.Hour), 12)
-	var jwks []byte
-	res := f.call(http.MethodGet, "/v2/audit-log-webhook/jwks.json", "", nil).expect(t, http.StatusOK)
-	jwks = res.Body
-	v, err := signing.ParseJWKS(jwks)
-	if err != nil {
+	tricky := audit.Entry{Time: epoch.Add(-30 * time.Minute), Kind: audit.KindAccess, Product: audit.ProductKonnect,
+		ClassID: audit.AccessClassGateway, Name: audit.AccessName, Act: "GET", Request: "/a|b=c", Query: "q=<x>&y=\"z\"",
+		Status: 404, Src: "192.0.2.9", OrgID: org, PrincipalID: "p", TraceID: "tricky",
+		UserAgent: "Mozilla/5.0 <script>&\\ \u2028 é 🙂 \t\x01\x7f"}
+	if _, err := f.st.Append(context.Background(), []store.NewEntry{{Stream: store.StreamID(org), Entry: tricky}}); err != nil {
 		t.Fatal(err)
 	}
-	p := f.pull(tok, "/v3/audit-logs?page%5Bsize%5D=100")
-	if len(p.Data) < 12 {
-		t.Fatalf("%d entries", len(p.Data))
+	keys := jwksKeys(t, f.call(http.MethodGet, "/v2/audit-log-webhook/jwks.json", "", nil).expect(t, http.StatusOK).Body)
+
+	var page struct {
+		Data []json.RawMessage `json:"data"`
 	}
-	stored, err := f.st.Query(context.Background(), store.EntryQuery{Stream: store.StreamID(org)})
-	if err != nil {
-		t.Fatal(err)
+	f.call(http.MethodGet, "/v3/audit-logs?page%5Bsize%5D=100", tok, nil).expect(t, http.StatusOK).decode(t, &page)
+	if len(page.Data) < 13 {
+		t.Fatalf("%d entries, want at least 13", len(page.Data))
 	}
-	byKey := map[string]audit.Entry{}
-	for _, e := range stored {
-		byKey[key(e.Entry.Kind.String(), e.Entry.TraceID)] = e.Entry
-	}
-	for _, l := range p.Data {
-		e, ok := byKey[key(l.Type, l.TraceID)]
+	sawTricky := false
+	for _, raw := range page.Data {
+		item := decodeItem(t, raw)
+		sawTricky = sawTricky || item["trace_id"] == "tricky"
+		sig, ok := item["signature"].(string)
 		if !ok {
-			t.Fatalf("pulled %s/%s is not in the store", l.Type, l.TraceID)
+			t.Fatalf("%s: no signature", raw)
 		}
-		line := audit.Renderer{}.AppendJSON(nil, &e)
-		signed := append(line[:len(line)-1:len(line)-1], `,"sig":"`+l.Signature+`"}`...)
-		if err := v.VerifyLine(signed); err != nil {
-			t.Fatalf("%s/%s: %v", l.Type, l.TraceID, err)
+		delete(item, "signature")
+		if !verifiesWithAny(keys, clientCanonical(t, item), sig) {
+			t.Fatalf("%s does not verify from its own members", raw)
 		}
-		tampered := append([]byte(nil), signed...)
-		tampered[len(`{"`)] ^= 1
-		if v.VerifyLine(tampered) == nil {
-			t.Fatal("a changed line still verifies")
+		for name, change := range map[string]func(m map[string]any){
+			"changed": func(m map[string]any) { m["trace_id"] = m["trace_id"].(string) + "x" },
+			"added":   func(m map[string]any) { m["severity"] = json.Number("1") },
+			"removed": func(m map[string]any) { delete(m, "ts") },
+		} {
+			m := decodeItem(t, raw)
+			delete(m, "signature")
+			change(m)
+			if verifiesWithAny(keys, clientCanonical(t, m), sig) {
+				t.Fatalf("%s: a %s member still verifies", raw, name)
+			}
 		}
 	}
+	if !sawTricky {
+		t.Fatal("the entry with the tricky values was not pulled")
+	}
+}
+
+// The signed bytes of one item, spelled out: the format a client must
+// reproduce, so a change to it shows up here.
+func TestAuditLogSignedBytes(t *testing.T) {
+	t.Parallel()
+	item := &gatewayAccessLogJSON{Type: "gateway_access", TS: "2026-07-21T09:30:00.123Z", OrgID: "o", PrincipalID: "p",
+		ClientIP: "192.0.2.1", TraceID: "t", UserAgent: "a<b>&\"c\"\\\n\x01\u2028é", Method: "GET", URI: "/", Query: "",
+		StatusCode: 201, Signature: "ignored"}
+	got, err := auditLogSignedBytes(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"actor_id":"","client_ip":"192.0.2.1","method":"GET","org_id":"o","principal_id":"p","query":"",` +
+		`"status_code":201,"trace_id":"t","ts":"2026-07-21T09:30:00.123Z","type":"gateway_access","uri":"/",` +
+		`"user_agent":"a<b>&\"c\"\\\n\u0001` + "\u2028é" + `"}`
+	if string(got) != want {
+		t.Fatalf("signed bytes\n%s\nwant\n%s", got, want)
+	}
+}
+
+// jwksKeys reads the Ed25519 public keys of a JWKS as a client would.
+func jwksKeys(t *testing.T, body []byte) []ed25519.PublicKey {
+	t.Helper()
+	var set struct {
+		Keys []struct {
+			Kty, Crv, X string
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	var out []ed25519.PublicKey
+	for _, k := range set.Keys {
+		x, err := base64.RawURLEncoding.DecodeString(k.X)
+		if k.Kty != "OKP" || k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
+			t.Fatalf("JWKS key %+v is not an Ed25519 key", k)
+		}
+		out = append(out, x)
+	}
+	if len(out) == 0 {
+		t.Fatal("JWKS has no key")
+	}
+	return out
+}
+
+func decodeItem(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// clientCanonical is RFC 8785 for flat objects written the way a client
+// would, independently of the server's encoder: encoding/json sorts map
+// keys; without HTML escaping it differs from JCS only in escaping U+2028
+// and U+2029, which JCS leaves raw.
+func clientCanonical(t *testing.T, m map[string]any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	out = bytes.ReplaceAll(out, []byte(`\u2028`), []byte("\u2028"))
+	return bytes.ReplaceAll(out, []byte(`\u2029`), []byte("\u2029"))
+}
+
+func verifiesWithAny(keys []ed25519.PublicKey, msg []byte, sig string) bool {
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if ed25519.Verify(k, msg, raw) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestPullValidation(t *testing.T) {
@@ -361,6 +458,11 @@ func FuzzDecodePullCursor(f *testing.F) {
 	})
 }
 
+// keySigner signs with a fixed key, so golden signatures are stable.
+type keySigner struct{ key ed25519.PrivateKey }
+
+func (s keySigner) Sign(msg []byte) []byte { return ed25519.Sign(s.key, msg) }
+
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestAuditLogShapesGolden pins the v3 shape of each kind, signature
@@ -394,8 +496,11 @@ func TestAuditLogShapesGolden(t *testing.T) {
 	}
 	var out bytes.Buffer
 	for i := range entries {
-		line := audit.Renderer{}.AppendJSON(nil, &entries[i])
-		b, err := json.MarshalIndent(toAuditLogJSON(&entries[i], base64.RawURLEncoding.EncodeToString(ed25519.Sign(key, line))), "", "  ")
+		l, err := signAuditLog(keySigner{key}, toAuditLogJSON(&entries[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.MarshalIndent(l, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
