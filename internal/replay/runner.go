@@ -29,6 +29,11 @@ type Config struct {
 	// whole window has expired by the time it starts (say, after a long
 	// stop) fails with that reason instead of completing with nothing sent.
 	Retention time.Duration
+	// StoreRetryWait is the pause before a job whose state could not be
+	// read or saved (a store error) is taken up again; default 5 s. Without
+	// it the job would stay accepted or running in the store, and every PUT
+	// a 409, until the next restart.
+	StoreRetryWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -40,6 +45,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Retention <= 0 {
 		c.Retention = DefaultRetention
+	}
+	if c.StoreRetryWait <= 0 {
+		c.StoreRetryWait = 5 * time.Second
 	}
 	return c
 }
@@ -138,12 +146,13 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// work runs the stream's job, and again if it was replaced meanwhile.
+// work runs the stream's job, and again if it was replaced meanwhile or
+// stopped on a store error.
 func (r *Runner) work(ctx context.Context, s store.StreamID) {
 	for {
-		r.runJob(ctx, s)
+		again := !r.runJob(ctx, s) && ctx.Err() == nil && r.pause(ctx, r.cfg.StoreRetryWait)
 		r.mu.Lock()
-		if r.again[s] && ctx.Err() == nil {
+		if (again || r.again[s]) && ctx.Err() == nil {
 			delete(r.again, s)
 			r.mu.Unlock()
 			continue
@@ -155,67 +164,81 @@ func (r *Runner) work(ctx context.Context, s store.StreamID) {
 	}
 }
 
-// runJob takes the stream's job from accepted to completed or failed.
-func (r *Runner) runJob(ctx context.Context, s store.StreamID) {
+// pause waits d on the clock; false when ctx ended first.
+func (r *Runner) pause(ctx context.Context, d time.Duration) bool {
+	t := r.deps.Clock.NewTimer(d)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// runJob takes the stream's job from accepted to completed or failed. It
+// returns false when a store error left the job unfinished in the store, to
+// be taken up again.
+func (r *Runner) runJob(ctx context.Context, s store.StreamID) bool {
 	log := r.deps.Logger.With("stream", string(s))
 	job, err := r.deps.Store.GetReplayJob(ctx, s)
 	if err != nil {
-		if !apperr.Is(err, apperr.NotFound) && ctx.Err() == nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return true
+		}
+		if ctx.Err() == nil {
 			log.Error("replay: reading the job", "err", err)
 		}
-		return
+		return false
 	}
 	switch job.Status {
 	case store.JobAccepted:
 		job.Status = store.JobPending
 		if !r.save(ctx, log, &job) {
-			return
+			return false
 		}
 	case store.JobPending, store.JobRunning:
 	default:
-		return // finished: nothing to do
+		return true // finished: nothing to do
 	}
 
 	select {
 	case r.sem <- struct{}{}:
 		defer func() { <-r.sem }()
 	case <-ctx.Done():
-		return
+		return false
 	}
 
 	if job.Status == store.JobPending {
 		if job.EndAt.Before(r.deps.Clock.Now().Add(-r.cfg.Retention)) {
-			r.fail(ctx, log, &job, "The window is older than the retention period; its entries are deleted")
-			return
+			return r.fail(ctx, log, &job, "The window is older than the retention period; its entries are deleted")
 		}
 		total, err := r.deps.Store.Count(ctx, windowQuery(job))
 		if err != nil {
-			r.internalFailure(ctx, log, &job, "counting the window", err)
-			return
+			return r.internalFailure(ctx, log, &job, "counting the window", err)
 		}
 		job.Status, job.Total, job.Sent, job.Cursor, job.Error = store.JobRunning, total, 0, 0, ""
 		if !r.save(ctx, log, &job) {
-			return
+			return false
 		}
 		log.Info("replay: running", "start_at", job.StartAt, "end_at", job.EndAt, "total", total)
 	}
-	r.send(ctx, log, &job)
+	return r.send(ctx, log, &job)
 }
 
 // send re-sends the window after the job's cursor, batch by batch, saving
-// the cursor after each batch so a restart repeats at most one batch.
-func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJob) {
+// the cursor after each batch so a restart repeats at most one batch. It
+// returns false when the job was left unfinished (a store error, or ctx).
+func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJob) bool {
 	for {
 		// The webhook is looked up for every batch: a replay goes where the
 		// stream's webhook points now, and stops when it is disabled.
 		dest, reason, err := r.destination(ctx, job.Stream, job.OrgID)
 		if err != nil {
-			r.internalFailure(ctx, log, job, "reading the webhook", err)
-			return
+			return r.internalFailure(ctx, log, job, "reading the webhook", err)
 		}
 		if reason != "" {
-			r.fail(ctx, log, job, reason)
-			return
+			return r.fail(ctx, log, job, reason)
 		}
 		// The job covers the entries in the window when it started: those
 		// come first in sequence order, so it stops after Total of them and
@@ -226,29 +249,28 @@ func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJo
 			q := windowQuery(*job)
 			q.AfterSeq, q.Limit = job.Cursor, int(min(int64(r.cfg.BatchSize), left))
 			if batch, err = r.deps.Store.Query(ctx, q); err != nil {
-				r.internalFailure(ctx, log, job, "reading entries", err)
-				return
+				return r.internalFailure(ctx, log, job, "reading entries", err)
 			}
 		}
 		if len(batch) == 0 {
 			job.Status = store.JobCompleted
-			if r.save(ctx, log, job) {
-				log.Info("replay: completed", "sent", job.Sent, "total", job.Total)
+			if !r.save(ctx, log, job) {
+				return false
 			}
-			return
+			log.Info("replay: completed", "sent", job.Sent, "total", job.Total)
+			return true
 		}
 		if err := r.deps.Sender.SendBatch(ctx, dest, batch); err != nil {
 			if ctx.Err() != nil {
-				return // shutting down: the job stays running and resumes
+				return false // shutting down: the job stays running and resumes
 			}
 			log.Warn("replay: batch not delivered", "from_seq", batch[0].Seq, "err", err)
-			r.fail(ctx, log, job, sendFailure(err))
-			return
+			return r.fail(ctx, log, job, sendFailure(err))
 		}
 		job.Cursor = batch[len(batch)-1].Seq
 		job.Sent += int64(len(batch))
 		if !r.save(ctx, log, job) {
-			return
+			return false
 		}
 	}
 }
@@ -293,7 +315,8 @@ func windowQuery(j store.ReplayJob) store.EntryQuery {
 }
 
 // save stores the job's new state; false means the runner must stop (the
-// failure is logged, and the job resumes at the next start).
+// failure is logged, and the job is taken up again after StoreRetryWait
+// or at the next start).
 func (r *Runner) save(ctx context.Context, log *slog.Logger, job *store.ReplayJob) bool {
 	job.UpdatedAt = r.deps.Clock.Now().UTC()
 	if err := r.deps.Store.UpdateReplayJob(ctx, *job); err != nil {
@@ -305,19 +328,22 @@ func (r *Runner) save(ctx context.Context, log *slog.Logger, job *store.ReplayJo
 	return true
 }
 
-func (r *Runner) fail(ctx context.Context, log *slog.Logger, job *store.ReplayJob, reason string) {
+// fail ends the job with reason; false when that could not be saved.
+func (r *Runner) fail(ctx context.Context, log *slog.Logger, job *store.ReplayJob, reason string) bool {
 	job.Status, job.Error = store.JobFailed, reason
-	if r.save(ctx, log, job) {
-		log.Warn("replay: failed", "reason", reason, "sent", job.Sent, "total", job.Total)
+	if !r.save(ctx, log, job) {
+		return false
 	}
+	log.Warn("replay: failed", "reason", reason, "sent", job.Sent, "total", job.Total)
+	return true
 }
 
 // internalFailure fails the job with a generic reason and logs the cause,
 // unless the error only reflects the end of ctx.
-func (r *Runner) internalFailure(ctx context.Context, log *slog.Logger, job *store.ReplayJob, what string, err error) {
+func (r *Runner) internalFailure(ctx context.Context, log *slog.Logger, job *store.ReplayJob, what string, err error) bool {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return
+		return false
 	}
 	log.Error("replay: "+what, "err", err)
-	r.fail(ctx, log, job, "An internal error stopped the replay; start it again")
+	return r.fail(ctx, log, job, "An internal error stopped the replay; start it again")
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -230,5 +232,76 @@ func TestRunnerPicksUpStoredJobs(t *testing.T) {
 	j := f.waitJob(t, "completion", isDone)
 	if j.Status != store.JobCompleted || j.Sent != 5 || j.Total != 5 {
 		t.Fatalf("job %+v, want completed with 5 of 5 sent", j)
+	}
+}
+
+// flakyStore is the real store whose UpdateReplayJob fails on the calls
+// numbered in failOn (from 1): a store outage at one step of a job.
+type flakyStore struct {
+	store.Store
+	failOn map[int64]bool
+	calls  atomic.Int64
+}
+
+func (s *flakyStore) UpdateReplayJob(ctx context.Context, j store.ReplayJob) error {
+	if s.failOn[s.calls.Add(1)] {
+		return apperr.New(apperr.Unavailable, "the store is unavailable")
+	}
+	return s.Store.UpdateReplayJob(ctx, j)
+}
+
+// A store error while saving a job's step leaves it unfinished in the
+// store; the runner takes it up again after StoreRetryWait rather than
+// leaving it accepted or running (every PUT a 409) until a restart.
+func TestReplayRecoversFromAStoreErrorWithoutARestart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		failOn int64 // which UpdateReplayJob call fails
+		maxDup int   // entries that may arrive twice (a batch sent before its save failed)
+	}{
+		{"accepted to pending", 1, 0},
+		{"pending to running", 2, 0},
+		{"after the first batch", 3, 100},
+		{"after the last batch", 5, 50},
+		{"completed", 6, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+			f.advanceWhileWaiting(t)
+			start := t0.Add(-time.Hour)
+			ids := f.appendAt(t, "e", times(start, time.Second, 250))
+			f.putJob(t, start, t0)
+			st := &flakyStore{Store: f.st, failOn: map[int64]bool{tc.failOn: true}}
+			r := New(Config{BatchSize: 100}, Deps{Store: st, Sender: f.sender, Clock: f.clk})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- r.Run(ctx) }()
+			t.Cleanup(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			})
+			j := f.waitJob(t, "completion", isDone)
+			if j.Status != store.JobCompleted || j.Sent != 250 || j.Total != 250 {
+				t.Fatalf("job %+v, want completed with 250 of 250", j)
+			}
+			if st.calls.Load() < tc.failOn {
+				t.Fatalf("only %d saves, the failure at save %d never happened", st.calls.Load(), tc.failOn)
+			}
+			got, dups := f.sink.received(), 0
+			for _, id := range ids {
+				if got[id] == 0 {
+					t.Fatalf("entry %s never sent", id)
+				}
+				dups += got[id] - 1
+			}
+			if dups > tc.maxDup {
+				t.Errorf("%d entries sent twice, want at most %d", dups, tc.maxDup)
+			}
+		})
 	}
 }
