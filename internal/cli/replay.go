@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,6 +37,8 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	from := fs.String("from", "", "start of the window, RFC 3339")
 	to := fs.String("to", "", "end of the window, RFC 3339")
 	poll := fs.Duration("poll", time.Second, "how often to check progress")
+	patience := fs.Duration("unreachable-for", 2*time.Minute,
+		"keep following while the server is unreachable or restarting for up to this long (the job resumes on restart)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		fmt.Fprintf(env.Stderr, "sigtrail replay: %v\n", err)
 		fmt.Fprintln(env.Stderr, "usage: sigtrail replay [--server URL --token T] [--portal ID] (--since 6h | --from T --to T)")
@@ -71,6 +74,10 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "replay of %s .. %s %s\n", job.StartAt, job.EndAt, job.Status)
 	last := job.Status
+	// Polls in a row that may fail before giving up: counted in polls, not
+	// measured on a clock, so a stalled machine does not cut it short.
+	maxMisses := max(int(*patience / *poll), 1)
+	misses := 0
 	for {
 		line := progressLine(job)
 		if line != last {
@@ -93,10 +100,40 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 			return ctx.Err()
 		case <-t.C:
 		}
-		if err := c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &job); err != nil {
+		err := c.do(ctx, http.MethodGet, path, nil, http.StatusOK, &job)
+		switch {
+		case err == nil:
+			if misses > 0 {
+				fmt.Fprintln(env.Stderr, "sigtrail replay: the server answers again")
+			}
+			misses = 0
+		case transient(ctx, err) && misses < maxMisses:
+			// A restart (say, a deploy) resumes the job: keep following.
+			if misses == 0 {
+				fmt.Fprintf(env.Stderr, "sigtrail replay: %v; still following\n", err)
+			}
+			misses++
+		default:
 			return err
 		}
 	}
+}
+
+// transient reports whether err may pass by itself: no answer at all, or a
+// gateway or the server saying it is unavailable for now.
+func transient(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		switch ae.status {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	return true // the request got no answer (refused, reset, timed out)
 }
 
 // replayWindow turns --since or --from/--to into the window to replay.
@@ -173,6 +210,14 @@ func (c *replayClient) do(ctx context.Context, method, path string, body []byte,
 	return nil
 }
 
+// apiError is an answer other than the one expected.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
 // replayProblem renders a problem+json answer as one line.
 func replayProblem(status int, raw []byte) error {
 	var p struct {
@@ -183,11 +228,11 @@ func replayProblem(status int, raw []byte) error {
 		} `json:"invalid_parameters"`
 	}
 	if json.Unmarshal(raw, &p) != nil || p.Detail == "" {
-		return fmt.Errorf("server answered %d %s", status, http.StatusText(status))
+		return &apiError{status, fmt.Sprintf("server answered %d %s", status, http.StatusText(status))}
 	}
 	msg := fmt.Sprintf("server answered %d: %s", status, p.Detail)
 	for _, ip := range p.Params {
 		msg += fmt.Sprintf("; %s %s", ip.Field, ip.Reason)
 	}
-	return fmt.Errorf("%s", msg)
+	return &apiError{status, msg}
 }

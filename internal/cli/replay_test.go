@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,26 +40,39 @@ func (w *replayOut) String() string {
 // dir and a bootstrap token, and returns its API base URL and the token.
 func replayServer(t *testing.T) (string, string) {
 	t.Helper()
-	const token = "bootstrap-secret-for-replay-tests"
-	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": token}
+	base, _ := serveAt(t, t.TempDir(), "127.0.0.1:0")
+	return base, replayToken
+}
+
+const replayToken = "bootstrap-secret-for-replay-tests"
+
+// serveAt boots `sigtrail serve` on addr with the data dir and returns its
+// API base URL and a stop that ends it (also run at the end of the test).
+func serveAt(t *testing.T, dataDir, addr string) (string, func()) {
+	t.Helper()
+	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": replayToken}
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errs := &replayOut{}, &replayOut{}
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0",
+		done <- Run(ctx, []string{"serve", "--data-dir", dataDir, "--addr", addr, "--portal-addr", "127.0.0.1:0",
 			"--insecure-destinations", "--log-level", "warn"}, func(k string) string { return env[k] }, strings.NewReader(""), out, errs)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, errs.String())
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve exited %d: %s", code, errs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	re := regexp.MustCompile(`management API on (http://127\.0\.0\.1:\d+)`)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], token
+			return m[1], stop
 		}
 		select {
 		case code := <-done:
@@ -211,6 +225,125 @@ func TestReplayCommandUsage(t *testing.T) {
 		code, _, stderr := runCLI(t, tc.env, "", append([]string{"replay"}, tc.args...)...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want 2 mentioning %q", tc.name, code, stderr, tc.want)
+		}
+	}
+}
+
+// A server restart in the middle of a replay (a deploy, say) does not end
+// `sigtrail replay`: it keeps following while the server is away, and the
+// job, resumed by the new process, completes.
+func TestReplayCommandFollowsAcrossAServerRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base, stop := serveAt(t, dir, "127.0.0.1:0")
+	addr := strings.TrimPrefix(base, "http://")
+
+	// The SIEM holds every request until released: the job stays running.
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unhold := func() { releaseOnce.Do(func() { close(release) }) }
+	var held atomic.Int64
+	siem := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	t.Cleanup(siem.Close)
+	t.Cleanup(unhold)
+
+	var d struct {
+		ID string `json:"id"`
+	}
+	if code := apiCall(t, http.MethodPost, base+"/v3/audit-log-destinations", replayToken,
+		map[string]any{"name": "siem", "endpoint": siem.URL, "authorization": "x", "log_format": "cef"}, &d); code != http.StatusCreated {
+		t.Fatalf("create destination: %d", code)
+	}
+	if code := apiCall(t, http.MethodPatch, base+"/v3/audit-log-webhook", replayToken,
+		map[string]any{"audit_log_destination_id": d.ID, "enabled": true}, nil); code != http.StatusOK {
+		t.Fatalf("configure webhook: %d", code)
+	}
+
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	res := make(chan result, 1)
+	var out, errb replayOut
+	go func() {
+		code := Run(context.Background(), []string{"replay", "--since", "1h", "--poll", "20ms", "--unreachable-for", "20s"},
+			func(k string) string {
+				return map[string]string{"SIGTRAIL_SERVER": base, "SIGTRAIL_TOKEN": replayToken}[k]
+			}, strings.NewReader(""), &out, &errb)
+		res <- result{code, out.String(), errb.String()}
+	}()
+
+	// Wait until the job runs (its first batch is held at the SIEM).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var j struct{ Status string }
+		apiCall(t, http.MethodGet, base+"/v3/audit-log-replay-job", replayToken, nil, &j)
+		if j.Status == "running" && held.Load() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not start running; status %q", j.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	// Back only once the command has seen the server unreachable.
+	for !strings.Contains(errb.String(), "still following") {
+		select {
+		case r := <-res:
+			t.Fatalf("replay ended while the server was away: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	unhold()
+	serveAt(t, dir, addr)
+
+	select {
+	case r := <-res:
+		if r.code != 0 {
+			t.Fatalf("replay: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		if !regexp.MustCompile(`(?m)^completed: (\d+) of \d+ entries sent$`).MatchString(r.stdout) {
+			t.Errorf("no final progress line in:\n%s", r.stdout)
+		}
+		if !strings.Contains(r.stderr, "still following") || !strings.Contains(r.stderr, "answers again") {
+			t.Errorf("the outage is not reported:\n%s", r.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("replay did not end after the restart")
+	}
+}
+
+func TestReplayTransientErrors(t *testing.T) {
+	t.Parallel()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	refused := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"no answer", context.Background(), refused, true},
+		{"502", context.Background(), &apiError{status: 502}, true},
+		{"503", context.Background(), &apiError{status: 503}, true},
+		{"504", context.Background(), &apiError{status: 504}, true},
+		{"500 is a bug, not a pause", context.Background(), &apiError{status: 500}, false},
+		{"401", context.Background(), &apiError{status: 401}, false},
+		{"404", context.Background(), &apiError{status: 404}, false},
+		{"interrupted", canceled, refused, false},
+	} {
+		if got := transient(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("%s: transient = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
