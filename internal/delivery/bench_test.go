@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"net/http/httptest"
 	"testing"
@@ -97,4 +99,44 @@ func BenchmarkRenderBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkGzipLevel compresses one rendered 1,000-line CEF batch at the
+// level the sender uses (BestSpeed) and at the others worth weighing, and
+// reports the ratio: the choice trades CPU (which signing needs) for wire
+// bytes, while a SIEM's limits are on the uncompressed size.
+func BenchmarkGzipLevel(b *testing.B) {
+	m, err := New(Config{}, Deps{Store: newStore(b), Signer: testSigner(), Clock: clock.Real{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var body []byte
+	for i, e := range entries(hook{org: "0193a6c2-0000-7000-8000-000000000000"}, 1, 1000) {
+		if i > 0 {
+			body = append(body, '\n')
+		}
+		body = m.sender.renderer.AppendSigned(body, audit.FormatCEF, &e.Entry, m.sender.signer)
+	}
+	for _, l := range []struct {
+		name  string
+		level int
+	}{{"huffman-only", gzip.HuffmanOnly}, {"best-speed", gzip.BestSpeed}, {"default", gzip.DefaultCompression}} {
+		b.Run(l.name, func(b *testing.B) {
+			var out bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&out, l.level)
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				out.Reset()
+				zw.Reset(&out)
+				if _, err := zw.Write(body); err != nil {
+					b.Fatal(err)
+				}
+				if err := zw.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(body))/float64(out.Len()), "ratio")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/line")
+		})
+	}
 }

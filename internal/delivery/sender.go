@@ -35,6 +35,7 @@ type sender struct {
 	// keeps its idle connections per host for keep-alive.
 	verified, unverified *http.Client
 	gzPool               sync.Pool // *gzip.Writer
+	chunkPool            sync.Pool // *chunk
 }
 
 func newSender(cfg Config, deps Deps, m *metrics) *sender {
@@ -79,8 +80,8 @@ func (s *sender) closeIdle() {
 
 // rendered is a batch ready to send.
 type rendered struct {
-	body  []byte // signed lines joined by \n, uncompressed
-	n     int    // entries it holds, a prefix of those given
+	size  int // signed lines joined by \n, uncompressed, in bytes
+	n     int // entries it holds, a prefix of those given
 	gz    []byte
 	first int64
 	last  int64
@@ -93,12 +94,13 @@ func (s *sender) render(f audit.Format, entries []store.StoredEntry) (rendered, 
 		entries = entries[:s.cfg.MaxBatchLines]
 	}
 	entries = entries[:fitting(entries, s.cfg.MaxBatchBytes)]
-	body, n := s.renderLines(f, entries)
-	gz, err := s.gzip(body)
+	chunks := s.renderLines(f, entries)
+	defer s.release(chunks)
+	gz, size, n, err := s.gzip(chunks)
 	if err != nil {
 		return rendered{}, err
 	}
-	return rendered{body: body, n: n, gz: gz, first: entries[0].Seq, last: entries[n-1].Seq}, nil
+	return rendered{size: size, n: n, gz: gz, first: entries[0].Seq, last: entries[n-1].Seq}, nil
 }
 
 // fitting returns how many entries could fit maxBytes, judged by a lower
@@ -119,9 +121,17 @@ func fitting(entries []store.StoredEntry, maxBytes int) int {
 	return len(entries)
 }
 
-// renderLines signs lines in parallel chunks (signing is most of the CPU
-// cost of a batch), then joins them until the byte cap.
-func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) ([]byte, int) {
+// chunk is the signed lines of one signing worker, each followed by \n;
+// ends[i] is the offset just past line i's newline.
+type chunk struct {
+	buf  []byte
+	ends []int
+}
+
+// renderLines signs lines in parallel chunks: signing is most of the CPU
+// cost of a batch. The chunks' buffers come from a pool (release returns
+// them), since a batch's lines are garbage once gzipped.
+func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) []*chunk {
 	workers := s.cfg.SignWorkers
 	if workers > len(entries)/64 {
 		workers = len(entries) / 64 // small batches are not worth the goroutines
@@ -129,22 +139,23 @@ func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) ([]byt
 	if workers < 1 {
 		workers = 1
 	}
-	type chunk struct {
-		buf  []byte
-		ends []int
-	}
-	chunks := make([]chunk, workers)
+	chunks := make([]*chunk, workers)
 	per := (len(entries) + workers - 1) / workers
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*per, min((w+1)*per, len(entries))
+		c, _ := s.chunkPool.Get().(*chunk)
+		if c == nil {
+			c = &chunk{buf: make([]byte, 0, (hi-lo)*512), ends: make([]int, 0, hi-lo)}
+		}
+		c.buf, c.ends = c.buf[:0], c.ends[:0]
+		chunks[w] = c
 		do := func() {
-			c := chunk{buf: make([]byte, 0, (hi-lo)*512), ends: make([]int, 0, hi-lo)}
 			for i := lo; i < hi; i++ {
 				c.buf = s.renderer.AppendSigned(c.buf, f, &entries[i].Entry, s.signer)
+				c.buf = append(c.buf, '\n')
 				c.ends = append(c.ends, len(c.buf))
 			}
-			chunks[w] = c
 		}
 		if w == workers-1 {
 			do()
@@ -154,53 +165,69 @@ func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) ([]byt
 		go func() { defer wg.Done(); do() }()
 	}
 	wg.Wait()
-	size := 0
-	for _, c := range chunks {
-		size += len(c.buf) + len(c.ends)
-	}
-	body := make([]byte, 0, min(size, s.cfg.MaxBatchBytes+4096))
-	n := 0
-	for _, c := range chunks {
-		start := 0
-		for _, end := range c.ends {
-			line := c.buf[start:end]
-			start = end
-			extra := len(line)
-			if n > 0 {
-				extra++
-			}
-			if n > 0 && len(body)+extra > s.cfg.MaxBatchBytes {
-				return body, n
-			}
-			if n > 0 {
-				body = append(body, '\n')
-			}
-			body = append(body, line...)
-			n++
-		}
-	}
-	return body, n
+	return chunks
 }
 
-func (s *sender) gzip(body []byte) ([]byte, error) {
+// release returns chunk buffers to the pool, except outsized ones (a batch
+// of huge lines) that would pin memory.
+func (s *sender) release(chunks []*chunk) {
+	for _, c := range chunks {
+		if cap(c.buf) <= 2*s.cfg.MaxBatchBytes {
+			s.chunkPool.Put(c)
+		}
+	}
+}
+
+// gzip compresses the longest run of lines that fits MaxBatchBytes (at
+// least one), joined by \n, straight from the chunks: the uncompressed body
+// is never assembled. It returns the gzipped body, its uncompressed size
+// and the number of lines.
+func (s *sender) gzip(chunks []*chunk) ([]byte, int, int, error) {
 	var out bytes.Buffer
-	out.Grow(len(body)/6 + 64)
 	zw, _ := s.gzPool.Get().(*gzip.Writer)
 	if zw == nil {
 		// BestSpeed: log lines compress well even at level 1, and the CPU
-		// goes to signing instead.
+		// goes to signing instead (see docs/performance-delivery.md).
 		zw, _ = gzip.NewWriterLevel(&out, gzip.BestSpeed)
 	} else {
 		zw.Reset(&out)
 	}
 	defer s.gzPool.Put(zw)
-	if _, err := zw.Write(body); err != nil {
-		return nil, err
+	size, n := 0, 0 // size counts each line's newline
+	var last []byte // the final run written, held back to drop its newline
+	for _, c := range chunks {
+		start, end := 0, 0
+		for _, e := range c.ends {
+			if n > 0 && size+(e-end)-1 > s.cfg.MaxBatchBytes {
+				break
+			}
+			size += e - end
+			end = e
+			n++
+		}
+		if end == 0 {
+			break
+		}
+		if last != nil {
+			if _, err := zw.Write(last); err != nil {
+				return nil, 0, 0, err
+			}
+		}
+		if out.Cap() == 0 {
+			out.Grow(size/5 + 64)
+		}
+		last = c.buf[start:end]
+		if end < len(c.buf) {
+			break
+		}
+	}
+	if _, err := zw.Write(last[:len(last)-1]); err != nil {
+		return nil, 0, 0, err
 	}
 	if err := zw.Close(); err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), size - 1, n, nil
 }
 
 // answer is the outcome of one POST.
@@ -359,7 +386,7 @@ func (s *sender) observeDelivered(r rendered, entries []store.StoredEntry, live 
 	m.batches.WithLabelValues("delivered").Inc()
 	m.entries.WithLabelValues("delivered").Add(float64(r.n))
 	m.batchLines.Observe(float64(r.n))
-	m.batchBytes.Observe(float64(len(r.body)))
+	m.batchBytes.Observe(float64(r.size))
 	if !live {
 		return
 	}
@@ -374,7 +401,7 @@ func (s *sender) observeFailed(r rendered) {
 	m.batches.WithLabelValues("failed").Inc()
 	m.entries.WithLabelValues("failed").Add(float64(r.n))
 	m.batchLines.Observe(float64(r.n))
-	m.batchBytes.Observe(float64(len(r.body)))
+	m.batchBytes.Observe(float64(r.size))
 }
 
 // SendError says why a batch was not delivered. Message is safe to show to
