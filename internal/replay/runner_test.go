@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -303,5 +304,75 @@ func TestReplayRecoversFromAStoreErrorWithoutARestart(t *testing.T) {
 				t.Errorf("%d entries sent twice, want at most %d", dups, tc.maxDup)
 			}
 		})
+	}
+}
+
+// With MaxRunning jobs sending, another stream's job waits as pending
+// (scheduled, not yet running) and runs once a slot frees.
+func TestReplayWaitsPendingForASlot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+	ctx := context.Background()
+	start := t0.Add(-time.Hour)
+	f.appendAt(t, "a", times(start, time.Second, 10))
+
+	// A second org on the same store whose webhook points at the same sink.
+	other := newID(t)
+	if err := f.st.CreateOrg(ctx, store.Org{ID: other, Name: "other", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	dest := store.Destination{ID: newID(t), OrgID: other, Name: "siem", Endpoint: f.sink.srv.URL,
+		LogFormat: audit.FormatJSON, CreatedAt: t0, UpdatedAt: t0}
+	if err := f.st.CreateDestination(ctx, dest); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.PutWebhook(ctx, store.Webhook{Stream: store.StreamID(other), OrgID: other, DestinationID: dest.ID,
+		Enabled: true, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	e := store.NewEntry{Stream: store.StreamID(other), Entry: audit.Entry{Kind: audit.KindAuthentication, Time: start,
+		Product: audit.ProductKonnect, ClassID: audit.AuthTypePAT, Name: string(audit.OutcomeSuccess), OrgID: other, TraceID: "b-0"}}
+	if _, err := f.st.Append(ctx, []store.NewEntry{e}); err != nil {
+		t.Fatal(err)
+	}
+
+	f.sink.holdFrom.Store(1) // the first job's first batch waits at the SIEM
+	f.putJob(t, start, t0)
+	r, _ := f.start(t, Config{MaxRunning: 1}, f.sender)
+	r.JobChanged(store.StreamID(f.org))
+	<-f.sink.held
+	if err := f.st.PutReplayJob(ctx, store.ReplayJob{Stream: store.StreamID(other), OrgID: other, StartAt: start, EndAt: t0,
+		Status: store.JobAccepted, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	r.JobChanged(store.StreamID(other))
+	otherJob := func() store.ReplayJob {
+		t.Helper()
+		j, err := f.st.GetReplayJob(ctx, store.StreamID(other))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for otherJob().Status != store.JobPending {
+		if time.Now().After(deadline) {
+			t.Fatalf("second job %+v, want pending while the first runs", otherJob())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if j := f.waitJob(t, "the first job running", func(j store.ReplayJob) bool { return true }); j.Status != store.JobRunning {
+		t.Fatalf("first job %+v, want running", j)
+	}
+	f.sink.unhold()
+	f.waitJob(t, "the first job's completion", func(j store.ReplayJob) bool { return j.Status == store.JobCompleted })
+	for otherJob().Status != store.JobCompleted {
+		if time.Now().After(deadline) {
+			t.Fatalf("second job %+v, want completed once the slot freed", otherJob())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if j := otherJob(); j.Sent != 1 || j.Total != 1 {
+		t.Errorf("second job %+v, want 1 of 1 sent", j)
 	}
 }
