@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,9 +23,12 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(fs.Output(), "usage: sigtrail decode [FILE...]   (reads stdin when no file is given)")
 	}
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		fmt.Fprintf(env.Stderr, "sigtrail decode: %v\n", err)
-		fs.SetOutput(env.Stderr)
-		fs.Usage()
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stderr)
+			fs.Usage()
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "sigtrail decode: %v (run 'sigtrail decode -h' for the flags)\n", err)
 		return errUsage
 	}
 	out := bufio.NewWriterSize(env.Stdout, 64<<10)

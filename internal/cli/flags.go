@@ -41,3 +41,16 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	})
 	return envErr
 }
+
+// flagError turns a parseFlags error into the command's answer: -h prints
+// the flags and exits 0; a wrong flag is one line pointing at -h.
+func flagError(env *Env, fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(env.Stderr)
+		fmt.Fprintf(env.Stderr, "usage: %s [flags]\nflags (each also read from SIGTRAIL_<FLAG_NAME>):\n", fs.Name())
+		fs.PrintDefaults()
+		return flag.ErrHelp
+	}
+	fmt.Fprintf(env.Stderr, "%s: %v (run '%s -h' for the flags)\n", fs.Name(), err, fs.Name())
+	return errUsage
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,8 +41,13 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	patience := fs.Duration("unreachable-for", 2*time.Minute,
 		"keep following while the server is unreachable or restarting for up to this long (the job resumes on restart)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		fmt.Fprintf(env.Stderr, "sigtrail replay: %v\n", err)
-		fmt.Fprintln(env.Stderr, "usage: sigtrail replay [--server URL --token T] [--portal ID] (--since 6h | --from T --to T)")
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stderr, "usage: sigtrail replay [--server URL --token T] [--portal ID] (--since 6h | --from T --to T)")
+			fs.SetOutput(env.Stderr)
+			fs.PrintDefaults()
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "sigtrail replay: %v (run 'sigtrail replay -h' for the flags)\n", err)
 		return errUsage
 	}
 	start, end, err := replayWindow(*since, *from, *to, time.Now())

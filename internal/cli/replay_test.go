@@ -220,7 +220,7 @@ func TestReplayCommandUsage(t *testing.T) {
 		{"reversed", env, []string{"--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"}, "before --to"},
 		{"negative since", env, []string{"--since", "-1h"}, "positive"},
 		{"no token", map[string]string{}, []string{"--since", "1h"}, "--token"},
-		{"bad flag", env, []string{"--nope"}, "usage"},
+		{"bad flag", env, []string{"--nope"}, "run 'sigtrail replay -h'"},
 	} {
 		code, _, stderr := runCLI(t, tc.env, "", append([]string{"replay"}, tc.args...)...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {

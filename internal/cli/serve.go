@@ -29,7 +29,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&cfg.MaxBatchBytes, "batch-bytes", cfg.MaxBatchBytes, "most uncompressed bytes in one webhook request")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		return err
+		return flagError(env, fs, err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))

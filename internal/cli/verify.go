@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,9 +32,12 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		fmt.Fprintf(env.Stderr, "sigtrail verify: %v\n", err)
-		fs.SetOutput(env.Stderr)
-		fs.Usage()
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stderr)
+			fs.Usage()
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "sigtrail verify: %v (run 'sigtrail verify -h' for the flags)\n", err)
 		return errUsage
 	}
 	if *jwks == "" || *workers < 1 {
