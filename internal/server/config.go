@@ -22,10 +22,13 @@ type Config struct {
 	Host                 string        // host written after the timestamp of CEF lines
 	PortalDomainSuffix   string        // portal "acme" is served at acme.<suffix>
 	TrustedProxies       httpx.TrustedProxies
-	SMTPURL              string // smtp://host:port; empty: emails go to the log
-	SMTPFrom             string
-	MaxBatchLines        int
-	MaxBatchBytes        int
+	// PortalHTTPS says a TLS proxy on port 443 fronts the portal listener:
+	// cookies are Secure and emailed links are https://<portal domain>/.
+	PortalHTTPS   bool
+	SMTPURL       string // smtp://host:port; empty: emails go to the log
+	SMTPFrom      string
+	MaxBatchLines int
+	MaxBatchBytes int
 }
 
 // Defaults returns the configuration `sigtrail serve` starts from.

@@ -21,6 +21,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/portal"
 	"github.com/sigtrail/sigtrail/internal/replay"
 	"github.com/sigtrail/sigtrail/internal/signing"
+	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
@@ -108,10 +109,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return err
 	}
-	portalHandler := portal.New(portal.Config{
+	portalCfg := portal.Config{
 		TrustedProxies: cfg.TrustedProxies,
 		ListenPort:     portalLn.Addr().(*net.TCPAddr).Port,
-	}, portal.Deps{Store: st, Recorder: dm, Mailer: mailer, Clock: clk, Logger: log})
+	}
+	if cfg.PortalHTTPS {
+		portalCfg.SecureCookies = true
+		portalCfg.BaseURL = func(_ store.Portal, host string) string { return "https://" + host }
+	}
+	portalHandler := portal.New(portalCfg, portal.Deps{Store: st, Recorder: dm, Mailer: mailer, Clock: clk, Logger: log})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
