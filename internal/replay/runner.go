@@ -213,6 +213,13 @@ func (r *Runner) runJob(ctx context.Context, s store.StreamID) bool {
 		if job.EndAt.Before(r.deps.Clock.Now().Add(-r.cfg.Retention)) {
 			return r.fail(ctx, log, &job, "The window is older than the retention period; its entries are deleted")
 		}
+		// The job is bounded by the stream's end now: entries appended from
+		// here on, even back-dated into the window, are live delivery's.
+		high, err := r.deps.Store.LastSeq(ctx, job.Stream)
+		if err != nil {
+			return r.internalFailure(ctx, log, &job, "reading the stream's end", err)
+		}
+		job.HighSeq = high
 		total, err := r.deps.Store.Count(ctx, windowQuery(job))
 		if err != nil {
 			return r.internalFailure(ctx, log, &job, "counting the window", err)
@@ -240,10 +247,10 @@ func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJo
 		if reason != "" {
 			return r.fail(ctx, log, job, reason)
 		}
-		// The job covers the entries in the window when it started: those
-		// come first in sequence order, so it stops after Total of them and
-		// entries appended since (even with a time inside the window) are
-		// left to live delivery.
+		// The job covers the entries in the window up to HighSeq, the
+		// stream's end when it started; entries appended since (even with a
+		// time inside the window) are left to live delivery. Total-Sent also
+		// bounds it, for jobs started before HighSeq was kept.
 		var batch []store.StoredEntry
 		if left := job.Total - job.Sent; left > 0 {
 			q := windowQuery(*job)
@@ -311,7 +318,11 @@ func sendFailure(err error) string {
 }
 
 func windowQuery(j store.ReplayJob) store.EntryQuery {
-	return store.EntryQuery{Stream: j.Stream, From: j.StartAt, To: j.EndAt}
+	q := store.EntryQuery{Stream: j.Stream, From: j.StartAt, To: j.EndAt}
+	if j.HighSeq > 0 {
+		q.BeforeSeq = j.HighSeq + 1
+	}
+	return q
 }
 
 // save stores the job's new state; false means the runner must stop (the

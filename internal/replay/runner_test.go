@@ -91,6 +91,42 @@ func TestReplayLeavesEntriesAppendedMeanwhile(t *testing.T) {
 	}
 }
 
+// A job sends nothing above the stream's end when it started running: when
+// retention deletes unsent entries of the window mid-job, entries appended
+// back-dated into the window since do not take their place.
+func TestReplayStopsAtTheStreamEndItStartedWith(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, filepath.Join(t.TempDir(), "db"))
+	start := t0.Add(-time.Hour)
+	kept := f.appendAt(t, "kept", times(start.Add(10*time.Minute), time.Second, 100))
+	expiring := f.appendAt(t, "expiring", times(start, time.Second, 50))
+	f.sink.holdFrom.Store(2)
+	f.putJob(t, start, t0)
+	r, _ := f.start(t, Config{BatchSize: 50}, f.sender)
+	r.JobChanged(store.StreamID(f.org))
+	<-f.sink.held // 50 sent, the next 50 in flight, 50 (the expiring ones) still to read
+	if n, err := f.st.DeleteBefore(context.Background(), start.Add(time.Minute), 1000); err != nil || n != 50 {
+		t.Fatalf("DeleteBefore: %d, %v; want the 50 expiring entries", n, err)
+	}
+	meanwhile := f.appendAt(t, "meanwhile", times(start.Add(2*time.Minute), time.Second, 50))
+	f.sink.unhold()
+	j := f.waitJob(t, "completion", isDone)
+	if j.Status != store.JobCompleted || j.Total != 150 || j.Sent != 100 {
+		t.Fatalf("job %+v, want completed with 100 of 150 sent", j)
+	}
+	got := f.sink.received()
+	for _, id := range kept {
+		if got[id] != 1 {
+			t.Fatalf("entry %s received %d times, want once", id, got[id])
+		}
+	}
+	for _, id := range append(expiring, meanwhile...) {
+		if got[id] != 0 {
+			t.Fatalf("entry %s was sent; it is deleted or appended after the job started", id)
+		}
+	}
+}
+
 // A destination that answers 500 fails the replay once the retries are
 // spent; once it is back, a replay of the same window delivers every entry.
 func TestReplayAfterDestinationOutage(t *testing.T) {

@@ -136,15 +136,18 @@ const (
 
 // ReplayJob re-sends one time window of a stream through its webhook.
 type ReplayJob struct {
-	Stream    StreamID
-	OrgID     string
-	PortalID  string
-	StartAt   time.Time
-	EndAt     time.Time
-	Status    string
-	Total     int64 // entries in the window when the job started running
-	Sent      int64
-	Cursor    int64 // last sequence number sent
+	Stream   StreamID
+	OrgID    string
+	PortalID string
+	StartAt  time.Time
+	EndAt    time.Time
+	Status   string
+	Total    int64 // entries in the window when the job started running
+	Sent     int64
+	Cursor   int64 // last sequence number sent
+	// HighSeq is the stream's last sequence number when the job started
+	// running: the job sends no entry above it. 0 until it runs.
+	HighSeq   int64
 	Error     string
 	CreatedAt time.Time
 	UpdatedAt time.Time

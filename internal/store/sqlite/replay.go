@@ -9,14 +9,14 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-const replayCols = "stream, org_id, portal_id, start_at, end_at, status, total, sent, cursor, error, created_at, updated_at"
+const replayCols = "stream, org_id, portal_id, start_at, end_at, status, total, sent, cursor, error, created_at, updated_at, high_seq"
 
 func scanReplayJob(sc interface{ Scan(...any) error }) (store.ReplayJob, error) {
 	var j store.ReplayJob
 	var stream string
 	var portal sql.NullString
 	var start, end, created, updated int64
-	err := sc.Scan(&stream, &j.OrgID, &portal, &start, &end, &j.Status, &j.Total, &j.Sent, &j.Cursor, &j.Error, &created, &updated)
+	err := sc.Scan(&stream, &j.OrgID, &portal, &start, &end, &j.Status, &j.Total, &j.Sent, &j.Cursor, &j.Error, &created, &updated, &j.HighSeq)
 	j.Stream = store.StreamID(stream)
 	j.PortalID = portal.String
 	j.StartAt = fromNS(start)
@@ -65,9 +65,9 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 		case activeJob(status):
 			return apperr.New(apperr.Conflict, "a replay job is %s for this stream", status)
 		}
-		_, err = q.ExecContext(ctx, "INSERT OR REPLACE INTO replay_jobs ("+replayCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		_, err = q.ExecContext(ctx, "INSERT OR REPLACE INTO replay_jobs ("+replayCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			string(j.Stream), j.OrgID, nullable(j.PortalID), toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent,
-			j.Cursor, j.Error, toNS(j.CreatedAt), toNS(j.UpdatedAt))
+			j.Cursor, j.Error, toNS(j.CreatedAt), toNS(j.UpdatedAt), j.HighSeq)
 		return constraint(err, "replay job")
 	})
 	return s.internal(err, "put replay job")
@@ -77,8 +77,8 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 func (s *Store) UpdateReplayJob(ctx context.Context, j store.ReplayJob) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		return mustAffect(q.ExecContext(ctx, `UPDATE replay_jobs SET start_at = ?, end_at = ?, status = ?, total = ?,
-			sent = ?, cursor = ?, error = ?, updated_at = ? WHERE stream = ? AND org_id = ?`,
-			toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, toNS(j.UpdatedAt),
+			sent = ?, cursor = ?, error = ?, updated_at = ?, high_seq = ? WHERE stream = ? AND org_id = ?`,
+			toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, toNS(j.UpdatedAt), j.HighSeq,
 			string(j.Stream), j.OrgID))("replay job")
 	})
 	return s.internal(err, "update replay job")

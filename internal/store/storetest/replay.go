@@ -24,7 +24,7 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 		if !same(got, j) {
 			t.Fatalf("GetReplayJob = %+v, want %+v", got, j)
 		}
-		j.Status, j.Total, j.Sent, j.Cursor, j.UpdatedAt = store.JobRunning, 100, 40, 40, at(time.Minute)
+		j.Status, j.Total, j.Sent, j.Cursor, j.HighSeq, j.UpdatedAt = store.JobRunning, 100, 40, 40, 977, at(time.Minute)
 		must(t, s.UpdateReplayJob(ctxT(t), j), "UpdateReplayJob")
 		got, _ = s.GetReplayJob(ctxT(t), st)
 		if !same(got, j) {
