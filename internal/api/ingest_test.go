@@ -138,6 +138,9 @@ func TestIngestIsAllOrNothing(t *testing.T) {
 		{"far future", strings.Replace(good, `{`, fmt.Sprintf(`{"rt":%d,`, future), 1), "line 3: rt"},
 		{"bad event_ts", strings.Replace(good, `{`, `{"event_ts":"2026-03-01T11:00:00+01:00x",`, 1), "line 3: event_ts"},
 		{"wrong severity", strings.Replace(good, `{`, `{"severity":7,`, 1), "line 3: severity"},
+		{"invalid UTF-8", strings.Replace(good, `"src":"`, "\"src\":\"\xff", 1), "line 3"},
+		{"duplicate key", strings.Replace(good, `{`, `{"success":true,`, 1), "line 3: success"},
+		{"stray brace after the object", good + `}`, "line 3"},
 	}
 	for _, tc := range tests {
 		body := ingestLine("first-"+tc.name) + "\n" + ingestLine("second-"+tc.name) + "\n" + tc.line + "\n" + ingestLine("fourth-"+tc.name) + "\n"
