@@ -1,0 +1,51 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string // "" for valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"no data dir", func(c *Config) { c.DataDir = "" }, "--data-dir"},
+		{"short retention", func(c *Config) { c.Retention = time.Minute }, "--retention"},
+		{"host with pipe", func(c *Config) { c.Host = "a|b" }, "--cef-host"},
+		{"vendor with newline", func(c *Config) { c.Vendor = "a\nb" }, "--cef-vendor"},
+		{"smtp without from", func(c *Config) { c.SMTPURL = "smtp://127.0.0.1:25" }, "--smtp-from"},
+		{"tiny batch", func(c *Config) { c.MaxBatchBytes = 10 }, "--batch-bytes"},
+	}
+	for _, c := range cases {
+		cfg := Defaults()
+		c.edit(&cfg)
+		err := cfg.Validate()
+		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestSQLitePath(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ db, want, err string }{
+		{"", "d/sigtrail.db", ""},
+		{"sqlite:///var/lib/s.db", "/var/lib/s.db", ""},
+		{"file:x.db", "x.db", ""},
+		{"plain.db", "plain.db", ""},
+		{"postgres://h/db", "", "PostgreSQL"},
+	}
+	for _, c := range cases {
+		cfg := Defaults()
+		cfg.DataDir, cfg.DB = "d", c.db
+		got, err := cfg.sqlitePath()
+		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%q: %q, %v", c.db, got, err)
+		}
+	}
+}
