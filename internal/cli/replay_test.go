@@ -18,24 +18,6 @@ import (
 	"time"
 )
 
-// replayOut is a writer the server goroutine and the test share.
-type replayOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *replayOut) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *replayOut) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // replayServer boots `sigtrail serve` on 127.0.0.1 port 0 with a temp data
 // dir and a bootstrap token, and returns its API base URL and the token.
 func replayServer(t *testing.T) (string, string) {
@@ -52,7 +34,7 @@ func serveAt(t *testing.T, dataDir, addr string) (string, func()) {
 	t.Helper()
 	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": replayToken}
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errs := &replayOut{}, &replayOut{}
+	out, errs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"serve", "--data-dir", dataDir, "--addr", addr, "--portal-addr", "127.0.0.1:0",
@@ -272,7 +254,7 @@ func TestReplayCommandFollowsAcrossAServerRestart(t *testing.T) {
 		stdout, stderr string
 	}
 	res := make(chan result, 1)
-	var out, errb replayOut
+	var out, errb lockedBuffer
 	go func() {
 		code := Run(context.Background(), []string{"replay", "--since", "1h", "--poll", "20ms", "--unreachable-for", "20s"},
 			func(k string) string {

@@ -53,7 +53,7 @@ func TestServeBootstrapsAnswersAndStopsCleanly(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errs := &replayOut{}, &replayOut{}
+	out, errs := &lockedBuffer{}, &lockedBuffer{}
 	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": "stpat_serve-test-secret"}
 	done := make(chan int, 1)
 	go func() {
