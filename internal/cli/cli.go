@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 )
 
@@ -100,6 +101,36 @@ func runVersion(_ context.Context, env *Env, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("takes no arguments")
 	}
-	fmt.Fprintf(env.Stdout, "sigtrail %s\n", Version)
+	fmt.Fprintf(env.Stdout, "sigtrail %s\n", version())
 	return nil
+}
+
+// version is Version, with the VCS revision the binary was built from when
+// Version was not set at build time.
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+modified"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return Version + " (" + bi.GoVersion + ")"
+	}
+	return Version + "-" + rev + modified + " (" + bi.GoVersion + ")"
 }
