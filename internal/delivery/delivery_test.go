@@ -176,13 +176,19 @@ func TestRetrySchedule(t *testing.T) {
 				s.LastResponseCode != tc.status || !strings.HasPrefix(s.LastResponseMessage, strconv.Itoa(tc.status)) {
 				t.Fatalf("after the last attempt: %+v", s)
 			}
-			if len(clk.Pending()) != 0 {
-				t.Fatalf("a retry is still scheduled: %v", clk.Pending())
-			}
+			// No retry is left: the one timer is the failed range's probe,
+			// which sends once and then waits twice as long.
+			waitPending(t, clk, probeMin)
 			select {
 			case r := <-dst.arrived:
 				t.Fatalf("an extra attempt: %v", r.lines)
 			default:
+			}
+			clk.Advance(probeMin)
+			dst.next(t)
+			waitPending(t, clk, 2*probeMin)
+			if n := len(dst.arrived); n != 0 {
+				t.Fatalf("%d extra attempts after the probe", n)
 			}
 		})
 	}

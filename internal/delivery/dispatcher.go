@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -24,10 +25,73 @@ type dispatcher struct {
 	cursor  atomic.Int64
 	nFailed atomic.Int64
 
+	// recheck is set by Record when an append touching this stream failed
+	// with its outcome unknown (see Manager.Record).
+	recheck atomic.Bool
+
 	// lastOK and lastOKAt coalesce the status writes of a run of 2xx
 	// answers (see recordAttempt). Only the dispatcher goroutine uses them.
 	lastOK   bool
 	lastOKAt time.Time
+
+	// Failed-range state, loaded by deliver; only the dispatcher goroutine
+	// uses it.
+	failed []store.SeqRange
+	// healthy: the last attempt got a 2xx, so failed ranges may go at once.
+	healthy bool
+	// refused: the last resend got a non-retryable 4xx (413, 400, ...),
+	// which may be about that range rather than the destination, so only
+	// the probe tries it again: a live 2xx does not, or every new batch
+	// would bring one more refused request.
+	refused bool
+	// probe re-sends the first failed chunk while the stream is idle and
+	// the destination is not known to be healthy; probeWait is its next
+	// wait, doubling from probeMin to probeMax and reset by a resend's 2xx.
+	probe     alarm
+	probeWait time.Duration
+}
+
+// Probe schedule: a failed range must not wait for a new entry that a
+// quiet stream may not see before retention deletes the range.
+const (
+	probeMin = 30 * time.Second
+	probeMax = 5 * time.Minute
+)
+
+// An append whose outcome is unknown (its context ended while SQLite may
+// still be committing) is followed by a wake-up at once and rechecks after
+// these waits, so entries committed late are not left for the next append.
+const (
+	recheckFirst = time.Second
+	recheckLast  = 10 * time.Second
+)
+
+// alarm is an optional timer on the injected clock.
+type alarm struct{ t clock.Timer }
+
+func (a *alarm) set(c clock.Clock, d time.Duration) {
+	a.stop()
+	a.t = c.NewTimer(d)
+}
+
+// c is the timer's channel; nil (never ready) when unset.
+func (a *alarm) c() <-chan time.Time {
+	if a.t == nil {
+		return nil
+	}
+	return a.t.C()
+}
+
+func (a *alarm) armed() bool { return a.t != nil }
+
+// fired forgets a timer whose channel was read.
+func (a *alarm) fired() { a.t = nil }
+
+func (a *alarm) stop() {
+	if a.t != nil {
+		a.t.Stop()
+		a.t = nil
+	}
 }
 
 // statusWriteEvery bounds how often a run of 2xx answers rewrites an
@@ -42,6 +106,11 @@ const storeRetryWait = time.Second
 // notify tells the dispatcher its stream has grown to seq.
 func (d *dispatcher) notify(seq int64) {
 	d.raiseHead(seq)
+	d.poke()
+}
+
+// poke wakes the dispatcher without news of the head.
+func (d *dispatcher) poke() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
@@ -108,12 +177,18 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	d.raiseHead(head)
 	cursor := state.Cursor
 	d.cursor.Store(cursor)
-	failed := append([]store.SeqRange(nil), state.FailedRanges...)
-	d.nFailed.Store(int64(len(failed)))
+	d.failed = append(d.failed[:0], state.FailedRanges...)
+	d.nFailed.Store(int64(len(d.failed)))
 	// A destination that answered 2xx last time gets its failed ranges at
-	// once; otherwise they wait for its next 2xx.
-	healthy := state.Status == store.StatusActive
+	// once; otherwise they wait for its next 2xx or for the probe.
+	d.healthy = state.Status == store.StatusActive
+	d.refused = false
 	d.lastOK = false
+	d.probeWait = probeMin
+	defer d.probe.stop()
+	var recheck alarm
+	defer recheck.stop()
+	rechecks := 0
 
 	var ahead *batch // the batch after the one in flight, rendered meanwhile
 	for {
@@ -125,16 +200,30 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			}
 		}
 		if cur == nil {
-			if healthy && len(failed) > 0 {
-				if failed, healthy, err = d.resendFailed(ctx, failed); err != nil {
+			if d.healthy && !d.refused && len(d.failed) > 0 {
+				if err := d.resend(ctx, d.m.cfg.Retry.MaxRetries); err != nil {
 					return err
 				}
 				continue
+			}
+			d.armProbe()
+			if d.recheck.Swap(false) {
+				rechecks = 2
+				recheck.set(d.m.clock, recheckFirst)
 			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-d.wake:
+			case <-recheck.c():
+				recheck.fired()
+				if rechecks--; rechecks > 0 {
+					recheck.set(d.m.clock, recheckLast)
+				}
+			case <-d.probe.c():
+				if err := d.runProbe(ctx); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -161,7 +250,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 				return err
 			}
 			d.m.sender.observeDelivered(r, cur.entries, true)
-			healthy = true
+			d.healthy = true
 		} else {
 			rng := store.SeqRange{From: r.first, To: r.last}
 			if err := st.AdvanceCursor(ctx, d.stream, r.last, &rng); err != nil {
@@ -170,23 +259,61 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			d.m.sender.observeFailed(r)
 			d.m.log.Warn("delivery: batch failed; its range is kept for a later resend",
 				"stream", d.stream, "from", rng.From, "to", rng.To, "status", res.a.status)
-			failed = addRange(failed, rng)
-			d.nFailed.Store(int64(len(failed)))
-			healthy = false
+			d.failed = addRange(d.failed, rng)
+			d.nFailed.Store(int64(len(d.failed)))
+			d.healthy = false
 		}
 		cursor = r.last
 		d.cursor.Store(cursor)
+		d.raiseHead(cursor) // entries committed by an append that reported an error
 		if nextErr == nil {
 			ahead = next
 		}
 		// Failed ranges go out between new batches, so a busy stream does
 		// not starve them.
-		if healthy && len(failed) > 0 {
-			if failed, healthy, err = d.resendFailed(ctx, failed); err != nil {
+		if d.healthy && !d.refused && len(d.failed) > 0 {
+			if err := d.resend(ctx, d.m.cfg.Retry.MaxRetries); err != nil {
 				return err
 			}
 		}
+		// A stream that never goes idle still gets its probe.
+		d.armProbe()
+		select {
+		case <-d.probe.c():
+			if err := d.runProbe(ctx); err != nil {
+				return err
+			}
+		default:
+		}
 	}
+}
+
+// armProbe starts the probe timer while failed ranges wait for a 2xx that
+// may never come on its own, and stops it once there are none.
+func (d *dispatcher) armProbe() {
+	switch {
+	case len(d.failed) == 0:
+		d.probe.stop()
+		d.probeWait = probeMin
+	case d.healthy && !d.refused:
+		// They go out at once; no probe needed.
+	case !d.probe.armed():
+		d.probe.set(d.m.clock, d.probeWait)
+	}
+}
+
+// runProbe handles a fired probe: one attempt, since the probe is itself
+// the retry and its backoff is far longer than the retry policy's. A 2xx
+// makes the destination healthy again, so the rest follows at once.
+func (d *dispatcher) runProbe(ctx context.Context) error {
+	d.probe.fired()
+	if err := d.resend(ctx, 0); err != nil {
+		return err
+	}
+	if !d.healthy && len(d.failed) > 0 {
+		d.probeWait = min(2*d.probeWait, probeMax)
+	}
+	return nil
 }
 
 // batch is a rendered batch and the entries it holds a prefix of.
@@ -208,49 +335,79 @@ func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) 
 	return &batch{entries: entries, r: r}, nil
 }
 
+// resend sends the next chunk of the failed ranges with up to retries
+// retries and updates the health that decides when the next chunk goes.
+// A failure keeps the range: nothing is dropped, whatever the answer; it
+// shows in the status (recordAttempt), the attempts metric and the log.
+func (d *dispatcher) resend(ctx context.Context, retries int) error {
+	a, sent, err := d.resendFailed(ctx, retries)
+	if err != nil || !sent {
+		return err
+	}
+	if a.ok() {
+		d.healthy, d.refused = true, false
+		d.probe.stop()
+		d.probeWait = probeMin
+		return nil
+	}
+	d.healthy = false
+	d.refused = !a.retryable()
+	rng := d.failed[0]
+	d.m.log.Warn("delivery: resending a failed range did not succeed; it is kept and probed again",
+		"stream", d.stream, "from", rng.From, "to", rng.To, "status", a.status, "message", a.message,
+		"rejected", d.refused)
+	return nil
+}
+
 // resendFailed sends the next chunk of the first failed range again and
 // resolves what was delivered, so a long range (a dead destination's whole
-// outage) makes durable progress chunk by chunk. It returns the ranges
-// still failed and whether the destination answered 2xx.
-func (d *dispatcher) resendFailed(ctx context.Context, failed []store.SeqRange) ([]store.SeqRange, bool, error) {
+// outage) makes durable progress chunk by chunk. Ranges already deleted by
+// retention are resolved without a request. sent is false when no failed
+// range is left to send.
+func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, sent bool, err error) {
 	st := d.m.deps.Store
-	rng := failed[0]
-	entries, err := st.Read(ctx, d.stream, rng.From-1, d.m.cfg.MaxBatchLines)
-	if err != nil {
-		return failed, false, err
-	}
-	n := 0
-	for n < len(entries) && entries[n].Seq <= rng.To {
-		n++
-	}
-	entries = entries[:n]
-	sentTo := rng.To // nothing left to read: the rest is past retention
-	if len(entries) > 0 {
-		r, err := d.m.sender.render(d.dest.LogFormat, entries)
+	for len(d.failed) > 0 {
+		rng := d.failed[0]
+		entries, err := st.Read(ctx, d.stream, rng.From-1, d.m.cfg.MaxBatchLines)
 		if err != nil {
-			return failed, false, err
+			return answer{}, false, err
 		}
-		a, err := d.m.sender.sendRetrying(ctx, d.dest, r.gz, d.recordAttempt(ctx))
-		if err != nil {
-			return failed, false, err
+		n := 0
+		for n < len(entries) && entries[n].Seq <= rng.To {
+			n++
 		}
-		if !a.ok() {
-			d.m.sender.observeFailed(r)
-			return failed, false, nil
+		entries = entries[:n]
+		sentTo := rng.To // nothing left to read: the rest is past retention
+		if len(entries) > 0 {
+			r, err := d.m.sender.render(d.dest.LogFormat, entries)
+			if err != nil {
+				return answer{}, false, err
+			}
+			a, err = d.m.sender.send(ctx, d.dest, r.gz, retries, d.recordAttempt(ctx))
+			if err != nil {
+				return a, false, err
+			}
+			if !a.ok() {
+				d.m.sender.observeFailed(r)
+				return a, true, nil
+			}
+			d.m.sender.observeDelivered(r, entries, false)
+			sentTo = r.last
 		}
-		d.m.sender.observeDelivered(r, entries, false)
-		sentTo = r.last
+		if err := st.ResolveFailedRange(ctx, d.stream, store.SeqRange{From: rng.From, To: sentTo}); err != nil {
+			return a, false, err
+		}
+		if sentTo >= rng.To {
+			d.failed = d.failed[1:]
+		} else {
+			d.failed[0].From = sentTo + 1
+		}
+		d.nFailed.Store(int64(len(d.failed)))
+		if len(entries) > 0 {
+			return a, true, nil
+		}
 	}
-	if err := st.ResolveFailedRange(ctx, d.stream, store.SeqRange{From: rng.From, To: sentTo}); err != nil {
-		return failed, true, err
-	}
-	if sentTo >= rng.To {
-		failed = failed[1:]
-	} else {
-		failed[0].From = sentTo + 1
-	}
-	d.nFailed.Store(int64(len(failed)))
-	return failed, true, nil
+	return answer{}, false, nil
 }
 
 // addRange appends r, merging it with the last range when adjacent, as the

@@ -109,10 +109,13 @@ func (m *Manager) Run(ctx context.Context) error {
 }
 
 // Record appends the entries and wakes the dispatchers of their streams,
-// and only those.
+// and only those. They are woken even when Append fails: the store may
+// have committed anyway (SQLite finishes a commit whose caller's context
+// ended), and a spare wake-up costs one read.
 func (m *Manager) Record(ctx context.Context, entries []store.NewEntry) ([]int64, error) {
 	seqs, err := m.deps.Store.Append(ctx, entries)
 	if err != nil {
+		m.wakeAfterError(entries, ctx.Err() != nil)
 		return nil, err
 	}
 	m.mu.RLock()
@@ -133,6 +136,32 @@ func (m *Manager) Record(ctx context.Context, entries []store.NewEntry) ([]int64
 		i = j
 	}
 	return seqs, nil
+}
+
+// wakeAfterError wakes the dispatchers of the entries' streams after a
+// failed Append. When the caller's context ended the commit may still be
+// under way, so a wake-up now can come too early: unknown also asks each
+// dispatcher to read again shortly (recheckFirst, recheckLast).
+func (m *Manager) wakeAfterError(entries []store.NewEntry, unknown bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if len(m.disp) == 0 {
+		return
+	}
+	var last store.StreamID
+	for i := range entries {
+		s := entries[i].Stream
+		if i > 0 && s == last {
+			continue
+		}
+		last = s
+		if d := m.disp[s]; d != nil {
+			if unknown {
+				d.recheck.Store(true)
+			}
+			d.poke()
+		}
+	}
 }
 
 // WebhookChanged makes the manager reload the stream's webhook and its

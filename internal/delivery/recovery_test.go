@@ -74,19 +74,29 @@ func TestFailedRangeRecovery(t *testing.T) {
 	srv := httptest.NewServer(dst)
 	defer srv.Close()
 	h := addWebhook(t, st, srv.URL, audit.FormatCEF)
+	// The clock is driven by hand, not by autoAdvance: that would also fire
+	// the probe of the failed range, which has its own tests.
 	clk := clock.NewFake(time.Now())
-	autoAdvance(t, clk) // retries happen at once; the schedule has its own test
-	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{MaxBatchLines: 4}})
+	// Short retry waits (1.5 s a batch) keep the probe (30 s) from firing.
+	retry := RetryPolicy{Min: 100 * time.Millisecond, Max: time.Second, Rand: noJitter.Rand}
+	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{MaxBatchLines: 4, Retry: retry}})
+	failBatch := func() { // the first attempt and four retries
+		t.Helper()
+		dst.next(t)
+		for w := retry.Min; w <= 800*time.Millisecond; w *= 2 {
+			waitTimer(t, clk, w)
+			clk.Advance(w)
+			dst.next(t)
+		}
+	}
 
 	record(t, m, entries(h, 1, 3))
-	for range 5 { // first attempt and four retries
-		dst.next(t)
-	}
+	failBatch()
 	waitState(t, st, h, func(s store.WebhookState) bool { return s.Cursor == 3 })
+	waitPending(t, clk, probeMin) // idle with a failed range: the probe is armed
 	record(t, m, entries(h, 4, 6))
-	for range 2 * 5 { // two batches of 4 and 2, each tried five times
-		dst.next(t)
-	}
+	failBatch() // two batches of 4 and 2
+	failBatch()
 	s := waitState(t, st, h, func(s store.WebhookState) bool { return s.Cursor == 9 })
 	if !slices.Equal(s.FailedRanges, []store.SeqRange{{From: 1, To: 9}}) {
 		t.Fatalf("failed ranges %v, want one merged range 1-9", s.FailedRanges)

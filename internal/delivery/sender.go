@@ -353,6 +353,11 @@ func trimMessage(s string) string {
 // told of every attempt (the dispatcher records it as the webhook status).
 // It returns the last answer; ctx's error when it ended first.
 func (s *sender) sendRetrying(ctx context.Context, dest store.Destination, gz []byte, attempt func(answer)) (answer, error) {
+	return s.send(ctx, dest, gz, s.cfg.Retry.MaxRetries, attempt)
+}
+
+// send is sendRetrying with at most retries retries (0: one attempt).
+func (s *sender) send(ctx context.Context, dest store.Destination, gz []byte, retries int, attempt func(answer)) (answer, error) {
 	p := s.cfg.Retry
 	for n := 0; ; n++ {
 		if n > 0 {
@@ -366,7 +371,7 @@ func (s *sender) sendRetrying(ctx context.Context, dest store.Destination, gz []
 		if attempt != nil {
 			attempt(a)
 		}
-		if a.ok() || !a.retryable() || n >= p.MaxRetries {
+		if a.ok() || !a.retryable() || n >= retries {
 			return a, nil
 		}
 		t := s.clock.NewTimer(p.wait(n, a.retryAfter))
