@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -28,6 +29,9 @@ const (
 	// ingestMaxFuture is how far ahead of the server's clock an entry's
 	// time may be.
 	ingestMaxFuture = time.Hour
+	// ingestRecordTimeout bounds the append of one request, which no
+	// longer ends when the producer hangs up (as audit entries, router.go).
+	ingestRecordTimeout = 30 * time.Second
 )
 
 // ingestRoutes serves the ingest API for trusted producers.
@@ -63,16 +67,33 @@ func (s *server) ingest(c *call) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.rec.Record(c.ctx(), entries); err != nil {
-		if c.ctx().Err() != nil {
-			return apperr.New(apperr.Unavailable, "The request ended before the entries were stored; send them again")
-		}
-		s.log.Error("ingest: recording entries", "trace_id", c.traceID, "entries", len(entries), "err", err)
-		return apperr.New(apperr.Unavailable, "The event log is unavailable; nothing was accepted, try again later")
+	if err := s.recordIngested(c, entries); err != nil {
+		return err
 	}
 	return c.json(http.StatusAccepted, struct {
 		Accepted int `json:"accepted"`
 	}{len(entries)})
+}
+
+// recordIngested appends the entries. A producer that hangs up does not
+// cancel the append: SQLite may commit a request whose caller stopped
+// waiting, so the outcome must not depend on the connection, and the
+// entries are stored (and delivered) whether or not anyone reads the 202.
+// The timeout bounds how long a stuck store holds the request.
+func (s *server) recordIngested(c *call, entries []store.NewEntry) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx()), ingestRecordTimeout)
+	defer cancel()
+	_, err := s.rec.Record(ctx, entries)
+	if err == nil {
+		return nil
+	}
+	s.log.Error("ingest: recording entries", "trace_id", c.traceID, "entries", len(entries), "err", err)
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The store stopped being waited for, not necessarily working:
+		// the commit may still land.
+		return apperr.New(apperr.Unavailable, "The event log did not confirm the entries in time; they may have been stored, and sending them again may store them twice")
+	}
+	return apperr.New(apperr.Unavailable, "The event log is unavailable; nothing was accepted, try again later")
 }
 
 // ingestParser reads one request's lines and fills in what the server

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -348,4 +349,163 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// prefixRecorder sends the calls whose first entry's trace id has prefix
+// through hook, and every other call (the requests' own audit entries)
+// straight to next.
+type prefixRecorder struct {
+	next   store.Recorder
+	prefix string
+	hook   func(ctx context.Context, next store.Recorder, entries []store.NewEntry) ([]int64, error)
+}
+
+func (p prefixRecorder) Record(ctx context.Context, entries []store.NewEntry) ([]int64, error) {
+	if len(entries) > 0 && strings.HasPrefix(entries[0].Entry.TraceID, p.prefix) {
+		return p.hook(ctx, p.next, entries)
+	}
+	return p.next.Record(ctx, entries)
+}
+
+// ingestServer is the API on 127.0.0.1 over a real store, recording
+// through rec; it returns the org, a producer secret and the server.
+func ingestServer(t *testing.T, st *sqlite.Store, rec func(store.Recorder) store.Recorder, wrap func(http.Handler) http.Handler) (string, string, *httptest.Server) {
+	t.Helper()
+	clk := clock.NewFake(epoch)
+	ten := tenancy.New(st, clk)
+	o, err := ten.CreateOrg(context.Background(), "o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: "p", Role: store.RoleProducer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = New(Config{}, Deps{Store: st, Recorder: rec(store.LogRecorder{Log: st}), Clock: clk})
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return o.ID, secret, srv
+}
+
+func openTestStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// A producer that hangs up while its entries are being committed does not
+// cancel the append: the entries are stored, as a commit already under way
+// would be, rather than lost to a race with the connection.
+func TestIngestStoresEntriesWhenTheProducerHangsUp(t *testing.T) {
+	t.Parallel()
+	st := openTestStore(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	reqCtx, handled := make(chan context.Context, 1), make(chan struct{})
+	org, secret, srv := ingestServer(t, st,
+		func(next store.Recorder) store.Recorder {
+			return prefixRecorder{next: next, prefix: "hangup-",
+				hook: func(ctx context.Context, next store.Recorder, es []store.NewEntry) ([]int64, error) {
+					close(entered)
+					<-release // the producer hangs up meanwhile
+					return next.Record(ctx, es)
+				}}
+		},
+		func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reqCtx <- r.Context()
+				h.ServeHTTP(w, r)
+				close(handled)
+			})
+		})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/entries",
+		strings.NewReader(ingestLine("hangup-1")+"\n"+ingestLine("hangup-2")+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set("Authorization", "Bearer "+secret)
+	errc := make(chan error, 1)
+	go func() {
+		res, err := srv.Client().Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		errc <- err
+	}()
+	serverCtx := <-reqCtx
+	<-entered
+	cancel()
+	<-serverCtx.Done() // the server saw the hang-up before the append ran
+	if err := <-errc; err == nil {
+		t.Fatal("the request was answered though the producer hung up")
+	}
+	close(release)
+	<-handled
+	got := byTrace(t, st, org)
+	for _, trace := range []string{"hangup-1", "hangup-2"} {
+		if _, ok := got[trace]; !ok {
+			t.Errorf("%s was not stored", trace)
+		}
+	}
+}
+
+// A failed append says what is known: when the store stopped being waited
+// for, the entries may have been stored; when it refused them, they were not.
+func TestIngestRecordFailureWording(t *testing.T) {
+	t.Parallel()
+	closed := openTestStore(t)
+	closed.Close()
+	tests := []struct {
+		name string
+		hook func(ctx context.Context, next store.Recorder, es []store.NewEntry) ([]int64, error)
+		want string
+	}{
+		{"the timeout passes", func(ctx context.Context, next store.Recorder, es []store.NewEntry) ([]int64, error) {
+			ctx, cancel := context.WithDeadline(ctx, epoch) // long past: the bounded wait is over
+			defer cancel()
+			return next.Record(ctx, es)
+		}, "they may have been stored"},
+		{"the store refuses", func(ctx context.Context, _ store.Recorder, es []store.NewEntry) ([]int64, error) {
+			return store.LogRecorder{Log: closed}.Record(ctx, es)
+		}, "nothing was accepted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := openTestStore(t)
+			_, secret, srv := ingestServer(t, st, func(next store.Recorder) store.Recorder {
+				return prefixRecorder{next: next, prefix: "fail-", hook: tc.hook}
+			}, nil)
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/entries", strings.NewReader(ingestLine("fail-1")+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var p struct {
+				Detail string `json:"detail"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(p.Detail, tc.want) {
+				t.Fatalf("%d %q, want 503 saying %q", res.StatusCode, p.Detail, tc.want)
+			}
+		})
+	}
 }
