@@ -47,7 +47,9 @@ func TestStatusTransitions(t *testing.T) {
 	}
 	for i, step := range steps {
 		status.Store(int32(step.status))
-		clk.Advance(time.Minute) // past the coalescing of repeated 2xx writes
+		// Past the coalescing of repeated 2xx writes, short of the probe of
+		// the range failed by a 4xx step.
+		clk.Advance(2 * statusWriteEvery)
 		record(t, m, entries(h, i+1, 1))
 		dst.next(t)
 		s := waitState(t, st, h, func(s store.WebhookState) bool { return s.Cursor == int64(i+1) })
