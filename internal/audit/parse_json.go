@@ -54,11 +54,17 @@ func fieldErr(field, format string, args ...any) error {
 // the rules derive. A zero Time means the line carried neither rt nor
 // event_ts; the caller fills it in.
 func ParseJSON(line []byte) (Entry, error) {
-	var e Entry
 	j, err := scanJSONLine(line)
 	if err != nil {
-		return e, err
+		return Entry{}, err
 	}
+	return entryFromJSONLine(j)
+}
+
+// entryFromJSONLine checks the fields of a decoded line against the rules of
+// its kind and builds the entry.
+func entryFromJSONLine(j *jsonLine) (Entry, error) {
+	var e Entry
 	if j.Name == nil || *j.Name == "" {
 		return e, fieldErr("name", "is required")
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -47,99 +46,8 @@ func refParseJSONOld(line []byte) (Entry, error) {
 	if dec.More() {
 		return e, fieldErr("", "trailing data after the JSON object")
 	}
-	if j.Name == nil || *j.Name == "" {
-		return e, fieldErr("name", "is required")
-	}
-	kind, ok := KindOfName(*j.Name)
-	if !ok {
-		return e, fieldErr("name", "%q is not AUTHENTICATION_OUTCOME_*, Authz.<resource> or Ingress", *j.Name)
-	}
-	e.Kind, e.Name = kind, *j.Name
-	if kind == KindAuthentication && !Outcome(e.Name).Known() {
-		return e, fieldErr("name", "unknown authentication outcome %q", e.Name)
-	}
-	if j.CEFVersion != nil && *j.CEFVersion != CEFVersion {
-		return e, fieldErr("cef_version", "must be 0")
-	}
-	if j.EventVersion != nil && *j.EventVersion != EventVersion {
-		return e, fieldErr("event_version", "must be %q", EventVersion)
-	}
-	if j.EventProduct != nil {
-		e.Product = *j.EventProduct
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	e.ClassID = str(j.EventClassID)
-	e.Src, e.OrgID, e.PortalID = str(j.Src), str(j.OrgID), str(j.PortalID)
-	e.PrincipalID, e.PrincipalName = str(j.PrincipalID), str(j.PrincipalName)
-	e.TraceID, e.UserAgent = str(j.TraceID), str(j.UserAgent)
-	if j.KongInitiated != nil {
-		b, err := strconv.ParseBool(*j.KongInitiated)
-		if err != nil {
-			return e, fieldErr("kong_initiated", "must be the string \"true\" or \"false\"")
-		}
-		e.KongInitiated = b
-	}
-	switch kind {
-	case KindAuthentication:
-		if e.ClassID == "" {
-			return e, fieldErr("event_class_id", "is required for authentication entries (AUTHENTICATION_TYPE_*)")
-		}
-		e.Request = str(j.Request)
-		if j.Success != nil && *j.Success != e.Success() {
-			return e, fieldErr("success", "contradicts name %s", e.Name)
-		}
-		if err := onlyFor("authentication", map[string]bool{"action": j.Action != nil, "granted": j.Granted != nil,
-			"actor_id": j.ActorID != nil, "query": j.Query != nil, "act": j.Act != nil, "status": j.Status != nil,
-			"kong_initiated": j.KongInitiated != nil}); err != nil {
-			return e, err
-		}
-	case KindAuthorization:
-		if e.ClassID == "" {
-			e.ClassID = AuthzClassID
-		}
-		if j.Granted == nil {
-			return e, fieldErr("granted", "is required for authorization entries")
-		}
-		e.Granted, e.Action, e.ActorID = *j.Granted, str(j.Action), str(j.ActorID)
-		if err := onlyFor("authorization", map[string]bool{"request": j.Request != nil, "success": j.Success != nil,
-			"query": j.Query != nil, "act": j.Act != nil, "status": j.Status != nil, "portal_id": j.PortalID != nil}); err != nil {
-			return e, err
-		}
-	case KindAccess:
-		if e.ClassID == "" {
-			e.ClassID = AccessClassGateway
-		}
-		if j.Status == nil {
-			return e, fieldErr("status", "is required for access entries")
-		}
-		if *j.Status < 100 || *j.Status > 599 {
-			return e, fieldErr("status", "must be an HTTP status between 100 and 599")
-		}
-		e.Status, e.Request, e.Query, e.Act = *j.Status, str(j.Request), str(j.Query), str(j.Act)
-		if err := onlyFor("access", map[string]bool{"success": j.Success != nil, "granted": j.Granted != nil,
-			"action": j.Action != nil, "actor_id": j.ActorID != nil, "portal_id": j.PortalID != nil}); err != nil {
-			return e, err
-		}
-	}
-	switch {
-	case j.RT != nil:
-		e.Time = time.UnixMilli(*j.RT).UTC()
-	case j.EventTS != nil:
-		t, err := time.Parse(time.RFC3339Nano, *j.EventTS)
-		if err != nil {
-			return e, fieldErr("event_ts", "must be an RFC 3339 timestamp")
-		}
-		e.Time = t.UTC()
-	}
-	if j.Severity != nil && *j.Severity != e.Severity() {
-		return e, fieldErr("severity", "is %d but the rules give %d for this entry", *j.Severity, e.Severity())
-	}
-	return e, nil
+	// The field rules are shared: the reference differs only in decoding.
+	return entryFromJSONLine(&j)
 }
 
 func refJSONDecodeError(err error) error {
