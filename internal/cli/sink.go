@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/signing"
@@ -20,6 +21,7 @@ func runSink(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("sink", env.Stderr)
 	addr := fs.String("addr", "127.0.0.1:9000", "listen address `HOST:PORT` (port 0 picks one)")
 	jwks := fs.String("jwks", "", "check signatures against this JWKS `URL|FILE`")
+	jwksWait := fs.Duration("jwks-wait", 30*time.Second, "keep trying a --jwks URL this long at start (the server may still be starting)")
 	out := fs.String("out", "", "append every received line to `FILE`")
 	failRate := fs.Float64("fail-rate", 0, "fraction of requests to fail, 0 to 1 (when not given: 1 with --fail-status or --reset, else 0)")
 	failStatus := fs.Int("fail-status", 0, "HTTP `status` of failed requests, for example 500 or 429 (default 500)")
@@ -46,7 +48,7 @@ func runSink(ctx context.Context, env *Env, args []string) error {
 		Delay: *delay, VerifyEvery: *verifyEvery, Logger: log,
 	}
 	if *jwks != "" {
-		keys, err := sink.NewKeySet(ctx, *jwks, parseJWKS, nil, nil)
+		keys, err := loadKeySet(ctx, *jwks, *jwksWait)
 		if err != nil {
 			return err
 		}
@@ -70,6 +72,24 @@ func runSink(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "sink listening on http://%s\n", ln.Addr())
 	return serveUntilDone(ctx, ln, s)
+}
+
+// loadKeySet loads the JWKS; a URL that does not answer yet is tried again
+// for up to wait, so a sink can be started alongside the server it checks.
+func loadKeySet(ctx context.Context, src string, wait time.Duration) (*sink.KeySet, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		keys, err := sink.NewKeySet(ctx, src, parseJWKS, nil, nil)
+		remote := strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+		if err == nil || !remote || time.Now().After(deadline) {
+			return keys, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // flagUsage reports a flag error (or -h) with the command's flags: exit 0
