@@ -13,16 +13,31 @@ import (
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
-// runToken creates API tokens: token create --org NAME --role ROLE --name
-// LABEL [--system] [--expires 720h]. The secret goes to stdout alone, so a
-// script can capture it; it is shown this once and never stored.
+const tokenUsage = "usage: sigtrail token create --org NAME --role ROLE --name LABEL [--system] [--expires DURATION] [--data-dir DIR] [--db URL]\n" +
+	"       sigtrail token list --org NAME [--data-dir DIR] [--db URL]\n" +
+	"       sigtrail token revoke --org NAME TOKEN_ID [--data-dir DIR] [--db URL]"
+
+// runToken manages API tokens: create, list and revoke.
 func runToken(ctx context.Context, env *Env, args []string) error {
-	usage := "usage: sigtrail token create --org NAME --role ROLE --name LABEL [--system] [--expires DURATION] [--data-dir DIR] [--db URL]\n" +
-		"roles: " + strings.Join(tenancy.RoleNames(), ", ")
-	if len(args) == 0 || args[0] != "create" {
+	usage := tokenUsage + "\nroles: " + strings.Join(tenancy.RoleNames(), ", ")
+	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, usage)
 		return errUsage
 	}
+	switch args[0] {
+	case "create":
+		return tokenCreate(ctx, env, args, usage)
+	case "list", "revoke":
+		return tokenListOrRevoke(ctx, env, args, usage)
+	}
+	fmt.Fprintln(env.Stderr, usage)
+	return errUsage
+}
+
+// tokenCreate: token create --org NAME --role ROLE --name LABEL [--system]
+// [--expires 720h]. The secret goes to stdout alone, so a script can capture
+// it; it is shown this once and never stored.
+func tokenCreate(ctx context.Context, env *Env, args []string, usage string) error {
 	fs := newFlagSet("token create", env.Stderr)
 	dataDir, db := storeFlags(fs)
 	orgName := fs.String("org", "", "the org the token acts for")
@@ -83,5 +98,66 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		until = "expires " + t.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
 	}
 	fmt.Fprintf(env.Stderr, "token %s for org %s, role %s, %s; the secret above is shown only this once\n", t.ID, o.Name, t.Role, until)
+	return nil
+}
+
+// tokenListOrRevoke lists an org's tokens (never their secrets) or revokes
+// one by id; a revoked token is refused from the next request on.
+func tokenListOrRevoke(ctx context.Context, env *Env, args []string, usage string) error {
+	fs := newFlagSet("token "+args[0], env.Stderr)
+	dataDir, db := storeFlags(fs)
+	orgName := fs.String("org", "", "the org whose tokens to list or revoke")
+	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stderr, usage)
+		}
+		return err
+	}
+	switch {
+	case *orgName == "":
+		return errors.New("--org is required")
+	case args[0] == "list" && len(pos) > 0:
+		return fmt.Errorf("unexpected argument %q", pos[0])
+	case args[0] == "revoke" && len(pos) != 1:
+		return errors.New("revoke takes exactly one TOKEN_ID (see sigtrail token list)")
+	}
+	st, err := openStore(ctx, *dataDir, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := st.GetOrgByName(ctx, *orgName)
+	if apperr.Is(err, apperr.NotFound) {
+		return fmt.Errorf("no org named %q (see sigtrail org list)", *orgName)
+	}
+	if err != nil {
+		return err
+	}
+	if args[0] == "revoke" {
+		if err := st.DeleteToken(ctx, o.ID, pos[0]); err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				return fmt.Errorf("org %s has no token %q", o.Name, pos[0])
+			}
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "token %s of org %s revoked\n", pos[0], o.Name)
+		return nil
+	}
+	tokens, err := st.ListTokens(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		kind, until := "personal", "never"
+		if t.System {
+			kind = "system"
+		}
+		if !t.ExpiresAt.IsZero() {
+			until = t.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\texpires %s\t%s\n", t.ID, t.Role, kind,
+			t.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"), until, t.Name)
+	}
 	return nil
 }
