@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -121,15 +122,26 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Every component reports once, when it returns. One that returns
+	// before shutdown began has failed (even without an error), and takes
+	// the whole server down with it rather than leaving it half alive.
 	errc := make(chan error, 8)
+	var stopping atomic.Bool
+	components := 0
 	run := func(name string, f func() error) {
+		components++
 		go func() {
 			err := f()
-			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
+			ending := stopping.Load() || ctx.Err() != nil
+			normal := err == nil || errors.Is(err, context.Canceled) || errors.Is(err, http.ErrServerClosed)
+			switch {
+			case ending && normal:
+				errc <- nil
+			case normal:
+				errc <- fmt.Errorf("%s stopped unexpectedly", name)
+			default:
 				errc <- fmt.Errorf("%s: %w", name, err)
-				return
 			}
-			errc <- nil
 		}()
 	}
 	apiSrv := newHTTPServer(apiHandler, log)
@@ -151,18 +163,36 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 
 	var firstErr error
+	reported := 0
 	select {
 	case <-ctx.Done():
 	case firstErr = <-errc:
+		reported++
 		if firstErr != nil {
 			log.Error("component failed, shutting down", "err", firstErr)
 		}
 	}
-	cancel()
-	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop taking requests and finish those in flight (they append entries),
+	// then stop the background work, and wait for all of it before the
+	// deferred Close of the store.
+	stopping.Store(true)
+	shutdownCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
 	defer done()
 	_ = apiSrv.Shutdown(shutdownCtx)
 	_ = portalSrv.Shutdown(shutdownCtx)
+	cancel()
+	for ; reported < components; reported++ {
+		select {
+		case err := <-errc:
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		case <-shutdownCtx.Done():
+			log.Warn("shutdown: some components did not stop in time", "waiting_for", components-reported)
+			return firstErr
+		}
+	}
+	log.Info("sigtrail stopped")
 	return firstErr
 }
 
