@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -89,6 +90,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	opts.defaults()
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
+	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	wdb, err := sql.Open("sqlite", dsn(path, opts, false))
 	if err != nil {
@@ -238,4 +242,26 @@ func (s *Store) internal(err error, op string) error {
 	}
 	s.opts.Logger.Error("sqlite store", "op", op, "err", err)
 	return apperr.Wrap(err, "store: %s", op)
+}
+
+// ownerOnly makes the database file readable by its owner only, creating it
+// if need be: it holds the signing keys and the destinations' secrets.
+// SQLite gives its -wal and -shm files the database file's mode.
+func ownerOnly(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return f.Chmod(fi.Mode().Perm() &^ 0o077)
+	}
+	return nil
 }
