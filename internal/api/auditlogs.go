@@ -1,15 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -478,107 +475,16 @@ func signAuditLog(s audit.Signer, l auditLogJSON) (auditLogJSON, error) {
 
 // auditLogSignedBytes is the canonical form of a v3 item without its
 // signature. It starts from the item's JSON, as a client does, so what is
-// signed is what is sent (invalid UTF-8 already replaced, say).
+// signed is what is sent (invalid UTF-8 already replaced, say); sigtrail
+// verify --pull checks with the same audit.CanonicalItem.
 func auditLogSignedBytes(item any) ([]byte, error) {
 	raw, err := json.Marshal(item)
 	if err != nil {
 		return nil, apperr.Wrap(err, "encode audit log")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, apperr.Wrap(err, "decode audit log")
-	}
-	delete(m, "signature")
-	b, err := appendCanonical(make([]byte, 0, len(raw)), m)
+	b, err := audit.CanonicalItem(raw)
 	if err != nil {
 		return nil, apperr.Wrap(err, "canonical audit log")
 	}
 	return b, nil
-}
-
-// appendCanonical writes v in RFC 8785 form. Numbers are the integers of
-// the v3 shapes, written as they are; objects sort their keys (ASCII keys,
-// so byte order is JCS's UTF-16 order).
-func appendCanonical(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case json.Number:
-		if _, err := strconv.ParseInt(string(v), 10, 64); err != nil {
-			return nil, fmt.Errorf("number %s is not an integer", v)
-		}
-		return append(b, v...), nil
-	case string:
-		return appendCanonicalString(b, v), nil
-	case []any:
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendCanonical(b, x); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendCanonicalString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendCanonical(b, v[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	}
-	return nil, fmt.Errorf("unexpected %T", v)
-}
-
-// appendCanonicalString escapes as RFC 8785 does: the two-character forms
-// for '"', '\\', \b, \f, \n, \r, \t, \u00xx for other control characters,
-// everything else as raw UTF-8.
-func appendCanonicalString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			if c < 0x20 {
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			} else {
-				b = append(b, c)
-			}
-		}
-	}
-	return append(b, '"')
 }
