@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,15 +21,17 @@ import (
 // maxJWKSBytes caps a key set document; real ones are a few hundred bytes.
 const maxJWKSBytes = 1 << 20
 
-// runVerify checks the signature of every line against a JWKS, names each
-// failing line and ends with "N verified, M failed".
+// runVerify checks the signature of every line (or, with --pull, of every
+// item of pull API answers) against a JWKS, names each failing one and ends
+// with "N verified, M failed".
 func runVerify(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("verify", env.Stderr)
 	jwks := fs.String("jwks", "", "public keys: a JWKS `URL|FILE` (for example http://HOST/v2/audit-log-webhook/jwks.json)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit for fetching the JWKS over HTTP(S)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "lines are verified on this many cores")
+	pull := fs.Bool("pull", false, "the input is pull API answers (GET /v3/audit-logs, concatenated) or NDJSON of their items, not webhook lines")
 	fs.Usage = func() { // to fs.Output(), silenced while parsing (see runDecode)
-		fmt.Fprintln(fs.Output(), "usage: sigtrail verify --jwks URL|FILE [FILE...]   (reads stdin when no file is given)")
+		fmt.Fprintln(fs.Output(), "usage: sigtrail verify [--pull] --jwks URL|FILE [FILE...]   (reads stdin when no file is given)")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
@@ -57,10 +60,19 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	out := bufio.NewWriterSize(env.Stdout, 64<<10)
 	var total verifyCounts
 	err = eachInput(env, fs.Args(), func(name string, r io.Reader) error {
-		c, err := verifyStream(ctx, r, v.VerifyLine, *workers, func(n int, why error) error {
-			_, err := fmt.Fprintf(out, "%s:%d: %v\n", name, n, why)
-			return err
-		})
+		var c verifyCounts
+		var err error
+		if *pull {
+			c, err = verifyPulled(ctx, r, v.VerifyPulledItem, *workers, func(n int, item json.RawMessage, why error) error {
+				_, err := fmt.Fprintf(out, "%s:%d: %v%s\n", name, n, why, itemLabel(item))
+				return err
+			})
+		} else {
+			c, err = verifyStream(ctx, r, v.VerifyLine, *workers, func(n int, why error) error {
+				_, err := fmt.Fprintf(out, "%s:%d: %v\n", name, n, why)
+				return err
+			})
+		}
 		total.ok += c.ok
 		total.failed += c.failed
 		return err
