@@ -28,7 +28,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("verify", env.Stderr)
 	jwks := fs.String("jwks", "", "public keys: a JWKS `URL|FILE` (for example http://HOST/v2/audit-log-webhook/jwks.json)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit for fetching the JWKS over HTTP(S)")
-	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "lines are verified on this many cores")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "lines (or items) are verified on this many cores")
 	pull := fs.Bool("pull", false, "the input is pull API answers (GET /v3/audit-logs, concatenated) or NDJSON of their items, not webhook lines")
 	fs.Usage = func() { // to fs.Output(), silenced while parsing (see runDecode)
 		fmt.Fprintln(fs.Output(), "usage: sigtrail verify [--pull] --jwks URL|FILE [FILE...]   (reads stdin when no file is given)")
@@ -59,6 +59,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	out := bufio.NewWriterSize(env.Stdout, 64<<10)
 	var total verifyCounts
+	malformed := false
 	err = eachInput(env, fs.Args(), func(name string, r io.Reader) error {
 		var c verifyCounts
 		var err error
@@ -67,6 +68,13 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 				_, err := fmt.Fprintf(out, "%s:%d: %v%s\n", name, n, why, itemLabel(item))
 				return err
 			})
+			// Malformed input ends only its file, stdin included (which
+			// eachInput would treat as fatal): the summary still follows.
+			var re *readError
+			if errors.As(err, &re) {
+				fmt.Fprintf(env.Stderr, "sigtrail: %s: %s\n", name, oneLine(re.err.Error()))
+				malformed, err = true, nil
+			}
 		} else {
 			c, err = verifyStream(ctx, r, v.VerifyLine, *workers, func(n int, why error) error {
 				_, err := fmt.Fprintf(out, "%s:%d: %v\n", name, n, why)
@@ -85,7 +93,7 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	if ferr := out.Flush(); ferr != nil {
 		return ferr
 	}
-	if err != nil || total.failed > 0 {
+	if err != nil || total.failed > 0 || malformed {
 		return errFailed
 	}
 	return nil

@@ -245,6 +245,17 @@ func TestVerifyPullMalformedInput(t *testing.T) {
 	}
 }
 
+// Malformed stdin is treated as a malformed file: one line, the summary,
+// exit 1.
+func TestVerifyPullMalformedStdin(t *testing.T) {
+	t.Parallel()
+	k, _ := testKeyring(t)
+	code, out, errOut := runCLI(t, nil, string(signedItem(t, k, "g"))+"\n{", "verify", "--pull", "--jwks", writeJWKS(t, k.JWKS()))
+	if code != 1 || out != "1 verified, 0 failed\n" || errOut != "sigtrail: stdin: document 2 is cut short\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 // Items that are not objects, or have no single meaning, fail by name
 // without ending the input.
 func TestVerifyPullOddItems(t *testing.T) {
