@@ -127,25 +127,7 @@ func (f *fullHarness) waitReplay(path, tok, what string, cond func(replayJobJSON
 // advanceRetries moves the fake clock past every timer as soon as one is
 // pending (the retry waits of failing deliveries) until the test ends.
 func (f *fullHarness) advanceRetries() {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			created := f.clk.TimerCreated()
-			if len(f.clk.Pending()) > 0 {
-				f.clk.Advance(delivery.DefaultRetryMax + time.Second)
-				continue
-			}
-			select {
-			case <-created:
-			case <-done:
-				return
-			}
-		}
-	}()
-	f.t.Cleanup(func() { close(done); wg.Wait() })
+	f.t.Cleanup(f.clk.AutoAdvance())
 }
 
 func finished(j replayJobJSON) bool { return j.Status == "completed" || j.Status == "failed" }

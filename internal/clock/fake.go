@@ -110,3 +110,27 @@ func (t *fakeTimer) Stop() bool {
 	}
 	return false
 }
+
+// AutoAdvance fires every timer soon after it is created, by moving the
+// clock to the latest pending deadline, until stop is called (stop waits
+// for that to end). For tests about outcomes rather than the schedule.
+func (f *Fake) AutoAdvance() (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			created := f.TimerCreated()
+			var longest time.Duration
+			for _, d := range f.Pending() {
+				longest = max(longest, d)
+			}
+			f.Advance(longest)
+			select {
+			case <-quit:
+				return
+			case <-created:
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}

@@ -56,3 +56,19 @@ func TestFakeZeroTimerFiresAtOnceAndSignalsCreation(t *testing.T) {
 		t.Fatal("a zero-duration timer must fire at once")
 	}
 }
+
+func TestFakeAutoAdvanceFiresTimersUntilStopped(t *testing.T) {
+	t.Parallel()
+	f := NewFake(time.Unix(0, 0))
+	stop := f.AutoAdvance()
+	for _, d := range []time.Duration{time.Second, time.Hour} {
+		<-f.NewTimer(d).C() // would block forever without the advancing
+	}
+	stop()
+	tm := f.NewTimer(time.Minute)
+	select {
+	case <-tm.C():
+		t.Fatal("a timer fired after stop")
+	case <-time.After(50 * time.Millisecond):
+	}
+}

@@ -290,25 +290,7 @@ func record(t testing.TB, m *Manager, es []store.NewEntry) {
 // the test ends: for tests about outcomes rather than the schedule.
 func autoAdvance(t testing.TB, clk *clock.Fake) {
 	t.Helper()
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			created := clk.TimerCreated()
-			var longest time.Duration
-			for _, d := range clk.Pending() {
-				longest = max(longest, d)
-			}
-			clk.Advance(longest)
-			select {
-			case <-stop:
-				return
-			case <-created:
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
+	t.Cleanup(clk.AutoAdvance())
 }
 
 func mustJSON(v any) string {

@@ -263,25 +263,7 @@ func (f *fixture) waitJob(t *testing.T, what string, cond func(store.ReplayJob) 
 // without real waiting.
 func (f *fixture) advanceWhileWaiting(t *testing.T) {
 	t.Helper()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			created := f.clk.TimerCreated()
-			if len(f.clk.Pending()) > 0 {
-				f.clk.Advance(delivery.DefaultRetryMax + time.Second)
-				continue
-			}
-			select {
-			case <-created:
-			case <-done:
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { close(done); wg.Wait() })
+	t.Cleanup(f.clk.AutoAdvance())
 }
 
 func isDone(j store.ReplayJob) bool {
