@@ -75,14 +75,18 @@ type Webhooks interface {
 	WebhooksUsingDestination(ctx context.Context, orgID, destinationID string) ([]Webhook, error)
 
 	GetWebhookState(ctx context.Context, stream StreamID) (WebhookState, error)
+	// The three writes of delivery state below are fenced: with a fence
+	// other than NoFence they succeed only while WebhookLease(stream) has
+	// that epoch, and fail with ErrLeaseLost otherwise, writing nothing.
+
 	// RecordAttempt stores the outcome of an attempt and sets the status:
 	// active after a 2xx, inactive otherwise.
-	RecordAttempt(ctx context.Context, stream StreamID, a Attempt) error
+	RecordAttempt(ctx context.Context, stream StreamID, fence Fence, a Attempt) error
 	// AdvanceCursor moves the cursor to seq (never backwards) and, when failed
 	// is set, records the range as failed, in one transaction.
-	AdvanceCursor(ctx context.Context, stream StreamID, seq int64, failed *SeqRange) error
+	AdvanceCursor(ctx context.Context, stream StreamID, fence Fence, seq int64, failed *SeqRange) error
 	// ResolveFailedRange removes a failed range once it has been sent again.
-	ResolveFailedRange(ctx context.Context, stream StreamID, r SeqRange) error
+	ResolveFailedRange(ctx context.Context, stream StreamID, fence Fence, r SeqRange) error
 }
 
 // ReplayJobs keeps the one replay job of each stream.
@@ -91,7 +95,10 @@ type ReplayJobs interface {
 	// PutReplayJob replaces the stream's job unless one is pending or running
 	// (Conflict), atomically.
 	PutReplayJob(ctx context.Context, j ReplayJob) error
-	UpdateReplayJob(ctx context.Context, j ReplayJob) error
+	// UpdateReplayJob stores a job's progress; with a fence other than
+	// NoFence only while ReplayLease(j.Stream) has that epoch (else
+	// ErrLeaseLost, writing nothing).
+	UpdateReplayJob(ctx context.Context, j ReplayJob, fence Fence) error
 	// ListActiveReplayJobs lists accepted, pending and running jobs, for a
 	// restart to resume them.
 	ListActiveReplayJobs(ctx context.Context) ([]ReplayJob, error)
@@ -104,6 +111,14 @@ type Developers interface {
 	GetDeveloperByEmail(ctx context.Context, portalID, email string) (Developer, error)
 	ListDevelopers(ctx context.Context, portalID string, p Page) ([]Developer, bool, error)
 	UpdateDeveloper(ctx context.Context, d Developer) error
+	// RecordLoginFailure counts one failed login of the developer at now
+	// under p (LockoutPolicy.CountFailure) atomically, so failures that
+	// reach several replicas at once all count, and returns the developer
+	// as stored after it.
+	RecordLoginFailure(ctx context.Context, portalID, id string, now time.Time, p LockoutPolicy) (Developer, error)
+	// ClearLoginFailures resets the failure count and lock after a
+	// successful login, touching nothing else.
+	ClearLoginFailures(ctx context.Context, portalID, id string) error
 	DeleteDeveloper(ctx context.Context, portalID, id string) error // also its tokens
 
 	CreateDeveloperToken(ctx context.Context, t DeveloperToken) error
@@ -119,7 +134,8 @@ type Developers interface {
 type SigningKeys interface {
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error) // oldest first
 	// AddSigningKey stores a new active key and retires the previous active
-	// one at the same instant, in one transaction.
+	// one at the same instant, in one transaction; concurrent calls (two
+	// replicas rotating) still leave exactly one active key.
 	AddSigningKey(ctx context.Context, k SigningKey) error
 	// DeleteSigningKeysRetiredBefore removes keys retired before t.
 	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error
@@ -135,6 +151,8 @@ type Store interface {
 	ReplayJobs
 	Developers
 	SigningKeys
+	Coordination
+	RateLimits
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error
