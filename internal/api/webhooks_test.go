@@ -55,7 +55,7 @@ func TestOrgWebhook(t *testing.T) {
 
 	// The status follows the delivery state the dispatcher stores.
 	at := epoch.Add(time.Minute)
-	if err := h.st.RecordAttempt(t.Context(), stream, store.Attempt{At: at, ResponseCode: 401, Message: "Unauthenticated"}); err != nil {
+	if err := h.st.RecordAttempt(t.Context(), stream, store.NoFence, store.Attempt{At: at, ResponseCode: 401, Message: "Unauthenticated"}); err != nil {
 		t.Fatal(err)
 	}
 	var st statusJSON
@@ -64,7 +64,7 @@ func TestOrgWebhook(t *testing.T) {
 		*st.LastResponseCode != 401 || *st.LastResponseMessage != "Unauthenticated" {
 		t.Fatalf("status %+v", st)
 	}
-	if err := h.st.RecordAttempt(t.Context(), stream, store.Attempt{At: at.Add(time.Second), ResponseCode: 200, Message: "OK", OK: true}); err != nil {
+	if err := h.st.RecordAttempt(t.Context(), stream, store.NoFence, store.Attempt{At: at.Add(time.Second), ResponseCode: 200, Message: "OK", OK: true}); err != nil {
 		t.Fatal(err)
 	}
 	h.call(http.MethodGet, "/v2/audit-log-webhook/status", tok, nil).expect(t, http.StatusOK).decode(t, &st)

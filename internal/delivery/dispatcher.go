@@ -17,6 +17,7 @@ type dispatcher struct {
 	stream store.StreamID
 	hook   store.Webhook
 	dest   store.Destination
+	fence  store.Fence   // the epoch of the webhook lease this replica holds; NoFence when alone
 	wake   chan struct{} // capacity 1: a wake-up is never lost, never queued twice
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -246,14 +247,14 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		}
 		r := cur.r
 		if res.a.ok() {
-			if err := st.AdvanceCursor(ctx, d.stream, r.last, nil); err != nil {
+			if err := st.AdvanceCursor(ctx, d.stream, d.fence, r.last, nil); err != nil {
 				return err
 			}
 			d.m.sender.observeDelivered(r, cur.entries, true)
 			d.healthy = true
 		} else {
 			rng := store.SeqRange{From: r.first, To: r.last}
-			if err := st.AdvanceCursor(ctx, d.stream, r.last, &rng); err != nil {
+			if err := st.AdvanceCursor(ctx, d.stream, d.fence, r.last, &rng); err != nil {
 				return err
 			}
 			d.m.sender.observeFailed(r)
@@ -394,7 +395,7 @@ func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, s
 			d.m.sender.observeDelivered(r, entries, false)
 			sentTo = r.last
 		}
-		if err := st.ResolveFailedRange(ctx, d.stream, store.SeqRange{From: rng.From, To: sentTo}); err != nil {
+		if err := st.ResolveFailedRange(ctx, d.stream, d.fence, store.SeqRange{From: rng.From, To: sentTo}); err != nil {
 			return a, false, err
 		}
 		if sentTo >= rng.To {
@@ -429,7 +430,7 @@ func (d *dispatcher) recordAttempt(ctx context.Context) func(answer) {
 		if a.ok() && d.lastOK && now.Sub(d.lastOKAt) < statusWriteEvery {
 			return
 		}
-		err := d.m.deps.Store.RecordAttempt(ctx, d.stream, store.Attempt{
+		err := d.m.deps.Store.RecordAttempt(ctx, d.stream, d.fence, store.Attempt{
 			At: now, ResponseCode: a.status, Message: a.message, OK: a.ok(),
 		})
 		if err != nil {

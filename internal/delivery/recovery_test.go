@@ -135,10 +135,10 @@ func TestFailedRangesResumeAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A previous run failed 2-3, delivered the rest, and saw a 2xx last.
-	if err := st.AdvanceCursor(ctx, h.stream, 5, &store.SeqRange{From: 2, To: 3}); err != nil {
+	if err := st.AdvanceCursor(ctx, h.stream, store.NoFence, 5, &store.SeqRange{From: 2, To: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RecordAttempt(ctx, h.stream, store.Attempt{At: time.Now(), ResponseCode: 200, OK: true}); err != nil {
+	if err := st.RecordAttempt(ctx, h.stream, store.NoFence, store.Attempt{At: time.Now(), ResponseCode: 200, OK: true}); err != nil {
 		t.Fatal(err)
 	}
 	startManager(t, st, managerOpts{})

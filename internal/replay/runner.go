@@ -330,7 +330,7 @@ func windowQuery(j store.ReplayJob) store.EntryQuery {
 // or at the next start).
 func (r *Runner) save(ctx context.Context, log *slog.Logger, job *store.ReplayJob) bool {
 	job.UpdatedAt = r.deps.Clock.Now().UTC()
-	if err := r.deps.Store.UpdateReplayJob(ctx, *job); err != nil {
+	if err := r.deps.Store.UpdateReplayJob(ctx, *job, store.NoFence); err != nil {
 		if ctx.Err() == nil {
 			log.Error("replay: saving the job", "status", job.Status, "err", err)
 		}

@@ -280,11 +280,11 @@ type flakyStore struct {
 	calls  atomic.Int64
 }
 
-func (s *flakyStore) UpdateReplayJob(ctx context.Context, j store.ReplayJob) error {
+func (s *flakyStore) UpdateReplayJob(ctx context.Context, j store.ReplayJob, fence store.Fence) error {
 	if s.failOn[s.calls.Add(1)] {
 		return apperr.New(apperr.Unavailable, "the store is unavailable")
 	}
-	return s.Store.UpdateReplayJob(ctx, j)
+	return s.Store.UpdateReplayJob(ctx, j, fence)
 }
 
 // A store error while saving a job's step leaves it unfinished in the

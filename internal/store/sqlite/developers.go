@@ -172,3 +172,36 @@ func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time)
 	})
 	return int(n), s.internal(err, "delete expired developer tokens")
 }
+
+// RecordLoginFailure counts a failed login inside one write transaction,
+// which holds the database's write lock from read to write.
+func (s *Store) RecordLoginFailure(ctx context.Context, portalID, id string, now time.Time, p store.LockoutPolicy) (store.Developer, error) {
+	var d store.Developer
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		d, err = scanDeveloper(q.QueryRowContext(ctx, "SELECT "+developerCols+" FROM developers WHERE portal_id = ? AND id = ?", portalID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("developer")
+		}
+		if err != nil {
+			return err
+		}
+		p.CountFailure(&d, now)
+		_, err = q.ExecContext(ctx, `UPDATE developers SET failed_logins = ?, failed_since = ?, locked_until = ?
+			WHERE portal_id = ? AND id = ?`, d.FailedLogins, toNS(d.FailedSince), toNS(d.LockedUntil), portalID, id)
+		return err
+	})
+	if err != nil {
+		return store.Developer{}, s.internal(err, "record login failure")
+	}
+	return d, nil
+}
+
+// ClearLoginFailures resets the failure count and lock.
+func (s *Store) ClearLoginFailures(ctx context.Context, portalID, id string) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		return mustAffect(q.ExecContext(ctx, `UPDATE developers SET failed_logins = 0, failed_since = 0, locked_until = 0
+			WHERE portal_id = ? AND id = ?`, portalID, id))("developer")
+	})
+	return s.internal(err, "clear login failures")
+}

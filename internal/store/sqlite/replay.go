@@ -74,8 +74,11 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 }
 
 // UpdateReplayJob stores a job's progress and status.
-func (s *Store) UpdateReplayJob(ctx context.Context, j store.ReplayJob) error {
+func (s *Store) UpdateReplayJob(ctx context.Context, j store.ReplayJob, fence store.Fence) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := checkFence(ctx, q, store.ReplayLease(j.Stream), fence); err != nil {
+			return err
+		}
 		return mustAffect(q.ExecContext(ctx, `UPDATE replay_jobs SET start_at = ?, end_at = ?, status = ?, total = ?,
 			sent = ?, cursor = ?, error = ?, updated_at = ?, high_seq = ? WHERE stream = ? AND org_id = ?`,
 			toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, toNS(j.UpdatedAt), j.HighSeq,

@@ -46,12 +46,15 @@ func failedRanges(ctx context.Context, q querier, stream store.StreamID) ([]stor
 
 // RecordAttempt stores an attempt's outcome: active after a 2xx, inactive
 // otherwise.
-func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, a store.Attempt) error {
+func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, fence store.Fence, a store.Attempt) error {
 	status := store.StatusInactive
 	if a.OK {
 		status = store.StatusActive
 	}
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := checkFence(ctx, q, store.WebhookLease(stream), fence); err != nil {
+			return err
+		}
 		return mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET status = ?, last_attempt_at = ?,
 			last_response_code = ?, last_response_message = ? WHERE stream = ?`,
 			status, toNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
@@ -62,11 +65,14 @@ func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, a stor
 // AdvanceCursor moves the cursor forward to seq (a lower seq leaves it
 // where it is) and records failed, merged with the ranges already
 // recorded, in the same transaction.
-func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, seq int64, failed *store.SeqRange) error {
+func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, fence store.Fence, seq int64, failed *store.SeqRange) error {
 	if failed != nil && (failed.From <= 0 || failed.To < failed.From) {
 		return apperr.New(apperr.Invalid, "bad failed range %d-%d", failed.From, failed.To)
 	}
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := checkFence(ctx, q, store.WebhookLease(stream), fence); err != nil {
+			return err
+		}
 		if err := mustAffect(q.ExecContext(ctx, "UPDATE webhook_state SET cursor = max(cursor, ?) WHERE stream = ?",
 			seq, string(stream)))("webhook"); err != nil {
 			return err
@@ -85,8 +91,11 @@ func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, seq in
 
 // ResolveFailedRange removes r from the failed ranges; the parts of a
 // recorded range outside r stay recorded.
-func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, r store.SeqRange) error {
+func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, fence store.Fence, r store.SeqRange) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := checkFence(ctx, q, store.WebhookLease(stream), fence); err != nil {
+			return err
+		}
 		if _, err := getWebhookState(ctx, q, stream); err != nil {
 			return err
 		}

@@ -148,7 +148,7 @@ func testPortals(t *testing.T, open func(t *testing.T) store.Store) {
 			_, err := s.Append(ctxT(t), []store.NewEntry{entry(store.StreamID(x.ID), audit.KindAuthentication, at(0), "e")})
 			must(t, err, "Append")
 			must(t, s.PutWebhook(ctxT(t), store.Webhook{Stream: store.StreamID(x.ID), OrgID: o.ID, PortalID: x.ID, DestinationID: d.ID, Enabled: true, UpdatedAt: at(0)}), "PutWebhook")
-			must(t, s.AdvanceCursor(ctxT(t), store.StreamID(x.ID), 1, &store.SeqRange{From: 1, To: 1}), "AdvanceCursor")
+			must(t, s.AdvanceCursor(ctxT(t), store.StreamID(x.ID), store.NoFence, 1, &store.SeqRange{From: 1, To: 1}), "AdvanceCursor")
 			must(t, s.PutReplayJob(ctxT(t), store.ReplayJob{Stream: store.StreamID(x.ID), OrgID: o.ID, PortalID: x.ID, StartAt: at(0), EndAt: at(time.Hour), Status: store.JobPending, CreatedAt: at(0), UpdatedAt: at(0)}), "PutReplayJob")
 		}
 		dev := mkDeveloper(t, s, p, "dev@acme.example")

@@ -25,17 +25,17 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("GetReplayJob = %+v, want %+v", got, j)
 		}
 		j.Status, j.Total, j.Sent, j.Cursor, j.HighSeq, j.UpdatedAt = store.JobRunning, 100, 40, 40, 977, at(time.Minute)
-		must(t, s.UpdateReplayJob(ctxT(t), j), "UpdateReplayJob")
+		must(t, s.UpdateReplayJob(ctxT(t), j, store.NoFence), "UpdateReplayJob")
 		got, _ = s.GetReplayJob(ctxT(t), st)
 		if !same(got, j) {
 			t.Fatalf("after UpdateReplayJob: %+v, want %+v", got, j)
 		}
 		foreign := j
 		foreign.OrgID = other.ID
-		wantCode(t, s.UpdateReplayJob(ctxT(t), foreign), apperr.NotFound, "UpdateReplayJob through another org")
+		wantCode(t, s.UpdateReplayJob(ctxT(t), foreign, store.NoFence), apperr.NotFound, "UpdateReplayJob through another org")
 		unknown := j
 		unknown.Stream = store.StreamID(newID(t))
-		wantCode(t, s.UpdateReplayJob(ctxT(t), unknown), apperr.NotFound, "UpdateReplayJob unconfigured")
+		wantCode(t, s.UpdateReplayJob(ctxT(t), unknown, store.NoFence), apperr.NotFound, "UpdateReplayJob unconfigured")
 
 		p := mkPortal(t, s, o.ID)
 		done := store.ReplayJob{Stream: store.StreamID(p.ID), OrgID: o.ID, PortalID: p.ID, StartAt: at(0), EndAt: at(time.Hour),

@@ -67,7 +67,7 @@ func testWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 
 		// Replacing keeps the delivery state.
-		must(t, s.AdvanceCursor(ctxT(t), orgSt, 7, nil), "AdvanceCursor")
+		must(t, s.AdvanceCursor(ctxT(t), orgSt, store.NoFence, 7, nil), "AdvanceCursor")
 		wo.Enabled, wo.UpdatedAt = false, at(time.Hour)
 		must(t, s.PutWebhook(ctxT(t), wo), "PutWebhook replace")
 		if got, _ := s.GetWebhook(ctxT(t), orgSt); !same(got, wo) {
@@ -127,26 +127,32 @@ func testWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		steps := []step{
 			{"2xx", func() error {
-				return s.RecordAttempt(ctxT(t), st, store.Attempt{At: at(time.Second), ResponseCode: 200, Message: "OK", OK: true})
+				return s.RecordAttempt(ctxT(t), st, store.NoFence, store.Attempt{At: at(time.Second), ResponseCode: 200, Message: "OK", OK: true})
 			}, 0, store.StatusActive, 200, "OK", nil},
-			{"advance", func() error { return s.AdvanceCursor(ctxT(t), st, 10, nil) }, 10, store.StatusActive, 200, "OK", nil},
-			{"never backwards", func() error { return s.AdvanceCursor(ctxT(t), st, 4, nil) }, 10, store.StatusActive, 200, "OK", nil},
+			{"advance", func() error { return s.AdvanceCursor(ctxT(t), st, store.NoFence, 10, nil) }, 10, store.StatusActive, 200, "OK", nil},
+			{"never backwards", func() error { return s.AdvanceCursor(ctxT(t), st, store.NoFence, 4, nil) }, 10, store.StatusActive, 200, "OK", nil},
 			{"5xx", func() error {
-				return s.RecordAttempt(ctxT(t), st, store.Attempt{At: at(2 * time.Second), ResponseCode: 503, Message: "Service Unavailable"})
+				return s.RecordAttempt(ctxT(t), st, store.NoFence, store.Attempt{At: at(2 * time.Second), ResponseCode: 503, Message: "Service Unavailable"})
 			}, 10, store.StatusInactive, 503, "Service Unavailable", nil},
-			{"failed batch", func() error { return s.AdvanceCursor(ctxT(t), st, 20, r(11, 20)) }, 20, store.StatusInactive, 503, "Service Unavailable", []store.SeqRange{{From: 11, To: 20}}},
+			{"failed batch", func() error { return s.AdvanceCursor(ctxT(t), st, store.NoFence, 20, r(11, 20)) }, 20, store.StatusInactive, 503, "Service Unavailable", []store.SeqRange{{From: 11, To: 20}}},
 			{"no answer", func() error {
-				return s.RecordAttempt(ctxT(t), st, store.Attempt{At: at(3 * time.Second), Message: "connection refused"})
+				return s.RecordAttempt(ctxT(t), st, store.NoFence, store.Attempt{At: at(3 * time.Second), Message: "connection refused"})
 			}, 20, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 20}}},
-			{"another failed batch", func() error { return s.AdvanceCursor(ctxT(t), st, 40, r(31, 40)) }, 40, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 20}, {From: 31, To: 40}}},
-			{"adjacent failure merges", func() error { return s.AdvanceCursor(ctxT(t), st, 45, r(41, 45)) }, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 20}, {From: 31, To: 45}}},
-			{"failed range with a stale cursor", func() error { return s.AdvanceCursor(ctxT(t), st, 30, r(21, 25)) }, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 25}, {From: 31, To: 45}}},
-			{"resolve a whole range", func() error { return s.ResolveFailedRange(ctxT(t), st, store.SeqRange{From: 11, To: 25}) }, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 31, To: 45}}},
-			{"resolve part of a range", func() error { return s.ResolveFailedRange(ctxT(t), st, store.SeqRange{From: 31, To: 35}) }, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 36, To: 45}}},
+			{"another failed batch", func() error { return s.AdvanceCursor(ctxT(t), st, store.NoFence, 40, r(31, 40)) }, 40, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 20}, {From: 31, To: 40}}},
+			{"adjacent failure merges", func() error { return s.AdvanceCursor(ctxT(t), st, store.NoFence, 45, r(41, 45)) }, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 20}, {From: 31, To: 45}}},
+			{"failed range with a stale cursor", func() error { return s.AdvanceCursor(ctxT(t), st, store.NoFence, 30, r(21, 25)) }, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 11, To: 25}, {From: 31, To: 45}}},
+			{"resolve a whole range", func() error {
+				return s.ResolveFailedRange(ctxT(t), st, store.NoFence, store.SeqRange{From: 11, To: 25})
+			}, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 31, To: 45}}},
+			{"resolve part of a range", func() error {
+				return s.ResolveFailedRange(ctxT(t), st, store.NoFence, store.SeqRange{From: 31, To: 35})
+			}, 45, store.StatusInactive, 0, "connection refused", []store.SeqRange{{From: 36, To: 45}}},
 			{"recovered", func() error {
-				return s.RecordAttempt(ctxT(t), st, store.Attempt{At: at(4 * time.Second), ResponseCode: 204, OK: true})
+				return s.RecordAttempt(ctxT(t), st, store.NoFence, store.Attempt{At: at(4 * time.Second), ResponseCode: 204, OK: true})
 			}, 45, store.StatusActive, 204, "", []store.SeqRange{{From: 36, To: 45}}},
-			{"resolve the rest", func() error { return s.ResolveFailedRange(ctxT(t), st, store.SeqRange{From: 36, To: 45}) }, 45, store.StatusActive, 204, "", nil},
+			{"resolve the rest", func() error {
+				return s.ResolveFailedRange(ctxT(t), st, store.NoFence, store.SeqRange{From: 36, To: 45})
+			}, 45, store.StatusActive, 204, "", nil},
 		}
 		for _, c := range steps {
 			must(t, c.do(), c.name)
@@ -163,10 +169,10 @@ func testWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 
 		unknown := store.StreamID(newID(t))
-		wantCode(t, s.RecordAttempt(ctxT(t), unknown, store.Attempt{At: at(0), OK: true}), apperr.NotFound, "RecordAttempt unconfigured")
-		wantCode(t, s.AdvanceCursor(ctxT(t), unknown, 3, nil), apperr.NotFound, "AdvanceCursor unconfigured")
-		wantCode(t, s.ResolveFailedRange(ctxT(t), unknown, store.SeqRange{From: 1, To: 2}), apperr.NotFound, "ResolveFailedRange unconfigured")
-		if err := s.AdvanceCursor(ctxT(t), st, 50, r(9, 3)); err == nil {
+		wantCode(t, s.RecordAttempt(ctxT(t), unknown, store.NoFence, store.Attempt{At: at(0), OK: true}), apperr.NotFound, "RecordAttempt unconfigured")
+		wantCode(t, s.AdvanceCursor(ctxT(t), unknown, store.NoFence, 3, nil), apperr.NotFound, "AdvanceCursor unconfigured")
+		wantCode(t, s.ResolveFailedRange(ctxT(t), unknown, store.NoFence, store.SeqRange{From: 1, To: 2}), apperr.NotFound, "ResolveFailedRange unconfigured")
+		if err := s.AdvanceCursor(ctxT(t), st, store.NoFence, 50, r(9, 3)); err == nil {
 			t.Error("AdvanceCursor accepted an inverted range")
 		}
 		if got, _ := s.GetWebhookState(ctxT(t), st); got.Cursor != 45 {
