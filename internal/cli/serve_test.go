@@ -107,6 +107,13 @@ func TestServeBootstrapsAnswersAndStopsCleanly(t *testing.T) {
 		t.Errorf("no database in the data dir: %v", err)
 	}
 
+	// A second server on the same data directory would deliver every line
+	// a second time: it is refused at start, in one line.
+	code2, _, stderr2 := runCLI(t, nil, "", "serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0")
+	if code2 == 0 || strings.Count(strings.TrimRight(stderr2, "\n"), "\n") != 0 || !strings.Contains(stderr2, "another sigtrail process is using") {
+		t.Errorf("a second serve on the same data dir: exit %d, stderr %q; want one line refusing it", code2, stderr2)
+	}
+
 	cancel()
 	select {
 	case code := <-done:

@@ -47,7 +47,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return err
 	}
 	clk := clock.Real{}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Logger: log})
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Logger: log, Exclusive: true})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
