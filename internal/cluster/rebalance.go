@@ -100,7 +100,13 @@ func (c *Coordinator) rebalance(ctx context.Context, now time.Time) {
 	}
 	slices.Sort(streams)
 	for _, s := range streams {
-		if !c.acquire(ctx, s, now) {
+		// A cold start may want thousands of leases, one round trip each:
+		// leave the rest to the next rounds rather than delay the
+		// heartbeat and the renewals past their TTLs.
+		if c.cfg.Clock.Now().Sub(now) > c.cfg.RebalanceEvery/2 {
+			return
+		}
+		if !c.acquire(ctx, s) {
 			return
 		}
 	}
@@ -191,9 +197,11 @@ func (c *Coordinator) release(ctx context.Context, s store.StreamID, l store.Lea
 // replica still holds is no error: it hands it over at its next round, or
 // its lease expires. It reports false on a store error, which ends the
 // round.
-func (c *Coordinator) acquire(ctx context.Context, s store.StreamID, now time.Time) bool {
+func (c *Coordinator) acquire(ctx context.Context, s store.StreamID) bool {
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
+	// A fresh time, so a lease taken late in a long round gets its whole TTL.
+	now := c.cfg.Clock.Now()
 	l, err := c.st.AcquireLease(cctx, store.WebhookLease(s), c.cfg.ReplicaID, now, now.Add(c.cfg.LeaseTTL))
 	switch {
 	case apperr.Is(err, apperr.Conflict):

@@ -266,20 +266,27 @@ func (m *Manager) reconcile(ctx context.Context, stream store.StreamID) error {
 
 // apply starts, restarts or stops the dispatcher of w.
 func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
-	m.lifeMu.Lock()
-	defer m.lifeMu.Unlock()
-	fence, mine := m.fenceOf(w.Stream)
-	if !mine || !w.Enabled || w.DestinationID == "" {
-		m.stopLocked(w.Stream)
+	if _, mine := m.fenceOf(w.Stream); !mine || !w.Enabled || w.DestinationID == "" {
+		m.stop(w.Stream)
 		return nil
 	}
+	// Read before taking lifeMu: a slow store must not hold up Disown,
+	// which the coordinator calls to stop delivery in time.
 	dest, err := m.deps.Store.GetDestination(ctx, w.OrgID, w.DestinationID)
 	if apperr.Is(err, apperr.NotFound) {
-		m.stopLocked(w.Stream)
+		m.stop(w.Stream)
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	// Again under lifeMu: Disown or Own may have come meanwhile.
+	fence, mine := m.fenceOf(w.Stream)
+	if !mine {
+		m.stopLocked(w.Stream)
+		return nil
 	}
 	m.mu.RLock()
 	cur := m.disp[w.Stream]

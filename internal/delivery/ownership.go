@@ -8,7 +8,9 @@ import (
 // holds the webhook leases and calls Own and Disown; the Manager runs a
 // dispatcher only for the streams it owns, and every delivery-state write
 // of that dispatcher carries the lease's fence. A single-process Manager
-// owns every stream with store.NoFence.
+// owns every stream with store.NoFence, and Own and Disown mean nothing
+// to it (a disowned stream's dispatcher would start again on its next
+// reload).
 
 // Own makes this replica deliver stream, writing with fence, from the
 // stored cursor. It never blocks: the dispatcher starts on the Manager's
