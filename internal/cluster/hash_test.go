@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -47,15 +46,21 @@ func TestPreferredSpreadAndMovement(t *testing.T) {
 	t.Logf("3000 streams over 3 replicas: %v; %d moved to a 4th", count, moved)
 }
 
+// Replicas of two versions run side by side during a rolling upgrade: they
+// must agree on every stream's replica, so the hash may never change.
 func TestPreferredIsStable(t *testing.T) {
 	t.Parallel()
 	if got := Preferred("s", nil); got != "" {
 		t.Fatalf("no replicas: %q", got)
 	}
-	// The weight must not depend on the process (no random seed): these
-	// values are what every replica computes.
-	if w := weight("r0", "s"); fmt.Sprint(w) != fmt.Sprint(weight("r0", "s")) || w == weight("r1", "s") {
-		t.Fatal("weights not stable or not distinct")
+	if w := weight("r0", "s"); w != 16640919818881264335 {
+		t.Fatalf("weight changed: %d", w)
+	}
+	three := []string{"r0", "r1", "r2"}
+	for s, want := range map[store.StreamID]string{"org-1": "r1", "org-2": "r0"} {
+		if got := Preferred(s, three); got != want {
+			t.Errorf("Preferred(%s) = %s, want %s", s, got, want)
+		}
 	}
 	if Preferred("s", []string{"r0", "r1"}) != Preferred("s", []string{"r1", "r0"}) {
 		t.Fatal("the answer depends on the order of the replicas")
