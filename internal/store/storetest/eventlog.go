@@ -379,6 +379,7 @@ func testEventLog(t *testing.T, b Backend) {
 		}
 	})
 	testEventLogTwoHandles(t, b)
+	testRetentionTwoHandles(t, b)
 }
 
 // appendN appends n access entries to a new stream, step apart from base,

@@ -140,6 +140,47 @@ func testEventLogTwoHandles(t *testing.T, b Backend) {
 	})
 }
 
+// testRetentionTwoHandles: a handle that appended to a stream must not
+// number from what it remembers once the other handle appended and
+// retention deleted those entries: no entry collides, yet numbers would be
+// given twice and a cursor past them would skip the new entries.
+func testRetentionTwoHandles(t *testing.T, b Backend) {
+	t.Run("TwoHandlesRetentionNeverLowersNumbering", func(t *testing.T) {
+		t.Parallel()
+		sa, sb := b.OpenPair(t)
+		st := store.StreamID(newID(t))
+		old := func(s store.Store, n int) []int64 {
+			t.Helper()
+			var in []store.NewEntry
+			for i := range n {
+				in = append(in, entry(st, audit.KindAccess, at(time.Duration(i)*time.Millisecond), fmt.Sprint("old-", i)))
+			}
+			seqs, err := s.Append(ctxT(t), in)
+			must(t, err, "Append")
+			return seqs
+		}
+		old(sa, 1)
+		if seqs := old(sb, 5); seqs[0] != 2 || seqs[4] != 6 {
+			t.Fatalf("B appended %v, want 2..6", seqs)
+		}
+		n, err := sb.DeleteBefore(ctxT(t), at(time.Hour), 100)
+		must(t, err, "DeleteBefore")
+		if n != 6 {
+			t.Fatalf("DeleteBefore deleted %d, want 6", n)
+		}
+		seqs, err := sa.Append(ctxT(t), []store.NewEntry{entry(st, audit.KindAccess, at(2*time.Hour), "new")})
+		must(t, err, "Append")
+		if seqs[0] != 7 {
+			t.Fatalf("A appended after the other handle's entries were deleted with seq %d, want 7", seqs[0])
+		}
+		for _, s := range []store.Store{sa, sb} {
+			if last, err := s.LastSeq(ctxT(t), st); err != nil || last != 7 {
+				t.Fatalf("LastSeq = %d, %v; want 7", last, err)
+			}
+		}
+	})
+}
+
 func isClosed(c chan struct{}) bool {
 	select {
 	case <-c:
