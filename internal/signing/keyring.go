@@ -165,40 +165,44 @@ func (k *Keyring) reload(ctx context.Context) error {
 }
 
 // newState builds the published state from the stored keys (oldest
-// first); nil when no key is active or pending (first start). A key's
-// CreatedAt is when it starts signing and its RetiredAt when it stops; a
-// key created in the future is published but waits.
+// first); nil when no key is active (first start). A key's CreatedAt is
+// when it starts signing and its RetiredAt when it stops. The active key
+// (the store keeps exactly one, RetiredAt zero) signs once its CreatedAt
+// has come; until then the newest retired key already created signs, and
+// the active key waits as next. Anchoring on the active key rather than on
+// the order of CreatedAt matters when two replicas added keys at once: the
+// key the store retired may have been created after the one that won.
 func newState(stored []store.SigningKey, now, cutoff time.Time) (*keyState, error) {
 	st := &keyState{}
-	var pending *store.SigningKey
+	var active, inForce *store.SigningKey
 	for i := len(stored) - 1; i >= 0; i-- {
-		sk := stored[i]
+		sk := &stored[i]
 		if len(sk.PrivateKey) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("signing: stored key %s is %d bytes, not an Ed25519 private key", sk.ID, len(sk.PrivateKey))
 		}
 		if !sk.RetiredAt.IsZero() && sk.RetiredAt.Before(cutoff) {
 			continue
 		}
-		priv := ed25519.PrivateKey(sk.PrivateKey)
-		st.published = append(st.published, Key{ID: sk.ID, Public: priv.Public().(ed25519.PublicKey),
+		st.published = append(st.published, Key{ID: sk.ID, Public: ed25519.PrivateKey(sk.PrivateKey).Public().(ed25519.PublicKey),
 			CreatedAt: sk.CreatedAt, RetiredAt: sk.RetiredAt})
 		switch {
-		case sk.RetiredAt.IsZero() && sk.CreatedAt.After(now):
-			pending = &stored[i]
-		case st.signer == nil && !sk.CreatedAt.After(now):
-			// The newest key already in force signs, even one whose
-			// retirement has passed: its successor is then still pending.
-			st.signer, st.activeID = priv, sk.ID
+		case sk.RetiredAt.IsZero():
+			if active == nil {
+				active = sk
+			}
+		case inForce == nil && !sk.CreatedAt.After(now):
+			inForce = sk
 		}
 	}
-	if pending == nil && (st.signer == nil || !st.published[0].Active()) {
+	if active == nil {
 		return nil, nil // no active key at all: the caller creates one
 	}
 	switch {
-	case st.signer == nil: // only a pending key: nothing else could sign
-		st.signer, st.activeID = ed25519.PrivateKey(pending.PrivateKey), pending.ID
-	case pending != nil:
-		st.next, st.nextID, st.nextAt = ed25519.PrivateKey(pending.PrivateKey), pending.ID, pending.CreatedAt
+	case !active.CreatedAt.After(now), inForce == nil: // in force, or nothing else could sign
+		st.signer, st.activeID = ed25519.PrivateKey(active.PrivateKey), active.ID
+	default:
+		st.signer, st.activeID = ed25519.PrivateKey(inForce.PrivateKey), inForce.ID
+		st.next, st.nextID, st.nextAt = ed25519.PrivateKey(active.PrivateKey), active.ID, active.CreatedAt
 	}
 	st.jwks = marshalJWKS(st.published)
 	return st, nil
