@@ -68,12 +68,61 @@ func Open(ctx context.Context, keys store.SigningKeys, clk clock.Clock, retentio
 		return nil, err
 	}
 	if k.state.Load() == nil {
-		// First start: nothing signed yet, so nothing to wait for.
-		if _, err := k.add(ctx, k.clk.Now()); err != nil {
+		if err := k.createFirstKey(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return k, nil
+}
+
+// periodicClaimer is the part of store.Coordination that Open uses, when
+// the store has it, so that of several replicas starting at once on an
+// empty database one creates the first key and the others load it.
+// Without it each would create a key that signs at once; the store keeps
+// the last one active, but the replicas that loaded theirs first would
+// sign with a retired key, and lack the active one in their JWKS, until
+// their next reload.
+type periodicClaimer interface {
+	ClaimPeriodic(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
+}
+
+// firstKeyClaim is how long one replica's claim to create the first key
+// lasts: should it die before storing the key, another claims after this.
+const firstKeyClaim = 10 * time.Second
+
+// firstKeyPoll is how often a replica that lost the claim looks for the
+// winner's key. It waits on real time: it waits for another process's
+// write, not for anything the injected clock schedules.
+const firstKeyPoll = 20 * time.Millisecond
+
+// createFirstKey stores the first key, which signs at once: nothing was
+// signed yet, so nothing has to wait for it to be published.
+func (k *Keyring) createFirstKey(ctx context.Context) error {
+	c, ok := k.keys.(periodicClaimer)
+	if !ok {
+		_, err := k.add(ctx, k.clk.Now())
+		return err
+	}
+	for {
+		mine, err := c.ClaimPeriodic(ctx, "signing/first-key", k.clk.Now(), firstKeyClaim)
+		if err != nil {
+			return fmt.Errorf("signing: claim the first key: %w", err)
+		}
+		if mine {
+			_, err := k.add(ctx, k.clk.Now())
+			return err
+		}
+		t := time.NewTimer(firstKeyPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if err := k.reload(ctx); err != nil || k.state.Load() != nil {
+			return err
+		}
+	}
 }
 
 // Sign signs msg with the active key. It implements audit.Signer and is
