@@ -43,16 +43,17 @@ func (s *Store) read(ctx context.Context, op string, fn func(ctx context.Context
 	}
 }
 
-// write runs fn in a transaction and commits it. A transaction that failed
-// before COMMIT was sent (lost connection, deadlock, serialization
+// write runs fn in a transaction and commits it. A transaction that
+// failed without committing (lost connection, deadlock, serialization
 // failure) is run again from the start, so fn must set its results afresh
-// each time; a failure during COMMIT is not, since it may have committed.
+// each time; a connection lost during COMMIT is not, since it may have
+// committed.
 func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		var committing bool
 		err = s.tx(ctx, fn, &committing)
-		if err == nil || committing || attempt == maxAttempts || !s.retry(ctx, err) {
+		if err == nil || (committing && !refused(err)) || attempt == maxAttempts || !s.retry(ctx, err) {
 			return s.fail(ctx, err, op)
 		}
 	}
@@ -112,6 +113,15 @@ func (s *Store) fail(ctx context.Context, err error, op string) error {
 	}
 	s.opts.Logger.Error("postgres store", "op", op, "err", err)
 	return apperr.Wrap(err, "store: %s", op)
+}
+
+// refused reports whether the server answered err, so the statement (or
+// COMMIT) it answers committed nothing, or the driver failed before
+// sending it; other failures (a connection lost while waiting for the
+// answer) leave the outcome unknown.
+func refused(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) || pgconn.SafeToRetry(err)
 }
 
 func isApp(err error) bool {

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
@@ -149,10 +147,12 @@ const appendSQL = `WITH s AS (
 SELECT s.stream, s.last_seq, pg_notify('` + channel + `', json_build_object('k', 's', 's', s.stream, 'n', s.last_seq)::text)
 FROM s`
 
-// commit writes the batch and fills in its sequence numbers. A statement
-// that failed before reaching the server, or was chosen as a deadlock
-// victim, committed nothing and is run again; one whose connection broke
-// mid-way may have committed and is reported unavailable.
+// commit writes the batch and fills in its sequence numbers. The statement
+// is its own transaction, so one the server answered with an error (a
+// deadlock victim, a connection terminated while idle in the pool)
+// committed nothing and is run again when the error is transient; one
+// whose connection broke while it waited for the answer may have committed
+// and is reported unavailable.
 func (w *writer) commit(batch []*appendReq) error {
 	// Count each stream's entries, then give each entry its offset from
 	// the stream's new last number.
@@ -201,11 +201,8 @@ func (w *writer) commit(batch []*appendReq) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		last, err = w.exec(streams, ns, eStream, eOff, eTS, eKind, eRec)
-		if err == nil || attempt == maxAttempts || !(pgconn.SafeToRetry(err) || sqlState(err) == "40P01") {
+		if err == nil || attempt == maxAttempts || !refused(err) || !w.s.retry(context.Background(), err) {
 			break
-		}
-		if lostConn(err) {
-			w.s.pool.Reset()
 		}
 	}
 	if err != nil {
