@@ -1,0 +1,134 @@
+package postgres
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
+)
+
+func TestMigrationsLoad(t *testing.T) {
+	t.Parallel()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("loadMigrations = %d migrations, %v", len(ms), err)
+	}
+}
+
+// Replicas starting together on an empty database: every Open succeeds
+// and each migration is applied once.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	const replicas = 6
+	var wg sync.WaitGroup
+	errs := make(chan error, replicas)
+	for range replicas {
+		wg.Go(func() {
+			s, err := Open(t.Context(), url, Options{})
+			if err == nil {
+				err = s.Ping(t.Context())
+				s.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Open: %v", err)
+		}
+	}
+	ms, _ := loadMigrations(migrationFiles)
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var n, max int
+	if err := c.QueryRow(t.Context(), "SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &max); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ms) || max != len(ms) {
+		t.Fatalf("schema_migrations holds %d rows up to version %d, want %d", n, max, len(ms))
+	}
+	// Opening again applies nothing and still works.
+	s := openURL(t, url, Options{})
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	openURL(t, url, Options{})
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	if _, err := c.Exec(t.Context(), "INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(t.Context(), url, Options{}); err == nil {
+		s.Close()
+		t.Fatal("Open accepted a schema newer than this build")
+	}
+}
+
+// An unreachable database fails Open within the connect timeout, not
+// after retrying forever.
+func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
+	port, err := pgtestFreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A server that accepts connections and never answers.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	cases := map[string]string{
+		"refused": "postgres://sigtrail@127.0.0.1:" + port + "/sigtrail?sslmode=disable",
+		"silent":  "postgres://sigtrail@" + silent.Addr().String() + "/sigtrail?sslmode=disable",
+	}
+	for name, url := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			s, err := Open(t.Context(), url, Options{ConnectTimeout: time.Second})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded on an unreachable database")
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("Open took %s to fail", d)
+			}
+			t.Logf("%s after %s", err, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+const portalCols = `id, org_id, name, display_name, description, authentication_enabled,
+	auto_approve_developers, rbac_enabled, default_api_visibility, default_page_visibility,
+	default_domain, custom_domain, created_at, updated_at`
+
+func scanPortal(sc scanner) (store.Portal, error) {
+	var p store.Portal
+	var custom *string
+	var created, updated int64
+	err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.DisplayName, &p.Description, &p.AuthenticationEnabled,
+		&p.AutoApproveDevelopers, &p.RBACEnabled, &p.DefaultAPIVisibility, &p.DefaultPageVisibility,
+		&p.DefaultDomain, &custom, &created, &updated)
+	if custom != nil {
+		p.CustomDomain = *custom
+	}
+	p.CreatedAt = fromNS(created)
+	p.UpdatedAt = fromNS(updated)
+	return p, err
+}
+
+// portalDomainLock is the advisory lock portal writes take, so the check
+// that a domain is free (as default or custom domain, two columns no one
+// unique index covers) and the write are atomic across replicas.
+const portalDomainLock int64 = 0x73696774_706f7274 // "sigtport"
+
+// claimDomains locks the portal domains and fails with Conflict when
+// another portal than id answers to one of domains.
+func claimDomains(ctx context.Context, tx pgx.Tx, id string, domains ...string) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", portalDomainLock); err != nil {
+		return err
+	}
+	for _, d := range domains {
+		if d == "" {
+			continue
+		}
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portals WHERE id <> $1
+			AND (default_domain = $2 OR custom_domain = $2))`, id, d).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			return apperr.New(apperr.Conflict, "portal domain is already in use")
+		}
+	}
+	return nil
+}
+
+func normalizePortal(p *store.Portal) error {
+	p.DefaultDomain = strings.ToLower(p.DefaultDomain)
+	p.CustomDomain = strings.ToLower(p.CustomDomain)
+	if p.DefaultDomain == "" {
+		return apperr.New(apperr.Invalid, "portal has no default domain")
+	}
+	if p.CustomDomain == p.DefaultDomain {
+		p.CustomDomain = ""
+	}
+	return nil
+}
+
+// CreatePortal stores a portal; a taken name in the org, a taken domain
+// or a reused ID is a Conflict.
+func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
+	if err := normalizePortal(&p); err != nil {
+		return err
+	}
+	return s.write(ctx, "create portal", func(ctx context.Context, tx pgx.Tx) error {
+		if err := claimDomains(ctx, tx, p.ID, p.DefaultDomain, p.CustomDomain); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO portals ("+portalCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+			p.ID, p.OrgID, p.Name, p.DisplayName, p.Description, p.AuthenticationEnabled,
+			p.AutoApproveDevelopers, p.RBACEnabled, p.DefaultAPIVisibility, p.DefaultPageVisibility,
+			p.DefaultDomain, nullable(p.CustomDomain), toNS(p.CreatedAt), toNS(p.UpdatedAt))
+		return constraint(err, "portal")
+	})
+}
+
+// GetPortal finds one of the org's portals.
+func (s *Store) GetPortal(ctx context.Context, orgID, id string) (store.Portal, error) {
+	return getOne(s, ctx, "get portal", "portal", "SELECT "+portalCols+" FROM portals WHERE org_id = $1 AND id = $2",
+		scanPortal, orgID, id)
+}
+
+// GetPortalByDomain finds the portal answering to a host, across orgs.
+func (s *Store) GetPortalByDomain(ctx context.Context, domain string) (store.Portal, error) {
+	d := strings.ToLower(domain)
+	if d == "" {
+		return store.Portal{}, notFound("portal")
+	}
+	return getOne(s, ctx, "get portal by domain", "portal",
+		"SELECT "+portalCols+" FROM portals WHERE default_domain = $1 OR custom_domain = $1 LIMIT 1", scanPortal, d)
+}
+
+// ListPortals lists one page of the org's portals.
+func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilter, p store.Page) ([]store.Portal, bool, error) {
+	a := args{orgID}
+	query := pageQuery(nameFilter("SELECT "+portalCols+" FROM portals WHERE org_id = $1", &a, f), &a, p)
+	return list(s, ctx, "list portals", query, a, p, scanPortal)
+}
+
+// UpdatePortal replaces a portal's fields (not its org or creation time).
+func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
+	if err := normalizePortal(&p); err != nil {
+		return err
+	}
+	return s.write(ctx, "update portal", func(ctx context.Context, tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM portals WHERE org_id = $1 AND id = $2)", p.OrgID, p.ID).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return notFound("portal")
+		}
+		if err := claimDomains(ctx, tx, p.ID, p.DefaultDomain, p.CustomDomain); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE portals SET name = $1, display_name = $2, description = $3,
+			authentication_enabled = $4, auto_approve_developers = $5, rbac_enabled = $6,
+			default_api_visibility = $7, default_page_visibility = $8, default_domain = $9, custom_domain = $10,
+			updated_at = $11 WHERE org_id = $12 AND id = $13`,
+			p.Name, p.DisplayName, p.Description, p.AuthenticationEnabled, p.AutoApproveDevelopers,
+			p.RBACEnabled, p.DefaultAPIVisibility, p.DefaultPageVisibility, p.DefaultDomain,
+			nullable(p.CustomDomain), toNS(p.UpdatedAt), p.OrgID, p.ID)
+		return mustAffect(tag, constraint(err, "portal"))("portal")
+	})
+}
+
+// portalDeleteChunk is how many entries of a deleted portal one
+// transaction removes, so a large portal's log goes in short steps.
+const portalDeleteChunk = 5000
+
+// DeletePortal deletes a portal with everything that belongs to it: its
+// webhook and delivery state, replay job, developers and their tokens (by
+// foreign-key cascade, with the portal), then its stream's entries in
+// steps. The last step locks the stream's counter row, so no append can
+// slip in, deletes what is left and the row. Should the steps stop early
+// (a cancelled context, a crash), the portal is gone already and retention
+// removes the entries left. Other replicas hear that the webhook changed.
+func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
+	err := s.write(ctx, "delete portal", func(ctx context.Context, tx pgx.Tx) error {
+		if err := mustAffect(tx.Exec(ctx, "DELETE FROM portals WHERE org_id = $1 AND id = $2", orgID, id))("portal"); err != nil {
+			return err
+		}
+		if err := notify(ctx, tx, change{K: "r", S: id}); err != nil {
+			return err
+		}
+		return notify(ctx, tx, change{K: "w", S: id})
+	})
+	for done := false; err == nil && !done; {
+		err = s.write(ctx, "delete portal entries", func(ctx context.Context, tx pgx.Tx) error {
+			var sid int64
+			err := tx.QueryRow(ctx, "SELECT sid FROM streams WHERE stream = $1 FOR UPDATE", id).Scan(&sid)
+			if errors.Is(err, pgx.ErrNoRows) {
+				done = true
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, `DELETE FROM entries WHERE sid = $1 AND seq IN
+				(SELECT seq FROM entries WHERE sid = $1 LIMIT $2)`, sid, portalDeleteChunk)
+			if err != nil || tag.RowsAffected() == portalDeleteChunk {
+				done = false
+				return err
+			}
+			done = true
+			_, err = tx.Exec(ctx, "DELETE FROM streams WHERE sid = $1", sid)
+			return err
+		})
+	}
+	return err
+}

@@ -1,0 +1,171 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
+)
+
+func testEntry(stream store.StreamID, trace string) store.NewEntry {
+	return store.NewEntry{Stream: stream, Entry: audit.Entry{
+		Kind: audit.KindAccess, Time: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC), Product: audit.ProductKonnect,
+		ClassID: audit.AccessClassIngress, Name: audit.AccessName, Src: "198.51.100.4", OrgID: "org",
+		PrincipalID: "p", TraceID: trace, Act: "GET", Status: 200, Request: "/v2/x",
+	}}
+}
+
+// terminateBackends ends every other session on url's database, as a
+// restart or failover would.
+func terminateBackends(t *testing.T, url string) int {
+	t.Helper()
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var n int
+	if err := c.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// okOrUnavailable fails the test unless err is nil or Unavailable.
+func okOrUnavailable(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil && !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("%s: %v (code %s), want success or Unavailable", what, err, apperr.CodeOf(err))
+	}
+}
+
+// Sessions killed on the server (a restart, a failover): the calls that
+// follow work again by themselves, on fresh connections.
+func TestTerminatedConnectionsRecover(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	s := openURL(t, url, Options{MaxConns: 4})
+	ctx := t.Context()
+	st := store.StreamID("stream-" + strconv.Itoa(int(time.Now().UnixNano())))
+	org := store.Org{ID: "org-1", Name: "acme", CreatedAt: time.Unix(1, 0)}
+	if err := s.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		// Fill the pool with idle connections, then kill them all.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { s.pool.Exec(ctx, "SELECT pg_sleep(0.05)") })
+		}
+		wg.Wait()
+		if n := terminateBackends(t, url); n == 0 {
+			t.Fatal("no session to terminate")
+		}
+		time.Sleep(20 * time.Millisecond) // let the terminations land
+
+		_, err := s.GetOrg(ctx, org.ID)
+		if err != nil {
+			t.Fatalf("round %d: read after terminating sessions: %v", round, err)
+		}
+		seqs, err := s.Append(ctx, []store.NewEntry{testEntry(st, fmt.Sprint(round))})
+		if err != nil {
+			t.Fatalf("round %d: append after terminating sessions: %v", round, err)
+		}
+		if seqs[0] != int64(round+1) {
+			t.Fatalf("round %d: seq %d, want %d", round, seqs[0], round+1)
+		}
+		if err := s.Heartbeat(ctx, "r1", time.Now().Add(time.Minute)); err != nil {
+			t.Fatalf("round %d: write after terminating sessions: %v", round, err)
+		}
+	}
+}
+
+// The database vanishing mid-run (network cut, server gone) is Unavailable
+// (503 at the API), quickly, and the store recovers when it is back.
+func TestUnreachableMidRunIsUnavailable(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	host, port, _ := net.SplitHostPort(p.addr)
+	viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+	s := openURL(t, viaProxy, Options{ConnectTimeout: time.Second})
+	ctx := t.Context()
+	st := store.StreamID("s")
+	if _, err := s.Append(ctx, []store.NewEntry{testEntry(st, "before")}); err != nil {
+		t.Fatal(err)
+	}
+
+	p.cut()
+	start := time.Now()
+	calls := map[string]func() error{
+		"read":   func() error { _, err := s.GetOrg(ctx, "x"); return err },
+		"write":  func() error { return s.CreateOrg(ctx, store.Org{ID: "o", Name: "o"}) },
+		"append": func() error { _, err := s.Append(ctx, []store.NewEntry{testEntry(st, "during")}); return err },
+		"ping":   func() error { return s.Ping(ctx) },
+	}
+	for name, call := range calls {
+		err := call()
+		if !apperr.Is(err, apperr.Unavailable) {
+			t.Fatalf("%s while the database is unreachable: %v (code %s), want Unavailable", name, err, apperr.CodeOf(err))
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("failing took %s", d)
+	}
+
+	p.restore()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.Append(ctx, []store.NewEntry{testEntry(st, "after")})
+		if err == nil {
+			break
+		}
+		okOrUnavailable(t, err, "append after the database came back")
+		if time.Now().After(deadline) {
+			t.Fatalf("the store did not recover: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping after recovery: %v", err)
+	}
+}
+
+// A caller's cancelled context comes back as the context's error.
+func TestContextErrorsPassThrough(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.GetOrg(ctx, "x"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("GetOrg with a cancelled context: %v", err)
+	}
+	if _, err := s.Append(ctx, []store.NewEntry{testEntry("s", "x")}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Append with a cancelled context: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	err := s.write(ctx, "sleep", func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "SELECT pg_sleep(5)")
+		return err
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a statement past the caller's deadline: %v", err)
+	}
+}
