@@ -28,7 +28,9 @@ func TestServeRefusesBadInputWithOneLine(t *testing.T) {
 		{"bad proxies", nil, []string{"serve", "--trusted-proxies", "not-an-ip"}, "--trusted-proxies"},
 		{"bad log level", nil, []string{"serve", "--log-level", "loud"}, "--log-level"},
 		{"smtp half configured", nil, []string{"serve", "--smtp-url", "smtp://127.0.0.1:2525"}, "--smtp-url and --smtp-from go together"},
-		{"postgres not built", nil, []string{"serve", "--db", "postgres://127.0.0.1/x"}, "PostgreSQL backend is not part of this build"},
+		{"postgres unreachable", nil, []string{"serve", "--db", "postgres://sigtrail:secret@127.0.0.1:1/x?connect_timeout=5"}, "open PostgreSQL postgres://sigtrail:xxxxx@127.0.0.1:1/x"},
+		{"postgres unreachable through the environment", map[string]string{"SIGTRAIL_DB": "postgres://127.0.0.1:1/x"}, []string{"serve"}, "open PostgreSQL"},
+		{"unknown database scheme", nil, []string{"serve", "--db", "mysql://127.0.0.1/x"}, `unknown database scheme "mysql"`},
 		{"bad env value", map[string]string{"SIGTRAIL_BATCH_LINES": "many"}, []string{"serve"}, "SIGTRAIL_BATCH_LINES"},
 		{"host with space", nil, []string{"serve", "--cef-host", "a b"}, "--cef-host"},
 	}
