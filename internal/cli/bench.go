@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,14 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"regexp"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/sink"
@@ -39,6 +33,11 @@ type benchOpts struct {
 	timeout                   time.Duration
 	dataDir                   string
 	cpuProfile                string
+	db                        string // database of the started servers
+	replicas                  int    // servers started on db
+	addr, portalAddr          string // listen addresses of a started server
+	sinkAddr                  string // listen address of the sink
+	progressEvery             time.Duration
 }
 
 // runBench pushes entries through the ingest API of a server to a sink on
@@ -62,6 +61,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.dataDir, "data-dir", "", "data dir of the started server (default: a temporary one, removed after)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `FILE` (with --in-process it covers the server)")
+	fs.StringVar(&o.db, "db", "", "database `URL` of the started servers (default: SQLite in their data dir; postgres://... for PostgreSQL)")
+	fs.IntVar(&o.replicas, "replicas", 1, "servers to start on --db (more than one needs PostgreSQL); ingest goes to those that do not deliver the webhook")
+	fs.StringVar(&o.addr, "addr", "", "management API listen `HOST:PORT` of the started server (default 127.0.0.1:0; one replica only)")
+	fs.StringVar(&o.portalAddr, "portal-addr", "", "Dev Portal listen `HOST:PORT` of the started server (default 127.0.0.1:0; one replica only)")
+	fs.StringVar(&o.sinkAddr, "sink-addr", "127.0.0.1:0", "listen `HOST:PORT` of the sink")
+	fs.DurationVar(&o.progressEvery, "progress", 5*time.Second, "print progress this often (0: only the summary)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		return flagUsage(env, fs, "bench", err)
 	}
@@ -72,6 +77,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return errors.New("--entries, --batch, --concurrency and --verify-every must be positive, --rate not negative")
 	case o.server != "" && (o.token == "" || o.adminToken == ""):
 		return errors.New("--server needs --token (producer) and --admin-token (org admin)")
+	case o.replicas < 1:
+		return errors.New("--replicas must be at least 1")
+	case o.replicas > 1 && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://"):
+		return errors.New("--replicas above 1 needs --db postgres://...: replicas share one PostgreSQL database")
+	case o.replicas > 1 && (o.addr != "" || o.portalAddr != "" || o.inProcess):
+		return errors.New("--addr, --portal-addr and --in-process start one server: drop them with --replicas")
+	case o.server != "" && (o.db != "" || o.replicas > 1):
+		return errors.New("--db and --replicas start servers: drop them with --server")
 	}
 	switch o.format {
 	case "cef", "json", "cps":
@@ -98,16 +111,20 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.conc + 2}, Timeout: 2 * time.Minute}
 	defer client.CloseIdleConnections()
 
-	pid := o.serverPID
+	servers := []string{o.server}
+	pids := []int{o.serverPID}
 	if o.server == "" {
-		srv, err := startBenchServer(ctx, env, o)
+		srv, err := startBenchServers(ctx, env, o)
 		if err != nil {
 			return err
 		}
 		defer srv.stop()
-		o.server, o.token, o.adminToken, pid = srv.url, srv.producer, srv.admin, srv.pid
+		servers, pids, o.token, o.adminToken = srv.urls, srv.pids, srv.producer, srv.admin
 	}
-	o.server = strings.TrimRight(o.server, "/")
+	for i := range servers {
+		servers[i] = strings.TrimRight(servers[i], "/")
+	}
+	o.server = servers[0]
 
 	// The sink runs in this process, so its CPU is not the server's.
 	keys, err := sink.NewKeySet(ctx, o.server+"/v2/audit-log-webhook/jwks.json", parseJWKS, client, nil)
@@ -120,9 +137,9 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 	}
 	var dead atomic.Bool
 	dead.Store(o.dead)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", o.sinkAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--sink-addr: %w", err)
 	}
 	sinkDone := make(chan error, 1)
 	go func() {
@@ -140,34 +157,52 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 	if err := benchWebhook(ctx, client, o, sinkURL); err != nil {
 		return err
 	}
+	// With several replicas, ingest goes to those that do not deliver the
+	// webhook, so every entry crosses from one replica to another.
+	ingestTo := servers
+	if len(servers) > 1 {
+		owner, err := benchOwner(ctx, client, servers)
+		if err != nil {
+			return err
+		}
+		ingestTo = append(append([]string(nil), servers[:owner]...), servers[owner+1:]...)
+		fmt.Fprintf(env.Stdout, "replicas:   %d on one database; replica %d delivers the webhook, ingest goes to the other%s\n",
+			len(servers), owner+1, map[bool]string{true: "", false: "s"}[len(ingestTo) == 1])
+	}
 	// The server audits its own API calls into the same org log; the sink
 	// counts only the bench's entries (trace ids bench-N).
-	cpu0, _ := procCPU(pid)
+	cpu0 := procsCPU(pids)
 	start := time.Now()
-	if err := benchIngest(ctx, client, o); err != nil {
+	var ingestedN atomic.Int64
+	stopProgress := benchProgress(env, o, start, &ingestedN, sk)
+	if err := benchIngest(ctx, client, o, ingestTo, &ingestedN); err != nil {
+		stopProgress()
 		return err
 	}
 	ingested := time.Since(start)
 	drainFrom := time.Now()
 	if o.dead {
 		fmt.Fprintf(env.Stdout, "ingested %d entries in %.1fs with the destination down; peak RSS so far %s\n",
-			o.entries, ingested.Seconds(), procPeakRSS(pid))
+			o.entries, ingested.Seconds(), procsPeakRSS(pids))
 		dead.Store(false)
 	}
 	deadline := time.Now().Add(o.timeout)
 	for sk.Stats().Lines < int64(o.entries) {
 		if time.Now().After(deadline) {
+			stopProgress()
 			return fmt.Errorf("only %d of %d entries delivered after %v", sk.Stats().Lines, o.entries, o.timeout)
 		}
 		select {
 		case <-ctx.Done():
+			stopProgress()
 			return ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+	stopProgress()
 	st := sk.Stats()
 	wall := st.LastReceipt.Sub(start)
-	cpu1, _ := procCPU(pid)
+	cpu1 := procsCPU(pids)
 	w := env.Stdout
 	fmt.Fprintf(w, "entries:    %d (%s, batches of %d, %d in flight, rate %s)\n", o.entries, o.format, o.batch, o.conc, rateText(o.rate))
 	fmt.Fprintf(w, "ingest:     %.1fs, %.0f entries/s accepted (durable)\n", ingested.Seconds(), float64(o.entries)/ingested.Seconds())
@@ -182,14 +217,72 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 		fmt.Fprintf(w, "latency:    ingest to receipt p50 %d ms, p99 %d ms, max %d ms (%d lines)\n", l.P50, l.P99, l.Max, l.Count)
 	}
 	fmt.Fprintf(w, "signatures: %d verified, %d failed (one line in %d checked)\n", st.Verified, st.Failed, o.verifyEvery)
-	if pid > 0 {
+	for i, pid := range pids {
+		if pid <= 0 {
+			continue
+		}
+		c0, c1 := cpu0[i], cpu1[i]
 		fmt.Fprintf(w, "server:     pid %d, CPU %.1fs (%.0f%% of one core over the run), peak RSS %s\n",
-			pid, cpu1-cpu0, 100*(cpu1-cpu0)/wall.Seconds(), procPeakRSS(pid))
+			pid, c1-c0, 100*(c1-c0)/wall.Seconds(), procPeakRSS(pid))
 	}
 	if st.Failed > 0 {
 		return fmt.Errorf("%d signatures failed to verify: %s", st.Failed, st.LastFailure)
 	}
 	return nil
+}
+
+// benchProgress prints a line every --progress while the bench runs, so a
+// long run shows it is alive and how fast it goes; the returned func stops
+// it.
+func benchProgress(env *Env, o benchOpts, start time.Time, ingested *atomic.Int64, sk *sink.Sink) (stop func()) {
+	if o.progressEvery <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(o.progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				el := time.Since(start).Seconds()
+				n, d := ingested.Load(), sk.Stats().Lines
+				fmt.Fprintf(env.Stderr, "progress:   %.0fs: %d/%d ingested, %d delivered (%.0f/s so far)\n", el, n, o.entries, d, float64(d)/el)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// benchOwner finds the replica that delivers the org webhook: the one whose
+// /metrics reports its stream's lag. Leases are taken within seconds of the
+// webhook being enabled.
+func benchOwner(ctx context.Context, client *http.Client, servers []string) (int, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, s := range servers {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s+"/metrics", nil)
+			resp, err := client.Do(req)
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if bytes.Contains(b, []byte("sigtrail_delivery_lag_entries{")) {
+				return i, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return 0, errors.New("no replica took the webhook within 30s")
 }
 
 func rateText(r float64) string {
@@ -224,7 +317,7 @@ func benchWebhook(ctx context.Context, client *http.Client, o benchOpts, sinkURL
 
 // benchIngest posts the entries, --batch per request, --concurrency at a
 // time, paced to --rate when set.
-func benchIngest(ctx context.Context, client *http.Client, o benchOpts) error {
+func benchIngest(ctx context.Context, client *http.Client, o benchOpts, servers []string, ingested *atomic.Int64) error {
 	reqs := (o.entries + o.batch - 1) / o.batch
 	jobs := make(chan int)
 	var firstErr error
@@ -241,10 +334,11 @@ func benchIngest(ctx context.Context, client *http.Client, o benchOpts) error {
 			for i := range jobs {
 				n := min(o.batch, o.entries-i*o.batch)
 				buf = benchLines(buf[:0], i*o.batch, n)
-				if err := benchPost(ctx, client, o, buf); err != nil {
+				if err := benchPost(ctx, client, servers[i%len(servers)], o.token, buf); err != nil {
 					fail(err)
 					return
 				}
+				ingested.Add(int64(n))
 			}
 		}()
 	}
@@ -290,12 +384,12 @@ func benchLines(dst []byte, from, n int) []byte {
 	return dst
 }
 
-func benchPost(ctx context.Context, client *http.Client, o benchOpts, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.server+"/v1/entries", bytes.NewReader(body))
+func benchPost(ctx context.Context, client *http.Client, server, token string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server+"/v1/entries", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+o.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	resp, err := client.Do(req)
 	if err != nil {
@@ -310,159 +404,3 @@ func benchPost(ctx context.Context, client *http.Client, o benchOpts, body []byt
 	return nil
 }
 
-// benchServer is a server the bench started.
-type benchServer struct {
-	url, admin, producer string
-	pid                  int
-	stop                 func()
-}
-
-// startBenchServer starts `sigtrail serve` on 127.0.0.1 with a fresh data
-// dir and a bootstrap token, and makes a producer token for it.
-func startBenchServer(ctx context.Context, env *Env, o benchOpts) (*benchServer, error) {
-	dir := o.dataDir
-	cleanup := func() {}
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "sigtrail-bench-"); err != nil {
-			return nil, err
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-	}
-	secret := make([]byte, 16)
-	_, _ = rand.Read(secret)
-	admin := "bench-admin-" + hex.EncodeToString(secret)
-	args := []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0",
-		"--insecure-destinations", "--log-level", "warn"}
-	getenv := func(k string) string {
-		if k == "SIGTRAIL_BOOTSTRAP_TOKEN" {
-			return admin
-		}
-		return env.Getenv(k)
-	}
-	out := &lockedBuffer{}
-	s := &benchServer{admin: admin}
-	sctx, scancel := context.WithCancel(ctx)
-	var done chan struct{}
-	if o.inProcess {
-		done = make(chan struct{})
-		go func() {
-			defer close(done)
-			Run(sctx, args, getenv, strings.NewReader(""), out, env.Stderr)
-		}()
-		s.pid = os.Getpid()
-	} else {
-		exe, err := os.Executable()
-		if err != nil {
-			scancel()
-			cleanup()
-			return nil, err
-		}
-		cmd := exec.CommandContext(sctx, exe, args...)
-		cmd.Env = append(os.Environ(), "SIGTRAIL_BOOTSTRAP_TOKEN="+admin)
-		cmd.Stdout, cmd.Stderr = out, env.Stderr
-		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-		cmd.WaitDelay = 10 * time.Second
-		if err := cmd.Start(); err != nil {
-			scancel()
-			cleanup()
-			return nil, err
-		}
-		s.pid = cmd.Process.Pid
-		done = make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-	}
-	s.stop = func() { scancel(); <-done; cleanup() }
-	apiURL := regexp.MustCompile(`management API on (http://[0-9.]+:\d+)`)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if m := apiURL.FindStringSubmatch(out.String()); m != nil {
-			s.url = m[1]
-			break
-		}
-		select {
-		case <-done:
-			s.stop()
-			return nil, errors.New("the server exited before it served")
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, errors.New("the server did not start within 30s")
-		}
-	}
-	tok, tokErr := &lockedBuffer{}, &lockedBuffer{}
-	if code := Run(ctx, []string{"token", "create", "--org", "default", "--role", "producer", "--name", "bench", "--data-dir", dir},
-		env.Getenv, strings.NewReader(""), tok, tokErr); code != 0 {
-		s.stop()
-		return nil, fmt.Errorf("creating the producer token failed: %s", oneLine(tokErr.String()))
-	}
-	s.producer = strings.TrimSpace(tok.String())
-	return s, nil
-}
-
-// lockedBuffer is an io.Writer that a child process or goroutine writes
-// while the bench reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
-
-// procCPU returns the user+system CPU seconds of pid from /proc.
-func procCPU(pid int) (float64, error) {
-	if pid <= 0 {
-		return 0, errors.New("no pid")
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces; fields start after its ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / clockTicks, nil
-}
-
-// procPeakRSS returns VmHWM, the peak resident set size, of pid.
-func procPeakRSS(pid int) string {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			if err != nil {
-				return strings.TrimSpace(v)
-			}
-			return fmt.Sprintf("%.1f MB", float64(kb)/1024)
-		}
-	}
-	return "unknown"
-}
