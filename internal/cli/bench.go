@@ -403,4 +403,3 @@ func benchPost(ctx context.Context, client *http.Client, server, token string, b
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return nil
 }
-
