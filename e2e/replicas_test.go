@@ -118,6 +118,27 @@ func TestThreeReplicasSurviveTheDeliveringOneBeingKilled(t *testing.T) {
 	all := append(append([]string(nil), acked...), late...)
 	waitFor(t, time.Minute, func() bool { return countAcked(t, sinkOut, all) == len(all) })
 
+	// A change made on one replica takes effect on the one delivering: the
+	// webhook moved to a second sink through a replica that does not own it.
+	sink2Out := filepath.Join(dir, "siem2.log")
+	sink2 := startSink(t, sink2Out, reps[0].api+"/v2/audit-log-webhook/jwks.json")
+	own := stableOwner(t, reps[:], alive)
+	other := (own + 1) % 3
+	call(t, reps[other].api, "PATCH", "/v2/audit-log-webhook", token,
+		`{"endpoint":"`+sink2+`/","authorization":"Bearer siem2","enabled":true,"log_format":"cef"}`, http.StatusOK)
+	changed := time.Now()
+	moved := []string{"e2e-moved"}
+	body := `{"event_class_id":"AUTHENTICATION_TYPE_BASIC","name":"AUTHENTICATION_OUTCOME_SUCCESS","request":"/login","success":true,"src":"203.0.113.7","principal_id":"p","user_agent":"e2e/1","trace_id":"e2e-moved"}` + "\n"
+	if ok, why := ingest(reps[(own+2)%3].api, producer, []byte(body)); !ok {
+		t.Fatalf("ingest after the change: %s", why)
+	}
+	arrived := waitFor(t, 30*time.Second, func() bool { return countAcked(t, sink2Out, moved) == 1 })
+	t.Logf("a webhook change on replica %d took effect on replica %d: the next entry reached the new sink %v later",
+		other, own, arrived.Sub(changed).Round(time.Millisecond))
+	if d := arrived.Sub(changed); d > 2*time.Second {
+		t.Errorf("the change took %v to take effect, want about a second", d)
+	}
+
 	checkSinkFile(t, sinkOut, acked, perReq)
 	out, code := runCLI(t, "verify", "--jwks", jwksFile, sinkOut)
 	if code != 0 || !strings.HasSuffix(out, " 0 failed") {
@@ -230,6 +251,26 @@ func owner(t *testing.T, reps []server, alive []bool) int {
 
 // ingest posts entries and says whether they were acknowledged, and if not
 // why.
+// stableOwner waits until the webhook's owner has not changed for longer
+// than a rebalance round (a replica that just joined may take it over) and
+// returns it.
+func stableOwner(t *testing.T, reps []server, alive []bool) int {
+	t.Helper()
+	last, since := -1, time.Now()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		o := owner(t, reps, alive)
+		if o != last {
+			last, since = o, time.Now()
+		} else if o >= 0 && time.Since(since) > 3*time.Second {
+			return o
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the webhook's owner did not settle within a minute")
+	return -1
+}
+
 func ingest(api, producer string, body []byte) (bool, string) {
 	req, _ := http.NewRequest("POST", api+"/v1/entries", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+producer)
