@@ -13,7 +13,6 @@ require (
 	github.com/prometheus/client_model v0.6.3
 	go.uber.org/goleak v1.3.0
 	golang.org/x/crypto v0.59.0
-	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

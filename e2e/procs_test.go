@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
 )
 
 // binary is the sigtrail executable built once for the package.
@@ -36,6 +38,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.Stop() // the throwaway PostgreSQL of the replica tests, if one was started
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -28,7 +28,9 @@ func TestServeRefusesBadInputWithOneLine(t *testing.T) {
 		{"bad proxies", nil, []string{"serve", "--trusted-proxies", "not-an-ip"}, "--trusted-proxies"},
 		{"bad log level", nil, []string{"serve", "--log-level", "loud"}, "--log-level"},
 		{"smtp half configured", nil, []string{"serve", "--smtp-url", "smtp://127.0.0.1:2525"}, "--smtp-url and --smtp-from go together"},
-		{"postgres not built", nil, []string{"serve", "--db", "postgres://127.0.0.1/x"}, "PostgreSQL backend is not part of this build"},
+		{"postgres unreachable", nil, []string{"serve", "--db", "postgres://sigtrail:secret@127.0.0.1:1/x?connect_timeout=5"}, "open PostgreSQL postgres://sigtrail:xxxxx@127.0.0.1:1/x"},
+		{"postgres unreachable through the environment", map[string]string{"SIGTRAIL_DB": "postgres://127.0.0.1:1/x"}, []string{"serve"}, "open PostgreSQL"},
+		{"unknown database scheme", nil, []string{"serve", "--db", "mysql://127.0.0.1/x"}, `unknown database scheme "mysql"`},
 		{"bad env value", map[string]string{"SIGTRAIL_BATCH_LINES": "many"}, []string{"serve"}, "SIGTRAIL_BATCH_LINES"},
 		{"host with space", nil, []string{"serve", "--cef-host", "a b"}, "--cef-host"},
 	}
@@ -105,6 +107,13 @@ func TestServeBootstrapsAnswersAndStopsCleanly(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "sigtrail.db")); err != nil || fi.Size() == 0 {
 		t.Errorf("no database in the data dir: %v", err)
+	}
+
+	// A second server on the same data directory would deliver every line
+	// a second time: it is refused at start, in one line.
+	code2, _, stderr2 := runCLI(t, nil, "", "serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0")
+	if code2 == 0 || strings.Count(strings.TrimRight(stderr2, "\n"), "\n") != 0 || !strings.Contains(stderr2, "another sigtrail process is using") {
+		t.Errorf("a second serve on the same data dir: exit %d, stderr %q; want one line refusing it", code2, stderr2)
 	}
 
 	cancel()

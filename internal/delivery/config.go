@@ -52,6 +52,11 @@ type Config struct {
 	// SignWorkers is how many goroutines render and sign one large batch;
 	// 0 means GOMAXPROCS.
 	SignWorkers int
+	// Clustered: several replicas share the database, and this Manager
+	// delivers only the streams a coordinator gives it through Own, with
+	// that lease's fence, until Disown. Otherwise it delivers every enabled
+	// webhook, unfenced.
+	Clustered bool
 }
 
 // Deps are what a Manager works with.
@@ -62,6 +67,11 @@ type Deps struct {
 	Clock      clock.Clock           // clock.Real{} when nil
 	Logger     *slog.Logger          // discards when nil
 	Registerer prometheus.Registerer // metrics are not exported when nil
+	// OnLeaseLost, in clustered mode, hears of a stream whose dispatcher
+	// stopped because a fenced write found the lease taken by another
+	// replica (wire it to the coordinator's LeaseLost). It is called from
+	// the dispatcher's goroutine, which Disown waits for: it must not block.
+	OnLeaseLost func(store.StreamID)
 }
 
 func (c *Config) fill() error {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,9 @@ type dispatcher struct {
 	// recheck is set by Record when an append touching this stream failed
 	// with its outcome unknown (see Manager.Record).
 	recheck atomic.Bool
+	// lost is set when a fenced write found the lease taken: the
+	// dispatcher stops for good, a new one starts under a new fence.
+	lost atomic.Bool
 
 	// lastOK and lastOKAt coalesce the status writes of a run of 2xx
 	// answers (see recordAttempt). Only the dispatcher goroutine uses them.
@@ -127,6 +131,16 @@ func (d *dispatcher) raiseHead(seq int64) {
 	}
 }
 
+// stopped reports whether run has returned (its lease was lost).
+func (d *dispatcher) stopped() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (d *dispatcher) progress() (lag, failed int64) {
 	return max(d.head.Load()-d.cursor.Load(), 0), d.nFailed.Load()
 }
@@ -136,6 +150,12 @@ func (d *dispatcher) run(ctx context.Context) {
 	gone := false
 	for {
 		err := d.deliver(ctx)
+		if errors.Is(err, store.ErrLeaseLost) || d.lost.Load() {
+			// Retrying cannot help: another replica delivers the stream.
+			d.lost.Store(true)
+			d.m.leaseLost(d)
+			return
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -433,6 +453,12 @@ func (d *dispatcher) recordAttempt(ctx context.Context) func(answer) {
 		err := d.m.deps.Store.RecordAttempt(ctx, d.stream, d.fence, store.Attempt{
 			At: now, ResponseCode: a.status, Message: a.message, OK: a.ok(),
 		})
+		if errors.Is(err, store.ErrLeaseLost) {
+			// Stop now rather than after the retries of this batch: every
+			// request from here on duplicates the new owner's.
+			d.lost.Store(true)
+			d.cancel()
+		}
 		if err != nil {
 			if ctx.Err() == nil { // a shutdown mid-write is no failure
 				d.m.log.Error("delivery: recording the attempt failed", "stream", d.stream, "err", err)

@@ -3,6 +3,8 @@
 // cursor, renders and signs every entry in the destination's format, gzips
 // the batch and POSTs it, retrying by the documented policy. Cursors, failed
 // ranges and status live in the store, so a restart resumes where it
-// stopped (at-least-once). The HTTP sender refuses loopback, private,
+// stopped (at-least-once). In clustered mode a coordinator (internal/cluster)
+// decides which replica delivers each webhook, and every state write carries
+// that replica's lease fence. The HTTP sender refuses loopback, private,
 // link-local and multicast addresses at dial time unless told otherwise.
 package delivery

@@ -24,8 +24,16 @@ type Manager struct {
 	sender  *sender
 	running atomic.Bool
 
+	// lifeMu serializes starting and stopping dispatchers, so Disown
+	// returns only once no dispatcher of the stream runs, even when a
+	// reload was restarting it at the same time.
+	lifeMu sync.Mutex
+
 	mu   sync.RWMutex
 	disp map[store.StreamID]*dispatcher
+	// owned holds, in clustered mode, the streams this replica holds the
+	// lease of and the lease's fence (see ownership.go).
+	owned map[store.StreamID]store.Fence
 
 	changedMu sync.Mutex
 	changed   map[store.StreamID]struct{}
@@ -51,6 +59,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		cfg: cfg, deps: deps, clock: deps.Clock, log: deps.Logger,
 		metrics:   newMetrics(),
 		disp:      map[store.StreamID]*dispatcher{},
+		owned:     map[store.StreamID]store.Fence{},
 		changed:   map[store.StreamID]struct{}{},
 		changedCh: make(chan struct{}, 1),
 	}
@@ -239,6 +248,11 @@ func (m *Manager) takeChanged() []store.StreamID {
 
 // reconcile makes the running dispatcher of stream match the store.
 func (m *Manager) reconcile(ctx context.Context, stream store.StreamID) error {
+	if _, ok := m.fenceOf(stream); !ok {
+		// Another replica delivers it: nothing to read.
+		m.stop(stream)
+		return nil
+	}
 	w, err := m.deps.Store.GetWebhook(ctx, stream)
 	if apperr.Is(err, apperr.NotFound) {
 		m.stop(stream)
@@ -252,10 +266,12 @@ func (m *Manager) reconcile(ctx context.Context, stream store.StreamID) error {
 
 // apply starts, restarts or stops the dispatcher of w.
 func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
-	if !w.Enabled || w.DestinationID == "" {
+	if _, mine := m.fenceOf(w.Stream); !mine || !w.Enabled || w.DestinationID == "" {
 		m.stop(w.Stream)
 		return nil
 	}
+	// Read before taking lifeMu: a slow store must not hold up Disown,
+	// which the coordinator calls to stop delivery in time.
 	dest, err := m.deps.Store.GetDestination(ctx, w.OrgID, w.DestinationID)
 	if apperr.Is(err, apperr.NotFound) {
 		m.stop(w.Stream)
@@ -264,14 +280,22 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 	if err != nil {
 		return err
 	}
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	// Again under lifeMu: Disown or Own may have come meanwhile.
+	fence, mine := m.fenceOf(w.Stream)
+	if !mine {
+		m.stopLocked(w.Stream)
+		return nil
+	}
 	m.mu.RLock()
 	cur := m.disp[w.Stream]
 	m.mu.RUnlock()
-	if cur != nil && sameDelivery(cur.dest, dest) {
+	if cur != nil && sameDelivery(cur.dest, dest) && cur.fence == fence && !cur.stopped() {
 		return nil
 	}
-	m.stop(w.Stream)
-	m.start(ctx, w, dest)
+	m.stopLocked(w.Stream)
+	m.start(ctx, w, dest, fence)
 	return nil
 }
 
@@ -282,10 +306,13 @@ func sameDelivery(a, b store.Destination) bool {
 		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification
 }
 
-func (m *Manager) start(ctx context.Context, w store.Webhook, dest store.Destination) {
+// start runs a new dispatcher, which reads the stored cursor, head and
+// failed ranges afresh (deliver), whatever a previous one of this stream
+// knew. The caller holds lifeMu.
+func (m *Manager) start(ctx context.Context, w store.Webhook, dest store.Destination, fence store.Fence) {
 	dctx, cancel := context.WithCancel(ctx)
 	d := &dispatcher{
-		m: m, stream: w.Stream, hook: w, dest: dest,
+		m: m, stream: w.Stream, hook: w, dest: dest, fence: fence,
 		wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}),
 	}
 	m.mu.Lock()
@@ -294,7 +321,14 @@ func (m *Manager) start(ctx context.Context, w store.Webhook, dest store.Destina
 	go d.run(dctx)
 }
 
+// stop stops the dispatcher of stream, if any, and waits for it.
 func (m *Manager) stop(stream store.StreamID) {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	m.stopLocked(stream)
+}
+
+func (m *Manager) stopLocked(stream store.StreamID) {
 	m.mu.Lock()
 	d := m.disp[stream]
 	delete(m.disp, stream)
@@ -306,6 +340,8 @@ func (m *Manager) stop(stream store.StreamID) {
 }
 
 func (m *Manager) stopAll() {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
 	m.mu.Lock()
 	all := m.disp
 	m.disp = map[store.StreamID]*dispatcher{}

@@ -63,11 +63,23 @@ func ProblemFor(err error, traceID string, log *slog.Logger) Problem {
 	return p
 }
 
+// RetryAfterUnavailable is the Retry-After of a 503, in seconds: about
+// how long a PostgreSQL failover or a restart takes.
+const RetryAfterUnavailable = "5"
+
 // WriteError answers with err as application/problem+json.
 func WriteError(w http.ResponseWriter, r *http.Request, err error, traceID string, log *slog.Logger) {
 	p := ProblemFor(err, traceID, log)
-	if p.Status == http.StatusUnauthorized {
+	switch p.Status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sigtrail"`)
+	case http.StatusServiceUnavailable:
+		// A 503 is a passing state (the database failing over, a commit
+		// that timed out): tell clients when to come back unless the
+		// handler already did.
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", RetryAfterUnavailable)
+		}
 	}
 	WriteJSONType(w, p.Status, "application/problem+json", p)
 }

@@ -51,3 +51,26 @@ func TestWriteError(t *testing.T) {
 		t.Fatalf("%s %v", w.Body.String(), err)
 	}
 }
+
+func TestWriteErrorUnavailableSaysWhenToRetry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, preset, want string
+	}{
+		{"default", "", RetryAfterUnavailable},
+		{"handler's own value kept", "30", "30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := httptest.NewRecorder()
+			if tt.preset != "" {
+				w.Header().Set("Retry-After", tt.preset)
+			}
+			WriteError(w, httptest.NewRequest(http.MethodGet, "/", nil), apperr.New(apperr.Unavailable, "database unavailable"), "7", nil)
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != tt.want {
+				t.Fatalf("status %d, Retry-After %q; want 503 and %q", w.Code, w.Header().Get("Retry-After"), tt.want)
+			}
+		})
+	}
+}

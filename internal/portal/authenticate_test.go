@@ -193,9 +193,9 @@ func TestLockoutUnit(t *testing.T) {
 		now := t0
 		for _, g := range tt.gaps {
 			now = now.Add(g)
-			l.fail(&d, now)
+			l.CountFailure(&d, now)
 		}
-		if got := l.locked(d, t0.Add(tt.lockedAt)); got != tt.locked {
+		if got := l.Locked(d, t0.Add(tt.lockedAt)); got != tt.locked {
 			t.Errorf("%s: locked %v, want %v (%+v)", tt.name, got, tt.locked, d)
 		}
 	}
@@ -208,7 +208,7 @@ func TestRateLimitPerClientAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, func(c *Config, _ *store.Portal) {
-		c.RateLimit = RateLimit{Every: time.Minute, Burst: 2, MaxClients: 100}
+		c.RateLimit = RateLimit{Every: time.Minute, Burst: 2}
 		c.TrustedProxies = trusted
 	})
 	from := func(ip string) map[string]string { return map[string]string{"X-Forwarded-For": ip} }
@@ -260,29 +260,6 @@ func TestForwardedForIgnoredFromUntrustedPeers(t *testing.T) {
 	r := e.do(e.client, http.MethodPost, "/api/v2/developer/authenticate",
 		map[string]string{"username": "nobody@example.com", "password": "x"}, map[string]string{"X-Forwarded-For": "203.0.113.7"})
 	e.assertEntries(e.wantEntry(r, "/api/v2/developer/authenticate", audit.OutcomeNotFound, ""))
-}
-
-func TestLimiterForgetsLeastRecentlySeen(t *testing.T) {
-	t.Parallel()
-	l := newLimiter(RateLimit{Every: time.Hour, Burst: 1, MaxClients: 2})
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	steps := []struct {
-		key  string
-		want bool
-	}{
-		{"a", true}, {"a", false}, {"b", true}, {"a", false}, // a is now the most recent
-		{"c", true},               // evicts b
-		{"a", false}, {"b", true}, // b starts over; evicts c
-		{"c", true},
-	}
-	for i, s := range steps {
-		if got, _ := l.allow(s.key, now); got != s.want {
-			t.Errorf("step %d (%s): allowed %v, want %v", i, s.key, got, s.want)
-		}
-		if n := l.size(); n > 2 {
-			t.Fatalf("limiter holds %d addresses", n)
-		}
-	}
 }
 
 // TestAttemptOfAClientThatHangsUpIsStillCounted: a guesser who sends a

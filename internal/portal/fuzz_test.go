@@ -98,7 +98,7 @@ func FuzzDeveloperAPI(f *testing.F) {
 
 	e := newEnv(f, func(c *Config, _ *store.Portal) {
 		c.Argon2 = Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32} // speed over strength while fuzzing
-		c.RateLimit = RateLimit{Every: time.Millisecond, Burst: 1000, MaxClients: 10}
+		c.RateLimit = RateLimit{Every: time.Millisecond, Burst: 1000}
 	})
 	e.drainMails()
 	csrf := newSecret()

@@ -46,6 +46,11 @@ type testEnv struct {
 	client *http.Client
 	mails  <-chan receivedMail
 	logs   *lockedBuffer
+	// path, cfg and mailer let replica start another handler on the same
+	// database.
+	path   string
+	cfg    Config
+	mailer Mailer
 }
 
 type envOption func(*Config, *store.Portal)
@@ -60,13 +65,10 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 func newEnvRelay(t testing.TB, relay string, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	path := filepath.Join(t.TempDir(), "db")
+	st := openStore(t, path)
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Millisecond))
-	e := &testEnv{t: t, st: st, clk: clk, logs: &lockedBuffer{}}
+	e := &testEnv{t: t, st: st, clk: clk, logs: &lockedBuffer{}, path: path}
 	e.org = store.Org{ID: uuid.Must(uuid.NewV7()).String(), Name: "acme-org", CreatedAt: clk.Now()}
 	if err := st.CreateOrg(ctx, e.org); err != nil {
 		t.Fatal(err)
@@ -91,17 +93,46 @@ func newEnvRelay(t testing.TB, relay string, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.cfg, e.mailer = cfg, mailer
+	e.serve()
+	return e
+}
+
+func openStore(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// serve starts the portal handler over e.st on a new listener and points
+// e's address, base URL and client at it.
+func (e *testEnv) serve() {
 	srv := httptest.NewUnstartedServer(nil)
 	e.addr = srv.Listener.Addr().String()
 	_, port, _ := net.SplitHostPort(e.addr)
+	cfg := e.cfg
 	cfg.ListenPort, _ = strconv.Atoi(port)
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv.Config.Handler = New(cfg, Deps{Store: st, Recorder: store.LogRecorder{Log: st}, Mailer: mailer, Clock: clk, Logger: logger})
+	srv.Config.Handler = New(cfg, Deps{Store: e.st, Recorder: store.LogRecorder{Log: e.st}, Mailer: e.mailer, Clock: e.clk, Logger: logger})
 	srv.Start()
-	t.Cleanup(srv.Close)
+	e.t.Cleanup(srv.Close)
 	e.base = "http://" + testDomain + ":" + port
 	e.client = e.newClient()
-	return e
+}
+
+// replica returns another portal server on the same database through its
+// own store handle, as a second replica: same org, portal, clock and mail
+// receiver, its own listener and client (with an empty cookie jar).
+func (e *testEnv) replica() *testEnv {
+	e.t.Helper()
+	r := *e
+	r.st = openStore(e.t, e.path)
+	r.serve()
+	return &r
 }
 
 // newClient returns a client that reaches every *.localhost name at the

@@ -96,12 +96,12 @@ type server struct {
 	clk   clock.Clock
 	log   *slog.Logger
 	hash  *hasher
-	authL *limiter
-	regL  *limiter
 	pages map[string]*template.Template
 	mux   http.Handler
-	// devLocks serialise the read-modify-write of one account's failure
-	// count within this process; the stripe is chosen by portal and email.
+	// devLocks order one account's attempts within this process, so that
+	// concurrent attempts here see each other's failures as sequential ones
+	// would; the store's atomic counting is what holds across replicas.
+	// The stripe is chosen by portal and email.
 	devLocks [64]sync.Mutex
 }
 
@@ -111,8 +111,6 @@ func New(cfg Config, deps Deps) http.Handler {
 	s := &server{
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, mail: deps.Mailer, clk: deps.Clock, log: deps.Logger,
 		hash:  newHasher(cfg.Argon2, cfg.HashConcurrency),
-		authL: newLimiter(cfg.RateLimit),
-		regL:  newLimiter(cfg.RateLimit),
 		pages: parsePages(),
 	}
 	if s.clk == nil {

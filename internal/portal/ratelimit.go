@@ -1,83 +1,58 @@
 package portal
 
 import (
-	"container/list"
-	"sync"
+	"context"
+	"net/http"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// RateLimit is a token bucket per client address: Burst requests at once,
-// then one every Every. A negative Burst turns limiting off (the zero
-// RateLimit means the defaults).
+// RateLimit is a token bucket per portal and client address: Burst
+// requests at once, then one every Every. A negative Burst turns limiting
+// off (the zero RateLimit means the defaults). The buckets live in the
+// store, so a limit holds whichever replica answers, and memory does not
+// grow with the number of addresses; SweepTokens forgets full buckets.
 type RateLimit struct {
 	Every time.Duration
 	Burst int
-	// MaxClients bounds the memory of the limiter: past it the least
-	// recently seen address is forgotten (and starts with a full bucket).
-	MaxClients int
 }
 
 // DefaultRateLimit allows 10 attempts at once, then one every 6 seconds
-// per address, remembering up to 10,000 addresses.
+// per address.
 func DefaultRateLimit() RateLimit {
-	return RateLimit{Every: 6 * time.Second, Burst: 10, MaxClients: 10000}
+	return RateLimit{Every: 6 * time.Second, Burst: 10}
 }
 
-// limiter is a bounded map of rate.Limiters, least recently used evicted
-// first. Time comes from the caller so tests drive it with a fake clock.
-type limiter struct {
-	cfg   RateLimit
-	mu    sync.Mutex
-	byKey map[string]*list.Element
-	lru   *list.List // front: most recently used; values are *limiterEntry
-}
+// The attempts limited, each with its own bucket per address. Registration
+// and forgotten-password requests share one: both send email.
+const (
+	rateAuth     = "auth"
+	rateRegister = "register"
+)
 
-type limiterEntry struct {
-	key string
-	lim *rate.Limiter
-}
+// rateLimited is the 429 of the per-address limiter.
+type rateLimited struct{ retry time.Duration }
 
-func newLimiter(cfg RateLimit) *limiter {
-	if cfg.MaxClients < 1 {
-		cfg.MaxClients = 1
+func (e rateLimited) Error() string { return "rate limited" }
+
+// checkRate takes a token of the client address's bucket for kind on the
+// request's portal. A store failure refuses the attempt: a limit that
+// guards passwords must not open when it cannot count.
+func (s *server) checkRate(ctx context.Context, r *http.Request, kind string) error {
+	l := s.cfg.RateLimit
+	if l.Burst <= 0 || l.Every <= 0 {
+		return nil // rate limiting disabled
 	}
-	return &limiter{cfg: cfg, byKey: map[string]*list.Element{}, lru: list.New()}
-}
-
-// allow takes one token of key's bucket at now; when none is left it says
-// how long until one is.
-func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	if l.cfg.Burst <= 0 {
-		return true, 0 // rate limiting disabled
+	key := "portal/" + info(r).portal.ID + "/" + kind + "/" + httpx.ClientIP(r, s.cfg.TrustedProxies)
+	ok, wait, err := s.st.TakeRateToken(ctx, key, s.clk.Now(), store.RateLimit{Every: l.Every, Burst: l.Burst})
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		return nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var lim *rate.Limiter
-	if el, ok := l.byKey[key]; ok {
-		l.lru.MoveToFront(el)
-		lim = el.Value.(*limiterEntry).lim
-	} else {
-		for l.lru.Len() >= l.cfg.MaxClients {
-			old := l.lru.Back()
-			l.lru.Remove(old)
-			delete(l.byKey, old.Value.(*limiterEntry).key)
-		}
-		lim = rate.NewLimiter(rate.Every(l.cfg.Every), l.cfg.Burst)
-		l.byKey[key] = l.lru.PushFront(&limiterEntry{key: key, lim: lim})
-	}
-	r := lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
-}
-
-// size is the number of addresses remembered.
-func (l *limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.lru.Len()
+	return &apperr.Error{Code: apperr.RateLimited, Message: "Too many attempts; try again later", Err: rateLimited{wait}}
 }

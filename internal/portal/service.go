@@ -31,19 +31,6 @@ var (
 	errSignInDisabled     = apperr.New(apperr.NotFound, "Developer sign-in is not enabled on this portal")
 )
 
-// rateLimited is the 429 of the per-address limiter.
-type rateLimited struct{ retry time.Duration }
-
-func (e rateLimited) Error() string { return "rate limited" }
-
-func (s *server) checkRate(l *limiter, r *http.Request) error {
-	ok, wait := l.allow(httpx.ClientIP(r, s.cfg.TrustedProxies), s.clk.Now())
-	if ok {
-		return nil
-	}
-	return &apperr.Error{Code: apperr.RateLimited, Message: "Too many attempts; try again later", Err: rateLimited{wait}}
-}
-
 // register creates a developer and emails a verification link. A taken
 // email gets the same answer and an email to its owner instead, so the
 // answer reveals nothing.
@@ -52,7 +39,7 @@ func (s *server) register(ctx context.Context, r *http.Request, email, fullName 
 	if !ri.portal.AuthenticationEnabled {
 		return errSignInDisabled
 	}
-	if err := s.checkRate(s.regL, r); err != nil {
+	if err := s.checkRate(ctx, r, rateRegister); err != nil {
 		return err
 	}
 	existing, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
@@ -199,7 +186,7 @@ func (s *server) resetPassword(ctx context.Context, r *http.Request, token, pass
 	}
 	d.PasswordHash = hash
 	d.EmailVerified = true
-	Lockout{}.succeed(&d)
+	d.FailedLogins, d.FailedSince, d.LockedUntil = 0, time.Time{}, time.Time{} // a new password ends a lock
 	d.UpdatedAt = s.clk.Now().UTC()
 	if err := s.st.UpdateDeveloper(ctx, d); err != nil {
 		return d, err
@@ -219,7 +206,7 @@ func (s *server) forgotPassword(ctx context.Context, r *http.Request, email stri
 	if !ri.portal.AuthenticationEnabled {
 		return errSignInDisabled
 	}
-	if err := s.checkRate(s.regL, r); err != nil {
+	if err := s.checkRate(ctx, r, rateRegister); err != nil {
 		return err
 	}
 	d, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
@@ -263,7 +250,7 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	if !ri.portal.AuthenticationEnabled {
 		return session{}, errSignInDisabled
 	}
-	if err := s.checkRate(s.authL, r); err != nil {
+	if err := s.checkRate(ctx, r, rateAuth); err != nil {
 		return session{}, err
 	}
 	mu := s.lockFor(ri.portal.ID, email)
@@ -282,25 +269,32 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 		return session{}, s.failAuth(ctx, r, audit.OutcomeNotFound, "", errInvalidCredentials)
 	}
 	now := s.clk.Now()
-	if s.cfg.Lockout.locked(d, now) {
-		if _, err := s.hash.check(ctx, "", password); err != nil {
-			return session{}, apperr.Wrap(err, "dummy hash")
-		}
-		return session{}, s.failAuth(ctx, r, audit.OutcomeLocked, d.ID, errInvalidCredentials)
+	if s.cfg.Lockout.Locked(d, now) {
+		return session{}, s.lockedAttempt(ctx, r, password, d)
 	}
 	ok, err := s.hash.check(ctx, d.PasswordHash, password)
 	if err != nil {
 		return session{}, apperr.Wrap(err, "check password of developer %s", d.ID)
 	}
+	// The check took tens of milliseconds, in which another replica may
+	// have locked the account (this process's attempts wait on mu): the
+	// account as it is now decides, as for an attempt a moment later.
+	if d, err = s.st.GetDeveloper(ctx, d.PortalID, d.ID); err != nil {
+		return session{}, s.vanished(ctx, r, err)
+	}
+	if s.cfg.Lockout.Locked(d, now) {
+		return session{}, s.failAuth(ctx, r, audit.OutcomeLocked, d.ID, errInvalidCredentials)
+	}
 	if !ok {
-		s.cfg.Lockout.fail(&d, now)
-		if err := s.saveLockout(ctx, d); err != nil {
-			return session{}, err
+		// Counted in the store under a row lock: failures that reach
+		// several replicas at once all count.
+		if _, err := s.st.RecordLoginFailure(ctx, d.PortalID, d.ID, now, s.cfg.Lockout); err != nil {
+			return session{}, s.vanished(ctx, r, err)
 		}
 		return session{}, s.failAuth(ctx, r, audit.OutcomeInvalidPassword, d.ID, errInvalidCredentials)
 	}
-	if s.cfg.Lockout.succeed(&d) {
-		if err := s.saveLockout(ctx, d); err != nil {
+	if hasFailures(d) {
+		if err := s.st.ClearLoginFailures(ctx, d.PortalID, d.ID); err != nil {
 			return session{}, err
 		}
 	}
@@ -325,25 +319,28 @@ func (s *server) rejectUsername(ctx context.Context, r *http.Request, invalid er
 	if !info(r).portal.AuthenticationEnabled {
 		return errSignInDisabled
 	}
-	if err := s.checkRate(s.authL, r); err != nil {
+	if err := s.checkRate(ctx, r, rateAuth); err != nil {
 		return err
 	}
 	return s.failAuth(ctx, r, audit.OutcomeNotFound, "", invalid)
 }
 
-// saveLockout stores d's failure count and lock. It re-reads the row first
-// and changes only those fields, so a status an admin set while the
-// password was being checked is not overwritten with the old one.
-func (s *server) saveLockout(ctx context.Context, d store.Developer) error {
-	ctx, cancel := detached(ctx)
-	defer cancel()
-	fresh, err := s.st.GetDeveloper(ctx, d.PortalID, d.ID)
-	if err != nil {
+// vanished answers an attempt whose account was deleted while it was
+// judged as one on an unknown email; other errors pass through.
+func (s *server) vanished(ctx context.Context, r *http.Request, err error) error {
+	if !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	fresh.FailedLogins, fresh.FailedSince, fresh.LockedUntil = d.FailedLogins, d.FailedSince, d.LockedUntil
-	fresh.UpdatedAt = s.clk.Now().UTC()
-	return s.st.UpdateDeveloper(ctx, fresh)
+	return s.failAuth(ctx, r, audit.OutcomeNotFound, "", errInvalidCredentials)
+}
+
+// lockedAttempt answers an attempt on a locked account after spending
+// the time a password check takes, so timing does not tell it apart.
+func (s *server) lockedAttempt(ctx context.Context, r *http.Request, password string, d store.Developer) error {
+	if _, err := s.hash.check(ctx, "", password); err != nil {
+		return apperr.Wrap(err, "dummy hash")
+	}
+	return s.failAuth(ctx, r, audit.OutcomeLocked, d.ID, errInvalidCredentials)
 }
 
 // failAuth records a failed attempt and returns the answer for the user,

@@ -53,3 +53,42 @@ func TestSweepTokensDeletesExpiredOnes(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// bucketSpy reports how many idle rate-limit buckets each sweep deleted.
+type bucketSpy struct {
+	Sweeper
+	deleted chan int
+}
+
+func (s bucketSpy) DeleteIdleRateBuckets(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.Sweeper.DeleteIdleRateBuckets(ctx, now)
+	s.deleted <- n
+	return n, err
+}
+
+// The sweep forgets a client's rate-limit bucket once it is full again,
+// and not before (a bucket still counting must not be reset).
+func TestSweepTokensForgetsIdleRateBuckets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config, _ *store.Portal) { c.RateLimit = RateLimit{Every: time.Hour, Burst: 2} })
+	e.login(e.client, "nobody@example.com", "x") // one token of two taken: full again in an hour
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	spy := bucketSpy{Sweeper: e.st, deleted: make(chan int)}
+	done := make(chan struct{})
+	waiting := e.clk.TimerCreated()
+	go func() {
+		defer close(done)
+		SweepTokens(ctx, spy, e.clk, 10*time.Minute, slog.New(slog.DiscardHandler))
+	}()
+	if n := <-spy.deleted; n != 0 {
+		t.Fatalf("first sweep deleted %d buckets, want 0: the bucket is still counting", n)
+	}
+	<-waiting
+	e.clk.Advance(time.Hour)
+	if n := <-spy.deleted; n != 1 {
+		t.Fatalf("an hour later the sweep deleted %d buckets, want 1", n)
+	}
+	cancel()
+	<-done
+}

@@ -34,6 +34,22 @@ type Config struct {
 	// it the job would stay accepted or running in the store, and every PUT
 	// a 409, until the next restart.
 	StoreRetryWait time.Duration
+
+	// Replica names this process among replicas sharing one database. Empty
+	// (the single-process server): this runner owns every job and writes
+	// unfenced. Set: a job runs only on the replica holding its
+	// store.ReplayLease, and every write of it is fenced by the lease.
+	Replica string
+	// LeaseTTL is how long a replay lease lasts unrenewed: how soon another
+	// replica resumes the job of one that died; default 8 s.
+	LeaseTTL time.Duration
+	// RenewEvery is how often a running job's lease is renewed; default
+	// 2 s, and less than LeaseTTL.
+	RenewEvery time.Duration
+	// RescanEvery is how often the active jobs are listed again, to resume
+	// those whose owner died (its lease expired) and those whose change
+	// notification was lost; default 3 s.
+	RescanEvery time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +64,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StoreRetryWait <= 0 {
 		c.StoreRetryWait = 5 * time.Second
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 8 * time.Second
+	}
+	if c.RenewEvery <= 0 {
+		c.RenewEvery = 2 * time.Second
+	}
+	if c.RenewEvery >= c.LeaseTTL {
+		c.RenewEvery = c.LeaseTTL / 4
+	}
+	if c.RescanEvery <= 0 {
+		c.RescanEvery = 3 * time.Second
 	}
 	return c
 }
@@ -108,7 +136,9 @@ func (r *Runner) JobChanged(stream store.StreamID) {
 
 // Run resumes the jobs a previous process left unfinished, then runs new
 // ones as JobChanged announces them, until ctx ends. Jobs interrupted by the
-// end of ctx stay running in the store and resume at the next Run.
+// end of ctx stay running in the store and resume at the next Run (or, on
+// another replica, once their lease expires: leases are not released
+// here, as RemoveReplica frees them at an orderly shutdown).
 func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -121,6 +151,13 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	for _, j := range jobs {
 		r.JobChanged(j.Stream)
+	}
+	if r.cfg.Replica != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.rescanLoop(ctx)
+		}()
 	}
 	for {
 		select {
@@ -150,7 +187,7 @@ func (r *Runner) Run(ctx context.Context) error {
 // stopped on a store error.
 func (r *Runner) work(ctx context.Context, s store.StreamID) {
 	for {
-		again := !r.runJob(ctx, s) && ctx.Err() == nil && r.pause(ctx, r.cfg.StoreRetryWait)
+		again := r.attempt(ctx, s)
 		r.mu.Lock()
 		if (again || r.again[s]) && ctx.Err() == nil {
 			delete(r.again, s)
@@ -162,6 +199,24 @@ func (r *Runner) work(ctx context.Context, s store.StreamID) {
 		r.mu.Unlock()
 		return
 	}
+}
+
+// attempt runs the stream's job once. It returns true when a store error
+// left the job unfinished and the pause before taking it up again is over.
+func (r *Runner) attempt(ctx context.Context, s store.StreamID) bool {
+	if r.cfg.Replica != "" {
+		return r.attemptLeased(ctx, s)
+	}
+	jr := &jobRun{log: r.deps.Logger.With("stream", string(s)), fence: store.NoFence}
+	return !r.runJob(ctx, s, jr) && ctx.Err() == nil && r.pause(ctx, r.cfg.StoreRetryWait)
+}
+
+// jobRun is what the steps of one run of a job share.
+type jobRun struct {
+	log   *slog.Logger
+	fence store.Fence // passed with every write of the job
+	// lost, when set, stops the run because its lease was lost.
+	lost func()
 }
 
 // pause waits d on the clock; false when ctx ended first.
@@ -179,22 +234,21 @@ func (r *Runner) pause(ctx context.Context, d time.Duration) bool {
 // runJob takes the stream's job from accepted to completed or failed. It
 // returns false when a store error left the job unfinished in the store, to
 // be taken up again.
-func (r *Runner) runJob(ctx context.Context, s store.StreamID) bool {
-	log := r.deps.Logger.With("stream", string(s))
+func (r *Runner) runJob(ctx context.Context, s store.StreamID, jr *jobRun) bool {
 	job, err := r.deps.Store.GetReplayJob(ctx, s)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
 			return true
 		}
 		if ctx.Err() == nil {
-			log.Error("replay: reading the job", "err", err)
+			jr.log.Error("replay: reading the job", "err", err)
 		}
 		return false
 	}
 	switch job.Status {
 	case store.JobAccepted:
 		job.Status = store.JobPending
-		if !r.save(ctx, log, &job) {
+		if !r.save(ctx, jr, &job) {
 			return false
 		}
 	case store.JobPending, store.JobRunning:
@@ -211,41 +265,41 @@ func (r *Runner) runJob(ctx context.Context, s store.StreamID) bool {
 
 	if job.Status == store.JobPending {
 		if job.EndAt.Before(r.deps.Clock.Now().Add(-r.cfg.Retention)) {
-			return r.fail(ctx, log, &job, "The window is older than the retention period; its entries are deleted")
+			return r.fail(ctx, jr, &job, "The window is older than the retention period; its entries are deleted")
 		}
 		// The job is bounded by the stream's end now: entries appended from
 		// here on, even back-dated into the window, are live delivery's.
 		high, err := r.deps.Store.LastSeq(ctx, job.Stream)
 		if err != nil {
-			return r.internalFailure(ctx, log, &job, "reading the stream's end", err)
+			return r.internalFailure(ctx, jr, &job, "reading the stream's end", err)
 		}
 		job.HighSeq = high
 		total, err := r.deps.Store.Count(ctx, windowQuery(job))
 		if err != nil {
-			return r.internalFailure(ctx, log, &job, "counting the window", err)
+			return r.internalFailure(ctx, jr, &job, "counting the window", err)
 		}
 		job.Status, job.Total, job.Sent, job.Cursor, job.Error = store.JobRunning, total, 0, 0, ""
-		if !r.save(ctx, log, &job) {
+		if !r.save(ctx, jr, &job) {
 			return false
 		}
-		log.Info("replay: running", "start_at", job.StartAt, "end_at", job.EndAt, "total", total)
+		jr.log.Info("replay: running", "start_at", job.StartAt, "end_at", job.EndAt, "total", total)
 	}
-	return r.send(ctx, log, &job)
+	return r.send(ctx, jr, &job)
 }
 
 // send re-sends the window after the job's cursor, batch by batch, saving
 // the cursor after each batch so a restart repeats at most one batch. It
 // returns false when the job was left unfinished (a store error, or ctx).
-func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJob) bool {
+func (r *Runner) send(ctx context.Context, jr *jobRun, job *store.ReplayJob) bool {
 	for {
 		// The webhook is looked up for every batch: a replay goes where the
 		// stream's webhook points now, and stops when it is disabled.
 		dest, reason, err := r.destination(ctx, job.Stream, job.OrgID)
 		if err != nil {
-			return r.internalFailure(ctx, log, job, "reading the webhook", err)
+			return r.internalFailure(ctx, jr, job, "reading the webhook", err)
 		}
 		if reason != "" {
-			return r.fail(ctx, log, job, reason)
+			return r.fail(ctx, jr, job, reason)
 		}
 		// The job covers the entries in the window up to HighSeq, the
 		// stream's end when it started; entries appended since (even with a
@@ -256,27 +310,27 @@ func (r *Runner) send(ctx context.Context, log *slog.Logger, job *store.ReplayJo
 			q := windowQuery(*job)
 			q.AfterSeq, q.Limit = job.Cursor, int(min(int64(r.cfg.BatchSize), left))
 			if batch, err = r.deps.Store.Query(ctx, q); err != nil {
-				return r.internalFailure(ctx, log, job, "reading entries", err)
+				return r.internalFailure(ctx, jr, job, "reading entries", err)
 			}
 		}
 		if len(batch) == 0 {
 			job.Status = store.JobCompleted
-			if !r.save(ctx, log, job) {
+			if !r.save(ctx, jr, job) {
 				return false
 			}
-			log.Info("replay: completed", "sent", job.Sent, "total", job.Total)
+			jr.log.Info("replay: completed", "sent", job.Sent, "total", job.Total)
 			return true
 		}
 		if err := r.deps.Sender.SendBatch(ctx, dest, batch); err != nil {
 			if ctx.Err() != nil {
 				return false // shutting down: the job stays running and resumes
 			}
-			log.Warn("replay: batch not delivered", "from_seq", batch[0].Seq, "err", err)
-			return r.fail(ctx, log, job, sendFailure(err))
+			jr.log.Warn("replay: batch not delivered", "from_seq", batch[0].Seq, "err", err)
+			return r.fail(ctx, jr, job, sendFailure(err))
 		}
 		job.Cursor = batch[len(batch)-1].Seq
 		job.Sent += int64(len(batch))
-		if !r.save(ctx, log, job) {
+		if !r.save(ctx, jr, job) {
 			return false
 		}
 	}
@@ -328,33 +382,39 @@ func windowQuery(j store.ReplayJob) store.EntryQuery {
 // save stores the job's new state; false means the runner must stop (the
 // failure is logged, and the job is taken up again after StoreRetryWait
 // or at the next start).
-func (r *Runner) save(ctx context.Context, log *slog.Logger, job *store.ReplayJob) bool {
+func (r *Runner) save(ctx context.Context, jr *jobRun, job *store.ReplayJob) bool {
 	job.UpdatedAt = r.deps.Clock.Now().UTC()
-	if err := r.deps.Store.UpdateReplayJob(ctx, *job, store.NoFence); err != nil {
-		if ctx.Err() == nil {
-			log.Error("replay: saving the job", "status", job.Status, "err", err)
-		}
-		return false
+	err := r.deps.Store.UpdateReplayJob(ctx, *job, jr.fence)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, store.ErrLeaseLost) && jr.lost != nil:
+		// Another replica took the job over (this one was paused or cut
+		// off): it resumes from the stored cursor; nothing here was saved.
+		jr.log.Warn("replay: lease lost; another replica runs the job", "status", job.Status)
+		jr.lost()
+	case ctx.Err() == nil:
+		jr.log.Error("replay: saving the job", "status", job.Status, "err", err)
 	}
-	return true
+	return false
 }
 
 // fail ends the job with reason; false when that could not be saved.
-func (r *Runner) fail(ctx context.Context, log *slog.Logger, job *store.ReplayJob, reason string) bool {
+func (r *Runner) fail(ctx context.Context, jr *jobRun, job *store.ReplayJob, reason string) bool {
 	job.Status, job.Error = store.JobFailed, reason
-	if !r.save(ctx, log, job) {
+	if !r.save(ctx, jr, job) {
 		return false
 	}
-	log.Warn("replay: failed", "reason", reason, "sent", job.Sent, "total", job.Total)
+	jr.log.Warn("replay: failed", "reason", reason, "sent", job.Sent, "total", job.Total)
 	return true
 }
 
 // internalFailure fails the job with a generic reason and logs the cause,
 // unless the error only reflects the end of ctx.
-func (r *Runner) internalFailure(ctx context.Context, log *slog.Logger, job *store.ReplayJob, what string, err error) bool {
+func (r *Runner) internalFailure(ctx context.Context, jr *jobRun, job *store.ReplayJob, what string, err error) bool {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return false
 	}
-	log.Error("replay: "+what, "err", err)
-	return r.fail(ctx, log, job, "An internal error stopped the replay; start it again")
+	jr.log.Error("replay: "+what, "err", err)
+	return r.fail(ctx, jr, job, "An internal error stopped the replay; start it again")
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -71,18 +70,4 @@ func (c Config) Validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
-}
-
-func (c Config) sqlitePath() (string, error) {
-	switch {
-	case c.DB == "":
-		return c.DataDir + "/sigtrail.db", nil
-	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
-		return "", fmt.Errorf("the PostgreSQL backend is not part of this build yet; use the embedded SQLite (omit --db)")
-	case strings.HasPrefix(c.DB, "sqlite://"):
-		return strings.TrimPrefix(c.DB, "sqlite://"), nil
-	case strings.HasPrefix(c.DB, "file:"):
-		return strings.TrimPrefix(c.DB, "file:"), nil
-	}
-	return c.DB, nil
 }

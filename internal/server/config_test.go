@@ -30,22 +30,3 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
-
-func TestSQLitePath(t *testing.T) {
-	t.Parallel()
-	cases := []struct{ db, want, err string }{
-		{"", "d/sigtrail.db", ""},
-		{"sqlite:///var/lib/s.db", "/var/lib/s.db", ""},
-		{"file:x.db", "x.db", ""},
-		{"plain.db", "plain.db", ""},
-		{"postgres://h/db", "", "PostgreSQL"},
-	}
-	for _, c := range cases {
-		cfg := Defaults()
-		cfg.DataDir, cfg.DB = "d", c.db
-		got, err := cfg.sqlitePath()
-		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("%q: %q, %v", c.db, got, err)
-		}
-	}
-}

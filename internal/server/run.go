@@ -17,13 +17,14 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/api"
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/backend"
 	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/cluster"
 	"github.com/sigtrail/sigtrail/internal/delivery"
 	"github.com/sigtrail/sigtrail/internal/portal"
 	"github.com/sigtrail/sigtrail/internal/replay"
 	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
-	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
@@ -42,14 +43,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	path, err := cfg.sqlitePath()
+	target, err := backend.Parse(cfg.DataDir, cfg.DB)
 	if err != nil {
 		return err
 	}
 	clk := clock.Real{}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Logger: log})
+	st, err := backend.Open(ctx, target, backend.Options{Server: true, Logger: log})
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer st.Close()
 
@@ -66,16 +67,34 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// On PostgreSQL several replicas share the database: each webhook is
+	// delivered by the one replica holding its lease, replay jobs likewise,
+	// and the database's change feed tells every replica what the others
+	// did. On SQLite this process holds the file alone and owns everything.
+	feed, clustered := st.(store.ChangeFeed)
+	replica := ""
+	if clustered {
+		replica = newReplicaID()
+		log = log.With("replica", replica)
+	}
+	var coord *cluster.Coordinator
 	renderer := audit.Renderer{Vendor: cfg.Vendor, Host: cfg.Host}
 	dm, err := delivery.New(delivery.Config{
 		MaxBatchLines:        cfg.MaxBatchLines,
 		MaxBatchBytes:        cfg.MaxBatchBytes,
 		InsecureDestinations: cfg.InsecureDestinations,
-	}, delivery.Deps{Store: st, Signer: keys, Renderer: renderer, Clock: clk, Logger: log, Registerer: reg})
+		Clustered:            clustered,
+	}, delivery.Deps{Store: st, Signer: keys, Renderer: renderer, Clock: clk, Logger: log, Registerer: reg,
+		OnLeaseLost: func(s store.StreamID) { coord.LeaseLost(s) }})
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
-	runner := replay.New(replay.Config{Retention: cfg.Retention}, replay.Deps{Store: st, Sender: dm, Clock: clk, Logger: log})
+	if clustered {
+		if coord, err = cluster.New(st, dm, cluster.Config{ReplicaID: replica, Clock: clk, Logger: log}); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+	}
+	runner := replay.New(replay.Config{Retention: cfg.Retention, Replica: replica}, replay.Deps{Store: st, Sender: dm, Clock: clk, Logger: log})
 
 	apiLn, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -125,7 +144,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	// Every component reports once, when it returns. One that returns
 	// before shutdown began has failed (even without an error), and takes
 	// the whole server down with it rather than leaving it half alive.
-	errc := make(chan error, 8)
+	errc := make(chan error, 16)
 	var stopping atomic.Bool
 	components := 0
 	run := func(name string, f func() error) {
@@ -147,6 +166,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	apiSrv := newHTTPServer(apiHandler, log)
 	portalSrv := newHTTPServer(portalHandler, log)
 	run("delivery", func() error { return dm.Run(ctx) })
+	if clustered {
+		ch := newChanges(ctx, dm, coord, keys, runner, log)
+		run("cluster", func() error { return coord.Run(ctx) })
+		run("change feed", func() error { return feed.Listen(ctx, ch) })
+		run("change sweep", func() error { return ch.run(ctx, clk) })
+	}
 	run("replay", func() error { return runner.Run(ctx) })
 	run("retention", func() error { return replay.RunRetention(ctx, st, clk, cfg.Retention, log) })
 	run("keys", func() error { return keys.Maintain(ctx) })
@@ -157,7 +182,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	run("api listener", func() error { return apiSrv.Serve(apiLn) })
 	run("portal listener", func() error { return portalSrv.Serve(portalLn) })
 
-	log.Info("sigtrail serving", "api", apiLn.Addr().String(), "portals", portalLn.Addr().String(), "db", path)
+	log.Info("sigtrail serving", "api", apiLn.Addr().String(), "portals", portalLn.Addr().String(), "db", target.Describe(), "clustered", clustered)
 	if ready != nil {
 		ready(Addrs{API: apiLn.Addr(), Portal: portalLn.Addr()})
 	}

@@ -68,12 +68,61 @@ func Open(ctx context.Context, keys store.SigningKeys, clk clock.Clock, retentio
 		return nil, err
 	}
 	if k.state.Load() == nil {
-		// First start: nothing signed yet, so nothing to wait for.
-		if _, err := k.add(ctx, k.clk.Now()); err != nil {
+		if err := k.createFirstKey(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return k, nil
+}
+
+// periodicClaimer is the part of store.Coordination that Open uses, when
+// the store has it, so that of several replicas starting at once on an
+// empty database one creates the first key and the others load it.
+// Without it each would create a key that signs at once; the store keeps
+// the last one active, but the replicas that loaded theirs first would
+// sign with a retired key, and lack the active one in their JWKS, until
+// their next reload.
+type periodicClaimer interface {
+	ClaimPeriodic(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
+}
+
+// firstKeyClaim is how long one replica's claim to create the first key
+// lasts: should it die before storing the key, another claims after this.
+const firstKeyClaim = 10 * time.Second
+
+// firstKeyPoll is how often a replica that lost the claim looks for the
+// winner's key. It waits on real time: it waits for another process's
+// write, not for anything the injected clock schedules.
+const firstKeyPoll = 20 * time.Millisecond
+
+// createFirstKey stores the first key, which signs at once: nothing was
+// signed yet, so nothing has to wait for it to be published.
+func (k *Keyring) createFirstKey(ctx context.Context) error {
+	c, ok := k.keys.(periodicClaimer)
+	if !ok {
+		_, err := k.add(ctx, k.clk.Now())
+		return err
+	}
+	for {
+		mine, err := c.ClaimPeriodic(ctx, "signing/first-key", k.clk.Now(), firstKeyClaim)
+		if err != nil {
+			return fmt.Errorf("signing: claim the first key: %w", err)
+		}
+		if mine {
+			_, err := k.add(ctx, k.clk.Now())
+			return err
+		}
+		t := time.NewTimer(firstKeyPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if err := k.reload(ctx); err != nil || k.state.Load() != nil {
+			return err
+		}
+	}
 }
 
 // Sign signs msg with the active key. It implements audit.Signer and is
@@ -165,40 +214,44 @@ func (k *Keyring) reload(ctx context.Context) error {
 }
 
 // newState builds the published state from the stored keys (oldest
-// first); nil when no key is active or pending (first start). A key's
-// CreatedAt is when it starts signing and its RetiredAt when it stops; a
-// key created in the future is published but waits.
+// first); nil when no key is active (first start). A key's CreatedAt is
+// when it starts signing and its RetiredAt when it stops. The active key
+// (the store keeps exactly one, RetiredAt zero) signs once its CreatedAt
+// has come; until then the newest retired key already created signs, and
+// the active key waits as next. Anchoring on the active key rather than on
+// the order of CreatedAt matters when two replicas added keys at once: the
+// key the store retired may have been created after the one that won.
 func newState(stored []store.SigningKey, now, cutoff time.Time) (*keyState, error) {
 	st := &keyState{}
-	var pending *store.SigningKey
+	var active, inForce *store.SigningKey
 	for i := len(stored) - 1; i >= 0; i-- {
-		sk := stored[i]
+		sk := &stored[i]
 		if len(sk.PrivateKey) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("signing: stored key %s is %d bytes, not an Ed25519 private key", sk.ID, len(sk.PrivateKey))
 		}
 		if !sk.RetiredAt.IsZero() && sk.RetiredAt.Before(cutoff) {
 			continue
 		}
-		priv := ed25519.PrivateKey(sk.PrivateKey)
-		st.published = append(st.published, Key{ID: sk.ID, Public: priv.Public().(ed25519.PublicKey),
+		st.published = append(st.published, Key{ID: sk.ID, Public: ed25519.PrivateKey(sk.PrivateKey).Public().(ed25519.PublicKey),
 			CreatedAt: sk.CreatedAt, RetiredAt: sk.RetiredAt})
 		switch {
-		case sk.RetiredAt.IsZero() && sk.CreatedAt.After(now):
-			pending = &stored[i]
-		case st.signer == nil && !sk.CreatedAt.After(now):
-			// The newest key already in force signs, even one whose
-			// retirement has passed: its successor is then still pending.
-			st.signer, st.activeID = priv, sk.ID
+		case sk.RetiredAt.IsZero():
+			if active == nil {
+				active = sk
+			}
+		case inForce == nil && !sk.CreatedAt.After(now):
+			inForce = sk
 		}
 	}
-	if pending == nil && (st.signer == nil || !st.published[0].Active()) {
+	if active == nil {
 		return nil, nil // no active key at all: the caller creates one
 	}
 	switch {
-	case st.signer == nil: // only a pending key: nothing else could sign
-		st.signer, st.activeID = ed25519.PrivateKey(pending.PrivateKey), pending.ID
-	case pending != nil:
-		st.next, st.nextID, st.nextAt = ed25519.PrivateKey(pending.PrivateKey), pending.ID, pending.CreatedAt
+	case !active.CreatedAt.After(now), inForce == nil: // in force, or nothing else could sign
+		st.signer, st.activeID = ed25519.PrivateKey(active.PrivateKey), active.ID
+	default:
+		st.signer, st.activeID = ed25519.PrivateKey(inForce.PrivateKey), inForce.ID
+		st.next, st.nextID, st.nextAt = ed25519.PrivateKey(active.PrivateKey), active.ID, active.CreatedAt
 	}
 	st.jwks = marshalJWKS(st.published)
 	return st, nil

@@ -37,6 +37,10 @@ func TestNewState(t *testing.T) {
 		{"retired past retention dropped", []store.SigningKey{key("a", -9*24*h, -8*24*h), key("b", -8*24*h, 0)}, 0, "b", "", []string{"b"}},
 		{"two rotations within the delay", []store.SigningKey{key("a", -h, h), key("b", h, 2*h), key("c", 2*h, 0)}, 90 * time.Minute, "b", "c", []string{"c", "b", "a"}},
 		{"only a pending key", []store.SigningKey{key("a", h, 0)}, 0, "a", "", []string{"a"}},
+		// Two replicas' first keys added at once: b, read from the clock
+		// first but stored last, retired a before a was created.
+		{"first key retired by a concurrent one created before it", []store.SigningKey{key("b", -2*time.Millisecond, 0), key("a", -time.Millisecond, -2*time.Millisecond)}, 0, "b", "", []string{"a", "b"}},
+		{"concurrent first keys created at the same instant", []store.SigningKey{key("b", -time.Millisecond, 0), key("a", -time.Millisecond, -time.Millisecond)}, 0, "b", "", []string{"a", "b"}},
 		{"all retired: none active", []store.SigningKey{key("a", -2*h, -h)}, 0, "", "", nil},
 	}
 	for _, tc := range tests {

@@ -48,16 +48,17 @@ type Lease struct {
 type Coordination interface {
 	// Heartbeat records that replica is alive until expires.
 	Heartbeat(ctx context.Context, replica string, expires time.Time) error
-	// LiveReplicas lists the replicas whose heartbeat expires after now,
-	// sorted.
+	// LiveReplicas lists the replicas whose heartbeat expires after now
+	// (one expiring at now is gone), sorted by their bytes.
 	LiveReplicas(ctx context.Context, now time.Time) ([]string, error)
 	// RemoveReplica deletes the replica's heartbeat and frees its leases
 	// (keeping their epochs), for an orderly shutdown: the others take its
-	// work at once instead of after the leases expire.
+	// work at once instead of after the leases expire. An unknown replica
+	// is no error.
 	RemoveReplica(ctx context.Context, replica string) error
 
 	// AcquireLease gives the named lease to owner until expires when it is
-	// free, expired at now, or already owner's. An owner that did not hold
+	// free, expired at now (Expires not after now), or already owner's. An owner that did not hold
 	// it gets the next epoch; the holder renewing keeps its epoch. A lease
 	// another owner holds unexpired is a Conflict (not ErrLeaseLost).
 	AcquireLease(ctx context.Context, name, owner string, now, expires time.Time) (Lease, error)
@@ -69,7 +70,9 @@ type Coordination interface {
 	// another replica can take it at once; a lease already lost is no
 	// error.
 	ReleaseLease(ctx context.Context, l Lease) error
-	// ListLeases lists the leases whose names start with prefix, by name.
+	// ListLeases lists the leases whose names start with prefix (a literal
+	// string, compared as bytes), free ones included, sorted by name as Go
+	// sorts strings (bytes; PostgreSQL needs COLLATE "C").
 	ListLeases(ctx context.Context, prefix string) ([]Lease, error)
 
 	// ClaimPeriodic reports whether the caller is the one to run the named

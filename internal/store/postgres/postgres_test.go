@@ -32,5 +32,11 @@ func openTest(t testing.TB, opts Options) *Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) store.Store { return openTest(t, Options{}) },
+		OpenPair: func(t *testing.T) (store.Store, store.Store) {
+			url := pgtest.URL(t)
+			return openURL(t, url, Options{}), openURL(t, url, Options{})
+		},
+	})
 }

@@ -126,9 +126,11 @@ func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
 	return s.internal(err, "release lease")
 }
 
-// ListLeases lists the leases whose names start with prefix.
+// ListLeases lists the leases whose names start with prefix. The prefix is
+// compared as bytes: substr of TEXT counts characters, not the bytes
+// len(prefix) counts, so a name is cast to a BLOB first.
 func (s *Store) ListLeases(ctx context.Context, prefix string) ([]store.Lease, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+leaseCols+" FROM leases WHERE substr(name, 1, ?) = ? ORDER BY name",
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+leaseCols+" FROM leases WHERE substr(CAST(name AS BLOB), 1, ?) = CAST(? AS BLOB) ORDER BY name",
 		len(prefix), prefix)
 	if err != nil {
 		return nil, s.internal(err, "list leases")

@@ -42,6 +42,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock times the group-commit wait (default clock.Real).
 	Clock clock.Clock
+	// Exclusive refuses to open a file another process opened with
+	// Exclusive (a second `sigtrail serve` on the same data directory).
+	// Tests that race two handles on one file leave it off.
+	Exclusive bool
 }
 
 func (o *Options) defaults() {
@@ -77,6 +81,7 @@ type Store struct {
 	rdb  *sql.DB // query-only pool
 	wdb  *sql.DB // exactly one connection, used only by the writer goroutine
 	w    *writer
+	lock *os.File // held while open when Options.Exclusive
 
 	closeOnce sync.Once
 	closeErr  error
@@ -91,6 +96,25 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	var lock *os.File
+	if opts.Exclusive && path != ":memory:" && !strings.HasPrefix(path, "file:") {
+		var err error
+		if lock, err = lockExclusive(path); err != nil {
+			return nil, err
+		}
+	}
+	s, err := open(ctx, path, opts)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -224,6 +248,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closeErr = errors.Join(s.w.close(), s.rdb.Close(), s.wdb.Close())
+		if s.lock != nil {
+			// Released last, once nothing of this process touches the file.
+			s.closeErr = errors.Join(s.closeErr, s.lock.Close())
+		}
 	})
 	return s.closeErr
 }

@@ -13,7 +13,13 @@ import (
 // closes it when t ends.
 func openTest(t *testing.T, opts Options) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "sigtrail.db"), opts)
+	return openAt(t, filepath.Join(t.TempDir(), "sigtrail.db"), opts)
+}
+
+// openAt opens a store on path and closes it when t ends.
+func openAt(t *testing.T, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -27,5 +33,13 @@ func openTest(t *testing.T, opts Options) *Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, Options{}) })
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) store.Store { return openTest(t, Options{}) },
+		// Two handles on one file: two writers, each with its own cache of
+		// stream positions, as two processes would have.
+		OpenPair: func(t *testing.T) (store.Store, store.Store) {
+			path := filepath.Join(t.TempDir(), "sigtrail.db")
+			return openAt(t, path, Options{}), openAt(t, path, Options{})
+		},
+	})
 }

@@ -65,11 +65,15 @@ type writer struct {
 	stopped chan struct{}
 
 	// pos caches each stream's id and highest sequence number as committed.
-	pos       map[store.StreamID]streamPos
-	multi     map[multiKey]*sql.Stmt
-	selStream *sql.Stmt
-	addStream *sql.Stmt
-	args      []any
+	pos map[store.StreamID]streamPos
+	// version is the database's data_version when pos was last known
+	// right: it changes when another connection (process, handle) commits.
+	version     int64
+	multi       map[multiKey]*sql.Stmt
+	selStream   *sql.Stmt
+	addStream   *sql.Stmt
+	dataVersion *sql.Stmt
+	args        []any
 	// lastCallers is how many appends the previous commit served.
 	lastCallers int
 
@@ -95,6 +99,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 	}{
 		{&w.selStream, "SELECT sid, last_seq FROM streams WHERE stream = ?"},
 		{&w.addStream, "INSERT INTO streams (stream, last_seq) VALUES (?, 0) RETURNING sid"},
+		{&w.dataVersion, "PRAGMA data_version"},
 	} {
 		if *p.st, err = conn.PrepareContext(ctx, p.query); err != nil {
 			return nil, err
@@ -114,6 +119,7 @@ func (w *writer) close() error {
 	}
 	w.selStream.Close()
 	w.addStream.Close()
+	w.dataVersion.Close()
 	return w.conn.Close()
 }
 
@@ -297,8 +303,9 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	}
 	next, err := w.writeBatch(live)
 	if err != nil && isUnique(err) {
-		// Another process appended to one of these streams, so the cached
-		// positions are stale: read them again inside the transaction.
+		// writeBatch forgets positions another process may have moved, so
+		// this should not happen; should it, read them all again inside
+		// the transaction.
 		clear(w.pos)
 		next, err = w.writeBatch(live)
 	}
@@ -328,6 +335,9 @@ func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, er
 	hours := make(map[hourKey]seqSpan)
 	ctx := context.Background()
 	err := w.inTx(ctx, func() error {
+		if err := w.checkVersion(ctx); err != nil {
+			return err
+		}
 		w.args = w.args[:0]
 		rows := 0
 		for _, r := range live {
@@ -384,6 +394,24 @@ func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, er
 	clear(w.args) // drop references to records
 	w.args = w.args[:0]
 	return next, err
+}
+
+// checkVersion forgets the cached stream positions when another connection
+// committed since this one last looked: another process (or handle) may
+// have appended, and retention may since have deleted those entries, so a
+// stale position would not even collide with them and numbers would be
+// given twice. It runs inside the write transaction, so nothing commits
+// between the check and the writes; it costs one pragma a commit.
+func (w *writer) checkVersion(ctx context.Context) error {
+	var v int64
+	if err := w.dataVersion.QueryRowContext(ctx).Scan(&v); err != nil {
+		return err
+	}
+	if v != w.version {
+		clear(w.pos)
+		w.version = v
+	}
+	return nil
 }
 
 // hourKey names a row of stream_hours; seqSpan is its sequence range.

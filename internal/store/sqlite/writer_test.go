@@ -161,7 +161,8 @@ func TestAppendRefusesUnknownKind(t *testing.T) {
 
 // TestTwoWritersOnOneFile checks that a second process appending to the
 // same file (here a second Store) does not break the first: its cached
-// positions go stale, the insert conflicts, and the writer reads them again.
+// positions go stale, the writer sees another connection committed (the
+// file's data_version moved) and reads them again.
 func TestTwoWritersOnOneFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "shared.db")

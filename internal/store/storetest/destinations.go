@@ -9,7 +9,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testDestinations(t *testing.T, open func(t *testing.T) store.Store) {
+func testDestinations(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("CreateGetUpdate", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

@@ -9,7 +9,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testDevelopers(t *testing.T, open func(t *testing.T) store.Store) {
+func testDevelopers(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("Accounts", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -158,4 +159,5 @@ func testDevelopers(t *testing.T, open func(t *testing.T) store.Store) {
 		wantCode(t, err, apperr.NotFound, "token after DeleteDeveloper")
 		wantCode(t, s.DeleteDeveloper(ctxT(t), p.ID, d.ID), apperr.NotFound, "DeleteDeveloper twice")
 	})
+	testDevelopersTwoHandles(t, b)
 }

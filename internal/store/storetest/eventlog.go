@@ -11,7 +11,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
+func testEventLog(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("AppendAssignsDenseSeqsPerStreamAndReadsBack", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -377,6 +378,8 @@ func testEventLog(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("DeleteBefore with limit 0 deleted %d", n)
 		}
 	})
+	testEventLogTwoHandles(t, b)
+	testRetentionTwoHandles(t, b)
 }
 
 // appendN appends n access entries to a new stream, step apart from base,

@@ -10,7 +10,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testPortals(t *testing.T, open func(t *testing.T) store.Store) {
+func testPortals(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("CreateGetUpdate", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

@@ -8,7 +8,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
+func testReplayJobs(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("PutGetUpdateList", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -112,4 +113,5 @@ func testReplayJobs(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("%d concurrent PutReplayJob calls succeeded, want 1", ok)
 		}
 	})
+	testReplayJobsTwoHandles(t, b)
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testSigningKeys(t *testing.T, open func(t *testing.T) store.Store) {
+func testSigningKeys(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("RotateAndPrune", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -35,6 +36,7 @@ func testSigningKeys(t *testing.T, open func(t *testing.T) store.Store) {
 		must(t, s.DeleteSigningKeysRetiredBefore(ctxT(t), at(1000*time.Hour)), "DeleteSigningKeysRetiredBefore")
 		checkKeys(t, s, k3) // the active key is never pruned
 	})
+	testSigningKeysTwoHandles(t, b)
 }
 
 func checkKeys(t *testing.T, s store.Store, want ...store.SigningKey) {

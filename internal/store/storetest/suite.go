@@ -3,21 +3,39 @@
 // unchanged. It checks behaviour the interfaces document, including every
 // NotFound and Conflict, tenancy isolation, dense per-stream sequence
 // numbers under concurrent appends, read-your-writes, pagination in both
-// directions, retention and cascades.
+// directions, retention and cascades, and the coordination of replicas
+// sharing one database: leases with fencing epochs, fenced writes,
+// periodic claims, rate limits and lockout counters.
 //
-// A backend's test opens a fresh store per call and closes it when the
-// test ends:
+// A backend's test says how to open a fresh store, and two handles on one
+// fresh database (as two replicas would hold), each closed when the test
+// ends:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store {
-//			s, err := Open(t.Context(), filepath.Join(t.TempDir(), "db"), Options{})
-//			if err != nil {
-//				t.Fatal(err)
-//			}
-//			t.Cleanup(func() { s.Close() })
-//			return s
+//		storetest.Run(t, storetest.Backend{
+//			Open: func(t *testing.T) store.Store {
+//				return openAt(t, filepath.Join(t.TempDir(), "db"))
+//			},
+//			OpenPair: func(t *testing.T) (a, b store.Store) {
+//				path := filepath.Join(t.TempDir(), "db")
+//				return openAt(t, path), openAt(t, path)
+//			},
 //		})
 //	}
+//
+//	// openAt opens path and closes the store when t ends.
+//	func openAt(t *testing.T, path string) store.Store {
+//		s, err := Open(t.Context(), path, Options{})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		t.Cleanup(func() { s.Close() })
+//		return s
+//	}
+//
+// The tests that race two handles (lease take-over, fencing, dense sequence
+// numbers, lockout counting, rate limits, key rotation, replay claims) go
+// through OpenPair, so a backend proves what its replicas will rely on.
 //
 // Backends must keep times to at least millisecond precision; the suite's
 // times are whole milliseconds in UTC, compared as instants.
@@ -37,13 +55,26 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// Run runs the suite. open returns a fresh, empty store and arranges for
-// it to be closed when t ends; every subtest opens its own, so subtests
-// run in parallel.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Backend opens stores of the backend under test.
+type Backend struct {
+	// Open returns a fresh, empty store and arranges for it to be closed
+	// when t ends.
+	Open func(t *testing.T) store.Store
+	// OpenPair returns two handles on one fresh, empty database, each with
+	// its own connections and caches as two replicas would have, and
+	// arranges for both to be closed when t ends.
+	OpenPair func(t *testing.T) (a, b store.Store)
+}
+
+// Run runs the suite. Every subtest opens its own stores, so subtests run
+// in parallel.
+func Run(t *testing.T, b Backend) {
+	if b.Open == nil || b.OpenPair == nil {
+		t.Fatal("storetest.Run: a Backend needs both Open and OpenPair")
+	}
 	groups := []struct {
 		name string
-		run  func(t *testing.T, open func(t *testing.T) store.Store)
+		run  func(t *testing.T, b Backend)
 	}{
 		{"EventLog", testEventLog},
 		{"Tenancy", testTenancy},
@@ -53,17 +84,20 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReplayJobs", testReplayJobs},
 		{"Developers", testDevelopers},
 		{"SigningKeys", testSigningKeys},
+		{"Coordination", testCoordination},
+		{"Fencing", testFencing},
+		{"RateLimits", testRateLimits},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
-		if err := open(t).Ping(context.Background()); err != nil {
+		if err := b.Open(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)
 		}
 	})
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
-			g.run(t, open)
+			g.run(t, b)
 		})
 	}
 }

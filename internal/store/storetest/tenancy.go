@@ -8,7 +8,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testTenancy(t *testing.T, open func(t *testing.T) store.Store) {
+func testTenancy(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("Orgs", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

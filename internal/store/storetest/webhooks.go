@@ -10,7 +10,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-func testWebhooks(t *testing.T, open func(t *testing.T) store.Store) {
+func testWebhooks(t *testing.T, b Backend) {
+	open := b.Open
 	t.Run("PutGetListDelete", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
