@@ -100,22 +100,22 @@ func (s *Store) RenewLeases(ctx context.Context, held []store.Lease, expires tim
 		rows, err := tx.Query(ctx, `UPDATE leases AS l SET expires = $4
 			FROM unnest($1::text[], $2::text[], $3::bigint[]) AS h (name, owner, epoch)
 			WHERE l.name = h.name AND l.owner = h.owner AND l.epoch = h.epoch AND l.owner <> ''
-			RETURNING l.name`, names, owners, epochs, toNS(expires))
-		renewed, err := collect(rows, err, func(sc scanner) (string, error) {
-			var n string
-			err := sc.Scan(&n)
-			return n, err
+			RETURNING l.name, l.owner, l.epoch`, names, owners, epochs, toNS(expires))
+		renewed, err := collect(rows, err, func(sc scanner) (store.Lease, error) {
+			var l store.Lease
+			err := sc.Scan(&l.Name, &l.Owner, &l.Epoch)
+			return l, err
 		})
 		if err != nil {
 			return err
 		}
-		ok := make(map[string]bool, len(renewed))
-		for _, n := range renewed {
-			ok[n] = true
+		ok := make(map[store.Lease]bool, len(renewed))
+		for _, l := range renewed {
+			ok[l] = true
 		}
 		out = out[:0]
 		for _, l := range held {
-			if ok[l.Name] {
+			if ok[store.Lease{Name: l.Name, Owner: l.Owner, Epoch: l.Epoch}] {
 				l.Expires = expires
 				out = append(out, l)
 			}

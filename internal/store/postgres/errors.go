@@ -102,7 +102,7 @@ func (s *Store) fail(ctx context.Context, err error, op string) error {
 		return err
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(err, errClosed):
+	case errors.Is(err, errClosed) || s.closed.Load():
 		return apperr.New(apperr.Unavailable, "store is closed")
 	case unavailable(err):
 		if lostConn(err) {

@@ -176,11 +176,13 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 	}
 	var n int64
 	err := s.write(ctx, "delete before", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM entries e USING (
-				SELECT o.sid, o.seq FROM streams st CROSS JOIN LATERAL (
-					SELECT sid, seq FROM entries WHERE sid = st.sid AND ts_ms < $1 LIMIT $2
-				) o LIMIT $2
-			) v WHERE e.sid = v.sid AND e.seq = v.seq`, ceilMS(cutoff), limit)
+		// By ctid (a TID scan): joining on (sid, seq) instead was planned
+		// as a hash join over the whole table. Entries are never updated,
+		// so their ctids stay put.
+		tag, err := tx.Exec(ctx, `DELETE FROM entries WHERE ctid = ANY (ARRAY(
+				SELECT o.ctid FROM streams st CROSS JOIN LATERAL (
+					SELECT ctid FROM entries WHERE sid = st.sid AND ts_ms < $1 LIMIT $2
+				) o LIMIT $2))`, ceilMS(cutoff), limit)
 		n = tag.RowsAffected()
 		return err
 	})

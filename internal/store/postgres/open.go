@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,7 @@ type Store struct {
 	w    *writer
 
 	closeOnce sync.Once
+	closed    atomic.Bool
 }
 
 var (
@@ -114,6 +116,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // closes the pool.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
 		s.w.close()
 		s.pool.Close()
 	})

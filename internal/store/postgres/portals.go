@@ -169,8 +169,8 @@ func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 			if err != nil {
 				return err
 			}
-			tag, err := tx.Exec(ctx, `DELETE FROM entries WHERE sid = $1 AND seq IN
-				(SELECT seq FROM entries WHERE sid = $1 LIMIT $2)`, sid, portalDeleteChunk)
+			tag, err := tx.Exec(ctx, `DELETE FROM entries WHERE ctid = ANY (ARRAY(
+				SELECT ctid FROM entries WHERE sid = $1 LIMIT $2))`, sid, portalDeleteChunk)
 			if err != nil || tag.RowsAffected() == portalDeleteChunk {
 				done = false
 				return err

@@ -169,3 +169,22 @@ func TestContextErrorsPassThrough(t *testing.T) {
 		t.Fatalf("a statement past the caller's deadline: %v", err)
 	}
 }
+
+// Calls after Close are Unavailable, never hang.
+func TestCallsAfterCloseAreUnavailable(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), pgtest.URL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := s.Append(t.Context(), []store.NewEntry{testEntry("s", "x")}); !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("Append after Close: %v", err)
+	}
+	if _, err := s.GetOrg(t.Context(), "x"); !apperr.Is(err, apperr.Unavailable) {
+		t.Fatalf("GetOrg after Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

@@ -59,6 +59,11 @@ func (w *writer) close() {
 // submit hands r to the goroutine and waits for its answer.
 func (w *writer) submit(ctx context.Context, r *appendReq) error {
 	select {
+	case <-w.quit:
+		return errClosed
+	default:
+	}
+	select {
 	case w.reqs <- r:
 	case <-w.quit:
 		return errClosed
@@ -72,6 +77,14 @@ func (w *writer) submit(ctx context.Context, r *appendReq) error {
 		// The append may still commit: the caller learns only that it
 		// stopped waiting, as with any write whose answer is lost.
 		return ctx.Err()
+	case <-w.stopped:
+		// Queued as the writer stopped: answered, or never taken.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errClosed
+		}
 	}
 }
 
