@@ -23,11 +23,50 @@ if ((${#need[@]})); then
 	fi
 fi
 
-unformatted=$(gofmt -l cmd internal)
+# One throwaway PostgreSQL for every package that needs one (the postgres
+# store, the replica and outage tests), unless the caller named a server:
+# initdb into a temporary directory (as the postgres user when root), a free
+# port on 127.0.0.1 only, stopped and removed when this script exits.
+start_postgres() {
+	local bin tmp port
+	bin=$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)
+	[ -n "$bin" ] || return 0
+	bin=$(dirname "$bin")
+	tmp=$(mktemp -d /tmp/sigtrail-test-pg.XXXXXX)
+	local as=()
+	if [ "$(id -u)" = 0 ]; then
+		chown postgres "$tmp"
+		as=(runuser -u postgres --)
+	fi
+	echo "starting a throwaway PostgreSQL ($bin) in $tmp"
+	"${as[@]}" "$bin/initdb" -D "$tmp/data" -A trust -U postgres -E UTF8 --no-sync >"$tmp/initdb.log" 2>&1 ||
+		{ cat "$tmp/initdb.log" >&2; return 1; }
+	for _ in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue # taken
+		if "${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c max_connections=400" start >/dev/null; then
+			trap "'${as[*]:-env}' '$bin/pg_ctl' -D '$tmp/data' -m immediate stop >/dev/null 2>&1; rm -rf '$tmp'" EXIT
+			export SIGTRAIL_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+			echo "PostgreSQL listening on 127.0.0.1:$port"
+			return 0
+		fi
+	done
+	cat "$tmp/server.log" >&2
+	return 1
+}
+
+echo "checking formatting (gofmt)"
+unformatted=$(gofmt -l cmd internal e2e)
 if [ -n "$unformatted" ]; then
 	echo "gofmt needed on:" >&2
 	echo "$unformatted" >&2
 	exit 1
 fi
+echo "go vet ./..."
 go vet ./...
+if [ -z "${SIGTRAIL_TEST_POSTGRES_URL:-}" ]; then
+	start_postgres
+fi
+echo "go test -race ./... (the first run builds the race-enabled packages for a few minutes)"
 go test -race -count=1 -timeout 30m "$@" ./...
