@@ -46,7 +46,9 @@ start_postgres() {
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue # taken
 		if "${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 30 \
 			-o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c max_connections=400" start >/dev/null; then
-			trap "'${as[*]:-env}' '$bin/pg_ctl' -D '$tmp/data' -m immediate stop >/dev/null 2>&1; rm -rf '$tmp'" EXIT
+			pg_stop=("${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -m immediate stop)
+			pg_tmp=$tmp
+			trap stop_postgres EXIT
 			export SIGTRAIL_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 			echo "PostgreSQL listening on 127.0.0.1:$port"
 			return 0
@@ -54,6 +56,14 @@ start_postgres() {
 	done
 	cat "$tmp/server.log" >&2
 	return 1
+}
+
+# stop_postgres keeps the script's exit status: it only cleans up.
+stop_postgres() {
+	local status=$?
+	"${pg_stop[@]}" >/dev/null 2>&1 || true
+	rm -rf "$pg_tmp"
+	exit "$status"
 }
 
 echo "checking formatting (gofmt)"
