@@ -133,4 +133,3 @@ func allDestinations(ctx context.Context, st store.Store) ([]store.Destination, 
 	}
 	return out, nil
 }
-
