@@ -41,7 +41,7 @@ func TestEndpointToAnotherOriginNeedsTheAuthorizationAgain(t *testing.T) {
 				return got
 			}
 			for _, ep := range []string{
-				"https://evil.example.net/in",     // host
+				"https://evil.example.net/in",      // host
 				"https://siem.example.com:8443/in", // port
 				"http://siem.example.com/in",       // scheme
 				"https://siem.example.com.evil.example/in",
