@@ -18,6 +18,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/sealing"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
 )
 
 // startServe runs serve in-process and returns its API base URL and a
@@ -244,5 +245,37 @@ func TestSecretKeyFileRefusedWhenBad(t *testing.T) {
 		if code == 0 || strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 {
 			t.Errorf("%v: exit %d, stderr %q; want a one-line refusal", args, code, stderr)
 		}
+	}
+}
+
+// TestSecretsSealedOnPostgreSQL: with a key file a replica on PostgreSQL
+// is still clustered (the change feed is found under the sealing layer)
+// and stores secrets sealed.
+func TestSecretsSealedOnPostgreSQL(t *testing.T) {
+	t.Parallel()
+	db := pgtest.URL(t)
+	keyFile := filepath.Join(t.TempDir(), "keys")
+	writeKeyFile(t, keyFile, 1)
+	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": "stpat_secrets-pg-admin-0123456789", "SIGTRAIL_SECRET_KEY_FILE": keyFile}
+	base, stop := startServe(t, env, "--db", db, "--data-dir", t.TempDir())
+	code, body := call(t, "POST", base+"/v3/audit-log-destinations", env["SIGTRAIL_BOOTSTRAP_TOKEN"], map[string]any{
+		"name": "pg", "endpoint": "https://siem.example.com/in", "authorization": "Bearer pg-SECRET-99", "log_format": "cef"})
+	logs := stop()
+	var d struct{ ID string }
+	if code != 201 || json.Unmarshal(body, &d) != nil {
+		t.Fatalf("create %d %s", code, body)
+	}
+	if !strings.Contains(logs, `"clustered":true`) {
+		t.Errorf("not clustered with a key file: %s", logs)
+	}
+	raw, err := openStore(context.Background(), "", db, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rd, err := raw.GetDestination(context.Background(), mustOrgID(t, raw), d.ID)
+	ks, err2 := raw.ListSigningKeys(context.Background())
+	if err != nil || err2 != nil || !sealing.IsSealed(rd.Authorization) || len(ks) == 0 || !sealing.IsSealed(string(ks[0].PrivateKey)) {
+		t.Fatalf("raw PostgreSQL row not sealed: %v %v", err, err2)
 	}
 }

@@ -15,8 +15,12 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/postgres"
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -135,12 +139,35 @@ func TestSealedStoreKeepsNoPlaintextOnDisk(t *testing.T) {
 	}
 }
 
+// backends opens an empty raw store of each kind.
+var backends = map[string]func(t *testing.T) store.Store{
+	"sqlite": func(t *testing.T) store.Store {
+		st := openSQLite(t, filepath.Join(t.TempDir(), "sigtrail.db"))
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	},
+	"postgres": func(t *testing.T) store.Store {
+		st, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	},
+}
+
 func TestResealMigratesPlaintextAndRotates(t *testing.T) {
 	t.Parallel()
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testReseal(t, open(t))
+		})
+	}
+}
+
+func testReseal(t *testing.T, raw store.Store) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "sigtrail.db")
-	raw := openSQLite(t, path)
-	defer raw.Close()
 	priv := fill(t, raw) // written before any key was configured
 
 	k1 := newKey(t)
@@ -189,5 +216,19 @@ func allSealedWith(t *testing.T, raw store.Store, id string) {
 		if kid, ok := KeyOf(string(k.PrivateKey)); !ok || kid != id {
 			t.Fatalf("signing key %s not sealed with %s", k.ID, id)
 		}
+	}
+}
+
+// TestInnerKeepsTheChangeFeedVisible: the server finds PostgreSQL's
+// LISTEN/NOTIFY through Inner, which the embedding hides.
+func TestInnerKeepsTheChangeFeedVisible(t *testing.T) {
+	t.Parallel()
+	raw := backends["postgres"](t)
+	var st store.Store = Wrap(raw, mustKeys(t, newKey(t)), quiet)
+	if _, ok := st.(store.ChangeFeed); ok {
+		t.Fatal("the wrapper itself claims the change feed: Inner is not needed, update this test")
+	}
+	if _, ok := Inner(st).(store.ChangeFeed); !ok {
+		t.Fatal("Inner does not reach PostgreSQL's change feed")
 	}
 }
