@@ -111,9 +111,13 @@ func (k *Keyring) Seal(plain []byte, context string) string {
 
 // Open decrypts a sealed value. A value that is not sealed is returned as
 // is with sealed false: plaintext left from before a key was configured.
+// A nil Keyring opens plaintext only.
 func (k *Keyring) Open(v, context string) (plain []byte, sealed bool, err error) {
 	if !IsSealed(v) {
 		return []byte(v), false, nil
+	}
+	if k == nil {
+		return nil, true, fmt.Errorf("%w: a sealed value was found but no secret key file is configured", ErrUnknownKey)
 	}
 	id, payload, ok := parse(v)
 	if !ok {

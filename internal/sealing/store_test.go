@@ -232,3 +232,29 @@ func TestInnerKeepsTheChangeFeedVisible(t *testing.T) {
 		t.Fatal("Inner does not reach PostgreSQL's change feed")
 	}
 }
+
+// TestNoKeyFile: without a key file secrets are stored as before, and a
+// value sealed earlier is refused with a clear error instead of being
+// sent on as ciphertext.
+func TestNoKeyFile(t *testing.T) {
+	t.Parallel()
+	raw := backends["sqlite"](t)
+	plain, err := WrapFile(raw, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv := fill(t, plain)
+	check(t, raw, priv) // stored in plaintext, exactly as without the layer
+	check(t, plain, priv)
+
+	if _, err := Reseal(context.Background(), raw, mustKeys(t, newKey(t))); err != nil {
+		t.Fatal(err)
+	}
+	_, err = plain.GetDestination(context.Background(), orgID, listedID)
+	if !errors.Is(err, ErrUnknownKey) || !strings.Contains(err.Error(), "no secret key file") {
+		t.Fatalf("sealed value without a key file: %v", err)
+	}
+	if _, err := plain.ListSigningKeys(context.Background()); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("sealed signing key without a key file: %v", err)
+	}
+}
