@@ -33,13 +33,14 @@ func runSecrets(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The raw store: reseal reads values as stored and writes them sealed.
+	// Reseal reads values as stored and writes them sealed: it works on
+	// the store under the sealing layer.
 	st, err := openStore(ctx, *dataDir, *db, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	n, err := sealing.Reseal(ctx, st, keys)
+	n, err := sealing.Reseal(ctx, sealing.Inner(st), keys)
 	if err != nil {
 		return fmt.Errorf("reseal (after %d destination(s), %d signing key(s)): %w", n.Destinations, n.SigningKeys, err)
 	}

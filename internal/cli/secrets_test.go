@@ -181,10 +181,11 @@ func TestSecretsStayHidden(t *testing.T) {
 			t.Errorf("%s holds the authorization in plaintext", p)
 		}
 	}
-	raw, err := openStore(context.Background(), dir, "", "")
+	opened, err := openStore(context.Background(), dir, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw := sealing.Inner(opened)
 	ks, err := raw.ListSigningKeys(context.Background())
 	rawDest, err2 := raw.GetDestination(context.Background(), mustOrgID(t, raw), d.ID)
 	_ = raw.Close()
@@ -268,10 +269,11 @@ func TestSecretsSealedOnPostgreSQL(t *testing.T) {
 	if !strings.Contains(logs, `"clustered":true`) {
 		t.Errorf("not clustered with a key file: %s", logs)
 	}
-	raw, err := openStore(context.Background(), "", db, "")
+	opened, err := openStore(context.Background(), "", db, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	raw := sealing.Inner(opened)
 	defer raw.Close()
 	rd, err := raw.GetDestination(context.Background(), mustOrgID(t, raw), d.ID)
 	ks, err2 := raw.ListSigningKeys(context.Background())
