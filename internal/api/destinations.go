@@ -56,10 +56,16 @@ type destinationBody struct {
 	Authorization       *string `json:"authorization"`
 	LogFormat           *string `json:"log_format"`
 	SkipSSLVerification *bool   `json:"skip_ssl_verification"`
+	// KeepAuthorizationOnOriginChange: see checkOriginChange.
+	KeepAuthorizationOnOriginChange *bool `json:"keep_authorization_on_origin_change"`
 }
 
 // apply merges the body into d and validates the result.
 func (b destinationBody) apply(d *store.Destination, insecure, creating bool) error {
+	if creating && b.KeepAuthorizationOnOriginChange != nil {
+		return apperr.InvalidField("body", keepAuthField, "invalid", "applies only to a change of endpoint")
+	}
+	oldEndpoint := d.Endpoint
 	if b.Name != nil {
 		d.Name = strings.TrimSpace(*b.Name)
 	}
@@ -85,6 +91,9 @@ func (b destinationBody) apply(d *store.Destination, insecure, creating bool) er
 		return err
 	}
 	if err := checkEndpoint(d.Endpoint, insecure); err != nil {
+		return err
+	}
+	if err := checkOriginChange(oldEndpoint, d.Endpoint, d.Authorization, b.Authorization != nil, b.KeepAuthorizationOnOriginChange); err != nil {
 		return err
 	}
 	return checkAuthorization(d.Authorization, true)

@@ -226,7 +226,7 @@ func TestDestinationInUse(t *testing.T) {
 	}
 	// Changing a destination in use tells delivery about its webhook.
 	before := h.hooks.changed(streamOfOrg(t, h, tok))
-	h.call(http.MethodPatch, "/v3/audit-log-destinations/"+d.ID, tok, map[string]any{"endpoint": "https://other.example.com/"}).expect(t, http.StatusOK)
+	h.call(http.MethodPatch, "/v3/audit-log-destinations/"+d.ID, tok, map[string]any{"endpoint": "https://other.example.com/", "authorization": "Bearer other"}).expect(t, http.StatusOK)
 	if h.hooks.changed(streamOfOrg(t, h, tok)) != before+1 {
 		t.Error("delivery was not told the destination changed")
 	}

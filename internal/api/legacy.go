@@ -76,6 +76,8 @@ type legacyWebhookBody struct {
 	Enabled             *bool   `json:"enabled"`
 	LogFormat           *string `json:"log_format"`
 	SkipSSLVerification *bool   `json:"skip_ssl_verification"`
+	// KeepAuthorizationOnOriginChange: see checkOriginChange.
+	KeepAuthorizationOnOriginChange *bool `json:"keep_authorization_on_origin_change"`
 }
 
 // patchLegacyWebhook merges the body into the org webhook. Changing only
@@ -111,7 +113,8 @@ func (s *server) patchLegacyWebhook(c *call) error {
 				d.LogFormat = audit.FormatCEF
 			}
 		}
-		body := destinationBody{Endpoint: b.Endpoint, Authorization: b.Authorization, LogFormat: b.LogFormat, SkipSSLVerification: b.SkipSSLVerification}
+		body := destinationBody{Endpoint: b.Endpoint, Authorization: b.Authorization, LogFormat: b.LogFormat,
+			SkipSSLVerification: b.SkipSSLVerification, KeepAuthorizationOnOriginChange: b.KeepAuthorizationOnOriginChange}
 		if err := body.apply(&d, s.cfg.InsecureDestinations, false); err != nil {
 			return err
 		}

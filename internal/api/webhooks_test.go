@@ -129,12 +129,13 @@ func TestLegacyWebhook(t *testing.T) {
 	if err != nil || d.Authorization != "Splunk legacy-secret" || !d.Legacy {
 		t.Fatalf("stored legacy destination %+v %v", d, err)
 	}
-	// Toggling enabled keeps the destination; editing it keeps the secret.
+	// Toggling enabled keeps the destination; editing it keeps the secret
+	// (another origin only when confirmed, see origin_test.go).
 	h.call(http.MethodPatch, "/v2/audit-log-webhook", tok, map[string]any{"enabled": false}).expect(t, http.StatusOK).decode(t, &lw)
 	if lw.Enabled || lw.Endpoint != "https://siem.example.com/v2" {
 		t.Fatalf("after disabling %+v", lw)
 	}
-	h.call(http.MethodPatch, "/v2/audit-log-webhook", tok, map[string]any{"endpoint": "https://siem2.example.com/"}).expect(t, http.StatusOK)
+	h.call(http.MethodPatch, "/v2/audit-log-webhook", tok, map[string]any{"endpoint": "https://siem2.example.com/", "keep_authorization_on_origin_change": true}).expect(t, http.StatusOK)
 	if d, _ := h.st.GetDestination(t.Context(), org, legacyID); d.Endpoint != "https://siem2.example.com/" || d.Authorization != "Splunk legacy-secret" {
 		t.Fatalf("edited legacy destination %+v", d)
 	}

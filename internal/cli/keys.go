@@ -26,7 +26,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	}
 	sub := args[0]
 	fs := newFlagSet("keys "+sub, env.Stderr)
-	dataDir, db := storeFlags(fs)
+	dataDir, db, keyFile := storeFlags(fs)
 	retention := fs.Duration("retention", defaultRetention, "how long a retired key stays published (as serve's --retention)")
 	if err := parseFlags(fs, args[1:], env.Getenv); err != nil {
 		fmt.Fprintf(env.Stderr, "sigtrail keys: %v\n", err)
@@ -38,7 +38,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 		usage()
 		return errUsage
 	}
-	st, err := openStore(ctx, *dataDir, *db)
+	st, err := openStore(ctx, *dataDir, *db, *keyFile)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func TestKeysRotateThenVerify(t *testing.T) {
 	}
 	jwks := writeJWKS(t, k.JWKS())
 	// A server whose clock has passed the activation signs with the new key.
-	st, err := openStore(t.Context(), dir, "")
+	st, err := openStore(t.Context(), dir, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

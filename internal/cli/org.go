@@ -56,7 +56,7 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		return errUsage
 	}
 	fs := newFlagSet("org "+args[0], env.Stderr)
-	dataDir, db := storeFlags(fs)
+	dataDir, db, keyFile := storeFlags(fs)
 	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,7 +70,7 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 	default:
 		return errors.New(usage)
 	}
-	st, err := openStore(ctx, *dataDir, *db)
+	st, err := openStore(ctx, *dataDir, *db, *keyFile)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func TestOrgAndTokenCommands(t *testing.T) {
 	}
 
 	// The secrets work, and only their hashes are stored.
-	st, err := openStore(context.Background(), dir, "")
+	st, err := openStore(context.Background(), dir, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

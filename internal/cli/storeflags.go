@@ -5,6 +5,7 @@ import (
 	"flag"
 
 	"github.com/sigtrail/sigtrail/internal/backend"
+	"github.com/sigtrail/sigtrail/internal/sealing"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -12,20 +13,31 @@ import (
 // store share it so they find the same database.
 const defaultDataDir = "./sigtrail-data"
 
-// storeFlags adds serve's --data-dir and --db to a command's flags.
-func storeFlags(fs *flag.FlagSet) (dataDir, db *string) {
+// storeFlags adds serve's --data-dir, --db and --secret-key-file to a
+// command's flags.
+func storeFlags(fs *flag.FlagSet) (dataDir, db, keyFile *string) {
 	dataDir = fs.String("data-dir", defaultDataDir, "directory of the embedded database")
 	db = fs.String("db", "", "database URL (default: a SQLite file in --data-dir)")
-	return dataDir, db
+	keyFile = fs.String("secret-key-file", "", "key file that seals secrets at rest (see docs/operations.md); the one serve uses")
+	return dataDir, db, keyFile
 }
 
 // openStore opens the database the way serve does (see backend.Parse),
 // without serve's exclusive hold on a SQLite file: an admin command may run
-// beside the server.
-func openStore(ctx context.Context, dataDir, dbURL string) (store.Store, error) {
+// beside the server. With a key file, secrets are sealed as serve seals them.
+func openStore(ctx context.Context, dataDir, dbURL, keyFile string) (store.Store, error) {
 	t, err := backend.Parse(dataDir, dbURL)
 	if err != nil {
 		return nil, err
 	}
-	return backend.Open(ctx, t, backend.Options{})
+	st, err := backend.Open(ctx, t, backend.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealing.WrapFile(st, keyFile, nil)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return sealed, nil
 }

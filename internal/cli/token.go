@@ -39,7 +39,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 // it; it is shown this once and never stored.
 func tokenCreate(ctx context.Context, env *Env, args []string, usage string) error {
 	fs := newFlagSet("token create", env.Stderr)
-	dataDir, db := storeFlags(fs)
+	dataDir, db, keyFile := storeFlags(fs)
 	orgName := fs.String("org", "", "the org the token acts for")
 	role := fs.String("role", "", "the token's role")
 	name := fs.String("name", "", "a label for the token")
@@ -66,7 +66,7 @@ func tokenCreate(ctx context.Context, env *Env, args []string, usage string) err
 	case *expires < 0:
 		return errors.New("--expires must not be negative")
 	}
-	st, err := openStore(ctx, *dataDir, *db)
+	st, err := openStore(ctx, *dataDir, *db, *keyFile)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func tokenCreate(ctx context.Context, env *Env, args []string, usage string) err
 // one by id; a revoked token is refused from the next request on.
 func tokenListOrRevoke(ctx context.Context, env *Env, args []string, usage string) error {
 	fs := newFlagSet("token "+args[0], env.Stderr)
-	dataDir, db := storeFlags(fs)
+	dataDir, db, keyFile := storeFlags(fs)
 	orgName := fs.String("org", "", "the org whose tokens to list or revoke")
 	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
 	if err != nil {
@@ -122,7 +122,7 @@ func tokenListOrRevoke(ctx context.Context, env *Env, args []string, usage strin
 	case args[0] == "revoke" && len(pos) != 1:
 		return errors.New("revoke takes exactly one TOKEN_ID (see sigtrail token list)")
 	}
-	st, err := openStore(ctx, *dataDir, *db)
+	st, err := openStore(ctx, *dataDir, *db, *keyFile)
 	if err != nil {
 		return err
 	}

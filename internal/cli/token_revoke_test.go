@@ -28,7 +28,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 		t.Fatal("token list shows a secret")
 	}
 
-	st, err := openStore(context.Background(), env["SIGTRAIL_DATA_DIR"], "")
+	st, err := openStore(context.Background(), env["SIGTRAIL_DATA_DIR"], "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

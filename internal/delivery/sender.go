@@ -12,10 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
@@ -283,10 +281,12 @@ func (s *sender) post(ctx context.Context, dest store.Destination, gz []byte) an
 	}
 	defer resp.Body.Close()
 	// Read a little of the body for the status message, and drain a bit
-	// more so that the connection can be reused.
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	// more so that the connection can be reused. The read goes a secret's
+	// length past the excerpt so that a secret starting inside the excerpt
+	// is whole when redacted.
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(2*maxExcerpt+2*len(dest.Authorization))))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	a := answer{status: resp.StatusCode, message: statusMessage(resp.StatusCode, head)}
+	a := answer{status: resp.StatusCode, message: statusMessage(resp.StatusCode, head, secretsOf(dest.Authorization))}
 	if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
 		a.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())
 	}
@@ -324,29 +324,16 @@ func connMessage(err error) string {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "request timed out"
 	}
-	return "connection error: " + trimMessage(err.Error())
+	return "connection error: " + sanitize(err.Error(), nil)
 }
 
-func statusMessage(code int, body []byte) string {
+// statusMessage is the status line and a sanitized excerpt of the body.
+func statusMessage(code int, body []byte, secrets []string) string {
 	msg := fmt.Sprintf("%d %s", code, http.StatusText(code))
-	if b := trimMessage(string(body)); b != "" {
+	if b := sanitize(string(body), secrets); b != "" {
 		msg += ": " + b
 	}
 	return msg
-}
-
-// trimMessage keeps a message short, valid UTF-8 and on one line.
-func trimMessage(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		cut := 200
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return s
 }
 
 // sendRetrying sends one rendered batch under the retry policy. attempt is

@@ -28,6 +28,9 @@ type Config struct {
 	SMTPFrom      string
 	MaxBatchLines int
 	MaxBatchBytes int
+	// SecretKeyFile holds the keys that seal secrets at rest (package
+	// sealing); empty: they are stored unencrypted.
+	SecretKeyFile string
 }
 
 // Defaults returns the configuration `sigtrail serve` starts from.

@@ -23,6 +23,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/delivery"
 	"github.com/sigtrail/sigtrail/internal/portal"
 	"github.com/sigtrail/sigtrail/internal/replay"
+	"github.com/sigtrail/sigtrail/internal/sealing"
 	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
@@ -53,6 +54,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return err
 	}
 	defer st.Close()
+	// Secrets at rest: sealed with the operator's key file when one is given.
+	if st, err = sealing.WrapFile(st, cfg.SecretKeyFile, log); err != nil {
+		return err
+	}
+	if cfg.SecretKeyFile == "" {
+		log.Warn("destination secrets and signing private keys are stored unencrypted; " +
+			"to encrypt them, start with --secret-key-file FILE (or SIGTRAIL_SECRET_KEY_FILE), see docs/operations.md")
+	}
 
 	if cfg.BootstrapToken != "" {
 		if err := tenancy.Bootstrap(ctx, st, cfg.BootstrapToken, clk); err != nil {
@@ -71,7 +80,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	// delivered by the one replica holding its lease, replay jobs likewise,
 	// and the database's change feed tells every replica what the others
 	// did. On SQLite this process holds the file alone and owns everything.
-	feed, clustered := st.(store.ChangeFeed)
+	feed, clustered := sealing.Inner(st).(store.ChangeFeed)
 	replica := ""
 	if clustered {
 		replica = newReplicaID()

@@ -58,3 +58,14 @@ func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time)
 		return notify(ctx, tx, change{K: "k"})
 	})
 }
+
+// ReplaceSigningKeyPrivate rewrites a key's stored private key from old to
+// new (the same key sealed differently, see sealing.Reseal); a key whose
+// stored value is no longer old is left alone. The key itself is
+// unchanged, so no replica needs telling.
+func (s *Store) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error {
+	return s.write(ctx, "replace signing key", func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE signing_keys SET private_key = $1 WHERE id = $2 AND private_key = $3", new, id, old)
+		return err
+	})
+}

@@ -49,3 +49,14 @@ func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time)
 	})
 	return s.internal(err, "delete signing keys")
 }
+
+// ReplaceSigningKeyPrivate rewrites a key's stored private key from old to
+// new (the same key sealed differently, see sealing.Reseal); a key whose
+// stored value is no longer old is left alone.
+func (s *Store) ReplaceSigningKeyPrivate(ctx context.Context, id string, old, new []byte) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		_, err := q.ExecContext(ctx, "UPDATE signing_keys SET private_key = ? WHERE id = ? AND private_key = ?", new, id, old)
+		return err
+	})
+	return s.internal(err, "replace signing key")
+}
