@@ -67,8 +67,9 @@ func checkText(field, v string, max int, required bool) error {
 // checkEndpoint validates a destination endpoint: an absolute https:// URL
 // whose host is a DNS name or a canonical address outside every IANA
 // special-purpose range (netguard), unless insecure allows http:// and such
-// hosts for local trials. Names are checked again on the resolved address at dial
-// time by delivery; this catches the obvious cases early and clearly.
+// hosts for local trials. Names are checked again on the resolved address
+// at dial time by delivery; this catches the obvious cases early and
+// clearly.
 func checkEndpoint(v string, insecure bool) error {
 	if strings.TrimSpace(v) == "" {
 		return apperr.InvalidField("body", "endpoint", "required", "cannot be blank")
