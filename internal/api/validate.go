@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/netguard"
 )
 
 // canonicalUUID accepts only the 36-character hyphenated form and returns
@@ -65,10 +65,11 @@ func checkText(field, v string, max int, required bool) error {
 }
 
 // checkEndpoint validates a destination endpoint: an absolute https:// URL
-// whose host is not a loopback, private, link-local, multicast or
-// unspecified address, unless insecure allows http:// and such hosts for
-// local trials. Names are checked again on the resolved address at dial
-// time by delivery; this catches the obvious cases early and clearly.
+// whose host is a DNS name or a canonical address outside every IANA
+// special-purpose range (netguard), unless insecure allows http:// and such
+// hosts for local trials. Names are checked again on the resolved address
+// at dial time by delivery; this catches the obvious cases early and
+// clearly.
 func checkEndpoint(v string, insecure bool) error {
 	if strings.TrimSpace(v) == "" {
 		return apperr.InvalidField("body", "endpoint", "required", "cannot be blank")
@@ -108,25 +109,23 @@ func checkEndpoint(v string, insecure bool) error {
 	if insecure {
 		return nil
 	}
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		if !publicAddr(a) {
-			return bad("must not point at a loopback, private, link-local or multicast address")
-		}
+	// Any special-purpose address, and any numeric spelling other than the
+	// canonical one (127.1, 0x7f000001, ...), which resolvers would read as
+	// an address where this check might not.
+	if reason := netguard.CheckHost(host); reason != "" {
+		return bad(reason)
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
 	lh := strings.ToLower(strings.TrimSuffix(host, "."))
 	if lh == "localhost" || strings.HasSuffix(lh, ".localhost") {
 		return bad("must not point at localhost")
 	}
-	if ip := net.ParseIP(host); ip == nil && !validHostname(lh) {
+	if !validHostname(lh) {
 		return bad("must name a valid host")
 	}
 	return nil
-}
-
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsGlobalUnicast() && !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast()
 }
 
 func validHostname(h string) bool {

@@ -3,6 +3,7 @@ package audit
 import (
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Renderer formats entries for one deployment: the vendor and host written in
@@ -77,26 +78,44 @@ func (r Renderer) AppendCEF(dst []byte, e *Entry) []byte {
 }
 
 // appendCEFHeader escapes a header field: backslash and pipe per the CEF
-// rules, and CR/LF as \r and \n so that no raw line break reaches a line.
+// rules, and line breaks and controls as in linebreak.go.
 func appendCEFHeader(dst []byte, s string) []byte { return appendCEFEscaped(dst, s, '|') }
 
 // appendCEFValue escapes an extension value: backslash, equals sign, CR and
-// LF. With '=' always escaped, a user-controlled value can never start a
-// field of its own.
+// LF, and the other controls as in linebreak.go. With '=' always escaped, a
+// user-controlled value can never start a field of its own.
 func appendCEFValue(dst []byte, s string) []byte { return appendCEFEscaped(dst, s, '=') }
 
-// appendCEFEscaped escapes backslash, the separator sep, LF and CR.
+// appendCEFEscaped escapes backslash, the separator sep, LF and CR; writes
+// the other runes that could break a line as \uXXXX and invalid UTF-8 as
+// U+FFFD (see linebreak.go).
 func appendCEFEscaped(dst []byte, s string, sep byte) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', sep:
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		default:
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			if c == '\\' || c == sep {
+				dst = append(dst, '\\')
+			}
 			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
+		switch {
+		case r == '\n':
+			dst = append(dst, '\\', 'n')
+		case r == '\r':
+			dst = append(dst, '\\', 'r')
+		case breaksLine(r):
+			dst = appendUEscape(dst, r)
+		case r == utf8.RuneError && size == 1:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		default:
+			dst = append(dst, s[i-size:i]...)
 		}
 	}
 	return dst

@@ -3,14 +3,16 @@ package audit
 import (
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Entry turns a parsed CEF line of a known kind back into the entry it
 // records. The kind comes from the name, as Kong advises. Every field the
 // kind requires must be there, no field of another kind may be, and the
-// derived values (severity, success) must agree with the rules, so that
-// rendering the entry again gives the same line. The vendor and the prefix
-// are deployment settings and are not part of an entry; rt gives the time.
+// derived values (severity, success) must agree with the rules, and every
+// value must be valid UTF-8, so that rendering the entry again gives the
+// same line. The vendor and the prefix are deployment settings and are not
+// part of an entry; rt gives the time.
 func (l *CEFLine) Entry() (Entry, error) {
 	var e Entry
 	if l.Version != strconv.Itoa(CEFVersion) {
@@ -25,6 +27,12 @@ func (l *CEFLine) Entry() (Entry, error) {
 	}
 	if kind == KindAuthentication && !Outcome(l.Name).Known() {
 		return e, fieldErr("name", "unknown authentication outcome %q", l.Name)
+	}
+	for _, h := range [...]struct{ k, v string }{{"device_product", l.DeviceProduct},
+		{"device_event_class_id", l.DeviceEventClassID}, {"name", l.Name}} {
+		if !utf8.ValidString(h.v) {
+			return e, fieldErr(h.k, "is not valid UTF-8")
+		}
 	}
 	e.Kind, e.Name, e.Product, e.ClassID = kind, l.Name, l.DeviceProduct, l.DeviceEventClassID
 
@@ -105,6 +113,11 @@ func setCEFField(e *Entry, f field, v string, success **bool) error {
 			e.KongInitiated = b
 		}
 	default:
+		// sigtrail writes only valid UTF-8 (linebreak.go); an entry holding
+		// anything else would not render back to the line it came from.
+		if !utf8.ValidString(v) {
+			return fieldErr(fieldKeys[f], "is not valid UTF-8")
+		}
 		*stringField(e, f) = v
 	}
 	return nil

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 )
 
 // CEFLine is one parsed CEF line: whatever preceded "CEF:" (a timestamp and
@@ -49,8 +50,10 @@ var cefMarker = []byte("CEF:")
 
 // ParseCEF parses one CEF line. A trailing CR/LF is ignored. Header fields
 // unescape \| and \\ (and \n, \r, which sigtrail writes for line breaks);
-// extension values unescape \=, \\, \n and \r. A backslash before any other
-// character is kept as it is, as ArcSight does. A value runs to the last
+// extension values unescape \=, \\, \n and \r. Both also read back the
+// \uXXXX escapes sigtrail writes for other controls and line separators, and
+// only those (linebreak.go). A backslash before any other character is kept
+// as it is, as ArcSight does. A value runs to the last
 // space before the next unescaped key=, so values may hold spaces and be
 // empty. A key that occurs twice is an error: which of the two a consumer
 // reads would differ from one SIEM to the next, and that is how fields are
@@ -142,6 +145,16 @@ func headerField(line []byte, pos int) (string, int, bool) {
 				c = '\n'
 			case 'r':
 				c = '\r'
+			case 'u':
+				r, ok := cefUnescapeU(line[i:])
+				if !ok {
+					continue
+				}
+				sb = append(sb, line[start:i]...)
+				sb = utf8.AppendRune(sb, r)
+				i += 5
+				start = i + 1
+				continue
 			default:
 				continue
 			}
@@ -220,6 +233,16 @@ func extensionValue(line []byte, pos int) (string, int) {
 			u = '\n'
 		case 'r':
 			u = '\r'
+		case 'u':
+			r, ok := cefUnescapeU(line[i:])
+			if !ok {
+				continue
+			}
+			sb = append(sb, line[start:i]...)
+			sb = utf8.AppendRune(sb, r)
+			i += 5
+			start = i + 1
+			continue
 		default:
 			continue
 		}

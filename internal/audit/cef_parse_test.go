@@ -87,6 +87,10 @@ var hostileValues = []string{
 	" sig=" + strings.Repeat("A", SigLen), "x sig=AAAA", "key=value", "x trace_id=forged", " user_agent=evil",
 	"trailing ", " leading", "=", "|", "||", `\|`, "CEF:0|Evil|X|1.0|a|b|10|rt=1", "x\" \"y", `{"sig":"x"}`,
 	`","sig":"` + strings.Repeat("B", SigLen) + `"}`, "ünï\u2028cødé", "\x00\x01\t", "\xff\xfe",
+	// Line breaks and controls (linebreak.go), and text that looks like
+	// the escapes sigtrail writes for them.
+	"a\u2028x trace_id=forged", "\u2029", "\u0085", "\x85", "\xc2", "\x7f", "\u0080\u009f", "\v\f\x1c\x1d\x1e",
+	"\x00", `\u2028`, `\\u2028`, `\u0041`, `\u202`, `\U2028`, `\u2028`[:5], "\\\u2028", `\uD800`, "\u2028\u2028\n",
 }
 
 func hostileEntries(v string) []Entry {
@@ -126,6 +130,10 @@ func TestHostileValuesCEF(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%q: %v", line, err)
 				}
+				if n := len(lineBreakSplit(string(line))); n != 1 || !utf8.Valid(line) {
+					t.Fatalf("%q reads as %d lines (valid UTF-8: %v)", line, n, utf8.Valid(line))
+				}
+				e := asWritten(e)
 				want := wantExtensions(e)
 				got := l.Extensions[:len(l.Extensions)-1]
 				if !reflect.DeepEqual(got, want) || l.Extensions[len(l.Extensions)-1].Key != "sig" {

@@ -7,12 +7,15 @@ import (
 	"time"
 )
 
-// FuzzCEFRoundTrip: arbitrary field values, encoded, parse back to the
-// same fields and the same entry.
+// FuzzCEFRoundTrip: arbitrary field values, encoded, make one line without
+// raw controls or line breaks and parse back to the same fields and the
+// same entry (invalid UTF-8 read as U+FFFD).
 func FuzzCEFRoundTrip(f *testing.F) {
 	f.Add("Mozilla/5.0 (X11)", "/api/v2/developer/authenticate", "a=1&b=2", "Ada", "Authz.portals", "AUTHENTICATION_TYPE_BASIC", uint16(200), int64(1750688927556))
 	f.Add(" sig=x", `a\`, "k=v t=u", "", "|", "\r\n", uint16(500), int64(-1))
 	f.Add(`\\=`, "x trace_id=1", "", "=", `\|`, "CEF:0|a", uint16(0), int64(0))
+	f.Add("a\u2028x trace_id=1", "\u0085", "\u2029", "\x00\x7f", "\u009f", `\u2028`, uint16(200), int64(1))
+	f.Add("\v\f\x1c\x1d\x1e", "\xc2", "\x85", `\\u0085`, "\t", "\u0080", uint16(404), int64(2))
 	signer := newTestSigner(f)
 	f.Fuzz(func(t *testing.T, ua, req, query, pname, resource, class string, status uint16, ms int64) {
 		for _, e := range []Entry{
@@ -28,9 +31,8 @@ func FuzzCEFRoundTrip(f *testing.F) {
 			e.Time = time.UnixMilli(ms % 253402300799000).UTC() // within years 0000-9999 of the timestamp
 			r := Renderer{Vendor: resource, Host: "konghq.com"}
 			line := r.AppendSigned(nil, FormatCEF, &e, signer)
-			if bytes.ContainsAny(line, "\r\n") {
-				t.Fatalf("raw line break: %q", line)
-			}
+			checkOneLine(t, line)
+			e := asWritten(e) // invalid UTF-8 is written as U+FFFD
 			l, err := ParseCEF(line)
 			if err != nil {
 				t.Fatalf("%q: %v", line, err)
@@ -44,7 +46,7 @@ func FuzzCEFRoundTrip(f *testing.F) {
 					t.Fatalf("%q: field %d got %q, want %q", line, i, l.Extensions[i], x)
 				}
 			}
-			if l.DeviceVendor != r.vendor() || l.DeviceProduct != e.Product || l.DeviceEventClassID != e.ClassID || l.Name != e.Name {
+			if l.DeviceVendor != string([]rune(r.vendor())) || l.DeviceProduct != e.Product || l.DeviceEventClassID != e.ClassID || l.Name != e.Name {
 				t.Fatalf("header altered: %+v", l)
 			}
 			back, err := l.Entry()
@@ -63,14 +65,17 @@ func FuzzParseCEF(f *testing.F) {
 	f.Add([]byte(`CEF:0|V|P|1.0|C|N|1|a=b c=d\=e`))
 	f.Add([]byte(`x CEF:0|V|P|1.0|C|N|1|`))
 	f.Add([]byte(`CEF:0|\|\\|P|1.0|C|N|1|a=\`))
+	f.Add([]byte(`CEF:0|V\u2028|P|1.0|C|N|1|a=\u0085 b=\\u2028 c=\u0041 d=` + "\u2028\x85"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		l, err := ParseCEF(line)
 		if err != nil {
 			return
 		}
-		if !json.Valid(l.AppendDecodedJSON(nil)) {
+		dec := l.AppendDecodedJSON(nil)
+		if !json.Valid(dec) {
 			t.Fatalf("decoded JSON invalid for %q", line)
 		}
+		checkOneLine(t, dec)
 		e, err := l.Entry()
 		if err != nil {
 			return
@@ -92,6 +97,7 @@ func FuzzParseCEF(f *testing.F) {
 func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte(`{"name":"Ingress","status":200}`))
 	f.Add([]byte(`{"name":"Authz.x","granted":true,"name":"Ingress"}`))
+	f.Add([]byte(`{"name":"Ingress","status":200,"user_agent":"a\u2028b\u0085\u0000","query":"` + "\u2029\u0085\x7f" + `"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		e, err := ParseJSON(line)
 		if err != nil {
@@ -104,6 +110,7 @@ func FuzzParseJSON(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("invalid JSON rendered: %s", out)
 		}
+		checkOneLine(t, out)
 		e2, err := ParseJSON(out)
 		if err != nil {
 			t.Fatalf("%s: %v", out, err)

@@ -36,6 +36,17 @@ func sameEntry(t testing.TB, got, want Entry) {
 	}
 }
 
+// asWritten is e as a line can carry it: every invalid UTF-8 byte of every
+// string becomes U+FFFD, as the renderers write it ([]rune conversion does
+// the same, byte by byte).
+func asWritten(e Entry) Entry {
+	for _, p := range []*string{&e.Product, &e.ClassID, &e.Name, &e.Src, &e.Request, &e.Action, &e.Act, &e.OrgID,
+		&e.PortalID, &e.PrincipalID, &e.PrincipalName, &e.ActorID, &e.TraceID, &e.UserAgent, &e.Query} {
+		*p = string([]rune(*p))
+	}
+	return e
+}
+
 // wantExtensions lists, independently of the encoder, the extensions a
 // CEF line of e must carry, in order, without sig.
 func wantExtensions(e Entry) []CEFExtension {

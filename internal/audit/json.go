@@ -137,14 +137,15 @@ func (r Renderer) AppendCPS(dst []byte, e *Entry) []byte {
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does, so every line is valid JSON.
+// as encoding/json does, so every line is valid JSON; controls and Unicode
+// line breaks are escaped (linebreak.go), so no line holds them raw.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
 				continue
 			}
@@ -173,9 +174,9 @@ func appendJSONString(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if breaksLine(r) { // C1 controls, U+2028, U+2029: see linebreak.go
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			dst = appendUEscape(dst, r)
 			i += size
 			start = i
 			continue

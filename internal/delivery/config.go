@@ -45,8 +45,8 @@ type Config struct {
 	MaxBatchLines  int           // lines per request (DefaultMaxBatchLines)
 	MaxBatchBytes  int           // uncompressed bytes per request (DefaultMaxBatchBytes)
 	RequestTimeout time.Duration // one attempt, connect to answer (DefaultRequestTimeout)
-	// InsecureDestinations allows http:// endpoints and loopback, private,
-	// link-local and multicast addresses: for local trials only.
+	// InsecureDestinations allows http:// endpoints and every address the
+	// dial guard refuses (netguard): for local trials only.
 	InsecureDestinations bool
 	Retry                RetryPolicy
 	// SignWorkers is how many goroutines render and sign one large batch;

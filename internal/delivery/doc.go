@@ -5,6 +5,8 @@
 // ranges and status live in the store, so a restart resumes where it
 // stopped (at-least-once). In clustered mode a coordinator (internal/cluster)
 // decides which replica delivers each webhook, and every state write carries
-// that replica's lease fence. The HTTP sender refuses loopback, private,
-// link-local and multicast addresses at dial time unless told otherwise.
+// that replica's lease fence. The HTTP sender refuses, at dial time, every
+// IANA special-purpose address (loopback, private, link-local, multicast,
+// documentation, IPv4 embedded in IPv6, ...; see package netguard) unless
+// told otherwise.
 package delivery

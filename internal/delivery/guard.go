@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/sigtrail/sigtrail/internal/netguard"
 )
 
 // ValidateEndpoint checks a destination endpoint before it is stored: an
@@ -32,44 +34,18 @@ func ValidateEndpoint(endpoint string, insecure bool) error {
 	if insecure {
 		return nil
 	}
-	// A literal address is refused now rather than at the first delivery.
-	if a, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
-		if reason := forbiddenAddr(a); reason != "" {
-			return fmt.Errorf("endpoint address is %s", reason)
-		}
+	// An address, in any spelling, is refused now rather than at the first
+	// delivery; names are judged on what they resolve to at each dial.
+	if reason := netguard.CheckHost(u.Hostname()); reason != "" {
+		return fmt.Errorf("endpoint %s", reason)
 	}
 	return nil
 }
 
-// Ranges that reach no public destination beyond what netip classifies.
-// Functions rather than package variables: nothing here is mutable state.
-func nat64() netip.Prefix           { return netip.MustParsePrefix("64:ff9b::/96") }  // embeds an IPv4 address
-func sharedAddrSpace() netip.Prefix { return netip.MustParsePrefix("100.64.0.0/10") } // carrier-grade NAT
-func thisNetwork() netip.Prefix     { return netip.MustParsePrefix("0.0.0.0/8") }
-
-// forbiddenAddr says why a destination may not be dialled, "" when it may.
-func forbiddenAddr(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is6() && nat64().Contains(a) {
-		b := a.As16()
-		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
-	}
-	switch {
-	case !a.IsValid():
-		return "not an address"
-	case a.IsLoopback():
-		return "loopback"
-	case a.IsUnspecified() || thisNetwork().Contains(a):
-		return "unspecified"
-	case a.IsLinkLocalUnicast():
-		return "link-local"
-	case a.IsPrivate() || sharedAddrSpace().Contains(a):
-		return "private"
-	case a.IsMulticast() || a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return "multicast or broadcast"
-	}
-	return ""
-}
+// forbiddenAddr says why a destination may not be dialled, "" when it may:
+// every IANA special-purpose range, IPv4 embedded in IPv6 included (the
+// table and its sources are in package netguard).
+func forbiddenAddr(a netip.Addr) string { return netguard.Check(a) }
 
 // errForbiddenAddr is the dial error for a refused address.
 type errForbiddenAddr struct {
