@@ -52,9 +52,9 @@ func (d *dispatcher) recordLoss(ctx context.Context, r store.SeqRange, missing i
 	if err != nil {
 		return err
 	}
-	d.m.metrics.lost.Add(float64(missing))
 	d.m.log.Error("delivery: entries were deleted by retention before they were delivered; they are lost",
 		"stream", d.stream, "from", r.From, "to", r.To, "lost", missing)
+	d.m.metrics.lost.Add(float64(missing))
 	return nil
 }
 
