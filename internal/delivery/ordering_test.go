@@ -165,3 +165,58 @@ func TestOrderingAcrossOutage(t *testing.T) {
 		})
 	}
 }
+
+// With strict ordering the oldest failed batch is retried on the retry
+// policy's schedule, capped at its maximum, for as long as it takes; a
+// newer entry is not sent meanwhile, nor is a probe armed.
+func TestStrictRetriesOldestWithCappedBackoff(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	var up atomic.Bool
+	dst := newRecorder()
+	dst.setAnswer(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if !up.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
+	srv := httptest.NewServer(dst)
+	defer srv.Close()
+	h := addWebhook(t, st, srv.URL, audit.FormatCEF)
+	setOrdering(t, st, &h, store.OrderingStrict)
+	clk := clock.NewFake(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{Retry: noJitter}})
+	v := testVerifier(t)
+	sent := func() []string { t.Helper(); return traceIDs(t, v, dst.next(t).lines) }
+
+	record(t, m, entries(h, 1, 1))
+	if got := sent(); !slices.Equal(got, []string{"t1"}) {
+		t.Fatalf("sent %v", got)
+	}
+	// The live attempts' waits, then the strict retries' going on from
+	// there up to the 30 s cap, and staying there.
+	waits := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second,
+		16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	for i, w := range waits {
+		if i == 5 {
+			record(t, m, entries(h, 2, 1)) // waits behind t1
+		}
+		waitPending(t, clk, w)
+		clk.Advance(w)
+		if got := sent(); !slices.Equal(got, []string{"t1"}) {
+			t.Fatalf("attempt %d sent %v", i+2, got)
+		}
+	}
+	s := waitState(t, st, h, func(s store.WebhookState) bool { return s.LastAttemptAt.Equal(clk.Now()) })
+	if s.Status != store.StatusInactive || s.Cursor != 1 || s.LastResponseCode != http.StatusBadGateway {
+		t.Fatalf("stalled state %+v", s)
+	}
+	up.Store(true)
+	waitPending(t, clk, 30*time.Second)
+	clk.Advance(30 * time.Second)
+	if got := append(sent(), sent()...); !slices.Equal(got, []string{"t1", "t2"}) {
+		t.Fatalf("after recovery sent %v", got)
+	}
+	waitState(t, st, h, func(s store.WebhookState) bool {
+		return s.Cursor == 2 && len(s.FailedRanges) == 0 && s.Status == store.StatusActive
+	})
+}
