@@ -260,6 +260,12 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			}
 			continue
 		}
+		// Entries deleted between the cursor and this batch are lost; say
+		// so before the batch can move the cursor past them, so a crash
+		// in between cannot hide it.
+		if err := d.recordHoles(ctx, cur.after, cur.entries[:1]); err != nil {
+			return err
+		}
 		// Send this batch while the next one is read, rendered and signed:
 		// the CPU work overlaps the round trip. The next batch only reads
 		// the log; nothing about it is stored until this one is settled.
@@ -299,7 +305,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		cursor = r.last
 		d.cursor.Store(cursor)
 		d.raiseHead(cursor) // entries committed by an append that reported an error
-		if err := d.recordHoles(ctx, cur.after, cur.entries[:r.n]); err != nil {
+		if err := d.recordHoles(ctx, cur.entries[0].Seq, cur.entries[1:r.n]); err != nil {
 			return err
 		}
 		if nextErr == nil {

@@ -26,9 +26,13 @@ func (d *dispatcher) settleResent(ctx context.Context, r store.SeqRange, deliver
 }
 
 // recordHoles records as lost the numbers in (after, last] missing from
-// es, the entries a live batch held; they were deleted before they were
-// read. The batch is settled first, so each hole lies at or before the
-// cursor and only its count changes.
+// es, entries of a live batch; they were deleted before they were read.
+// The gap before a batch is recorded before it is sent (the cursor moves
+// past the gap, nothing else); gaps inside it once it is settled, when the
+// cursor is past them and only the count changes (and the part of a failed
+// batch's range that was never there is dropped). A crash between the
+// settling and this write would leave such an inner gap uncounted; inner
+// gaps need entries ingested with an old rt, deleted out of order.
 func (d *dispatcher) recordHoles(ctx context.Context, after int64, es []store.StoredEntry) error {
 	next := after + 1
 	for i := range es {

@@ -139,3 +139,34 @@ func TestRetentionDeletedFailedRangeIsLost(t *testing.T) {
 		})
 	}
 }
+
+// Entries deleted after the cursor before they were read (a webhook that
+// fell behind by more than the retention; entries ingested with an old
+// rt) are lost too: before the batch and inside it.
+func TestRetentionDeletedAfterCursorIsLost(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	dst := newSIEM()
+	dst.up.Store(true)
+	srv := httptest.NewServer(dst)
+	defer srv.Close()
+	h := addWebhook(t, st, srv.URL, audit.FormatCEF)
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	es := entries(h, 1, 5)
+	for _, i := range []int{0, 1, 3} { // t1, t2 and t4
+		es[i].Entry.Time = old
+	}
+	if _, err := st.Append(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	expire(t, st, time.Now().Add(-7*24*time.Hour))
+	reg := prometheus.NewRegistry()
+	startManager(t, st, managerOpts{reg: reg})
+	if got := traceIDs(t, testVerifier(t), dst.await(t, 2)); !slices.Equal(got, []string{"t3", "t5"}) {
+		t.Fatalf("received %v", got)
+	}
+	s := waitState(t, st, h, func(s store.WebhookState) bool { return s.Cursor == 5 && s.LostEntries == 3 })
+	if s.LastLostAt.IsZero() || len(s.FailedRanges) != 0 {
+		t.Fatalf("state %+v", s)
+	}
+}
