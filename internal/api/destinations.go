@@ -37,14 +37,18 @@ type destinationJSON struct {
 	Endpoint            string       `json:"endpoint"`
 	LogFormat           audit.Format `json:"log_format"`
 	SkipSSLVerification bool         `json:"skip_ssl_verification"`
-	CreatedAt           time.Time    `json:"created_at"`
-	UpdatedAt           time.Time    `json:"updated_at"`
+	// Ordering is sigtrail's (orderingField); Kong's destination schemas
+	// allow properties they do not name.
+	Ordering  string    `json:"ordering"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func toDestinationJSON(d store.Destination) destinationJSON {
 	return destinationJSON{
 		ID: d.ID, Name: d.Name, Endpoint: d.Endpoint, LogFormat: d.LogFormat,
-		SkipSSLVerification: d.SkipSSLVerification, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		SkipSSLVerification: d.SkipSSLVerification, Ordering: store.NormalOrdering(d.Ordering),
+		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 	}
 }
 
@@ -56,6 +60,7 @@ type destinationBody struct {
 	Authorization       *string `json:"authorization"`
 	LogFormat           *string `json:"log_format"`
 	SkipSSLVerification *bool   `json:"skip_ssl_verification"`
+	Ordering            *string `json:"ordering"`
 	// KeepAuthorizationOnOriginChange: see checkOriginChange.
 	KeepAuthorizationOnOriginChange *bool `json:"keep_authorization_on_origin_change"`
 }
@@ -87,6 +92,14 @@ func (b destinationBody) apply(d *store.Destination, insecure, creating bool) er
 	if b.SkipSSLVerification != nil {
 		d.SkipSSLVerification = *b.SkipSSLVerification
 	}
+	if b.Ordering != nil {
+		o, err := parseOrdering(*b.Ordering)
+		if err != nil {
+			return err
+		}
+		d.Ordering = o
+	}
+	d.Ordering = store.NormalOrdering(d.Ordering)
 	if err := checkText("name", d.Name, maxNameLen, true); err != nil {
 		return err
 	}

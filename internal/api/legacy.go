@@ -27,6 +27,7 @@ type legacyWebhookJSON struct {
 	Enabled             bool         `json:"enabled"`
 	LogFormat           audit.Format `json:"log_format,omitempty"`
 	SkipSSLVerification *bool        `json:"skip_ssl_verification,omitempty"`
+	Ordering            string       `json:"ordering,omitempty"` // sigtrail's, as on destinations
 	UpdatedAt           *time.Time   `json:"updated_at,omitempty"`
 }
 
@@ -39,7 +40,8 @@ func toLegacyJSON(w store.Webhook, d store.Destination) legacyWebhookJSON {
 	if d.UpdatedAt.After(at) {
 		at = d.UpdatedAt.UTC()
 	}
-	return legacyWebhookJSON{Endpoint: d.Endpoint, Enabled: w.Enabled, LogFormat: d.LogFormat, SkipSSLVerification: &skip, UpdatedAt: &at}
+	return legacyWebhookJSON{Endpoint: d.Endpoint, Enabled: w.Enabled, LogFormat: d.LogFormat, SkipSSLVerification: &skip,
+		Ordering: store.NormalOrdering(d.Ordering), UpdatedAt: &at}
 }
 
 // orgWebhook loads the org webhook and its destination; ok is false when
@@ -76,6 +78,7 @@ type legacyWebhookBody struct {
 	Enabled             *bool   `json:"enabled"`
 	LogFormat           *string `json:"log_format"`
 	SkipSSLVerification *bool   `json:"skip_ssl_verification"`
+	Ordering            *string `json:"ordering"`
 	// KeepAuthorizationOnOriginChange: see checkOriginChange.
 	KeepAuthorizationOnOriginChange *bool `json:"keep_authorization_on_origin_change"`
 }
@@ -94,7 +97,8 @@ func (s *server) patchLegacyWebhook(c *call) error {
 	if err != nil {
 		return err
 	}
-	destFields := b.Endpoint != nil || b.Authorization != nil || b.LogFormat != nil || b.SkipSSLVerification != nil
+	destFields := b.Endpoint != nil || b.Authorization != nil || b.LogFormat != nil || b.SkipSSLVerification != nil ||
+		b.Ordering != nil
 	if !ok && !destFields && (b.Enabled == nil || !*b.Enabled) {
 		return c.json(http.StatusOK, unconfiguredLegacy()) // nothing to disable
 	}
@@ -108,13 +112,14 @@ func (s *server) patchLegacyWebhook(c *call) error {
 			}
 			d = store.Destination{ID: id, OrgID: c.org, Name: "v2 org audit log webhook", Endpoint: d.Endpoint,
 				Authorization: d.Authorization, LogFormat: d.LogFormat, SkipSSLVerification: d.SkipSSLVerification,
-				Legacy: true, CreatedAt: now}
+				Ordering: d.Ordering, Legacy: true, CreatedAt: now}
 			if d.LogFormat == "" {
 				d.LogFormat = audit.FormatCEF
 			}
 		}
 		body := destinationBody{Endpoint: b.Endpoint, Authorization: b.Authorization, LogFormat: b.LogFormat,
-			SkipSSLVerification: b.SkipSSLVerification, KeepAuthorizationOnOriginChange: b.KeepAuthorizationOnOriginChange}
+			SkipSSLVerification: b.SkipSSLVerification, Ordering: b.Ordering,
+			KeepAuthorizationOnOriginChange: b.KeepAuthorizationOnOriginChange}
 		if err := body.apply(&d, s.cfg.InsecureDestinations, false); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ func TestSpecValidationCatchesMismatches(t *testing.T) {
 		t.Fatal(specs.err)
 	}
 	json := http.Header{"Content-Type": {"application/json"}}
-	const dest = `"id":"0193d4a8-9b8e-7c4f-8a4e-1e2f3a4b5c6d","name":"n","endpoint":"https://x.example","log_format":"cef","skip_ssl_verification":false,"created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T12:00:00Z"`
+	const dest = `"id":"0193d4a8-9b8e-7c4f-8a4e-1e2f3a4b5c6d","name":"n","endpoint":"https://x.example","log_format":"cef","skip_ssl_verification":false,"ordering":"best_effort","created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T12:00:00Z"`
 	for _, tc := range []struct {
 		name, method, path string
 		res                response

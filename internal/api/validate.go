@@ -13,6 +13,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/netguard"
+	"github.com/sigtrail/sigtrail/internal/store"
 )
 
 // canonicalUUID accepts only the 36-character hyphenated form and returns
@@ -186,4 +187,18 @@ func parseLogFormat(v string) (audit.Format, error) {
 		return "", apperr.InvalidField("body", "log_format", "invalid", "must be one of cef, json, cps")
 	}
 	return f, nil
+}
+
+// orderingField is the sigtrail-only destination field that picks how a
+// webhook treats a batch whose retries ran out (store.OrderingStrict,
+// store.OrderingBestEffort); docs/operations.md weighs the two.
+const orderingField = "ordering"
+
+// parseOrdering validates ordering.
+func parseOrdering(v string) (string, error) {
+	switch v {
+	case store.OrderingStrict, store.OrderingBestEffort:
+		return v, nil
+	}
+	return "", apperr.InvalidField("body", orderingField, "invalid", "must be one of best_effort, strict")
 }

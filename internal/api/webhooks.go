@@ -184,13 +184,19 @@ func (s *server) dropLegacy(c *call, old store.Webhook, newDest string) {
 	}
 }
 
-// statusJSON is the webhook status.
+// statusJSON is the webhook status. lost_entries and last_lost_at are
+// sigtrail's: Kong's status schemas allow properties they do not name, so
+// the loss shows where an operator already looks, on every status route.
 type statusJSON struct {
 	WebhookStatus       string     `json:"webhook_status"`
 	WebhookEnabled      bool       `json:"webhook_enabled"`
 	LastAttemptAt       *time.Time `json:"last_attempt_at,omitempty"`
 	LastResponseCode    *int       `json:"last_response_code,omitempty"`
 	LastResponseMessage *string    `json:"last_response_message,omitempty"`
+	// LostEntries: entries retention deleted before they were delivered;
+	// absent only when the webhook is unconfigured.
+	LostEntries *int64     `json:"lost_entries,omitempty"`
+	LastLostAt  *time.Time `json:"last_lost_at,omitempty"`
 }
 
 // webhookStatus answers with the reference's semantics: unconfigured when
@@ -216,6 +222,12 @@ func (s *server) webhookStatus(of streamOf) func(c *call) error {
 		}
 		if st.Status == store.StatusInactive {
 			out.WebhookStatus = store.StatusInactive
+		}
+		lost := st.LostEntries
+		out.LostEntries = &lost
+		if !st.LastLostAt.IsZero() {
+			at := st.LastLostAt.UTC()
+			out.LastLostAt = &at
 		}
 		if !st.LastAttemptAt.IsZero() {
 			at := st.LastAttemptAt.UTC()

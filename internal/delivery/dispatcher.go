@@ -54,6 +54,10 @@ type dispatcher struct {
 	// wait, doubling from probeMin to probeMax and reset by a resend's 2xx.
 	probe     alarm
 	probeWait time.Duration
+	// With strict ordering (strict.go): the failed attempts in a row at
+	// the oldest unsent range, and the last of them.
+	failures    int
+	lastFailure answer
 }
 
 // Probe schedule: a failed range must not wait for a new entry that a
@@ -211,8 +215,16 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	defer recheck.stop()
 	rechecks := 0
 
+	d.failures = 0
 	var ahead *batch // the batch after the one in flight, rendered meanwhile
 	for {
+		if d.strict() && len(d.failed) > 0 {
+			// Nothing newer goes before the failed ranges.
+			if err := d.sendInOrder(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		cur := ahead
 		ahead = nil
 		if cur == nil {
@@ -247,6 +259,12 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 				}
 			}
 			continue
+		}
+		// Entries deleted between the cursor and this batch are lost; say
+		// so before the batch can move the cursor past them, so a crash
+		// in between cannot hide it.
+		if err := d.recordHoles(ctx, cur.after, cur.entries[:1]); err != nil {
+			return err
 		}
 		// Send this batch while the next one is read, rendered and signed:
 		// the CPU work overlaps the round trip. The next batch only reads
@@ -287,8 +305,22 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		cursor = r.last
 		d.cursor.Store(cursor)
 		d.raiseHead(cursor) // entries committed by an append that reported an error
+		if err := d.recordHoles(ctx, cur.entries[0].Seq, cur.entries[1:r.n]); err != nil {
+			return err
+		}
 		if nextErr == nil {
 			ahead = next
+		}
+		if d.strict() {
+			if !res.a.ok() {
+				// Go on from the waits the live attempts already made.
+				d.lastFailure, d.failures = res.a, 1
+				if res.a.retryable() {
+					d.failures = d.m.cfg.Retry.MaxRetries + 1
+				}
+				ahead = nil // read again once the failed batch is through
+			}
+			continue
 		}
 		// Failed ranges go out between new batches, so a busy stream does
 		// not starve them.
@@ -339,6 +371,7 @@ func (d *dispatcher) runProbe(ctx context.Context) error {
 
 // batch is a rendered batch and the entries it holds a prefix of.
 type batch struct {
+	after   int64 // the cursor it was read after
 	entries []store.StoredEntry
 	r       rendered
 }
@@ -353,7 +386,7 @@ func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &batch{entries: entries, r: r}, nil
+	return &batch{after: cursor, entries: entries, r: r}, nil
 }
 
 // resend sends the next chunk of the failed ranges with up to retries
@@ -382,9 +415,9 @@ func (d *dispatcher) resend(ctx context.Context, retries int) error {
 
 // resendFailed sends the next chunk of the first failed range again and
 // resolves what was delivered, so a long range (a dead destination's whole
-// outage) makes durable progress chunk by chunk. Ranges already deleted by
-// retention are resolved without a request. sent is false when no failed
-// range is left to send.
+// outage) makes durable progress chunk by chunk. Entries already deleted
+// by retention are recorded as lost (settleResent), a range deleted whole
+// without a request. sent is false when no failed range is left to send.
 func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, sent bool, err error) {
 	st := d.m.deps.Store
 	for len(d.failed) > 0 {
@@ -398,7 +431,8 @@ func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, s
 			n++
 		}
 		entries = entries[:n]
-		sentTo := rng.To // nothing left to read: the rest is past retention
+		sentTo := rng.To // nothing left to read: the rest was deleted
+		delivered := 0
 		if len(entries) > 0 {
 			r, err := d.m.sender.render(d.dest.LogFormat, entries)
 			if err != nil {
@@ -413,9 +447,9 @@ func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, s
 				return a, true, nil
 			}
 			d.m.sender.observeDelivered(r, entries, false)
-			sentTo = r.last
+			sentTo, delivered = r.last, r.n
 		}
-		if err := st.ResolveFailedRange(ctx, d.stream, d.fence, store.SeqRange{From: rng.From, To: sentTo}); err != nil {
+		if err := d.settleResent(ctx, store.SeqRange{From: rng.From, To: sentTo}, delivered); err != nil {
 			return a, false, err
 		}
 		if sentTo >= rng.To {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -137,6 +138,7 @@ type managerOpts struct {
 	cfg   Config
 	clock clock.Clock
 	reg   *prometheus.Registry
+	log   *slog.Logger
 }
 
 // startManager runs a manager until the test ends.
@@ -146,7 +148,7 @@ func startManager(t testing.TB, st store.Store, o managerOpts) *Manager {
 	if o.reg == nil {
 		o.reg = prometheus.NewRegistry()
 	}
-	m, err := New(o.cfg, Deps{Store: st, Signer: testSigner(), Clock: o.clock, Registerer: o.reg})
+	m, err := New(o.cfg, Deps{Store: st, Signer: testSigner(), Clock: o.clock, Registerer: o.reg, Logger: o.log})
 	if err != nil {
 		t.Fatal(err)
 	}

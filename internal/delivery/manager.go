@@ -303,7 +303,8 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 // way, so an unrelated edit (its name) does not restart the dispatcher.
 func sameDelivery(a, b store.Destination) bool {
 	return a.ID == b.ID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
-		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification
+		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification &&
+		store.NormalOrdering(a.Ordering) == store.NormalOrdering(b.Ordering)
 }
 
 // start runs a new dispatcher, which reads the stored cursor, head and

@@ -17,6 +17,7 @@ type metrics struct {
 	batches      *prometheus.CounterVec // delivered | failed
 	entries      *prometheus.CounterVec // delivered | failed
 	retries      prometheus.Counter
+	lost         prometheus.Counter
 	batchLines   prometheus.Histogram
 	batchBytes   prometheus.Histogram // uncompressed
 	sentBytes    prometheus.Counter   // gzipped, on the wire
@@ -42,6 +43,10 @@ func newMetrics() *metrics {
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sigtrail_delivery_retries_total",
 			Help: "Attempts that were retries of a batch.",
+		}),
+		lost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sigtrail_delivery_lost_entries_total",
+			Help: "Entries that retention deleted before they were delivered (see the webhook status for which webhook).",
 		}),
 		batchLines: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sigtrail_delivery_batch_lines",
@@ -73,7 +78,7 @@ func (m *metrics) register(r prometheus.Registerer, lag prometheus.Collector) er
 	if r == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.attempts, m.batches, m.entries, m.retries,
+	for _, c := range []prometheus.Collector{m.attempts, m.batches, m.entries, m.retries, m.lost,
 		m.batchLines, m.batchBytes, m.sentBytes, m.latency, lag} {
 		if err := r.Register(c); err != nil {
 			return err

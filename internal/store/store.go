@@ -75,7 +75,7 @@ type Webhooks interface {
 	WebhooksUsingDestination(ctx context.Context, orgID, destinationID string) ([]Webhook, error)
 
 	GetWebhookState(ctx context.Context, stream StreamID) (WebhookState, error)
-	// The three writes of delivery state below are fenced: with a fence
+	// The four writes of delivery state below are fenced: with a fence
 	// other than NoFence they succeed only while WebhookLease(stream) has
 	// that epoch, and fail with ErrLeaseLost otherwise, writing nothing.
 
@@ -87,6 +87,11 @@ type Webhooks interface {
 	AdvanceCursor(ctx context.Context, stream StreamID, fence Fence, seq int64, failed *SeqRange) error
 	// ResolveFailedRange removes a failed range once it has been sent again.
 	ResolveFailedRange(ctx context.Context, stream StreamID, fence Fence, r SeqRange) error
+	// RecordLoss gives up l.Range (removed from the failed ranges, the
+	// cursor moved to at least its end) and adds l.Entries to the lost
+	// entries with l.At as the last loss, in one transaction, so a range is
+	// never resolved without its loss being counted.
+	RecordLoss(ctx context.Context, stream StreamID, fence Fence, l Loss) error
 }
 
 // ReplayJobs keeps the one replay job of each stream.

@@ -3,6 +3,7 @@ package store
 import (
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 )
 
@@ -77,11 +78,32 @@ type Destination struct {
 	Authorization       string // write-only in the API; never logged
 	LogFormat           audit.Format
 	SkipSSLVerification bool
+	// Ordering is how the webhook treats a batch whose retries ran out:
+	// OrderingBestEffort (also the empty value) or OrderingStrict.
+	Ordering string
 	// Legacy marks the destination held inline by the v2 org webhook; it is
 	// not listed among the org's destinations.
 	Legacy    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Delivery orderings of a destination.
+const (
+	// OrderingBestEffort records a batch whose retries ran out as a failed
+	// range and moves on; the range is sent again later, out of order.
+	OrderingBestEffort = "best_effort"
+	// OrderingStrict sends nothing newer until the oldest failed batch is
+	// delivered (or deleted by retention, which is counted as a loss).
+	OrderingStrict = "strict"
+)
+
+// NormalOrdering is how backends store o: the empty value is best effort.
+func NormalOrdering(o string) string {
+	if o == "" {
+		return OrderingBestEffort
+	}
+	return o
 }
 
 // Webhook binds a stream to a destination. A stream has at most one.
@@ -114,6 +136,31 @@ type WebhookState struct {
 	LastResponseCode    int       // 0 when the last attempt got no HTTP answer
 	LastResponseMessage string
 	FailedRanges        []SeqRange // ascending
+	// LostEntries counts the entries retention deleted before they were
+	// delivered; LastLostAt is when the last such loss was found (zero:
+	// never).
+	LostEntries int64
+	LastLostAt  time.Time
+}
+
+// Loss is what a dispatcher found deleted before it could deliver it.
+type Loss struct {
+	// Range is given up: it leaves the failed ranges and the cursor moves
+	// to at least its end.
+	Range SeqRange
+	// Entries is how many entries of Range were missing (deleted), which
+	// is at most its length: some may have been delivered in the same
+	// step.
+	Entries int64
+	At      time.Time
+}
+
+// CheckLoss refuses a loss that cannot be: backends call it before writing.
+func CheckLoss(l Loss) error {
+	if l.Range.From <= 0 || l.Range.To < l.Range.From || l.Entries <= 0 || l.Entries > l.Range.To-l.Range.From+1 {
+		return apperr.New(apperr.Invalid, "bad loss of %d entries in %d-%d", l.Entries, l.Range.From, l.Range.To)
+	}
+	return nil
 }
 
 // Attempt is the outcome of one delivery attempt, stored with the state.

@@ -15,10 +15,10 @@ func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (sto
 	var st store.WebhookState
 	err := s.read(ctx, "get webhook state", func(ctx context.Context, q querier) error {
 		st = store.WebhookState{Stream: stream}
-		var attempt int64
-		err := q.QueryRow(ctx, `SELECT cursor, status, last_attempt_at, last_response_code, last_response_message
-			FROM webhook_state WHERE stream = $1`, string(stream)).
-			Scan(&st.Cursor, &st.Status, &attempt, &st.LastResponseCode, &st.LastResponseMessage)
+		var attempt, lostAt int64
+		err := q.QueryRow(ctx, `SELECT cursor, status, last_attempt_at, last_response_code, last_response_message,
+			lost_entries, last_lost_at FROM webhook_state WHERE stream = $1`, string(stream)).
+			Scan(&st.Cursor, &st.Status, &attempt, &st.LastResponseCode, &st.LastResponseMessage, &st.LostEntries, &lostAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("webhook")
 		}
@@ -26,6 +26,7 @@ func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (sto
 			return err
 		}
 		st.LastAttemptAt = fromNS(attempt)
+		st.LastLostAt = fromNS(lostAt)
 		st.FailedRanges, err = failedRanges(ctx, q, stream)
 		return err
 	})
@@ -123,6 +124,30 @@ func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, f
 			return err
 		}
 		return replaceRanges(ctx, tx, stream, subtractRange(have, r))
+	})
+}
+
+// RecordLoss gives up l.Range and counts its missing entries, in one
+// transaction with the fence check.
+func (s *Store) RecordLoss(ctx context.Context, stream store.StreamID, fence store.Fence, l store.Loss) error {
+	if err := store.CheckLoss(l); err != nil {
+		return err
+	}
+	return s.write(ctx, "record loss", func(ctx context.Context, tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, store.WebhookLease(stream), fence); err != nil {
+			return err
+		}
+		// The UPDATE also locks the state row, for the ranges below.
+		if err := mustAffect(tx.Exec(ctx, `UPDATE webhook_state SET cursor = GREATEST(cursor, $1),
+			lost_entries = lost_entries + $2, last_lost_at = $3 WHERE stream = $4`,
+			l.Range.To, l.Entries, toNS(l.At), string(stream)))("webhook"); err != nil {
+			return err
+		}
+		have, err := failedRanges(ctx, tx, stream)
+		if err != nil {
+			return err
+		}
+		return replaceRanges(ctx, tx, stream, subtractRange(have, l.Range))
 	})
 }
 

@@ -11,14 +11,14 @@ import (
 )
 
 const destinationCols = `id, org_id, name, endpoint, authorization, log_format, skip_ssl_verification,
-	legacy, created_at, updated_at`
+	legacy, created_at, updated_at, ordering`
 
 func scanDestination(sc interface{ Scan(...any) error }) (store.Destination, error) {
 	var d store.Destination
 	var format string
 	var created, updated int64
 	err := sc.Scan(&d.ID, &d.OrgID, &d.Name, &d.Endpoint, &d.Authorization, &format, &d.SkipSSLVerification,
-		&d.Legacy, &created, &updated)
+		&d.Legacy, &created, &updated, &d.Ordering)
 	d.LogFormat = audit.Format(format)
 	d.CreatedAt = fromNS(created)
 	d.UpdatedAt = fromNS(updated)
@@ -29,9 +29,9 @@ func scanDestination(sc interface{ Scan(...any) error }) (store.Destination, err
 // reused ID a Conflict.
 func (s *Store) CreateDestination(ctx context.Context, d store.Destination) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES (?,?,?,?,?,?,?,?,?,?)",
+		_, err := q.ExecContext(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 			d.ID, d.OrgID, d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), boolInt(d.SkipSSLVerification),
-			boolInt(d.Legacy), toNS(d.CreatedAt), toNS(d.UpdatedAt))
+			boolInt(d.Legacy), toNS(d.CreatedAt), toNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
 		return constraint(err, "destination")
 	})
 	return s.internal(err, "create destination")
@@ -72,9 +72,9 @@ func (s *Store) ListDestinations(ctx context.Context, orgID string, f store.Name
 func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		return mustAffect(q.ExecContext(ctx, `UPDATE destinations SET name = ?, endpoint = ?, authorization = ?,
-			log_format = ?, skip_ssl_verification = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			log_format = ?, skip_ssl_verification = ?, updated_at = ?, ordering = ? WHERE org_id = ? AND id = ?`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), boolInt(d.SkipSSLVerification),
-			toNS(d.UpdatedAt), d.OrgID, d.ID))("destination")
+			toNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
 	})
 	return s.internal(err, "update destination")
 }

@@ -17,10 +17,10 @@ func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (sto
 
 func getWebhookState(ctx context.Context, q querier, stream store.StreamID) (store.WebhookState, error) {
 	st := store.WebhookState{Stream: stream}
-	var attempt int64
-	err := q.QueryRowContext(ctx, `SELECT cursor, status, last_attempt_at, last_response_code, last_response_message
-		FROM webhook_state WHERE stream = ?`, string(stream)).
-		Scan(&st.Cursor, &st.Status, &attempt, &st.LastResponseCode, &st.LastResponseMessage)
+	var attempt, lostAt int64
+	err := q.QueryRowContext(ctx, `SELECT cursor, status, last_attempt_at, last_response_code, last_response_message,
+		lost_entries, last_lost_at FROM webhook_state WHERE stream = ?`, string(stream)).
+		Scan(&st.Cursor, &st.Status, &attempt, &st.LastResponseCode, &st.LastResponseMessage, &st.LostEntries, &lostAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.WebhookState{}, notFound("webhook")
 	}
@@ -28,6 +28,7 @@ func getWebhookState(ctx context.Context, q querier, stream store.StreamID) (sto
 		return store.WebhookState{}, err
 	}
 	st.LastAttemptAt = fromNS(attempt)
+	st.LastLostAt = fromNS(lostAt)
 	st.FailedRanges, err = failedRanges(ctx, q, stream)
 	return st, err
 }
@@ -106,6 +107,30 @@ func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, f
 		return replaceRanges(ctx, q, stream, subtractRange(have, r))
 	})
 	return s.internal(err, "resolve failed range")
+}
+
+// RecordLoss gives up l.Range and counts its missing entries, in one
+// transaction with the fence check.
+func (s *Store) RecordLoss(ctx context.Context, stream store.StreamID, fence store.Fence, l store.Loss) error {
+	if err := store.CheckLoss(l); err != nil {
+		return err
+	}
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := checkFence(ctx, q, store.WebhookLease(stream), fence); err != nil {
+			return err
+		}
+		if err := mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET cursor = max(cursor, ?),
+			lost_entries = lost_entries + ?, last_lost_at = ? WHERE stream = ?`,
+			l.Range.To, l.Entries, toNS(l.At), string(stream)))("webhook"); err != nil {
+			return err
+		}
+		have, err := failedRanges(ctx, q, stream)
+		if err != nil {
+			return err
+		}
+		return replaceRanges(ctx, q, stream, subtractRange(have, l.Range))
+	})
+	return s.internal(err, "record loss")
 }
 
 func replaceRanges(ctx context.Context, q querier, stream store.StreamID, rs []store.SeqRange) error {

@@ -43,6 +43,38 @@ func testDestinations(t *testing.T, b Backend) {
 		wantCode(t, err, apperr.NotFound, "GetDestination after delete")
 	})
 
+	t.Run("Ordering", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		o := mkOrg(t, s)
+		// A destination written without an ordering (code older than the
+		// field) gets best effort, as rows from before the migration do.
+		d := store.Destination{ID: newID(t), OrgID: o.ID, Name: "n", Endpoint: "https://x.example.com",
+			LogFormat: audit.FormatCEF, CreatedAt: at(0), UpdatedAt: at(0)}
+		must(t, s.CreateDestination(ctxT(t), d), "CreateDestination")
+		got, err := s.GetDestination(ctxT(t), o.ID, d.ID)
+		must(t, err, "GetDestination")
+		if got.Ordering != store.OrderingBestEffort {
+			t.Fatalf("Ordering = %q, want %q", got.Ordering, store.OrderingBestEffort)
+		}
+		got.Ordering = store.OrderingStrict
+		must(t, s.UpdateDestination(ctxT(t), got), "UpdateDestination")
+		if got, _ = s.GetDestination(ctxT(t), o.ID, d.ID); got.Ordering != store.OrderingStrict {
+			t.Fatalf("after update Ordering = %q", got.Ordering)
+		}
+		list, _, err := s.ListDestinations(ctxT(t), o.ID, store.NameFilter{}, store.Page{Size: 10})
+		must(t, err, "ListDestinations")
+		if len(list) != 1 || list[0].Ordering != store.OrderingStrict {
+			t.Fatalf("ListDestinations = %+v", list)
+		}
+		strict := mkDestination(t, s, o.ID, "strict")
+		strict.ID, strict.Ordering = newID(t), store.OrderingStrict
+		must(t, s.CreateDestination(ctxT(t), strict), "CreateDestination strict")
+		if got, _ = s.GetDestination(ctxT(t), o.ID, strict.ID); !same(got, strict) {
+			t.Fatalf("GetDestination = %+v, want %+v", got, strict)
+		}
+	})
+
 	t.Run("ListExcludesLegacyAndFilters", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

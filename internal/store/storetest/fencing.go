@@ -47,6 +47,11 @@ func testFencing(t *testing.T, b Backend) {
 				n++
 				return s.ResolveFailedRange(ctxT(t), stream, f, store.SeqRange{From: n, To: n})
 			}},
+			{"RecordLoss", func(s store.Store, stream store.StreamID, f store.Fence) error {
+				n++
+				return s.RecordLoss(ctxT(t), stream, f, store.Loss{Range: store.SeqRange{From: n, To: n}, Entries: 1,
+					At: at(time.Duration(n) * time.Millisecond)})
+			}},
 		}
 		type step struct {
 			name   string

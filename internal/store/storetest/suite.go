@@ -162,7 +162,7 @@ func mkDestination(t *testing.T, s store.Store, orgID, name string) store.Destin
 	t.Helper()
 	d := store.Destination{
 		ID: newID(t), OrgID: orgID, Name: name, Endpoint: "https://siem.example.com/" + name,
-		Authorization: "Bearer secret-" + name, LogFormat: audit.FormatCEF,
+		Authorization: "Bearer secret-" + name, LogFormat: audit.FormatCEF, Ordering: store.OrderingBestEffort,
 		CreatedAt: at(time.Minute), UpdatedAt: at(time.Minute),
 	}
 	must(t, s.CreateDestination(ctxT(t), d), "CreateDestination")

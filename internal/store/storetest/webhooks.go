@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -178,6 +179,64 @@ func testWebhooks(t *testing.T, b Backend) {
 		}
 		if got, _ := s.GetWebhookState(ctxT(t), st); got.Cursor != 45 {
 			t.Errorf("a refused AdvanceCursor moved the cursor to %d", got.Cursor)
+		}
+	})
+
+	t.Run("RecordLoss", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		o := mkOrg(t, s)
+		st := store.StreamID(o.ID)
+		must(t, s.PutWebhook(ctxT(t), store.Webhook{Stream: st, OrgID: o.ID, Enabled: true, UpdatedAt: at(0)}), "PutWebhook")
+		if got, _ := s.GetWebhookState(ctxT(t), st); got.LostEntries != 0 || !got.LastLostAt.IsZero() {
+			t.Fatalf("new state has a loss: %+v", got)
+		}
+		must(t, s.AdvanceCursor(ctxT(t), st, store.NoFence, 20, &store.SeqRange{From: 1, To: 10}), "AdvanceCursor")
+		must(t, s.AdvanceCursor(ctxT(t), st, store.NoFence, 20, &store.SeqRange{From: 15, To: 20}), "AdvanceCursor")
+		steps := []struct {
+			name   string
+			loss   store.Loss
+			cursor int64
+			lost   int64
+			lastAt time.Time
+			ranges []store.SeqRange
+		}{
+			// Part of a range: 1-4 held 3 entries that were gone, 1 was sent.
+			{"part of a failed range", store.Loss{Range: store.SeqRange{From: 1, To: 4}, Entries: 3, At: at(time.Hour)},
+				20, 3, at(time.Hour), []store.SeqRange{{From: 5, To: 10}, {From: 15, To: 20}}},
+			{"the rest of it", store.Loss{Range: store.SeqRange{From: 5, To: 10}, Entries: 6, At: at(2 * time.Hour)},
+				20, 9, at(2 * time.Hour), []store.SeqRange{{From: 15, To: 20}}},
+			// A gap after the cursor (entries deleted before they were
+			// read) moves the cursor past it.
+			{"after the cursor", store.Loss{Range: store.SeqRange{From: 21, To: 30}, Entries: 10, At: at(3 * time.Hour)},
+				30, 19, at(3 * time.Hour), []store.SeqRange{{From: 15, To: 20}}},
+		}
+		for _, c := range steps {
+			must(t, s.RecordLoss(ctxT(t), st, store.NoFence, c.loss), c.name)
+			got, err := s.GetWebhookState(ctxT(t), st)
+			must(t, err, "GetWebhookState")
+			if got.Cursor != c.cursor || got.LostEntries != c.lost || !got.LastLostAt.Equal(c.lastAt) ||
+				!slices.Equal(got.FailedRanges, c.ranges) {
+				t.Fatalf("%s: state %+v, want cursor %d lost %d at %v ranges %v", c.name, got, c.cursor, c.lost, c.lastAt, c.ranges)
+			}
+		}
+		for _, bad := range []store.Loss{
+			{Range: store.SeqRange{From: 15, To: 16}, Entries: 3, At: at(0)}, // more than the range holds
+			{Range: store.SeqRange{From: 15, To: 16}, Entries: 0, At: at(0)},
+			{Range: store.SeqRange{From: 16, To: 15}, Entries: 1, At: at(0)},
+			{Range: store.SeqRange{From: 0, To: 3}, Entries: 1, At: at(0)},
+		} {
+			wantCode(t, s.RecordLoss(ctxT(t), st, store.NoFence, bad), apperr.Invalid, fmt.Sprintf("RecordLoss %+v", bad))
+		}
+		if got, _ := s.GetWebhookState(ctxT(t), st); got.LostEntries != 19 || len(got.FailedRanges) != 1 {
+			t.Errorf("a refused RecordLoss changed the state: %+v", got)
+		}
+		wantCode(t, s.RecordLoss(ctxT(t), store.StreamID(newID(t)), store.NoFence,
+			store.Loss{Range: store.SeqRange{From: 1, To: 1}, Entries: 1, At: at(0)}), apperr.NotFound, "RecordLoss unconfigured")
+		// The loss outlives a replaced webhook, as the cursor does.
+		must(t, s.PutWebhook(ctxT(t), store.Webhook{Stream: st, OrgID: o.ID, Enabled: false, UpdatedAt: at(time.Hour)}), "PutWebhook replace")
+		if got, _ := s.GetWebhookState(ctxT(t), st); got.LostEntries != 19 {
+			t.Errorf("replacing the webhook reset the loss: %+v", got)
 		}
 	})
 }
