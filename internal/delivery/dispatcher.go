@@ -298,7 +298,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			d.m.sender.observeFailed(r)
 			d.m.log.Warn("delivery: batch failed; its range is kept for a later resend",
 				"stream", d.stream, "from", rng.From, "to", rng.To, "status", res.a.status)
-			d.failed = addRange(d.failed, rng)
+			d.failed = store.AddRange(d.failed, rng)
 			d.nFailed.Store(int64(len(d.failed)))
 			d.healthy = false
 		}
@@ -463,16 +463,6 @@ func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, s
 		}
 	}
 	return answer{}, false, nil
-}
-
-// addRange appends r, merging it with the last range when adjacent, as the
-// store does.
-func addRange(rs []store.SeqRange, r store.SeqRange) []store.SeqRange {
-	if n := len(rs); n > 0 && rs[n-1].To+1 >= r.From {
-		rs[n-1].To = max(rs[n-1].To, r.To)
-		return rs
-	}
-	return append(rs, r)
 }
 
 // recordAttempt returns the callback that stores each attempt as the

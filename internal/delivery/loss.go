@@ -43,7 +43,7 @@ func (d *dispatcher) recordHoles(ctx context.Context, after int64, es []store.St
 			}
 			// The store took the hole out of a failed batch's range; so
 			// must the copy here, or a resend would count it again.
-			d.failed = subtractRange(d.failed, hole)
+			d.failed = store.SubtractRange(d.failed, hole)
 			d.nFailed.Store(int64(len(d.failed)))
 		}
 		next = es[i].Seq + 1
@@ -60,22 +60,4 @@ func (d *dispatcher) recordLoss(ctx context.Context, r store.SeqRange, missing i
 		"stream", d.stream, "from", r.From, "to", r.To, "lost", missing)
 	d.m.metrics.lost.Add(float64(missing))
 	return nil
-}
-
-// subtractRange returns rs without the numbers in r, as the store does.
-func subtractRange(rs []store.SeqRange, r store.SeqRange) []store.SeqRange {
-	var out []store.SeqRange
-	for _, x := range rs {
-		if x.To < r.From || x.From > r.To {
-			out = append(out, x)
-			continue
-		}
-		if x.From < r.From {
-			out = append(out, store.SeqRange{From: x.From, To: r.From - 1})
-		}
-		if x.To > r.To {
-			out = append(out, store.SeqRange{From: r.To + 1, To: x.To})
-		}
-	}
-	return out
 }

@@ -105,7 +105,7 @@ func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, fence 
 		if err != nil {
 			return err
 		}
-		return replaceRanges(ctx, tx, stream, addRange(have, *failed))
+		return replaceRanges(ctx, tx, stream, store.AddRange(have, *failed))
 	})
 }
 
@@ -123,7 +123,7 @@ func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, f
 		if err != nil {
 			return err
 		}
-		return replaceRanges(ctx, tx, stream, subtractRange(have, r))
+		return replaceRanges(ctx, tx, stream, store.SubtractRange(have, r))
 	})
 }
 
@@ -147,7 +147,7 @@ func (s *Store) RecordLoss(ctx context.Context, stream store.StreamID, fence sto
 		if err != nil {
 			return err
 		}
-		return replaceRanges(ctx, tx, stream, subtractRange(have, l.Range))
+		return replaceRanges(ctx, tx, stream, store.SubtractRange(have, l.Range))
 	})
 }
 

@@ -85,7 +85,7 @@ func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, fence 
 		if err != nil {
 			return err
 		}
-		return replaceRanges(ctx, q, stream, addRange(have, *failed))
+		return replaceRanges(ctx, q, stream, store.AddRange(have, *failed))
 	})
 	return s.internal(err, "advance cursor")
 }
@@ -104,7 +104,7 @@ func (s *Store) ResolveFailedRange(ctx context.Context, stream store.StreamID, f
 		if err != nil {
 			return err
 		}
-		return replaceRanges(ctx, q, stream, subtractRange(have, r))
+		return replaceRanges(ctx, q, stream, store.SubtractRange(have, r))
 	})
 	return s.internal(err, "resolve failed range")
 }
@@ -128,7 +128,7 @@ func (s *Store) RecordLoss(ctx context.Context, stream store.StreamID, fence sto
 		if err != nil {
 			return err
 		}
-		return replaceRanges(ctx, q, stream, subtractRange(have, l.Range))
+		return replaceRanges(ctx, q, stream, store.SubtractRange(have, l.Range))
 	})
 	return s.internal(err, "record loss")
 }
