@@ -9,12 +9,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sigtrail/sigtrail/internal/store/migrations"
 	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
 )
 
 func TestMigrationsLoad(t *testing.T) {
 	t.Parallel()
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil || len(ms) == 0 {
 		t.Fatalf("loadMigrations = %d migrations, %v", len(ms), err)
 	}
@@ -45,7 +46,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 			t.Fatalf("concurrent Open: %v", err)
 		}
 	}
-	ms, _ := loadMigrations(migrationFiles)
+	ms, _ := migrations.Load(migrationFiles, "migrations")
 	c, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
+
+	"github.com/sigtrail/sigtrail/internal/store/migrations"
 )
 
 func TestMigrationsApplyOnceInOrder(t *testing.T) {
@@ -23,7 +24,7 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ms, err := loadMigrations(migrationFiles)
+	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestMigrationsApplyOnceInOrder(t *testing.T) {
 		if err := rows.Scan(&v, &name); err != nil {
 			t.Fatal(err)
 		}
-		if i >= len(ms) || v != ms[i].version || name != ms[i].name {
+		if i >= len(ms) || v != ms[i].Version || name != ms[i].Name {
 			t.Fatalf("schema_migrations row %d = %d %s", i, v, name)
 		}
 		i++
@@ -70,30 +71,6 @@ func TestNewerDatabaseIsRefused(t *testing.T) {
 	}
 }
 
-func TestLoadMigrationsRejectsBadSets(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name  string
-		files fstest.MapFS
-		err   string
-	}{
-		{"gap", fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/0003_c.sql": {}}, "expected version 2"},
-		{"duplicate", fstest.MapFS{"migrations/0001_a.sql": {}, "migrations/0001_b.sql": {}}, "expected version 2"},
-		{"no number", fstest.MapFS{"migrations/init.sql": {}}, "must start with a positive number"},
-		{"zero", fstest.MapFS{"migrations/0000_a.sql": {}}, "must start with a positive number"},
-	}
-	for _, c := range cases {
-		_, err := loadMigrations(c.files)
-		if err == nil || !strings.Contains(err.Error(), c.err) {
-			t.Errorf("%s: %v, want an error with %q", c.name, err, c.err)
-		}
-	}
-	ms, err := loadMigrations(fstest.MapFS{"migrations/0002_b.sql": {Data: []byte("B")}, "migrations/0001_a.sql": {Data: []byte("A")}})
-	if err != nil || len(ms) != 2 || ms[0].sql != "A" || ms[1].sql != "B" {
-		t.Errorf("ordered load = %+v, %v", ms, err)
-	}
-}
-
 // TestFailedMigrationLeavesNoTrace checks a migration is all or nothing.
 func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 	t.Parallel()
@@ -104,9 +81,9 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	ms := []migration{
-		{1, "0001_ok.sql", "CREATE TABLE a (x INTEGER);"},
-		{2, "0002_bad.sql", "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"},
+	ms := []migrations.Migration{
+		{Version: 1, Name: "0001_ok.sql", SQL: "CREATE TABLE a (x INTEGER);"},
+		{Version: 2, Name: "0002_bad.sql", SQL: "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"},
 	}
 	if err := applyMigrations(ctx, conn, ms); err == nil || !strings.Contains(err.Error(), "0002_bad.sql") {
 		t.Fatalf("applyMigrations: %v, want the failure of 0002_bad.sql", err)
@@ -120,7 +97,7 @@ func TestFailedMigrationLeavesNoTrace(t *testing.T) {
 		t.Fatalf("table b of the failed migration exists (%d, %v)", n, err)
 	}
 	// Fixed, the set applies from where it stopped.
-	ms[1].sql = "CREATE TABLE b (x INTEGER);"
+	ms[1].SQL = "CREATE TABLE b (x INTEGER);"
 	if err := applyMigrations(ctx, conn, ms); err != nil {
 		t.Fatalf("applyMigrations after the fix: %v", err)
 	}
