@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -15,11 +17,16 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, then fills every flag not given on the command
-// line from SIGTRAIL_<FLAG_NAME> (upper case, dashes as underscores).
+// parseFlags parses args, flags and positional arguments in any order
+// (`verify siem.log --jwks F` as well as `verify --jwks F siem.log`), then
+// fills every flag not given on the command line from SIGTRAIL_<FLAG_NAME>
+// (upper case, dashes as underscores). fs.Args() holds the positionals.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
+	flags, pos := splitArgs(fs, args)
+	// The "--" makes the flag package take every positional as one, even
+	// one that looks like a flag after an explicit "--".
+	if err := fs.Parse(append(append(flags, "--"), pos...)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
@@ -42,6 +49,41 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	return envErr
 }
 
+// splitArgs separates flags (with their values) from positional arguments.
+// The flag package stops at the first positional, so this walks the whole
+// list once: "-" alone is a positional (stdin), "--" ends the flags, a
+// non-boolean flag without "=" takes the next argument as its value. An
+// unknown flag is kept among the flags so that parsing reports it.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, pos []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return flags, append(pos, args[i+1:]...)
+		case len(a) < 2 || a[0] != '-':
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, pos
+}
+
 // flagError turns a parseFlags error into the command's answer: -h prints
 // the flags and exits 0; a wrong flag is one line pointing at -h.
 func flagError(env *Env, fs *flag.FlagSet, err error) error {
@@ -53,4 +95,72 @@ func flagError(env *Env, fs *flag.FlagSet, err error) error {
 	}
 	fmt.Fprintf(env.Stderr, "%s: %v (run '%s -h' for the flags)\n", fs.Name(), err, fs.Name())
 	return errUsage
+}
+
+// isHelp reports whether arg asks for help, for commands that read a
+// subcommand before their flags.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
+// days is a duration flag that also takes days ("7d", "1d12h"), the unit
+// retention and replay windows are talked about in; time.ParseDuration
+// stops at hours.
+type days struct{ d *time.Duration }
+
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(days{p}, name, usage)
+}
+
+func durationFlag(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+	p := new(time.Duration)
+	durationVar(fs, p, name, value, usage)
+	return p
+}
+
+func (v days) String() string {
+	if v.d == nil {
+		return "0s"
+	}
+	return v.d.String()
+}
+
+func (v days) Set(s string) error {
+	d, err := parseDays(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+// parseDays reads a Go duration that may start with a whole number of
+// days: "7d", "1d12h", "36h", "90m".
+func parseDays(s string) (time.Duration, error) {
+	sign := time.Duration(1)
+	body := s
+	if strings.HasPrefix(body, "-") {
+		sign, body = -1, body[1:]
+	}
+	if n, rest, ok := strings.Cut(body, "d"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		nd, err := strconv.ParseInt(n, 10, 32)
+		if err != nil || nd > 106751 { // beyond time.Duration's range
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		d := time.Duration(nd) * 24 * time.Hour
+		if rest != "" {
+			r, err := time.ParseDuration(rest)
+			if err != nil || r < 0 {
+				return 0, fmt.Errorf("invalid duration %q", s)
+			}
+			d += r
+		}
+		return sign * d, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (for example 90m, 36h or 7d)", s)
+	}
+	return d, nil
 }

@@ -14,22 +14,12 @@ import (
 )
 
 // parseWithPositionals parses flags given before or after the positional
-// arguments ("org create NAME --data-dir D" as well as "org create
-// --data-dir D NAME") and returns the positionals.
+// arguments and returns the positionals (see parseFlags).
 func parseWithPositionals(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return nil, err
 	}
-	var pos []string
-	rest := fs.Args()
-	for len(rest) > 0 {
-		pos = append(pos, rest[0])
-		if err := fs.Parse(rest[1:]); err != nil {
-			return nil, err
-		}
-		rest = fs.Args()
-	}
-	return pos, nil
+	return fs.Args(), nil
 }
 
 // userError renders an application error as one line a person can act on.
@@ -54,6 +44,10 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, usage)
 		return errUsage
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(env.Stderr, usage)
+		return flag.ErrHelp
 	}
 	fs := newFlagSet("org "+args[0], env.Stderr)
 	dataDir, db := storeFlags(fs)

@@ -18,7 +18,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "management API listen address")
 	fs.StringVar(&cfg.PortalAddr, "portal-addr", cfg.PortalAddr, "Dev Portal listen address")
 	fs.BoolVar(&cfg.InsecureDestinations, "insecure-destinations", false, "development only: allow http:// and loopback/private destinations")
-	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long entries are kept and replayable")
+	durationVar(fs, &cfg.Retention, "retention", cfg.Retention, "how long entries are kept and replayable (for example 7d)")
 	fs.StringVar(&cfg.Vendor, "cef-vendor", cfg.Vendor, "CEF device vendor written in every line")
 	fs.StringVar(&cfg.Host, "cef-host", cfg.Host, "host written after the timestamp of CEF lines")
 	fs.StringVar(&cfg.PortalDomainSuffix, "portal-domain-suffix", cfg.PortalDomainSuffix, "portal NAME gets the default domain NAME.<suffix>")

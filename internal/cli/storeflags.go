@@ -21,11 +21,11 @@ func storeFlags(fs *flag.FlagSet) (dataDir, db *string) {
 
 // openStore opens the database the way serve does (see backend.Parse),
 // without serve's exclusive hold on a SQLite file: an admin command may run
-// beside the server.
+// beside the server. It never creates a database: see backend.Options.
 func openStore(ctx context.Context, dataDir, dbURL string) (store.Store, error) {
 	t, err := backend.Parse(dataDir, dbURL)
 	if err != nil {
 		return nil, err
 	}
-	return backend.Open(ctx, t, backend.Options{})
+	return backend.Open(ctx, t, backend.Options{MustExist: true})
 }

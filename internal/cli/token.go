@@ -24,6 +24,10 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, usage)
 		return errUsage
 	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(env.Stderr, usage)
+		return flag.ErrHelp
+	}
 	switch args[0] {
 	case "create":
 		return tokenCreate(ctx, env, args, usage)
@@ -44,7 +48,7 @@ func tokenCreate(ctx context.Context, env *Env, args []string, usage string) err
 	role := fs.String("role", "", "the token's role")
 	name := fs.String("name", "", "a label for the token")
 	system := fs.Bool("system", false, "a system account token (stspat_..., logged as AUTHENTICATION_TYPE_SPAT)")
-	expires := fs.Duration("expires", 0, "lifetime, for example 720h (default: never expires)")
+	expires := durationFlag(fs, "expires", 0, "lifetime, for example 30d (default: never expires)")
 	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
