@@ -51,37 +51,80 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 
 // splitArgs separates flags (with their values) from positional arguments.
 // The flag package stops at the first positional, so this walks the whole
-// list once: "-" alone is a positional (stdin), "--" ends the flags, a
-// non-boolean flag without "=" takes the next argument as its value. An
-// unknown flag is kept among the flags so that parsing reports it.
+// list once (see walkArgs). An unknown flag is kept among the flags so
+// that parsing reports it.
 func splitArgs(fs *flag.FlagSet, args []string) (flags, pos []string) {
+	walkArgs(fs, args, func(i int, positional bool) {
+		if positional {
+			pos = append(pos, args[i])
+		} else if args[i] != "--" {
+			flags = append(flags, args[i])
+		}
+	})
+	return flags, pos
+}
+
+// walkArgs calls f for each argument, saying whether it is a positional:
+// "-" alone is one (stdin), "--" ends the flags, a non-boolean flag of fs
+// without "=" takes the next argument as its value.
+func walkArgs(fs *flag.FlagSet, args []string, f func(i int, positional bool)) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
-			return flags, append(pos, args[i+1:]...)
+			f(i, false)
+			for j := i + 1; j < len(args); j++ {
+				f(j, true)
+			}
+			return
 		case len(a) < 2 || a[0] != '-':
-			pos = append(pos, a)
+			f(i, true)
 			continue
 		}
-		flags = append(flags, a)
+		f(i, false)
 		name := strings.TrimLeft(a, "-")
 		if strings.Contains(name, "=") {
 			continue
 		}
-		f := fs.Lookup(name)
-		if f == nil {
+		fl := fs.Lookup(name)
+		if fl == nil {
 			continue
 		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			continue
 		}
 		if i+1 < len(args) {
 			i++
-			flags = append(flags, args[i])
+			f(i, false)
 		}
 	}
-	return flags, pos
+}
+
+// subcommand takes the first positional of args as a subcommand ("keys
+// --data-dir D list" as well as "keys list --data-dir D"), reading flags
+// by fs (for commands whose subcommands differ in flags, the one with the
+// most). It returns "" when there is none, and "-h" when help is asked
+// before any subcommand.
+func subcommand(fs *flag.FlagSet, args []string) (sub string, rest []string) {
+	at := -1
+	walkArgs(fs, args, func(i int, positional bool) {
+		if at < 0 && positional && args[i] != "-" {
+			at = i
+		}
+	})
+	for i, a := range args {
+		if (at < 0 || i < at) && isHelp(a) && a != "help" {
+			return "-h", nil
+		}
+	}
+	if at < 0 {
+		return "", args
+	}
+	if at > 0 && args[at-1] == "--" {
+		return "", args
+	}
+	rest = append(append(rest, args[:at]...), args[at+1:]...)
+	return args[at], rest
 }
 
 // flagError turns a parseFlags error into the command's answer: -h prints

@@ -134,3 +134,26 @@ func TestAdminCommandsRefuseADirWithoutDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestSubcommandAfterFlags(t *testing.T) {
+	t.Parallel()
+	dir := dataDirWithDB(t)
+	for _, args := range [][]string{
+		{"org", "--data-dir", dir, "create", "acme"},
+		{"org", "--data-dir", dir, "list"},
+		{"token", "--data-dir", dir, "--org", "acme", "create", "--role", "read-only", "--name", "list"},
+		{"token", "--org", "acme", "--data-dir", dir, "list"},
+		{"keys", "--data-dir", dir, "list"},
+		{"keys", "--retention", "7d", "rotate", "--data-dir", dir},
+	} {
+		if code, out, errOut := runCLI(t, nil, "", args...); code != 0 {
+			t.Errorf("%q: exit %d, %q %q", args, code, out, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, nil, "", "org", "--data-dir", dir, "-h"); code != 0 || errOut == "" {
+		t.Errorf("org --data-dir D -h: exit %d", code)
+	}
+	if sub, rest := subcommand(newFlagSet("x", nil), []string{"-"}); sub != "" || len(rest) != 1 {
+		t.Errorf("stdin is no subcommand: %q %q", sub, rest)
+	}
+}

@@ -41,17 +41,18 @@ func userError(err error) error {
 // runOrg manages orgs: org create NAME, org list.
 func runOrg(ctx context.Context, env *Env, args []string) error {
 	const usage = "usage: sigtrail org create NAME | sigtrail org list  [--data-dir DIR] [--db URL]"
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, usage)
-		return errUsage
-	}
-	if isHelp(args[0]) {
+	fs := newFlagSet("org", env.Stderr)
+	dataDir, db := storeFlags(fs)
+	sub, rest := subcommand(fs, args)
+	if isHelp(sub) {
 		fmt.Fprintln(env.Stderr, usage)
 		return flag.ErrHelp
 	}
-	fs := newFlagSet("org "+args[0], env.Stderr)
-	dataDir, db := storeFlags(fs)
-	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
+	if sub == "" {
+		fmt.Fprintln(env.Stderr, usage)
+		return errUsage
+	}
+	pos, err := parseWithPositionals(fs, rest, env.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(env.Stderr, usage)
@@ -59,8 +60,8 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	switch {
-	case args[0] == "create" && len(pos) == 1:
-	case args[0] == "list" && len(pos) == 0:
+	case sub == "create" && len(pos) == 1:
+	case sub == "list" && len(pos) == 0:
 	default:
 		return errors.New(usage)
 	}
@@ -69,7 +70,7 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if args[0] == "list" {
+	if sub == "list" {
 		orgs, err := st.ListOrgs(ctx)
 		if err != nil {
 			return err

@@ -20,15 +20,21 @@ const tokenUsage = "usage: sigtrail token create --org NAME --role ROLE --name L
 // runToken manages API tokens: create, list and revoke.
 func runToken(ctx context.Context, env *Env, args []string) error {
 	usage := tokenUsage + "\nroles: " + strings.Join(tenancy.RoleNames(), ", ")
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, usage)
-		return errUsage
+	// The subcommand may follow flags: find it with every flag any of
+	// them takes (create's are a superset), then put it first.
+	probe := newFlagSet("token", env.Stderr)
+	storeFlags(probe)
+	for _, f := range []string{"org", "role", "name", "expires"} {
+		probe.String(f, "", "")
 	}
-	if isHelp(args[0]) {
+	probe.Bool("system", false, "")
+	sub, rest := subcommand(probe, args)
+	if isHelp(sub) {
 		fmt.Fprintln(env.Stderr, usage)
 		return flag.ErrHelp
 	}
-	switch args[0] {
+	args = append([]string{sub}, rest...)
+	switch sub {
 	case "create":
 		return tokenCreate(ctx, env, args, usage)
 	case "list", "revoke":
