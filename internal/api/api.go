@@ -81,6 +81,8 @@ type server struct {
 	paths *http.ServeMux      // every route's path without its method, to tell 405 from 404
 	allow map[string][]string // path pattern -> methods, for the Allow header
 
+	uncleanPath http.Handler // a 404 for paths ServeMux would redirect
+
 	sysMu  sync.Mutex
 	sysOrg string // the reserved system org's ID, once known
 }
@@ -116,7 +118,15 @@ func New(cfg Config, deps Deps) http.Handler {
 	return s
 }
 
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !cleanPath(r.URL.Path) {
+		// ServeMux would answer a redirect with an HTML body; an API
+		// client wants a problem, and "/v3/portals//x" names nothing.
+		s.uncleanPath.ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // webhookChanged tells delivery about a stored change.
 func (s *server) webhookChanged(stream store.StreamID) {

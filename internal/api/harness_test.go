@@ -24,6 +24,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/kongspecs"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
@@ -61,14 +62,14 @@ func loadSpec(name string, data []byte, base string, strict bool) (*spec, error)
 	return &spec{name: name, router: r, strict: strict}, nil
 }
 
-// kongSpecDir finds Kong's specs when the shared folder is present.
-func kongSpecDir() string {
-	for _, d := range []string{"../../../shared/specs/konnect", "/work/shared/specs/konnect"} {
-		if _, err := os.Stat(filepath.Join(d, "audit-logs-v3.yaml")); err == nil {
-			return d
-		}
-	}
-	return ""
+// kongSpecDir finds Kong's specs beside the repository (see kongspecs);
+// TestKongSpecsArePresent makes CI fail rather than check less when they
+// are missing.
+func kongSpecDir() string { return kongspecs.Dir() }
+
+func TestKongSpecsArePresent(t *testing.T) {
+	t.Parallel()
+	kongspecs.Require(t)
 }
 
 type specSet struct {

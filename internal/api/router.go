@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -170,6 +171,22 @@ func (s *server) register(routes []route) {
 		}
 	}
 	s.mux.Handle("/", s.handler(&route{auth: authOptional, handle: s.unmatched}))
+	s.uncleanPath = s.handler(&route{auth: authOptional, handle: func(c *call) error {
+		return apperr.New(apperr.NotFound, "No such resource: %s", c.r.URL.Path)
+	}})
+}
+
+// cleanPath reports whether ServeMux takes p as it is: no empty, "." or
+// ".." segment (a trailing slash is kept by its cleaning, so it is clean).
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // unmatched answers requests no route takes.

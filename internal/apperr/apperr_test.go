@@ -41,3 +41,11 @@ func TestCodeSurvivesWrapping(t *testing.T) {
 		t.Fatalf("InvalidField = %+v", p)
 	}
 }
+
+func TestCodeOfSeesIntoJoins(t *testing.T) {
+	t.Parallel()
+	joined := errors.Join(errors.New("rollback: conn closed"), fmt.Errorf("saving: %w", New(Conflict, "name taken")))
+	if CodeOf(joined) != Conflict || !Is(joined, Conflict) {
+		t.Fatalf("CodeOf(%v) = %v, want Conflict", joined, CodeOf(joined))
+	}
+}

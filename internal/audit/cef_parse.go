@@ -48,7 +48,8 @@ func (e *CEFError) Error() string { return fmt.Sprintf("byte %d: %s", e.Offset, 
 
 var cefMarker = []byte("CEF:")
 
-// ParseCEF parses one CEF line. A trailing CR/LF is ignored. Header fields
+// ParseCEF parses one CEF line. A trailing CR/LF and whitespace after the
+// final value are ignored. Header fields
 // unescape \| and \\ (and \n, \r, which sigtrail writes for line breaks);
 // extension values unescape \=, \\, \n and \r. Both also read back the
 // \uXXXX escapes sigtrail writes for other controls and line separators, and
@@ -60,7 +61,10 @@ var cefMarker = []byte("CEF:")
 // forged.
 func ParseCEF(line []byte) (CEFLine, error) {
 	var l CEFLine
-	line = trimEOL(line)
+	// Whitespace after the final value is not data (CEF spec; a CR before
+	// the newline is line ending); spaces before a key belong to the value
+	// before it, apart from the one separator.
+	line = bytes.TrimRight(trimEOL(line), " \t\r")
 	at := cefStart(line)
 	if at < 0 {
 		return l, &CEFError{0, `no "CEF:<version>|" header`}
@@ -167,18 +171,28 @@ func headerField(line []byte, pos int) (string, int, bool) {
 	return "", 0, false
 }
 
-func isKeyByte(c byte) bool {
+func isKeyStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// isKeyByte admits, after the first byte, what ArcSight and SIEMs write in
+// keys: dots (ad.Error), commas and underscores (ad.Error_,Code), brackets
+// (ad.field[0]).
+func isKeyByte(c byte) bool {
+	return isKeyStart(c) || c == '.' || c == ',' || c == '[' || c == ']'
 }
 
 // keyAt returns the end of a key starting at i (the index of its '='), or
 // -1 when no key=value starts there.
 func keyAt(line []byte, i int) int {
-	j := i
+	if i >= len(line) || !isKeyStart(line[i]) {
+		return -1
+	}
+	j := i + 1
 	for j < len(line) && isKeyByte(line[j]) {
 		j++
 	}
-	if j == i || j >= len(line) || line[j] != '=' {
+	if j >= len(line) || line[j] != '=' {
 		return -1
 	}
 	return j

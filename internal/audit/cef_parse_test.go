@@ -30,7 +30,7 @@ func TestParseCEF(t *testing.T) {
 				Name: `N\x`, Severity: "5"}},
 		{"extension escapes and spaces", `CEF:0|V|P|1.0|C|N|1|msg=a b\=c d\\ e\n\r f=g h=  `,
 			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
-				Extensions: []CEFExtension{{"msg", "a b=c d\\ e\n\r"}, {"f", "g"}, {"h", "  "}}}},
+				Extensions: []CEFExtension{{"msg", "a b=c d\\ e\n\r"}, {"f", "g"}, {"h", ""}}}},
 		{"value ends at the last space before key=", `CEF:0|V|P|1.0|C|N|1|a=x  b=y`,
 			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
 				Extensions: []CEFExtension{{"a", "x "}, {"b", "y"}}}},
@@ -40,6 +40,15 @@ func TestParseCEF(t *testing.T) {
 		{"pipe and unescaped = inside a value", `CEF:0|V|P|1.0|C|N|1|request=/x?a=b|c d=e`,
 			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
 				Extensions: []CEFExtension{{"request", "/x?a=b|c"}, {"d", "e"}}}},
+		{"trailing whitespace after the final value is dropped, before a key kept", "CEF:0|V|P|1.0|C|N|1|a=x   b=y z \t \r\r\n",
+			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
+				Extensions: []CEFExtension{{"a", "x  "}, {"b", "y z"}}}},
+		{"CR before the newline is no data", "CEF:0|V|P|1.0|C|N|1|a=x\r\n",
+			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
+				Extensions: []CEFExtension{{"a", "x"}}}},
+		{"ArcSight keys: dots, commas, underscores, brackets", `CEF:0|V|P|1.0|C|N|1|ad.Error_,Code=5 ad.field[0]=a b ad.x=.y [z]=w`,
+			CEFLine{Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1",
+				Extensions: []CEFExtension{{"ad.Error_,Code", "5"}, {"ad.field[0]", "a b"}, {"ad.x", ".y [z]=w"}}}},
 		{"prefix containing CEF:", `xCEF:1| CEF:x CEF:0|V|P|1.0|C|N|1|`,
 			CEFLine{Prefix: "xCEF:1| CEF:x", Version: "0", DeviceVendor: "V", DeviceProduct: "P", DeviceVersion: "1.0", DeviceEventClassID: "C", Name: "N", Severity: "1"}},
 	}
@@ -252,5 +261,22 @@ func TestAppendDecodedJSON(t *testing.T) {
 	want := `{"prefix":"pre","header":{"version":"0","device_vendor":"V","device_product":"P","device_version":"1.0","device_event_class_id":"C","name":"N","severity":"1"},"extensions":{"b":"2","a":"x=y"}}`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestAppendTypedJSON(t *testing.T) {
+	t.Parallel()
+	l, err := ParseCEF([]byte(`CEF:0|V|P|1.0|C|N|6|rt=1750688927556 status=503 success=true granted=false src=10 severity=x trace_id=7 ok=true`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(l.AppendTypedJSON(nil))
+	want := `{"prefix":"","header":{"version":"0","device_vendor":"V","device_product":"P","device_version":"1.0","device_event_class_id":"C","name":"N","severity":6},` +
+		`"extensions":{"rt":1750688927556,"status":503,"success":true,"granted":false,"src":"10","severity":"x","trace_id":"7","ok":"true"}}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if !json.Valid([]byte(got)) {
+		t.Fatal("invalid JSON")
 	}
 }

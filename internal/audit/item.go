@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/gowebpki/jcs"
 )
 
 // A pulled item is one member of the pull API's data array (the v3
@@ -28,14 +30,14 @@ const ItemSignatureMember = "signature"
 var ErrNoItemSignature = errors.New("item carries no signature")
 
 // CanonicalItem returns the bytes a pulled item's signature covers: the
-// item (a JSON object) without its signature member, in RFC 8785 form. For
-// the flat v3 shapes that is compact JSON with sorted keys, strings
-// escaping only the quote, the backslash and control characters, and
-// integers written as they are. Spellings of the same item (whitespace,
-// escapes, member order) share their canonical form, as RFC 8785 intends;
-// input that has no single meaning (invalid UTF-8, a lone surrogate escape,
-// a repeated member, trailing data, a non-integer number) is refused rather
-// than normalized, so items that differ in meaning never share it.
+// item (a JSON object) without its signature member, in RFC 8785 form:
+// compact JSON with sorted keys, strings escaping only the quote, the
+// backslash and control characters, numbers as ECMAScript writes them.
+// Spellings of the same item (whitespace, escapes, member order, 1e3 for
+// 1000) share their canonical form, as RFC 8785 intends; input that has no
+// single meaning (invalid UTF-8, a lone surrogate escape, a repeated
+// member, trailing data, a number no double holds) is refused rather than
+// normalized, so items that differ in meaning never share it.
 func CanonicalItem(item []byte) ([]byte, error) {
 	m, err := decodeItem(item)
 	if err != nil {
@@ -200,10 +202,9 @@ func hex4(b []byte, i int) (rune, bool) {
 	return r, true
 }
 
-// appendCanonical writes v in RFC 8785 form. Numbers are the integers of
-// the v3 shapes, written as they are; object keys sort by UTF-16 code
-// units, as JCS says (the same as byte order for the ASCII keys of the v3
-// shapes).
+// appendCanonical writes v in RFC 8785 form: numbers as ECMAScript writes
+// doubles (appendCanonicalNumber), object keys sorted by UTF-16 code units
+// (the same as byte order for the ASCII keys of the v3 shapes).
 func appendCanonical(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
@@ -211,10 +212,7 @@ func appendCanonical(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case json.Number:
-		if _, err := strconv.ParseInt(string(v), 10, 64); err != nil {
-			return nil, fmt.Errorf("number %s is not an integer", v)
-		}
-		return append(b, v...), nil
+		return appendCanonicalNumber(b, v)
 	case string:
 		return appendCanonicalString(b, v), nil
 	case []any:
@@ -309,4 +307,22 @@ func appendCanonicalString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// appendCanonicalNumber writes a JSON number as RFC 8785 3.2.2.3 says: the
+// IEEE 754 double it denotes, in ECMAScript's Number-to-String form
+// (shortest round trip, -0 as 0, 1e+21 and 1e-7 in exponent form, integers
+// past 2^53 rounded to a double). That formatting is the subtle part of
+// JCS, so it is gowebpki/jcs's, a maintained implementation whose tests
+// carry RFC 8785's Appendix B; a number beyond the doubles is refused.
+func appendCanonicalNumber(b []byte, n json.Number) ([]byte, error) {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %s is beyond IEEE 754 doubles", n)
+	}
+	s, err := jcs.NumberToJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("number %s: %v", n, err)
+	}
+	return append(b, s...), nil
 }

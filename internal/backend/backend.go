@@ -70,7 +70,11 @@ type Options struct {
 	// Server marks the store of `sigtrail serve`: a SQLite file is then
 	// held exclusively, so a second server on it is refused.
 	Server bool
-	Logger *slog.Logger
+	// MustExist refuses a SQLite file that is not there yet instead of
+	// creating it: an admin command pointed at the wrong --data-dir would
+	// otherwise set up a second, empty database beside the server's.
+	MustExist bool
+	Logger    *slog.Logger
 }
 
 // Open opens the target's store, creating a SQLite file's directory when
@@ -85,6 +89,11 @@ func Open(ctx context.Context, t Target, o Options) (store.Store, error) {
 		}
 		return st, nil
 	default:
+		if o.MustExist {
+			if _, err := os.Stat(t.Path); err != nil {
+				return nil, fmt.Errorf("no database at %s (is --data-dir right? sigtrail serve creates it)", t.Path)
+			}
+		}
 		if dir := filepath.Dir(t.Path); dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("data dir: %w", err)

@@ -1,6 +1,9 @@
 package backend
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,4 +48,26 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+func TestOpenMustExistCreatesNothing(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "typo")
+	tg, _ := Parse(dir, "")
+	if _, err := Open(context.Background(), tg, Options{MustExist: true}); err == nil || !strings.Contains(err.Error(), tg.Path) {
+		t.Fatalf("err %v, want one naming %s", err, tg.Path)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("created %s", dir)
+	}
+	st, err := Open(context.Background(), tg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = Open(context.Background(), tg, Options{MustExist: true})
+	if err != nil {
+		t.Fatalf("an existing database: %v", err)
+	}
+	st.Close()
 }

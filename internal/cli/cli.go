@@ -53,6 +53,9 @@ var errUsage = errors.New("usage")
 // success, 1 on failure, 2 on a usage error. Failures print one line.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "-v") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {
@@ -99,6 +102,10 @@ func oneLine(s string) string {
 }
 
 func runVersion(_ context.Context, env *Env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(env.Stderr, "usage: sigtrail version   (also: sigtrail --version)")
+		return flag.ErrHelp
+	}
 	if len(args) > 0 {
 		return fmt.Errorf("takes no arguments")
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,8 +21,10 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 	// Usage writes to the flag set's output, which parsing silences, so
 	// that a wrong flag prints the usage once, after its error line.
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: sigtrail decode [FILE...]   (reads stdin when no file is given)")
+		fmt.Fprintln(fs.Output(), "usage: sigtrail decode [--typed] [FILE...]   (reads stdin when no file is given)")
+		fs.PrintDefaults()
 	}
+	typed := fs.Bool("typed", false, "type values as Kong's JSON lines do: rt, status, severity integers; success, granted booleans; the rest strings")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(env.Stderr)
@@ -43,6 +46,8 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 				buf = append(buf, `{"error":`...)
 				buf = appendJSONText(buf, err.Error())
 				buf = append(buf, '}')
+			} else if *typed {
+				buf = l.AppendTypedJSON(buf)
 			} else {
 				buf = l.AppendDecodedJSON(buf)
 			}
@@ -63,10 +68,14 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// appendJSONText appends s as a JSON string.
+// appendJSONText appends s as a JSON string. Not json.Marshal: it writes
+// <, > and & as \u003c..., which a person reading an error cannot read.
 func appendJSONText(dst []byte, s string) []byte {
-	b, _ := json.Marshal(s) // a string always marshals
-	return append(dst, b...)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }
 
 // eachInput calls f for each named file, or for stdin when there is none

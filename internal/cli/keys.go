@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -20,17 +22,30 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	usage := func() {
 		fmt.Fprintln(env.Stderr, "usage: sigtrail keys list|rotate [--data-dir DIR] [--db URL] [--retention DURATION]")
 	}
-	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+	fs := newFlagSet("keys", env.Stderr)
+	dataDir, db, keyFile := storeFlags(fs)
+	retention := durationFlag(fs, "retention", defaultRetention, "how long a retired key stays published (as serve's --retention)")
+	sub, rest := subcommand(fs, args)
+	if isHelp(sub) {
+		usage()
+		fs.SetOutput(env.Stderr)
+		fs.PrintDefaults()
+		return flag.ErrHelp
+	}
+	if sub != "list" && sub != "rotate" {
 		usage()
 		return errUsage
 	}
-	sub := args[0]
-	fs := newFlagSet("keys "+sub, env.Stderr)
-	dataDir, db, keyFile := storeFlags(fs)
-	retention := fs.Duration("retention", defaultRetention, "how long a retired key stays published (as serve's --retention)")
-	if err := parseFlags(fs, args[1:], env.Getenv); err != nil {
-		fmt.Fprintf(env.Stderr, "sigtrail keys: %v\n", err)
+	if err := parseFlags(fs, rest, env.Getenv); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(env.Stderr, "sigtrail keys: %v\n", err)
+		}
 		usage()
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(env.Stderr)
+			fs.PrintDefaults()
+			return err
+		}
 		return errUsage
 	}
 	if fs.NArg() > 0 {

@@ -14,7 +14,7 @@ import (
 
 func TestKeysRotateAndList(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "data")
+	dir := dataDirWithDB(t)
 	env := map[string]string{"SIGTRAIL_DATA_DIR": dir}
 
 	code, out, errOut := runCLI(t, env, "", "keys", "list")

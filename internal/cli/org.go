@@ -14,22 +14,12 @@ import (
 )
 
 // parseWithPositionals parses flags given before or after the positional
-// arguments ("org create NAME --data-dir D" as well as "org create
-// --data-dir D NAME") and returns the positionals.
+// arguments and returns the positionals (see parseFlags).
 func parseWithPositionals(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return nil, err
 	}
-	var pos []string
-	rest := fs.Args()
-	for len(rest) > 0 {
-		pos = append(pos, rest[0])
-		if err := fs.Parse(rest[1:]); err != nil {
-			return nil, err
-		}
-		rest = fs.Args()
-	}
-	return pos, nil
+	return fs.Args(), nil
 }
 
 // userError renders an application error as one line a person can act on.
@@ -51,13 +41,18 @@ func userError(err error) error {
 // runOrg manages orgs: org create NAME, org list.
 func runOrg(ctx context.Context, env *Env, args []string) error {
 	const usage = "usage: sigtrail org create NAME | sigtrail org list  [--data-dir DIR] [--db URL]"
-	if len(args) == 0 {
+	fs := newFlagSet("org", env.Stderr)
+	dataDir, db, keyFile := storeFlags(fs)
+	sub, rest := subcommand(fs, args)
+	if isHelp(sub) {
+		fmt.Fprintln(env.Stderr, usage)
+		return flag.ErrHelp
+	}
+	if sub == "" {
 		fmt.Fprintln(env.Stderr, usage)
 		return errUsage
 	}
-	fs := newFlagSet("org "+args[0], env.Stderr)
-	dataDir, db, keyFile := storeFlags(fs)
-	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
+	pos, err := parseWithPositionals(fs, rest, env.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(env.Stderr, usage)
@@ -65,8 +60,8 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	switch {
-	case args[0] == "create" && len(pos) == 1:
-	case args[0] == "list" && len(pos) == 0:
+	case sub == "create" && len(pos) == 1:
+	case sub == "list" && len(pos) == 0:
 	default:
 		return errors.New(usage)
 	}
@@ -75,7 +70,7 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if args[0] == "list" {
+	if sub == "list" {
 		orgs, err := st.ListOrgs(ctx)
 		if err != nil {
 			return err

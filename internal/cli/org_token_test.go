@@ -21,7 +21,7 @@ func runOrgCLI(t *testing.T, env map[string]string, args ...string) (int, string
 
 func TestOrgAndTokenCommands(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := dataDirWithDB(t)
 	env := map[string]string{"SIGTRAIL_DATA_DIR": dir}
 
 	code, out, errOut := runOrgCLI(t, env, "org", "create", "acme")
@@ -29,7 +29,7 @@ func TestOrgAndTokenCommands(t *testing.T) {
 		t.Fatalf("org create: %d %q %q", code, out, errOut)
 	}
 	// Flags may come before or after the name.
-	other := t.TempDir()
+	other := dataDirWithDB(t)
 	if code, out, errOut := runOrgCLI(t, nil, "org", "create", "--data-dir", other, "beta"); code != 0 || !strings.Contains(out, "beta") {
 		t.Fatalf("org create with a flag first: %d %q %q", code, out, errOut)
 	}

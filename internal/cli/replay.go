@@ -34,7 +34,7 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	server := fs.String("server", "http://127.0.0.1:8080", "base URL of the sigtrail management API")
 	token := fs.String("token", "", "API token with the audit-log-admin or org-admin role")
 	portal := fs.String("portal", "", "replay this Dev Portal's log instead of the org log")
-	since := fs.Duration("since", 0, "replay the last DURATION (for example 6h)")
+	since := durationFlag(fs, "since", 0, "replay the last DURATION (for example 90m, 36h or 7d)")
 	from := fs.String("from", "", "start of the window, RFC 3339")
 	to := fs.String("to", "", "end of the window, RFC 3339")
 	poll := fs.Duration("poll", time.Second, "how often to check progress")
@@ -42,7 +42,7 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 		"keep following while the server is unreachable or restarting for up to this long (the job resumes on restart)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(env.Stderr, "usage: sigtrail replay [--server URL --token T] [--portal ID] (--since 6h | --from T --to T)")
+			fmt.Fprintln(env.Stderr, "usage: sigtrail replay --server URL --token T [--portal ID] (--since 7d | --from T --to T)")
 			fs.SetOutput(env.Stderr)
 			fs.PrintDefaults()
 			return err

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/sigtrail/sigtrail/internal/sealing"
@@ -14,13 +15,20 @@ const secretsUsage = "usage: sigtrail secrets reseal --secret-key-file FILE [--d
 // current (first) key: plaintext left from before a key was configured,
 // and values sealed with older keys, which can then leave the file.
 func runSecrets(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] != "reseal" {
+	fs := newFlagSet("secrets reseal", env.Stderr)
+	dataDir, db, keyFile := storeFlags(fs)
+	sub, rest := subcommand(fs, args)
+	if isHelp(sub) {
+		fmt.Fprintln(env.Stderr, secretsUsage)
+		fs.SetOutput(env.Stderr)
+		fs.PrintDefaults()
+		return flag.ErrHelp
+	}
+	if sub != "reseal" {
 		fmt.Fprintln(env.Stderr, secretsUsage)
 		return errUsage
 	}
-	fs := newFlagSet("secrets reseal", env.Stderr)
-	dataDir, db, keyFile := storeFlags(fs)
-	if err := parseFlags(fs, args[1:], env.Getenv); err != nil {
+	if err := parseFlags(fs, rest, env.Getenv); err != nil {
 		return flagError(env, fs, err)
 	}
 	if fs.NArg() > 0 {

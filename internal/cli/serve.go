@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -18,7 +20,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "management API listen address")
 	fs.StringVar(&cfg.PortalAddr, "portal-addr", cfg.PortalAddr, "Dev Portal listen address")
 	fs.BoolVar(&cfg.InsecureDestinations, "insecure-destinations", false, "development only: allow http:// and loopback/private destinations")
-	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long entries are kept and replayable")
+	durationVar(fs, &cfg.Retention, "retention", cfg.Retention, "how long entries are kept and replayable (for example 7d)")
 	fs.StringVar(&cfg.Vendor, "cef-vendor", cfg.Vendor, "CEF device vendor written in every line")
 	fs.StringVar(&cfg.Host, "cef-host", cfg.Host, "host written after the timestamp of CEF lines")
 	fs.StringVar(&cfg.PortalDomainSuffix, "portal-domain-suffix", cfg.PortalDomainSuffix, "portal NAME gets the default domain NAME.<suffix>")
@@ -31,7 +33,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of keys that encrypt destination secrets and signing private keys at rest (see docs/operations.md)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
-		return flagError(env, fs, err)
+		err = flagError(env, fs, err)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(env.Stderr, serveEnvOnly)
+		}
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -45,12 +51,30 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("--log-level: %q is not debug, info, warn or error", *logLevel)
 	}
 	cfg.BootstrapToken = strings.TrimSpace(env.Getenv("SIGTRAIL_BOOTSTRAP_TOKEN"))
+	if n := len(cfg.BootstrapToken); n > 0 && n < minBootstrapToken {
+		// It becomes an org-admin secret: a short one is guessable.
+		return fmt.Errorf("SIGTRAIL_BOOTSTRAP_TOKEN is %d characters; use at least %d (for example: openssl rand -hex 24)", n, minBootstrapToken)
+	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	return server.Run(ctx, cfg, log, func(a server.Addrs) {
 		fmt.Fprintf(env.Stdout, "sigtrail: management API on http://%s, Dev Portals on http://<portal>.%s:%s\n",
 			a.API, cfg.PortalDomainSuffix, portOf(a.Portal.String()))
 	})
 }
+
+// minBootstrapToken is the shortest bootstrap secret serve accepts: 32
+// characters of a random token hold far more than 128 bits.
+const minBootstrapToken = 32
+
+// serveEnvOnly follows the flags in serve --help: settings that have no
+// flag, so that a secret never shows in the process list.
+const serveEnvOnly = `environment only:
+  SIGTRAIL_BOOTSTRAP_TOKEN=SECRET
+    	on the first start with an empty database, create the org "default" and an
+    	org-admin token with exactly this secret (at least 32 characters), so a script
+    	can start a server and call it at once; later starts change nothing. Without it,
+    	create tokens with: sigtrail org create NAME; sigtrail token create --org NAME --role org-admin --name LABEL
+`
 
 func portOf(addr string) string {
 	if i := strings.LastIndexByte(addr, ':'); i >= 0 {

@@ -56,7 +56,7 @@ func TestServeBootstrapsAnswersAndStopsCleanly(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errs := &lockedBuffer{}, &lockedBuffer{}
-	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": "stpat_serve-test-secret"}
+	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": "stpat_serve-test-secret-0123456789abcdef"}
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0"},
@@ -96,7 +96,7 @@ func TestServeBootstrapsAnswersAndStopsCleanly(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &jwks) != nil || len(jwks.Keys) != 1 || jwks.Keys[0]["crv"] != "Ed25519" {
 		t.Errorf("jwks %d %s", code, body)
 	}
-	if code, _ := get("/v3/audit-log-destinations", "stpat_serve-test-secret"); code != 200 {
+	if code, _ := get("/v3/audit-log-destinations", "stpat_serve-test-secret-0123456789abcdef"); code != 200 {
 		t.Errorf("the bootstrap token was refused: %d", code)
 	}
 	if code, _ := get("/v3/audit-log-destinations", "stpat_wrong"); code != 401 {

@@ -24,13 +24,14 @@ func storeFlags(fs *flag.FlagSet) (dataDir, db, keyFile *string) {
 
 // openStore opens the database the way serve does (see backend.Parse),
 // without serve's exclusive hold on a SQLite file: an admin command may run
-// beside the server. With a key file, secrets are sealed as serve seals them.
+// beside the server. It never creates a database (see backend.Options);
+// with a key file, secrets are sealed as serve seals them.
 func openStore(ctx context.Context, dataDir, dbURL, keyFile string) (store.Store, error) {
 	t, err := backend.Parse(dataDir, dbURL)
 	if err != nil {
 		return nil, err
 	}
-	st, err := backend.Open(ctx, t, backend.Options{})
+	st, err := backend.Open(ctx, t, backend.Options{MustExist: true})
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,21 @@ const tokenUsage = "usage: sigtrail token create --org NAME --role ROLE --name L
 // runToken manages API tokens: create, list and revoke.
 func runToken(ctx context.Context, env *Env, args []string) error {
 	usage := tokenUsage + "\nroles: " + strings.Join(tenancy.RoleNames(), ", ")
-	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, usage)
-		return errUsage
+	// The subcommand may follow flags: find it with every flag any of
+	// them takes (create's are a superset), then put it first.
+	probe := newFlagSet("token", env.Stderr)
+	storeFlags(probe)
+	for _, f := range []string{"org", "role", "name", "expires"} {
+		probe.String(f, "", "")
 	}
-	switch args[0] {
+	probe.Bool("system", false, "")
+	sub, rest := subcommand(probe, args)
+	if isHelp(sub) {
+		fmt.Fprintln(env.Stderr, usage)
+		return flag.ErrHelp
+	}
+	args = append([]string{sub}, rest...)
+	switch sub {
 	case "create":
 		return tokenCreate(ctx, env, args, usage)
 	case "list", "revoke":
@@ -44,7 +54,7 @@ func tokenCreate(ctx context.Context, env *Env, args []string, usage string) err
 	role := fs.String("role", "", "the token's role")
 	name := fs.String("name", "", "a label for the token")
 	system := fs.Bool("system", false, "a system account token (stspat_..., logged as AUTHENTICATION_TYPE_SPAT)")
-	expires := fs.Duration("expires", 0, "lifetime, for example 720h (default: never expires)")
+	expires := durationFlag(fs, "expires", 0, "lifetime, for example 30d (default: never expires)")
 	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

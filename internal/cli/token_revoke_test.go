@@ -12,7 +12,7 @@ import (
 
 func TestTokenListAndRevoke(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"SIGTRAIL_DATA_DIR": t.TempDir()}
+	env := map[string]string{"SIGTRAIL_DATA_DIR": dataDirWithDB(t)}
 	if code, _, errOut := runOrgCLI(t, env, "org", "create", "acme"); code != 0 {
 		t.Fatalf("org create: %s", errOut)
 	}

@@ -96,6 +96,12 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	if err != nil || total.failed > 0 || malformed {
 		return errFailed
 	}
+	// Nothing checked is no proof of anything: a script piping an empty
+	// export must not read exit 0 as "all verified".
+	if total.ok == 0 {
+		fmt.Fprintln(env.Stderr, "sigtrail verify: the input holds no lines to verify")
+		return errFailed
+	}
 	return nil
 }
 

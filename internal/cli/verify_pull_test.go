@@ -318,7 +318,7 @@ func TestVerifyPullUsage(t *testing.T) {
 		{"SIGTRAIL_PULL not a boolean", map[string]string{"SIGTRAIL_PULL": "yes"}, []string{"verify", "--jwks", jwks}, 2, "SIGTRAIL_PULL"},
 		{"missing file", nil, []string{"verify", "--pull", "--jwks", jwks, "/nonexistent/page.json"}, 1, "no such file"},
 		{"help", nil, []string{"verify", "-h"}, 0, "--pull"},
-		{"empty input", nil, []string{"verify", "--pull", "--jwks", jwks}, 0, ""},
+		{"empty input", nil, []string{"verify", "--pull", "--jwks", jwks}, 1, "no lines to verify"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

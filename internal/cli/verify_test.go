@@ -140,7 +140,7 @@ func TestVerifyUsage(t *testing.T) {
 		{"no --jwks", nil, []string{"verify"}, 2},
 		{"bad JWKS file", nil, []string{"verify", "--jwks", "/nonexistent/jwks.json"}, 1},
 		{"JWKS without keys", nil, []string{"verify", "--jwks", writeJWKS(t, []byte(`{"keys":[]}`))}, 1},
-		{"--jwks from the environment", map[string]string{"SIGTRAIL_JWKS": writeJWKS(t, k.JWKS())}, []string{"verify"}, 0},
+		{"--jwks from the environment", map[string]string{"SIGTRAIL_JWKS": writeJWKS(t, k.JWKS())}, []string{"verify"}, 1}, // read, but stdin was empty
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -40,7 +41,7 @@ func TestDecodeJSONKeysAreCaseSensitive(t *testing.T) {
 			continue
 		}
 		var ae *apperr.Error
-		if !asAppErr(err, &ae) || ae.Code != apperr.Invalid || len(ae.Params) != 1 || ae.Params[0].Field != c.wantErr {
+		if !errors.As(err, &ae) || ae.Code != apperr.Invalid || len(ae.Params) != 1 || ae.Params[0].Field != c.wantErr {
 			t.Errorf("%s: got %v, want an invalid parameter %q", c.in, err, c.wantErr)
 		}
 	}

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -31,8 +32,10 @@ func ProblemFor(err error, traceID string, log *slog.Logger) Problem {
 		Type:     "https://httpstatuses.com/" + itoa(status),
 		Instance: "kong:trace:" + traceID,
 	}
+	// errors.As, like apperr.CodeOf, looks inside errors.Join and
+	// multi-%w wraps too, so both name the same coded error.
 	var ae *apperr.Error
-	if code == apperr.Internal || !asAppErr(err, &ae) {
+	if code == apperr.Internal || !errors.As(err, &ae) {
 		if log != nil {
 			log.Error("internal error", "trace_id", traceID, "err", err)
 		}
@@ -100,21 +103,6 @@ func WriteJSONType(w http.ResponseWriter, status int, contentType string, v any)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
-}
-
-func asAppErr(err error, target **apperr.Error) bool {
-	for err != nil {
-		if e, ok := err.(*apperr.Error); ok {
-			*target = e
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
 }
 
 func itoa(n int) string {

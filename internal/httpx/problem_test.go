@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -72,5 +73,26 @@ func TestWriteErrorUnavailableSaysWhenToRetry(t *testing.T) {
 				t.Fatalf("status %d, Retry-After %q; want 503 and %q", w.Code, w.Header().Get("Retry-After"), tt.want)
 			}
 		})
+	}
+}
+
+// TestProblemForSeesIntoJoins: a handler that joins a coded error with
+// another (a failed close, a second cause) still answers with the code and
+// its message, not a 500 or a coded status with an internal detail.
+func TestProblemForSeesIntoJoins(t *testing.T) {
+	t.Parallel()
+	nf := apperr.New(apperr.NotFound, "Portal x not found")
+	for _, err := range []error{
+		errors.Join(errors.New("closing rows: done"), nf),
+		fmt.Errorf("two causes: %w, %w", errors.New("x"), nf),
+		fmt.Errorf("outer: %w", errors.Join(nil, fmt.Errorf("inner: %w", nf))),
+	} {
+		if apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("CodeOf(%v) = %v", err, apperr.CodeOf(err))
+		}
+		p := ProblemFor(err, "1", nil)
+		if p.Status != 404 || p.Detail != "Portal x not found" {
+			t.Errorf("ProblemFor(%v) = %+v", err, p)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,28 +12,17 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-)
 
-// devPortalSpec finds Kong's dev-portal v2 document in the shared folder.
-func devPortalSpec() string {
-	for _, d := range []string{"../../../shared/specs/konnect", "/work/shared/specs/konnect"} {
-		p := filepath.Join(d, "dev-portal-v2.yaml")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/sigtrail/sigtrail/internal/kongspecs"
+)
 
 // TestDeveloperAPIMatchesTheContract runs every developer endpoint through
 // its documented answers and checks each request and answer against Kong's
 // dev-portal v2 OpenAPI document (statuses, bodies, problem shapes).
 func TestDeveloperAPIMatchesTheContract(t *testing.T) {
 	t.Parallel()
-	path := devPortalSpec()
-	if path == "" {
-		t.Skip("Kong's dev-portal-v2.yaml is not in ../../../shared/specs/konnect; the contract check needs it")
-	}
+	// Beside the repository; missing fails in CI and skips elsewhere.
+	path := filepath.Join(kongspecs.Require(t), "dev-portal-v2.yaml")
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromFile(path)
 	if err != nil {

@@ -26,6 +26,8 @@ type pageData struct {
 	Fields                     map[string]string // values to show again
 	FieldErrors                map[string]string
 	LoggedIn, Wide             bool
+	NoNav                      bool // a page of no portal: its links would lead nowhere
+	NoMail                     bool // no mail server: emails only reach the server log
 	Dev                        store.Developer
 	// Set-password pages.
 	Token, Action, Lead string
@@ -42,7 +44,7 @@ func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"field": func(d pageData, name string) fieldRef { return fieldRef{d.FieldErrors, name} }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "signup", "signup_done", "login", "profile", "forgot", "forgot_done", "password", "message"} {
+	for _, name := range []string{"home", "signup", "signup_done", "login", "profile", "forgot", "forgot_done", "password", "message", "noportal"} {
 		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return pages
@@ -178,6 +180,10 @@ func (s *server) pageSignupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Title = "Check your email"
+	if _, ok := s.mail.(LogMailer); ok {
+		// Nothing was sent: the email went to the server log only.
+		d.Title, d.NoMail = "Almost done", true
+	}
 	s.render(w, r, http.StatusOK, "signup_done", d)
 }
 
@@ -203,7 +209,20 @@ func (s *server) pageLogin(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", d)
 }
 
-// pageLoginPost is the log-in form, posted to the authenticate endpoint.
+// pageLoginForm takes the log-in form at /login, so that after a failed
+// attempt the browser shows the form again at its own address (posted to
+// the API path, the page with the error stood at
+// /api/v2/developer/authenticate). The attempt is the developer API's
+// authenticate operation and is audited under its path, as Kong's Dev
+// Portal logs name it and SIEM rules match it.
+func (s *server) pageLoginForm(w http.ResponseWriter, r *http.Request) {
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = "/api/v2/developer/authenticate", ""
+	s.pageLoginPost(w, r2)
+}
+
+// pageLoginPost is the log-in form, posted to /login (pageLoginForm) or,
+// from pages of older releases, to the authenticate endpoint.
 func (s *server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	const title = "Log in"
 	if !s.parseForm(w, r, "login", title) {
@@ -388,4 +407,22 @@ func isAPI(r *http.Request) bool {
 
 func isForm(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+}
+
+// noPortal answers a host that names no portal with a page in the portals'
+// look (and its stylesheet, which the page asks this same host for).
+func (s *server) noPortal(w http.ResponseWriter, r *http.Request, host string) {
+	if r.URL.Path == "/assets/portal.css" && r.Method == http.MethodGet {
+		s.assetCSS(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(http.StatusNotFound)
+	d := pageData{Title: "No Dev Portal here", Portal: "Dev Portal", NoNav: true, Fields: map[string]string{"host": host}}
+	if err := s.pages["noportal"].ExecuteTemplate(w, "layout", d); err != nil {
+		s.log.Error("render page", "page", "noportal", "host", host, "err", err)
+	}
 }

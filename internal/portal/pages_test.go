@@ -77,11 +77,11 @@ func TestPagesSignUpLogInProfileLogOut(t *testing.T) {
 	}
 
 	r, tok = e.page(c, "/login?m=password-set")
-	wantPage(t, r, 200, "Your password is set", `action="/api/v2/developer/authenticate"`)
-	r = e.form(c, "/api/v2/developer/authenticate", url.Values{"csrf": {tok}, "email": {"jane@example.com"}, "password": {"wrong password"}}, nil)
+	wantPage(t, r, 200, "Your password is set", `action="/login"`)
+	r = e.form(c, "/login", url.Values{"csrf": {tok}, "email": {"jane@example.com"}, "password": {"wrong password"}}, nil)
 	wantPage(t, r, 401, "Invalid email or password.", `value="jane@example.com"`)
 	wrong := r
-	r = e.form(c, "/api/v2/developer/authenticate", url.Values{"csrf": {tok}, "email": {"jane@example.com"}, "password": {testPassword}}, nil)
+	r = e.form(c, "/login", url.Values{"csrf": {tok}, "email": {"jane@example.com"}, "password": {testPassword}}, nil)
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/profile" {
 		t.Fatalf("log in: %d %s %s", r.StatusCode, r.Header.Get("Location"), r.body)
 	}

@@ -142,6 +142,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /signup", s.pageSignup)
 	mux.HandleFunc("POST /signup", s.pageSignupPost)
 	mux.HandleFunc("GET /login", s.pageLogin)
+	mux.HandleFunc("POST /login", s.pageLoginForm)
 	mux.HandleFunc("GET /profile", s.pageProfile)
 	mux.HandleFunc("POST /logout", s.pageLogout)
 	mux.HandleFunc("GET /forgot-password", s.pageForgot)
@@ -184,10 +185,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Service Unavailable: try again shortly", http.StatusServiceUnavailable)
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte("<!doctype html><title>Not Found</title><h1>404 Not Found</h1><p>No Dev Portal is served at this address.</p>\n"))
+		s.noPortal(w, r, host)
 		return
 	}
 	ri := reqInfo{portal: p, trace: httpx.NewTraceID(), host: host}

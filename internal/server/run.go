@@ -67,6 +67,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		if err := tenancy.Bootstrap(ctx, st, cfg.BootstrapToken, clk); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
+	} else {
+		hintWithoutOrgs(ctx, st, log)
 	}
 	keys, err := signing.Open(ctx, st, clk, cfg.Retention)
 	if err != nil {

@@ -1,0 +1,80 @@
+package portal
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts a headless Chromium for one test, bounded by a deadline so
+// a hung step fails instead of stalling.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no chromium binary found (apt-get install chromium); the browser test needs one")
+	}
+	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancelBase)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base,
+		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBrowserFailedLogInStaysOnLogin: after a wrong password the browser
+// shows the form again at /login (not at the API path it posted to), and
+// the right password from there logs in. Both attempts are audited under
+// Kong's path.
+func TestBrowserFailedLogInStaysOnLogin(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t)
+	e.signUp("jane@example.com")
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	get := func(step string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return v
+	}
+	do("open the log-in page", chromedp.Navigate(e.base+"/login"), chromedp.WaitVisible(id("email")))
+	do("log in with a wrong password",
+		chromedp.SendKeys(id("email"), "jane@example.com"),
+		chromedp.SendKeys(id("password"), "not the password"),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("error")),
+	)
+	text := get("read the error", chromedp.Text(id("error")))
+	if location := get("read the location", chromedp.Location()); location != e.base+"/login" || !strings.Contains(text, "Invalid email or password") {
+		t.Fatalf("after a failed log-in: %q at %s", text, location)
+	}
+	do("log in again from there",
+		chromedp.SetValue(id("email"), "jane@example.com"),
+		chromedp.SendKeys(id("password"), testPassword),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("profile")),
+	)
+	if location := get("read the location", chromedp.Location()); location != e.base+"/profile" {
+		t.Errorf("logged in at %s", location)
+	}
+	got := e.entries()
+	if len(got) != 2 || got[0].Request != "/api/v2/developer/authenticate" || got[1].Request != "/api/v2/developer/authenticate" {
+		t.Fatalf("entries %+v", got)
+	}
+}
