@@ -122,6 +122,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		PortalDomainSuffix:   cfg.PortalDomainSuffix,
 		TrustedProxies:       cfg.TrustedProxies,
 		Retention:            cfg.Retention,
+
+		IngestMaxInflightBytes: cfg.IngestMaxInflightBytes,
 	}, api.Deps{
 		Store:    st,
 		Recorder: dm,

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"errors"
+	"io"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// DefaultIngestMaxInflightBytes bounds the request bodies all ingest
+// requests hold at once: four full 16 MiB requests.
+const DefaultIngestMaxInflightBytes = 64 << 20
+
+// ingestChunk is how much a body without Content-Length reserves at a time
+// (less under a small bound): small enough that a streamed request does not
+// hold much more than it read, large enough that reserving costs nothing
+// next to parsing.
+const ingestChunk = 1 << 20
+
+// errOverBudget is a body that would take the ingest requests in flight
+// past their bound.
+var errOverBudget = errors.New("ingest: bytes in flight past the bound")
+
+// ingestBudget bounds the bytes of ingest bodies being parsed and recorded
+// at once. A request holds what it reserved until its entries are stored
+// or refused, because the parsed entries (about twice the body) live that
+// long. Reservations never wait: past the bound a request is refused at
+// once with a 503, rather than queued, so memory is bounded by
+// configuration and not by how many producers send at once.
+type ingestBudget struct {
+	sem   *semaphore.Weighted
+	chunk int64
+}
+
+func newIngestBudget(bound int64) *ingestBudget {
+	return &ingestBudget{sem: semaphore.NewWeighted(bound), chunk: max(1, min(ingestChunk, bound/8))}
+}
+
+// reader returns body, reserving length bytes at once when the length is
+// known and by chunks as it is read otherwise. release gives back all that
+// was reserved; it must be called once the request's entries are no
+// longer held.
+func (b *ingestBudget) reader(body io.Reader, length int64) (r io.Reader, release func(), err error) {
+	br := &budgetReader{b: b, r: body}
+	if length > 0 {
+		if !b.sem.TryAcquire(length) {
+			return nil, func() {}, errOverBudget
+		}
+		// The server stops the body at Content-Length: it never reads more.
+		br.reserved, br.fixed = length, true
+	}
+	return br, br.release, nil
+}
+
+// budgetReader reserves ahead of what it reads.
+type budgetReader struct {
+	b        *ingestBudget
+	r        io.Reader
+	reserved int64 // bytes reserved
+	read     int64 // bytes read
+	fixed    bool  // reserved by Content-Length
+}
+
+func (r *budgetReader) Read(p []byte) (int, error) {
+	if !r.fixed && r.read == r.reserved {
+		if !r.b.sem.TryAcquire(r.b.chunk) {
+			return 0, errOverBudget
+		}
+		r.reserved += r.b.chunk
+	}
+	if !r.fixed {
+		p = p[:min(int64(len(p)), r.reserved-r.read)]
+	}
+	n, err := r.r.Read(p)
+	r.read += int64(n)
+	return n, err
+}
+
+func (r *budgetReader) release() {
+	if r.reserved > 0 {
+		r.b.sem.Release(r.reserved)
+		r.reserved = 0
+	}
+}
