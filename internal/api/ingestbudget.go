@@ -3,6 +3,9 @@ package api
 import (
 	"errors"
 	"io"
+	"runtime/debug"
+	"sync"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -30,10 +33,56 @@ var errOverBudget = errors.New("ingest: bytes in flight past the bound")
 type ingestBudget struct {
 	sem   *semaphore.Weighted
 	chunk int64
+
+	mu     sync.Mutex
+	inUse  int64       // bytes reserved now
+	burst  int64       // most bytes reserved since memory was last returned
+	freeAt *time.Timer // returns memory once ingest has been idle a while
 }
+
+// Memory is returned to the OS once no ingest has held anything for
+// ingestIdleFree after a burst of at least ingestFreeMin bytes. Without it
+// the heap the burst grew stays resident: an idle server allocates too
+// little to start a GC cycle, and the runtime forces one only every two
+// minutes (measured: 590 MB still resident a minute after 8 parallel
+// 16 MiB ingests). One forced GC with a small live heap is cheap.
+const (
+	ingestIdleFree = 2 * time.Second
+	ingestFreeMin  = 16 << 20
+)
 
 func newIngestBudget(bound int64) *ingestBudget {
 	return &ingestBudget{sem: semaphore.NewWeighted(bound), chunk: max(1, min(ingestChunk, bound/8))}
+}
+
+func (b *ingestBudget) tryAcquire(n int64) bool {
+	if !b.sem.TryAcquire(n) {
+		return false
+	}
+	b.mu.Lock()
+	b.inUse += n
+	b.burst = max(b.burst, b.inUse)
+	if b.freeAt != nil {
+		b.freeAt.Stop()
+	}
+	b.mu.Unlock()
+	return true
+}
+
+func (b *ingestBudget) release(n int64) {
+	b.sem.Release(n)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inUse -= n
+	if b.inUse > 0 || b.burst < ingestFreeMin {
+		return
+	}
+	b.burst = 0
+	if b.freeAt == nil {
+		b.freeAt = time.AfterFunc(ingestIdleFree, debug.FreeOSMemory)
+	} else {
+		b.freeAt.Reset(ingestIdleFree)
+	}
 }
 
 // reader returns body, reserving length bytes at once when the length is
@@ -43,7 +92,7 @@ func newIngestBudget(bound int64) *ingestBudget {
 func (b *ingestBudget) reader(body io.Reader, length int64) (r io.Reader, release func(), err error) {
 	br := &budgetReader{b: b, r: body}
 	if length > 0 {
-		if !b.sem.TryAcquire(length) {
+		if !b.tryAcquire(length) {
 			return nil, func() {}, errOverBudget
 		}
 		// The server stops the body at Content-Length: it never reads more.
@@ -63,7 +112,7 @@ type budgetReader struct {
 
 func (r *budgetReader) Read(p []byte) (int, error) {
 	if !r.fixed && r.read == r.reserved {
-		if !r.b.sem.TryAcquire(r.b.chunk) {
+		if !r.b.tryAcquire(r.b.chunk) {
 			return 0, errOverBudget
 		}
 		r.reserved += r.b.chunk
@@ -78,7 +127,7 @@ func (r *budgetReader) Read(p []byte) (int, error) {
 
 func (r *budgetReader) release() {
 	if r.reserved > 0 {
-		r.b.sem.Release(r.reserved)
+		r.b.release(r.reserved)
 		r.reserved = 0
 	}
 }
