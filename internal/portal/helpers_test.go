@@ -49,9 +49,9 @@ type testEnv struct {
 	logs   *lockedBuffer
 	// path, cfg and mailer let replica start another handler on the same
 	// database.
-	path   string
-	cfg    Config
-	mailer Mailer // the SMTP relay behind the outbox
+	path      string
+	cfg       Config
+	mailer    Mailer // the SMTP relay behind the outbox
 	outbox    *Outbox
 	outboxClk clock.Clock
 	reg       *prometheus.Registry
