@@ -67,7 +67,7 @@ func (s *server) ingest(c *call) error {
 	if c.r.ContentLength > ingestMaxBody {
 		return tooLarge()
 	}
-	body, release, err := s.ingestBudget.reader(http.MaxBytesReader(c.w, c.r.Body, ingestMaxBody), c.r.ContentLength)
+	body, release, err := s.ingestBudget.reader(http.MaxBytesReader(c.w, c.r.Body, ingestMaxBody), c.r.ContentLength, ingestMaxBody)
 	defer release()
 	if err != nil {
 		return overBudget(c)

@@ -91,11 +91,12 @@ func (b *ingestBudget) release(n int64) {
 }
 
 // reader returns body, reserving length bytes at once when the length is
-// known and by chunks as it is read otherwise. release gives back all that
+// known and by chunks as it is read otherwise, never more than limit (the
+// body's own cap, which body enforces). release gives back all that
 // was reserved; it must be called once the request's entries are no
 // longer held.
-func (b *ingestBudget) reader(body io.Reader, length int64) (r io.Reader, release func(), err error) {
-	br := &budgetReader{b: b, r: body}
+func (b *ingestBudget) reader(body io.Reader, length, limit int64) (r io.Reader, release func(), err error) {
+	br := &budgetReader{b: b, r: body, limit: limit}
 	if length > 0 {
 		if !b.tryAcquire(length) {
 			return nil, func() {}, errOverBudget
@@ -113,16 +114,24 @@ type budgetReader struct {
 	reserved int64 // bytes reserved
 	read     int64 // bytes read
 	fixed    bool  // reserved by Content-Length
+	limit    int64 // most bytes the body may have
 }
 
 func (r *budgetReader) Read(p []byte) (int, error) {
-	if !r.fixed && r.read == r.reserved {
-		if !r.b.tryAcquire(r.b.chunk) {
+	switch {
+	case r.fixed:
+	case r.read == r.reserved && r.reserved >= r.limit:
+		// Body as large as a request may be: one more byte tells its end
+		// from a body too large (which body's own limit refuses), and
+		// reserving a chunk for it could refuse a request that fits.
+		p = p[:min(len(p), 1)]
+	case r.read == r.reserved:
+		if !r.b.tryAcquire(min(r.b.chunk, r.limit-r.reserved)) {
 			return 0, errOverBudget
 		}
-		r.reserved += r.b.chunk
-	}
-	if !r.fixed {
+		r.reserved += min(r.b.chunk, r.limit-r.reserved)
+		fallthrough
+	default:
 		p = p[:min(int64(len(p)), r.reserved-r.read)]
 	}
 	n, err := r.r.Read(p)

@@ -174,16 +174,18 @@ func TestIngestWithinTheInflightBoundAllSucceed(t *testing.T) {
 // read a body larger than one chunk, and gives everything back.
 func TestIngestBudgetReleasesWhatItReserved(t *testing.T) {
 	t.Parallel()
-	b := newIngestBudget(64 << 10)
-	r, release, err := b.reader(strings.NewReader(strings.Repeat("x", 40<<10)), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		t.Fatal(err)
-	}
-	release()
-	if !b.sem.TryAcquire(64 << 10) {
-		t.Fatal("the budget was not given back")
+	for _, size := range []int{40 << 10, 64 << 10} { // the second as large as the bound and the body's cap
+		b := newIngestBudget(64 << 10)
+		r, release, err := b.reader(strings.NewReader(strings.Repeat("x", size)), 0, 64<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, r); err != nil || n != int64(size) {
+			t.Fatalf("%d bytes: read %d, %v", size, n, err)
+		}
+		release()
+		if !b.sem.TryAcquire(64 << 10) {
+			t.Fatalf("%d bytes: the budget was not given back", size)
+		}
 	}
 }
