@@ -47,6 +47,9 @@ func (s *server) register(ctx context.Context, r *http.Request, email, fullName 
 	existing, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
 	switch {
 	case err == nil:
+		if err := s.takenEmailWork(ctx, ri.portal.ID, email, s.clk.Now()); err != nil {
+			return err
+		}
 		return s.sendExistingAccountNotice(ctx, ri, existing)
 	case !apperr.Is(err, apperr.NotFound):
 		return err

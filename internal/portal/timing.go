@@ -27,10 +27,29 @@ func (s *server) unknownEmailWork(ctx context.Context, portalID, email string, n
 	if _, err := s.st.GetDeveloper(ctx, portalID, unknownDeveloperID); err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	sum := sha256.Sum256([]byte(strings.ToLower(email)))
-	key := "portal/" + portalID + "/unknown-email/" + hex.EncodeToString(sum[:16])
+	key := "portal/" + portalID + "/unknown-email/" + emailDigest(email)
 	_, _, err := s.st.TakeRateToken(ctx, key, now, unknownEmailRate)
 	return err
+}
+
+// takenEmailWork does for a sign-up with a taken address the store work a
+// new address costs beyond it: the account and its verification token,
+// two commits. Without it the taken address answered two commits sooner
+// (BenchmarkRegister: 0.82 ms against 1.25 ms), telling which addresses
+// have accounts.
+func (s *server) takenEmailWork(ctx context.Context, portalID, email string, now time.Time) error {
+	key := "portal/" + portalID + "/taken-email/" + emailDigest(email)
+	for range 2 {
+		if _, _, err := s.st.TakeRateToken(ctx, key, now, unknownEmailRate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func emailDigest(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(email)))
+	return hex.EncodeToString(sum[:16])
 }
 
 // unknownDeveloperID is an id no developer has (ids are UUIDv7).
