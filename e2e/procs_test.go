@@ -65,7 +65,7 @@ func (p *proc) log() string {
 // start runs `sigtrail args...` and waits for the first stdout line that
 // matches ready, returning its submatches. The process is stopped (SIGTERM,
 // then SIGKILL) when the test ends, and its log is shown if the test failed.
-func start(t *testing.T, env []string, ready *regexp.Regexp, args ...string) (*proc, []string) {
+func start(t testing.TB, env []string, ready *regexp.Regexp, args ...string) (*proc, []string) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -125,7 +125,7 @@ type server struct {
 	portalPort string
 }
 
-func startServe(t *testing.T, dataDir, token string, extra ...string) server {
+func startServe(t testing.TB, dataDir, token string, extra ...string) server {
 	t.Helper()
 	args := append([]string{"serve", "--data-dir", dataDir, "--addr", "127.0.0.1:0",
 		"--portal-addr", "127.0.0.1:0", "--insecure-destinations"}, extra...)

@@ -29,6 +29,10 @@ type Config struct {
 	// Retention is how far back replay jobs and the pull API may reach.
 	// Default DefaultRetention.
 	Retention time.Duration
+	// IngestMaxInflightBytes bounds the ingest request bodies held at once
+	// across all requests; past it an ingest is refused with a 503.
+	// Default DefaultIngestMaxInflightBytes.
+	IngestMaxInflightBytes int64
 }
 
 // DefaultRetention is Konnect's window: 7 days.
@@ -77,6 +81,8 @@ type server struct {
 	renderer audit.Renderer
 	replays  ReplayNotifier
 
+	ingestBudget *ingestBudget
+
 	mux   *http.ServeMux
 	paths *http.ServeMux      // every route's path without its method, to tell 405 from 404
 	allow map[string][]string // path pattern -> methods, for the Allow header
@@ -98,6 +104,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Retention <= 0 {
 		cfg.Retention = DefaultRetention
 	}
+	if cfg.IngestMaxInflightBytes <= 0 {
+		cfg.IngestMaxInflightBytes = DefaultIngestMaxInflightBytes
+	}
 	if deps.Clock == nil {
 		deps.Clock = clock.Real{}
 	}
@@ -111,8 +120,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, jwks: deps.JWKS, hooks: deps.Webhooks,
 		clk: deps.Clock, log: deps.Logger, metrics: deps.Metrics,
 		signer: deps.Signer, renderer: deps.Renderer, replays: deps.Replays,
-		tenancy: tenancy.New(deps.Store, deps.Clock),
-		mux:     http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
+		tenancy:      tenancy.New(deps.Store, deps.Clock),
+		ingestBudget: newIngestBudget(cfg.IngestMaxInflightBytes),
+		mux:          http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
 	}
 	s.register(s.routes())
 	return s

@@ -17,6 +17,9 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
+// IngestMaxBody is the largest ingest request body.
+const IngestMaxBody = ingestMaxBody
+
 // Ingest limits.
 const (
 	// ingestMaxBody caps one request: about 40,000 typical entries.
@@ -61,9 +64,19 @@ func (s *server) ingest(c *call) error {
 	if ce := c.r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return apperr.New(apperr.Unsupported, "Content-Encoding %q is not supported; send the body uncompressed", ce)
 	}
-	body := http.MaxBytesReader(c.w, c.r.Body, ingestMaxBody)
+	if c.r.ContentLength > ingestMaxBody {
+		return tooLarge()
+	}
+	body, release, err := s.ingestBudget.reader(http.MaxBytesReader(c.w, c.r.Body, ingestMaxBody), c.r.ContentLength, ingestMaxBody)
+	defer release()
+	if err != nil {
+		return overBudget(c)
+	}
 	p := ingestParser{s: s, c: c, now: c.now(), portals: map[string]bool{}}
 	entries, err := p.parse(body, c.r.ContentLength)
+	if errors.Is(err, errOverBudget) {
+		return overBudget(c)
+	}
 	if err != nil {
 		return err
 	}
@@ -73,6 +86,18 @@ func (s *server) ingest(c *call) error {
 	return c.json(http.StatusAccepted, struct {
 		Accepted int `json:"accepted"`
 	}{len(entries)})
+}
+
+// overBudget refuses a request that would take the ingest bodies in
+// flight past their bound. Nothing of it is stored; the ones in flight end
+// within about a second, so the producer may try again that soon.
+func overBudget(c *call) error {
+	c.w.Header().Set("Retry-After", "1")
+	return apperr.New(apperr.Unavailable, "The server is ingesting as much as it is configured to hold; nothing was accepted, try again shortly")
+}
+
+func tooLarge() error {
+	return apperr.New(apperr.TooLarge, "Request body is larger than %d bytes; send fewer entries per request", int64(ingestMaxBody))
 }
 
 // recordIngested appends the entries. A producer that hangs up does not
@@ -110,10 +135,12 @@ type ingestParser struct {
 // parse reads every line. It returns the entries, or a 400 naming up to
 // ingestMaxErrors bad lines; nothing is stored either way.
 func (p *ingestParser) parse(body io.Reader, length int64) ([]store.NewEntry, error) {
-	// Typical lines are 250-400 bytes: size the slice once for the body.
+	// Typical lines are 200-400 bytes: size the slice once for the body
+	// (length is at most ingestMaxBody), so a large request does not grow
+	// it and leave the old arrays to the GC.
 	var entries []store.NewEntry
 	if length > 0 {
-		entries = make([]store.NewEntry, 0, min(length/200+1, 1<<16))
+		entries = make([]store.NewEntry, 0, length/200+1)
 	}
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 64<<10), ingestMaxLine)
@@ -142,7 +169,9 @@ func (p *ingestParser) parse(body io.Reader, length int64) ([]store.NewEntry, er
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			return nil, apperr.New(apperr.TooLarge, "Request body is larger than %d bytes; send fewer entries per request", int64(ingestMaxBody))
+			return nil, tooLarge()
+		case errors.Is(err, errOverBudget):
+			return nil, err
 		case errors.Is(err, bufio.ErrTooLong):
 			p.bad(n+1, "", "is longer than "+strconv.Itoa(ingestMaxLine)+" bytes")
 		default:

@@ -31,6 +31,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&cfg.MaxBatchLines, "batch-lines", cfg.MaxBatchLines, "most lines in one webhook request")
 	fs.IntVar(&cfg.MaxBatchBytes, "batch-bytes", cfg.MaxBatchBytes, "most uncompressed bytes in one webhook request")
 	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of keys that encrypt destination secrets and signing private keys at rest (see docs/operations.md)")
+	fs.Int64Var(&cfg.IngestMaxInflightBytes, "ingest-max-inflight-bytes", cfg.IngestMaxInflightBytes, "most request-body bytes all ingest requests hold at once; past it POST /v1/entries answers 503 with Retry-After")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		err = flagError(env, fs, err)

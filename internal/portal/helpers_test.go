@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/portal/smtpmail"
@@ -48,9 +49,12 @@ type testEnv struct {
 	logs   *lockedBuffer
 	// path, cfg and mailer let replica start another handler on the same
 	// database.
-	path   string
-	cfg    Config
-	mailer Mailer
+	path      string
+	cfg       Config
+	mailer    Mailer // the SMTP relay behind the outbox
+	outbox    *Outbox
+	outboxClk clock.Clock
+	reg       *prometheus.Registry
 }
 
 type envOption func(*Config, *store.Portal)
@@ -64,11 +68,20 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 // relay instead of the test's receiver (when relay is not empty).
 func newEnvRelay(t testing.TB, relay string, opts ...envOption) *testEnv {
 	t.Helper()
+	return newEnvOutbox(t, relay, clock.Real{}, opts...)
+}
+
+// newEnvOutbox is newEnvRelay with the outbox's sender on its own clock:
+// the real one by default, so its poll timers do not mingle with the
+// timers tests wait for on the fake clock; a fake one for tests of its
+// retries.
+func newEnvOutbox(t testing.TB, relay string, outboxClk clock.Clock, opts ...envOption) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "db")
 	st := openStore(t, path)
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Millisecond))
-	e := &testEnv{t: t, st: st, clk: clk, logs: &lockedBuffer{}, path: path}
+	e := &testEnv{t: t, st: st, clk: clk, logs: &lockedBuffer{}, path: path, outboxClk: outboxClk}
 	e.org = store.Org{ID: uuid.Must(uuid.NewV7()).String(), Name: "acme-org", CreatedAt: clk.Now()}
 	if err := st.CreateOrg(ctx, e.org); err != nil {
 		t.Fatal(err)
@@ -117,7 +130,17 @@ func (e *testEnv) serve() {
 	cfg := e.cfg
 	cfg.ListenPort, _ = strconv.Atoi(port)
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv.Config.Handler = New(cfg, Deps{Store: e.st, Recorder: store.LogRecorder{Log: e.st}, Mailer: e.mailer, Clock: e.clk, Logger: logger})
+	// Mail goes through an outbox on this handle, as in the server; its
+	// sender stops before the store closes (cleanups run last first).
+	e.outbox = NewOutbox(OutboxConfig{}, e.st, e.mailer, e.outboxClk, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.outbox.Run(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	if e.reg == nil {
+		e.reg = prometheus.NewRegistry()
+	}
+	srv.Config.Handler = New(cfg, Deps{Store: e.st, Recorder: store.LogRecorder{Log: e.st}, Mailer: e.outbox, Clock: e.clk, Logger: logger, Registerer: e.reg})
 	srv.Start()
 	e.t.Cleanup(srv.Close)
 	e.base = "http://" + testDomain + ":" + port

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/httpx"
@@ -56,6 +58,8 @@ type Deps struct {
 	Mailer   Mailer
 	Clock    clock.Clock
 	Logger   *slog.Logger
+	// Registerer takes the portal's metrics; nil: not exported.
+	Registerer prometheus.Registerer
 }
 
 func (c Config) withDefaults() Config {
@@ -98,6 +102,7 @@ type server struct {
 	hash  *hasher
 	pages map[string]*template.Template
 	mux   http.Handler
+	met   *metrics
 	// devLocks order one account's attempts within this process, so that
 	// concurrent attempts here see each other's failures as sequential ones
 	// would; the store's atomic counting is what holds across replicas.
@@ -122,6 +127,13 @@ func New(cfg Config, deps Deps) http.Handler {
 	if s.mail == nil {
 		s.mail = LogMailer{Logger: s.log}
 	}
+	met, err := newMetrics(deps.Registerer)
+	if err != nil {
+		// Only a clash with another collector's name: serve unexported.
+		s.log.Error("portal metrics", "err", err)
+		met, _ = newMetrics(nil)
+	}
+	s.met = met
 	s.mux = s.routes()
 	return s
 }

@@ -46,7 +46,8 @@ func (s *server) checkRate(ctx context.Context, r *http.Request, kind string) er
 	if l.Burst <= 0 || l.Every <= 0 {
 		return nil // rate limiting disabled
 	}
-	key := "portal/" + info(r).portal.ID + "/" + kind + "/" + httpx.ClientIP(r, s.cfg.TrustedProxies)
+	ri, client := info(r), httpx.ClientIP(r, s.cfg.TrustedProxies)
+	key := "portal/" + ri.portal.ID + "/" + kind + "/" + client
 	ok, wait, err := s.st.TakeRateToken(ctx, key, s.clk.Now(), store.RateLimit{Every: l.Every, Burst: l.Burst})
 	switch {
 	case err != nil:
@@ -54,5 +55,10 @@ func (s *server) checkRate(ctx context.Context, r *http.Request, kind string) er
 	case ok:
 		return nil
 	}
+	// A throttled attempt leaves no audit entry (it was never judged), so
+	// it is counted and logged here: a password spray stays visible.
+	s.met.rateLimited.WithLabelValues(kind).Inc()
+	s.log.Warn("portal: attempt rate limited", "action", kind, "portal_id", ri.portal.ID, "client", client,
+		"trace_id", ri.trace, "retry_in", wait.String())
 	return &apperr.Error{Code: apperr.RateLimited, Message: "Too many attempts; try again later", Err: rateLimited{wait}}
 }

@@ -33,7 +33,9 @@ var (
 
 // register creates a developer and emails a verification link. A taken
 // email gets the same answer and an email to its owner instead, so the
-// answer reveals nothing.
+// answer reveals nothing. Mail goes through the outbox (Outbox): queued
+// before the answer, sent when the relay answers, so a relay outage does
+// not change the answer either.
 func (s *server) register(ctx context.Context, r *http.Request, email, fullName string) error {
 	ri := info(r)
 	if !ri.portal.AuthenticationEnabled {
@@ -45,8 +47,10 @@ func (s *server) register(ctx context.Context, r *http.Request, email, fullName 
 	existing, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
 	switch {
 	case err == nil:
-		s.sendExistingAccountNotice(ctx, ri, existing)
-		return nil
+		if err := s.takenEmailWork(ctx, ri.portal.ID, email, s.clk.Now()); err != nil {
+			return err
+		}
+		return s.sendExistingAccountNotice(ctx, ri, existing)
 	case !apperr.Is(err, apperr.NotFound):
 		return err
 	}
@@ -78,16 +82,26 @@ func (s *server) register(ctx context.Context, r *http.Request, email, fullName 
 			s.log.Error("undo registration", "trace_id", ri.trace, "developer_id", d.ID, "err", derr)
 		}
 		s.log.Error("send verification email", "trace_id", ri.trace, "developer_id", d.ID, "err", err)
-		return apperr.New(apperr.Unavailable, "The verification email could not be sent; try again later")
+		return errMailNotQueued
 	}
 	return nil
 }
 
-func (s *server) sendExistingAccountNotice(ctx context.Context, ri reqInfo, d store.Developer) {
+// errMailNotQueued answers a sign-up whose email could not be sent (with
+// an outbox: not even queued, so the store is failing), whether or not the
+// address has an account.
+var errMailNotQueued = apperr.New(apperr.Unavailable, "The verification email could not be sent; try again later")
+
+// sendExistingAccountNotice emails the owner of a taken address. It fails
+// as a new sign-up's email would, so the answer tells the two apart in no
+// case.
+func (s *server) sendExistingAccountNotice(ctx context.Context, ri reqInfo, d store.Developer) error {
 	link := s.baseURL(ri) + "/forgot-password"
 	if err := s.mail.Send(ctx, d.Email, "Sign-up attempt on "+portalTitle(ri.portal), existingAccountText(ri.portal, d, link)); err != nil {
 		s.log.Error("send existing-account notice", "trace_id", ri.trace, "developer_id", d.ID, "err", err)
+		return errMailNotQueued
 	}
+	return nil
 }
 
 func (s *server) issueEmailToken(ctx context.Context, d store.Developer, purpose string, ttl time.Duration) (string, error) {
@@ -257,6 +271,7 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	mu.Lock()
 	defer mu.Unlock()
 
+	now := s.clk.Now()
 	d, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
 	if err != nil {
 		if !apperr.Is(err, apperr.NotFound) {
@@ -266,9 +281,11 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 		if _, err := s.hash.check(ctx, "", password); err != nil {
 			return session{}, apperr.Wrap(err, "dummy hash")
 		}
+		if err := s.unknownEmailWork(ctx, ri.portal.ID, email, now); err != nil {
+			return session{}, err
+		}
 		return session{}, s.failAuth(ctx, r, audit.OutcomeNotFound, "", errInvalidCredentials)
 	}
-	now := s.clk.Now()
 	if s.cfg.Lockout.Locked(d, now) {
 		return session{}, s.lockedAttempt(ctx, r, password, d)
 	}

@@ -258,3 +258,38 @@ func TestNoKeyFile(t *testing.T) {
 		t.Fatalf("sealed signing key without a key file: %v", err)
 	}
 }
+
+// Queued mail text (one-time links) is sealed at rest and opened for the
+// sender; a mail sealed with a key no longer in the file is dropped.
+func TestQueuedMailIsSealed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	inner := backends["sqlite"](t)
+	st := Wrap(inner, mustKeys(t, newKey(t)), quiet)
+	now := time.Now().UTC()
+	m := store.QueuedMail{ID: "0193d4a8-9b8e-7c4f-8a4e-00000000000a", To: "dev@example.com", Subject: "Verify",
+		Text: "https://acme.example/verify-email?token=SECRET-TOKEN", CreatedAt: now, NextAttempt: now}
+	if err := st.QueueMail(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := inner.ClaimMail(ctx, "raw", now, time.Millisecond, 10)
+	if err != nil || len(raw) != 1 || !IsSealed(raw[0].Text) || strings.Contains(raw[0].Text, "SECRET-TOKEN") {
+		t.Fatalf("raw queued mail %+v %v", raw, err)
+	}
+	got, err := st.ClaimMail(ctx, "sender", now.Add(time.Second), time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].Text != m.Text {
+		t.Fatalf("claimed through the layer: %+v %v", got, err)
+	}
+
+	m.ID = "0193d4a8-9b8e-7c4f-8a4e-00000000000b"
+	if err := st.QueueMail(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	other := Wrap(inner, mustKeys(t, newKey(t)), quiet)
+	if got, err := other.ClaimMail(ctx, "sender", now.Add(time.Second), time.Minute, 10); err != nil || len(got) != 0 {
+		t.Fatalf("with the wrong key file: %+v %v", got, err)
+	}
+	if left, _ := inner.ClaimMail(ctx, "raw", now.Add(time.Hour), time.Minute, 10); len(left) != 1 || left[0].ID == m.ID {
+		t.Fatalf("the mail that cannot be opened was not dropped: %+v", left)
+	}
+}

@@ -2,9 +2,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/api"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 )
 
@@ -31,6 +33,9 @@ type Config struct {
 	// SecretKeyFile holds the keys that seal secrets at rest (package
 	// sealing); empty: they are stored unencrypted.
 	SecretKeyFile string
+	// IngestMaxInflightBytes bounds the ingest request bodies held at once;
+	// past it an ingest is refused with 503 and Retry-After.
+	IngestMaxInflightBytes int64
 }
 
 // Defaults returns the configuration `sigtrail serve` starts from.
@@ -45,6 +50,8 @@ func Defaults() Config {
 		PortalDomainSuffix: "localhost",
 		MaxBatchLines:      1000,
 		MaxBatchBytes:      1 << 20,
+
+		IngestMaxInflightBytes: api.DefaultIngestMaxInflightBytes,
 	}
 }
 
@@ -68,6 +75,10 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBatchLines < 1 || c.MaxBatchBytes < 1024 {
 		errs = append(errs, "--batch-lines must be at least 1 and --batch-bytes at least 1024")
+	}
+	if c.IngestMaxInflightBytes != 0 && c.IngestMaxInflightBytes < api.IngestMaxBody {
+		// A smaller bound would refuse a full request forever (0: the default).
+		errs = append(errs, fmt.Sprintf("--ingest-max-inflight-bytes must be at least %d (one full ingest request)", api.IngestMaxBody))
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))

@@ -20,6 +20,7 @@ func TestValidate(t *testing.T) {
 		{"vendor with newline", func(c *Config) { c.Vendor = "a\nb" }, "--cef-vendor"},
 		{"smtp without from", func(c *Config) { c.SMTPURL = "smtp://127.0.0.1:25" }, "--smtp-from"},
 		{"tiny batch", func(c *Config) { c.MaxBatchBytes = 10 }, "--batch-bytes"},
+		{"ingest bound below one request", func(c *Config) { c.IngestMaxInflightBytes = 1 << 20 }, "--ingest-max-inflight-bytes"},
 	}
 	for _, c := range cases {
 		cfg := Defaults()

@@ -124,6 +124,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		PortalDomainSuffix:   cfg.PortalDomainSuffix,
 		TrustedProxies:       cfg.TrustedProxies,
 		Retention:            cfg.Retention,
+
+		IngestMaxInflightBytes: cfg.IngestMaxInflightBytes,
 	}, api.Deps{
 		Store:    st,
 		Recorder: dm,
@@ -148,7 +150,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		portalCfg.SecureCookies = true
 		portalCfg.BaseURL = func(_ store.Portal, host string) string { return "https://" + host }
 	}
-	portalHandler := portal.New(portalCfg, portal.Deps{Store: st, Recorder: dm, Mailer: mailer, Clock: clk, Logger: log})
+	// Portal mail is queued in the store and sent by the outbox's loop.
+	outbox := portal.NewOutbox(portal.OutboxConfig{}, st, mailer, clk, log)
+	portalHandler := portal.New(portalCfg, portal.Deps{Store: st, Recorder: dm, Mailer: outbox, Clock: clk, Logger: log, Registerer: reg})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -190,6 +194,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		portal.SweepTokens(ctx, st, clk, 10*time.Minute, log)
 		return ctx.Err()
 	})
+	run("mail outbox", func() error { return outbox.Run(ctx) })
 	run("api listener", func() error { return apiSrv.Serve(apiLn) })
 	run("portal listener", func() error { return portalSrv.Serve(portalLn) })
 

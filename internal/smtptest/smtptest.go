@@ -34,7 +34,14 @@ func (s *Server) URL() string { return "smtp://" + s.Addr }
 // Start runs a receiver until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return StartAt(t, "127.0.0.1:0")
+}
+
+// StartAt runs a receiver on addr until the test ends: a relay that comes
+// back where a mailer expects it.
+func StartAt(t testing.TB, addr string) *Server {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

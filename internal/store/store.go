@@ -158,6 +158,7 @@ type Store interface {
 	SigningKeys
 	Coordination
 	RateLimits
+	MailOutbox
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -87,6 +87,7 @@ func Run(t *testing.T, b Backend) {
 		{"Coordination", testCoordination},
 		{"Fencing", testFencing},
 		{"RateLimits", testRateLimits},
+		{"MailOutbox", testMailOutbox},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
