@@ -12,6 +12,19 @@ type Mailer interface {
 	Send(ctx context.Context, to, subject, text string) error
 }
 
+// reachesPeople reports whether m delivers email to its recipients: false
+// for LogMailer (and an Outbox in front of one), whose emails only reach the
+// server log, so pages must not say an email was sent.
+func reachesPeople(m Mailer) bool {
+	switch m := m.(type) {
+	case LogMailer:
+		return false
+	case *Outbox:
+		return reachesPeople(m.relay)
+	}
+	return true
+}
+
 // LogMailer writes each email to the logger instead of sending it, so a
 // local trial can follow its link from the server log. The link also gets
 // an attribute of its own ("link") for scripts.

@@ -180,7 +180,7 @@ func (s *server) pageSignupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Title = "Check your email"
-	if _, ok := s.mail.(LogMailer); ok {
+	if !reachesPeople(s.mail) {
 		// Nothing was sent: the email went to the server log only.
 		d.Title, d.NoMail = "Almost done", true
 	}
