@@ -9,13 +9,14 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // Heartbeat records that replica is alive until expires.
 func (s *Store) Heartbeat(ctx context.Context, replica string, expires time.Time) error {
 	return s.write(ctx, "heartbeat", func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO replicas (id, expires) VALUES ($1, $2)
-			ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`, replica, toNS(expires))
+			ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`, replica, sqlcodec.ToNS(expires))
 		return err
 	})
 }
@@ -23,7 +24,7 @@ func (s *Store) Heartbeat(ctx context.Context, replica string, expires time.Time
 // LiveReplicas lists the replicas whose heartbeat expires after now.
 func (s *Store) LiveReplicas(ctx context.Context, now time.Time) ([]string, error) {
 	out, _, err := list(s, ctx, "live replicas", "SELECT id FROM replicas WHERE expires > $1 ORDER BY id",
-		args{toNS(now)}, store.Page{}, func(sc scanner) (string, error) {
+		args{sqlcodec.ToNS(now)}, store.Page{}, func(sc scanner) (string, error) {
 			var id string
 			err := sc.Scan(&id)
 			return id, err
@@ -49,7 +50,7 @@ func scanLease(sc scanner) (store.Lease, error) {
 	var l store.Lease
 	var expires int64
 	err := sc.Scan(&l.Name, &l.Owner, &l.Epoch, &expires)
-	l.Expires = fromNS(expires)
+	l.Expires = sqlcodec.FromNS(expires)
 	return l, err
 }
 
@@ -69,7 +70,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, expir
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires,
 				epoch = CASE WHEN l.owner = excluded.owner THEN l.epoch ELSE l.epoch + 1 END
 			WHERE l.owner = excluded.owner OR l.owner = '' OR l.expires <= $3
-			RETURNING `+leaseCols, name, owner, toNS(now), toNS(expires)))
+			RETURNING `+leaseCols, name, owner, sqlcodec.ToNS(now), sqlcodec.ToNS(expires)))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -100,7 +101,7 @@ func (s *Store) RenewLeases(ctx context.Context, held []store.Lease, expires tim
 		rows, err := tx.Query(ctx, `UPDATE leases AS l SET expires = $4
 			FROM unnest($1::text[], $2::text[], $3::bigint[]) AS h (name, owner, epoch)
 			WHERE l.name = h.name AND l.owner = h.owner AND l.epoch = h.epoch AND l.owner <> ''
-			RETURNING l.name, l.owner, l.epoch`, names, owners, epochs, toNS(expires))
+			RETURNING l.name, l.owner, l.epoch`, names, owners, epochs, sqlcodec.ToNS(expires))
 		renewed, err := collect(rows, err, func(sc scanner) (store.Lease, error) {
 			var l store.Lease
 			err := sc.Scan(&l.Name, &l.Owner, &l.Epoch)
@@ -155,7 +156,7 @@ func (s *Store) ClaimPeriodic(ctx context.Context, name string, now time.Time, e
 	err := s.write(ctx, "claim periodic", func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO periodic AS p (name, last_run) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run
-			WHERE excluded.last_run >= p.last_run + $3`, name, toNS(now), int64(every))
+			WHERE excluded.last_run >= p.last_run + $3`, name, sqlcodec.ToNS(now), int64(every))
 		claimed = tag.RowsAffected() == 1
 		return err
 	})

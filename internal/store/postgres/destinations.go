@@ -8,6 +8,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const destinationCols = `id, org_id, name, endpoint, authorization_header, log_format, skip_ssl_verification,
@@ -20,8 +21,8 @@ func scanDestination(sc scanner) (store.Destination, error) {
 	err := sc.Scan(&d.ID, &d.OrgID, &d.Name, &d.Endpoint, &d.Authorization, &format, &d.SkipSSLVerification,
 		&d.Legacy, &created, &updated, &d.Ordering)
 	d.LogFormat = audit.Format(format)
-	d.CreatedAt = fromNS(created)
-	d.UpdatedAt = fromNS(updated)
+	d.CreatedAt = sqlcodec.FromNS(created)
+	d.UpdatedAt = sqlcodec.FromNS(updated)
 	return d, err
 }
 
@@ -31,7 +32,7 @@ func (s *Store) CreateDestination(ctx context.Context, d store.Destination) erro
 	return s.write(ctx, "create destination", func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
 			d.ID, d.OrgID, d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), d.SkipSSLVerification,
-			d.Legacy, toNS(d.CreatedAt), toNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
+			d.Legacy, sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
 		return constraint(err, "destination")
 	})
 }
@@ -56,7 +57,7 @@ func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) erro
 		err := mustAffect(tx.Exec(ctx, `UPDATE destinations SET name = $1, endpoint = $2, authorization_header = $3,
 			log_format = $4, skip_ssl_verification = $5, updated_at = $6, ordering = $7 WHERE org_id = $8 AND id = $9`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), d.SkipSSLVerification,
-			toNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
+			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const developerCols = `id, portal_id, org_id, email, full_name, status, email_verified, password_hash,
@@ -19,10 +20,10 @@ func scanDeveloper(sc scanner) (store.Developer, error) {
 	var failedSince, locked, created, updated int64
 	err := sc.Scan(&d.ID, &d.PortalID, &d.OrgID, &d.Email, &d.FullName, &d.Status, &d.EmailVerified, &d.PasswordHash,
 		&d.FailedLogins, &failedSince, &locked, &created, &updated)
-	d.FailedSince = fromNS(failedSince)
-	d.LockedUntil = fromNS(locked)
-	d.CreatedAt = fromNS(created)
-	d.UpdatedAt = fromNS(updated)
+	d.FailedSince = sqlcodec.FromNS(failedSince)
+	d.LockedUntil = sqlcodec.FromNS(locked)
+	d.CreatedAt = sqlcodec.FromNS(created)
+	d.UpdatedAt = sqlcodec.FromNS(updated)
 	return d, err
 }
 
@@ -38,7 +39,7 @@ func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
 			email_verified, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
 			d.ID, d.PortalID, d.OrgID, d.Email, emailKey(d.Email), d.FullName, d.Status, d.EmailVerified,
-			d.PasswordHash, d.FailedLogins, toNS(d.FailedSince), toNS(d.LockedUntil), toNS(d.CreatedAt), toNS(d.UpdatedAt))
+			d.PasswordHash, d.FailedLogins, sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt))
 		return constraint(err, "developer")
 	})
 }
@@ -70,7 +71,7 @@ func (s *Store) UpdateDeveloper(ctx context.Context, d store.Developer) error {
 			email_verified = $5, password_hash = $6, failed_logins = $7, failed_since = $8, locked_until = $9, updated_at = $10
 			WHERE portal_id = $11 AND id = $12`,
 			d.Email, emailKey(d.Email), d.FullName, d.Status, d.EmailVerified, d.PasswordHash, d.FailedLogins,
-			toNS(d.FailedSince), toNS(d.LockedUntil), toNS(d.UpdatedAt), d.PortalID, d.ID)
+			sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.UpdatedAt), d.PortalID, d.ID)
 		return mustAffect(tag, constraint(err, "developer"))("developer")
 	})
 }
@@ -92,7 +93,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, portalID, id string, now
 		}
 		p.CountFailure(&d, now)
 		_, err = tx.Exec(ctx, `UPDATE developers SET failed_logins = $1, failed_since = $2, locked_until = $3
-			WHERE portal_id = $4 AND id = $5`, d.FailedLogins, toNS(d.FailedSince), toNS(d.LockedUntil), portalID, id)
+			WHERE portal_id = $4 AND id = $5`, d.FailedLogins, sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), portalID, id)
 		return err
 	})
 	if err != nil {
@@ -122,8 +123,8 @@ func scanDevToken(sc scanner) (store.DeveloperToken, error) {
 	var t store.DeveloperToken
 	var created, expires int64
 	err := sc.Scan(&t.Hash, &t.DeveloperID, &t.PortalID, &t.Purpose, &created, &expires)
-	t.CreatedAt = fromNS(created)
-	t.ExpiresAt = fromNS(expires)
+	t.CreatedAt = sqlcodec.FromNS(created)
+	t.ExpiresAt = sqlcodec.FromNS(expires)
 	return t, err
 }
 
@@ -132,7 +133,7 @@ func scanDevToken(sc scanner) (store.DeveloperToken, error) {
 func (s *Store) CreateDeveloperToken(ctx context.Context, t store.DeveloperToken) error {
 	return s.write(ctx, "create developer token", func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO developer_tokens ("+devTokenCols+") VALUES ($1,$2,$3,$4,$5,$6)",
-			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, toNS(t.CreatedAt), toNS(t.ExpiresAt))
+			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
 		return constraint(err, "developer token")
 	})
 }
@@ -176,7 +177,7 @@ func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose 
 func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, "delete expired developer tokens", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= $1", toNS(now))
+		tag, err := tx.Exec(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= $1", sqlcodec.ToNS(now))
 		n = tag.RowsAffected()
 		return err
 	})

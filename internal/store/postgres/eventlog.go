@@ -12,6 +12,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // Append encodes the entries on the caller's goroutine, then hands them to
@@ -71,10 +72,10 @@ func entryWhere(q store.EntryQuery, a *args) string {
 	var b strings.Builder
 	b.WriteString(" WHERE sid = (SELECT sid FROM streams WHERE stream = " + a.add(string(q.Stream)) + ")")
 	if !q.From.IsZero() {
-		b.WriteString(" AND ts_ms >= " + a.add(ceilMS(q.From)))
+		b.WriteString(" AND ts_ms >= " + a.add(sqlcodec.CeilMS(q.From)))
 	}
 	if !q.To.IsZero() {
-		b.WriteString(" AND ts_ms <= " + a.add(floorMS(q.To)))
+		b.WriteString(" AND ts_ms <= " + a.add(sqlcodec.FloorMS(q.To)))
 	}
 	if len(q.Kinds) > 0 {
 		kinds := make([]int16, len(q.Kinds))
@@ -182,7 +183,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 		tag, err := tx.Exec(ctx, `DELETE FROM entries WHERE ctid = ANY (ARRAY(
 				SELECT o.ctid FROM streams st CROSS JOIN LATERAL (
 					SELECT ctid FROM entries WHERE sid = st.sid AND ts_ms < $1 LIMIT $2
-				) o LIMIT $2))`, ceilMS(cutoff), limit)
+				) o LIMIT $2))`, sqlcodec.CeilMS(cutoff), limit)
 		n = tag.RowsAffected()
 		return err
 	})

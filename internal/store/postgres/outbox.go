@@ -7,13 +7,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // QueueMail stores a mail to be sent.
 func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail) error {
 	return s.write(ctx, "queue mail", func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, created_at, attempts, next_attempt, last_error)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, m.ID, m.To, m.Subject, m.Text, toNS(m.CreatedAt), m.Attempts, toNS(m.NextAttempt), m.LastError)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, m.ID, m.To, m.Subject, m.Text, sqlcodec.ToNS(m.CreatedAt), m.Attempts, sqlcodec.ToNS(m.NextAttempt), m.LastError)
 		return constraint(err, "queued mail")
 	})
 }
@@ -30,7 +31,7 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, now time.Time, leas
 			WHERE id IN (SELECT id FROM mail_outbox WHERE next_attempt <= $3 AND (claimed_by = '' OR claim_expires <= $3)
 				ORDER BY next_attempt, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 			RETURNING id, recipient, subject, body, created_at, attempts, next_attempt, last_error`,
-			owner, toNS(now.Add(lease)), toNS(now), limit)
+			owner, sqlcodec.ToNS(now.Add(lease)), sqlcodec.ToNS(now), limit)
 		if err != nil {
 			return err
 		}
@@ -41,7 +42,7 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, now time.Time, leas
 			if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &created, &m.Attempts, &next, &m.LastError); err != nil {
 				return err
 			}
-			m.CreatedAt, m.NextAttempt = fromNS(created), fromNS(next)
+			m.CreatedAt, m.NextAttempt = sqlcodec.FromNS(created), sqlcodec.FromNS(next)
 			out = append(out, m)
 		}
 		return rows.Err()
@@ -61,7 +62,7 @@ func (s *Store) DeleteMail(ctx context.Context, owner, id string) error {
 // RetryMail releases owner's claim after a failed attempt.
 func (s *Store) RetryMail(ctx context.Context, owner, id string, next time.Time, lastErr string) error {
 	return s.claimed(ctx, "retry mail", `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt = $3, last_error = $4,
-		claimed_by = '', claim_expires = 0 WHERE id = $1 AND claimed_by = $2`, id, owner, toNS(next), lastErr)
+		claimed_by = '', claim_expires = 0 WHERE id = $1 AND claimed_by = $2`, id, owner, sqlcodec.ToNS(next), lastErr)
 }
 
 // claimed runs a statement on a mail held by owner: NotFound when it

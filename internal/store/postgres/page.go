@@ -2,9 +2,9 @@ package postgres
 
 import (
 	"context"
-	"slices"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // pageQuery finishes a list query ordered by id. Going backwards (Before)
@@ -26,19 +26,6 @@ func pageQuery(base string, a *args, p store.Page) string {
 		base += " LIMIT " + a.add(p.Size+1)
 	}
 	return base
-}
-
-// pageResult trims the look-ahead row and restores ascending order.
-func pageResult[T any](items []T, p store.Page) ([]T, bool) {
-	more := false
-	if p.Size > 0 && len(items) > p.Size {
-		items = items[:p.Size]
-		more = true
-	}
-	if p.After == "" && p.Before != "" {
-		slices.Reverse(items)
-	}
-	return items, more
 }
 
 // nameFilter appends the name condition: eq is exact, contains is a
@@ -64,6 +51,6 @@ func list[T any](s *Store, ctx context.Context, op, query string, a args, p stor
 	if err != nil {
 		return nil, false, err
 	}
-	items, more := pageResult(items, p)
+	items, more := sqlcodec.PageResult(items, p)
 	return items, more, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const portalCols = `id, org_id, name, display_name, description, authentication_enabled,
@@ -25,8 +26,8 @@ func scanPortal(sc scanner) (store.Portal, error) {
 	if custom != nil {
 		p.CustomDomain = *custom
 	}
-	p.CreatedAt = fromNS(created)
-	p.UpdatedAt = fromNS(updated)
+	p.CreatedAt = sqlcodec.FromNS(created)
+	p.UpdatedAt = sqlcodec.FromNS(updated)
 	return p, err
 }
 
@@ -82,7 +83,7 @@ func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
 		_, err := tx.Exec(ctx, "INSERT INTO portals ("+portalCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
 			p.ID, p.OrgID, p.Name, p.DisplayName, p.Description, p.AuthenticationEnabled,
 			p.AutoApproveDevelopers, p.RBACEnabled, p.DefaultAPIVisibility, p.DefaultPageVisibility,
-			p.DefaultDomain, nullable(p.CustomDomain), toNS(p.CreatedAt), toNS(p.UpdatedAt))
+			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt))
 		return constraint(err, "portal")
 	})
 }
@@ -132,7 +133,7 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 			updated_at = $11 WHERE org_id = $12 AND id = $13`,
 			p.Name, p.DisplayName, p.Description, p.AuthenticationEnabled, p.AutoApproveDevelopers,
 			p.RBACEnabled, p.DefaultAPIVisibility, p.DefaultPageVisibility, p.DefaultDomain,
-			nullable(p.CustomDomain), toNS(p.UpdatedAt), p.OrgID, p.ID)
+			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), p.OrgID, p.ID)
 		return mustAffect(tag, constraint(err, "portal"))("portal")
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // TakeRateToken runs store.GCRA on key's bucket under its row lock: the
@@ -26,11 +27,11 @@ func (s *Store) TakeRateToken(ctx context.Context, key string, now time.Time, l 
 			return err
 		}
 		var next time.Time
-		next, ok, wait = store.GCRA(fromNS(tatNS), now, l)
+		next, ok, wait = store.GCRA(sqlcodec.FromNS(tatNS), now, l)
 		if !ok {
 			return nil
 		}
-		_, err := tx.Exec(ctx, "UPDATE rate_buckets SET tat = $2 WHERE key = $1", key, toNS(next))
+		_, err := tx.Exec(ctx, "UPDATE rate_buckets SET tat = $2 WHERE key = $1", key, sqlcodec.ToNS(next))
 		return err
 	})
 	if err != nil {
@@ -44,7 +45,7 @@ func (s *Store) TakeRateToken(ctx context.Context, key string, now time.Time, l 
 func (s *Store) DeleteIdleRateBuckets(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, "delete idle rate buckets", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM rate_buckets WHERE tat <= $1", toNS(now))
+		tag, err := tx.Exec(ctx, "DELETE FROM rate_buckets WHERE tat <= $1", sqlcodec.ToNS(now))
 		n = tag.RowsAffected()
 		return err
 	})

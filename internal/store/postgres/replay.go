@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const replayCols = "stream, org_id, portal_id, start_at, end_at, status, total, sent, cursor, error, created_at, updated_at, high_seq"
@@ -22,10 +23,10 @@ func scanReplayJob(sc scanner) (store.ReplayJob, error) {
 	if portal != nil {
 		j.PortalID = *portal
 	}
-	j.StartAt = fromNS(start)
-	j.EndAt = fromNS(end)
-	j.CreatedAt = fromNS(created)
-	j.UpdatedAt = fromNS(updated)
+	j.StartAt = sqlcodec.FromNS(start)
+	j.EndAt = sqlcodec.FromNS(end)
+	j.CreatedAt = sqlcodec.FromNS(created)
+	j.UpdatedAt = sqlcodec.FromNS(updated)
 	return j, err
 }
 
@@ -61,8 +62,8 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 		}
 		var owner, status string
 		err := tx.QueryRow(ctx, "SELECT org_id, status FROM replay_jobs WHERE stream = $1 FOR UPDATE", string(j.Stream)).Scan(&owner, &status)
-		vals := []any{string(j.Stream), j.OrgID, nullable(j.PortalID), toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent,
-			j.Cursor, j.Error, toNS(j.CreatedAt), toNS(j.UpdatedAt), j.HighSeq}
+		vals := []any{string(j.Stream), j.OrgID, nullable(j.PortalID), sqlcodec.ToNS(j.StartAt), sqlcodec.ToNS(j.EndAt), j.Status, j.Total, j.Sent,
+			j.Cursor, j.Error, sqlcodec.ToNS(j.CreatedAt), sqlcodec.ToNS(j.UpdatedAt), j.HighSeq}
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			_, err = tx.Exec(ctx, "INSERT INTO replay_jobs ("+replayCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)", vals...)
@@ -96,7 +97,7 @@ func (s *Store) UpdateReplayJob(ctx context.Context, j store.ReplayJob, fence st
 		}
 		return mustAffect(tx.Exec(ctx, `UPDATE replay_jobs SET start_at = $1, end_at = $2, status = $3, total = $4,
 			sent = $5, cursor = $6, error = $7, updated_at = $8, high_seq = $9 WHERE stream = $10 AND org_id = $11`,
-			toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, toNS(j.UpdatedAt), j.HighSeq,
+			sqlcodec.ToNS(j.StartAt), sqlcodec.ToNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, sqlcodec.ToNS(j.UpdatedAt), j.HighSeq,
 			string(j.Stream), j.OrgID))("replay job")
 	})
 }

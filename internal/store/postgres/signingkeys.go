@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // ListSigningKeys lists every key, oldest first.
@@ -17,8 +18,8 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 			var k store.SigningKey
 			var created, retired int64
 			err := sc.Scan(&k.ID, &k.PrivateKey, &created, &retired)
-			k.CreatedAt = fromNS(created)
-			k.RetiredAt = fromNS(retired)
+			k.CreatedAt = sqlcodec.FromNS(created)
+			k.RetiredAt = sqlcodec.FromNS(retired)
 			return k, err
 		})
 	return out, err
@@ -34,12 +35,12 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 			return err
 		}
 		if k.RetiredAt.IsZero() {
-			if _, err := tx.Exec(ctx, "UPDATE signing_keys SET retired_at = $1 WHERE retired_at = 0", toNS(k.CreatedAt)); err != nil {
+			if _, err := tx.Exec(ctx, "UPDATE signing_keys SET retired_at = $1 WHERE retired_at = 0", sqlcodec.ToNS(k.CreatedAt)); err != nil {
 				return err
 			}
 		}
 		_, err := tx.Exec(ctx, "INSERT INTO signing_keys (id, private_key, created_at, retired_at) VALUES ($1, $2, $3, $4)",
-			k.ID, k.PrivateKey, toNS(k.CreatedAt), toNS(k.RetiredAt))
+			k.ID, k.PrivateKey, sqlcodec.ToNS(k.CreatedAt), sqlcodec.ToNS(k.RetiredAt))
 		if err != nil {
 			return constraint(err, "signing key")
 		}
@@ -51,7 +52,7 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 // key is never deleted.
 func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
 	return s.write(ctx, "delete signing keys", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1", toNS(t))
+		tag, err := tx.Exec(ctx, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < $1", sqlcodec.ToNS(t))
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}

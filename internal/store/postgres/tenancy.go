@@ -7,12 +7,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // CreateOrg stores a new org; a taken name or ID is a Conflict.
 func (s *Store) CreateOrg(ctx context.Context, o store.Org) error {
 	return s.write(ctx, "create org", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)", o.ID, o.Name, toNS(o.CreatedAt))
+		_, err := tx.Exec(ctx, "INSERT INTO orgs (id, name, created_at) VALUES ($1, $2, $3)", o.ID, o.Name, sqlcodec.ToNS(o.CreatedAt))
 		return constraint(err, "org")
 	})
 }
@@ -23,7 +24,7 @@ func scanOrg(sc scanner) (store.Org, error) {
 	var o store.Org
 	var created int64
 	err := sc.Scan(&o.ID, &o.Name, &created)
-	o.CreatedAt = fromNS(created)
+	o.CreatedAt = sqlcodec.FromNS(created)
 	return o, err
 }
 
@@ -63,7 +64,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	return s.write(ctx, "create token", func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, t.System, toNS(t.CreatedAt), toNS(t.ExpiresAt))
+			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, t.System, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
 		return constraint(err, "token")
 	})
 }
@@ -76,8 +77,8 @@ func scanToken(sc scanner) (store.Token, error) {
 	var created, expires int64
 	err := sc.Scan(&t.ID, &t.OrgID, &t.Name, &role, &t.Hash, &t.System, &created, &expires)
 	t.Role = store.Role(role)
-	t.CreatedAt = fromNS(created)
-	t.ExpiresAt = fromNS(expires)
+	t.CreatedAt = sqlcodec.FromNS(created)
+	t.ExpiresAt = sqlcodec.FromNS(expires)
 	return t, err
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // GetWebhookState returns where the webhook's delivery stands.
@@ -25,8 +26,8 @@ func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (sto
 		if err != nil {
 			return err
 		}
-		st.LastAttemptAt = fromNS(attempt)
-		st.LastLostAt = fromNS(lostAt)
+		st.LastAttemptAt = sqlcodec.FromNS(attempt)
+		st.LastLostAt = sqlcodec.FromNS(lostAt)
 		st.FailedRanges, err = failedRanges(ctx, q, stream)
 		return err
 	})
@@ -78,7 +79,7 @@ func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, fence 
 		}
 		return mustAffect(tx.Exec(ctx, `UPDATE webhook_state SET status = $1, last_attempt_at = $2,
 			last_response_code = $3, last_response_message = $4 WHERE stream = $5`,
-			status, toNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
+			status, sqlcodec.ToNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
 	})
 }
 
@@ -140,7 +141,7 @@ func (s *Store) RecordLoss(ctx context.Context, stream store.StreamID, fence sto
 		// The UPDATE also locks the state row, for the ranges below.
 		if err := mustAffect(tx.Exec(ctx, `UPDATE webhook_state SET cursor = GREATEST(cursor, $1),
 			lost_entries = lost_entries + $2, last_lost_at = $3 WHERE stream = $4`,
-			l.Range.To, l.Entries, toNS(l.At), string(stream)))("webhook"); err != nil {
+			l.Range.To, l.Entries, sqlcodec.ToNS(l.At), string(stream)))("webhook"); err != nil {
 			return err
 		}
 		have, err := failedRanges(ctx, tx, stream)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const webhookCols = "stream, org_id, portal_id, destination_id, enabled, updated_at"
@@ -24,7 +25,7 @@ func scanWebhook(sc scanner) (store.Webhook, error) {
 	if dest != nil {
 		w.DestinationID = *dest
 	}
-	w.UpdatedAt = fromNS(updated)
+	w.UpdatedAt = sqlcodec.FromNS(updated)
 	return w, err
 }
 
@@ -59,7 +60,7 @@ func (s *Store) PutWebhook(ctx context.Context, w store.Webhook) error {
 			}
 		}
 		tag, err := tx.Exec(ctx, "INSERT INTO webhooks ("+webhookCols+") VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (stream) DO NOTHING",
-			string(w.Stream), w.OrgID, nullable(w.PortalID), nullable(w.DestinationID), w.Enabled, toNS(w.UpdatedAt))
+			string(w.Stream), w.OrgID, nullable(w.PortalID), nullable(w.DestinationID), w.Enabled, sqlcodec.ToNS(w.UpdatedAt))
 		if err != nil {
 			return constraint(err, "webhook")
 		}
@@ -79,7 +80,7 @@ func (s *Store) PutWebhook(ctx context.Context, w store.Webhook) error {
 				return err
 			}
 			if _, err := tx.Exec(ctx, "UPDATE webhooks SET destination_id = $1, enabled = $2, updated_at = $3 WHERE stream = $4",
-				nullable(w.DestinationID), w.Enabled, toNS(w.UpdatedAt), string(w.Stream)); err != nil {
+				nullable(w.DestinationID), w.Enabled, sqlcodec.ToNS(w.UpdatedAt), string(w.Stream)); err != nil {
 				return constraint(err, "webhook")
 			}
 		}

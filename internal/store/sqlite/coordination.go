@@ -8,13 +8,14 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // Heartbeat records that replica is alive until expires.
 func (s *Store) Heartbeat(ctx context.Context, replica string, expires time.Time) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO replicas (id, expires) VALUES (?, ?)
-			ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`, replica, toNS(expires))
+			ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`, replica, sqlcodec.ToNS(expires))
 		return err
 	})
 	return s.internal(err, "heartbeat")
@@ -22,7 +23,7 @@ func (s *Store) Heartbeat(ctx context.Context, replica string, expires time.Time
 
 // LiveReplicas lists the replicas whose heartbeat expires after now.
 func (s *Store) LiveReplicas(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT id FROM replicas WHERE expires > ? ORDER BY id", toNS(now))
+	rows, err := s.rdb.QueryContext(ctx, "SELECT id FROM replicas WHERE expires > ? ORDER BY id", sqlcodec.ToNS(now))
 	if err != nil {
 		return nil, s.internal(err, "live replicas")
 	}
@@ -52,7 +53,7 @@ func scanLease(sc interface{ Scan(...any) error }) (store.Lease, error) {
 	var l store.Lease
 	var expires int64
 	err := sc.Scan(&l.Name, &l.Owner, &l.Epoch, &expires)
-	l.Expires = fromNS(expires)
+	l.Expires = sqlcodec.FromNS(expires)
 	return l, err
 }
 
@@ -81,7 +82,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, expir
 		}
 		_, err = q.ExecContext(ctx, `INSERT INTO leases (`+leaseCols+`) VALUES (?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires = excluded.expires`,
-			name, owner, int64(got.Epoch), toNS(expires))
+			name, owner, int64(got.Epoch), sqlcodec.ToNS(expires))
 		return err
 	})
 	if err != nil {
@@ -97,7 +98,7 @@ func (s *Store) RenewLeases(ctx context.Context, held []store.Lease, expires tim
 		out = out[:0]
 		for _, l := range held {
 			res, err := q.ExecContext(ctx, "UPDATE leases SET expires = ? WHERE name = ? AND owner = ? AND epoch = ?",
-				toNS(expires), l.Name, l.Owner, int64(l.Epoch))
+				sqlcodec.ToNS(expires), l.Name, l.Owner, int64(l.Epoch))
 			if err != nil {
 				return err
 			}
@@ -150,7 +151,7 @@ func (s *Store) ClaimPeriodic(ctx context.Context, name string, now time.Time, e
 		res, err := q.ExecContext(ctx, `INSERT INTO periodic (name, last_run) VALUES (?, ?)
 			ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run
 			WHERE excluded.last_run >= periodic.last_run + ?`,
-			name, toNS(now), int64(every))
+			name, sqlcodec.ToNS(now), int64(every))
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const destinationCols = `id, org_id, name, endpoint, authorization, log_format, skip_ssl_verification,
@@ -20,8 +21,8 @@ func scanDestination(sc interface{ Scan(...any) error }) (store.Destination, err
 	err := sc.Scan(&d.ID, &d.OrgID, &d.Name, &d.Endpoint, &d.Authorization, &format, &d.SkipSSLVerification,
 		&d.Legacy, &created, &updated, &d.Ordering)
 	d.LogFormat = audit.Format(format)
-	d.CreatedAt = fromNS(created)
-	d.UpdatedAt = fromNS(updated)
+	d.CreatedAt = sqlcodec.FromNS(created)
+	d.UpdatedAt = sqlcodec.FromNS(updated)
 	return d, err
 }
 
@@ -31,7 +32,7 @@ func (s *Store) CreateDestination(ctx context.Context, d store.Destination) erro
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.ExecContext(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 			d.ID, d.OrgID, d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), boolInt(d.SkipSSLVerification),
-			boolInt(d.Legacy), toNS(d.CreatedAt), toNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
+			boolInt(d.Legacy), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
 		return constraint(err, "destination")
 	})
 	return s.internal(err, "create destination")
@@ -63,7 +64,7 @@ func (s *Store) ListDestinations(ctx context.Context, orgID string, f store.Name
 	if err != nil {
 		return nil, false, s.internal(err, "list destinations")
 	}
-	items, more := pageResult(items, p)
+	items, more := sqlcodec.PageResult(items, p)
 	return items, more, nil
 }
 
@@ -74,7 +75,7 @@ func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) erro
 		return mustAffect(q.ExecContext(ctx, `UPDATE destinations SET name = ?, endpoint = ?, authorization = ?,
 			log_format = ?, skip_ssl_verification = ?, updated_at = ?, ordering = ? WHERE org_id = ? AND id = ?`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), boolInt(d.SkipSSLVerification),
-			toNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
+			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
 	})
 	return s.internal(err, "update destination")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const developerCols = `id, portal_id, org_id, email, full_name, status, email_verified, password_hash,
@@ -18,10 +19,10 @@ func scanDeveloper(sc interface{ Scan(...any) error }) (store.Developer, error) 
 	var failedSince, locked, created, updated int64
 	err := sc.Scan(&d.ID, &d.PortalID, &d.OrgID, &d.Email, &d.FullName, &d.Status, &d.EmailVerified, &d.PasswordHash,
 		&d.FailedLogins, &failedSince, &locked, &created, &updated)
-	d.FailedSince = fromNS(failedSince)
-	d.LockedUntil = fromNS(locked)
-	d.CreatedAt = fromNS(created)
-	d.UpdatedAt = fromNS(updated)
+	d.FailedSince = sqlcodec.FromNS(failedSince)
+	d.LockedUntil = sqlcodec.FromNS(locked)
+	d.CreatedAt = sqlcodec.FromNS(created)
+	d.UpdatedAt = sqlcodec.FromNS(updated)
 	return d, err
 }
 
@@ -37,7 +38,7 @@ func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
 			email_verified, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			d.ID, d.PortalID, d.OrgID, d.Email, emailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified),
-			d.PasswordHash, d.FailedLogins, toNS(d.FailedSince), toNS(d.LockedUntil), toNS(d.CreatedAt), toNS(d.UpdatedAt))
+			d.PasswordHash, d.FailedLogins, sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt))
 		return constraint(err, "developer")
 	})
 	return s.internal(err, "create developer")
@@ -72,7 +73,7 @@ func (s *Store) ListDevelopers(ctx context.Context, portalID string, p store.Pag
 	if err != nil {
 		return nil, false, s.internal(err, "list developers")
 	}
-	items, more := pageResult(items, p)
+	items, more := sqlcodec.PageResult(items, p)
 	return items, more, nil
 }
 
@@ -84,7 +85,7 @@ func (s *Store) UpdateDeveloper(ctx context.Context, d store.Developer) error {
 			email_verified = ?, password_hash = ?, failed_logins = ?, failed_since = ?, locked_until = ?, updated_at = ?
 			WHERE portal_id = ? AND id = ?`,
 			d.Email, emailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified), d.PasswordHash, d.FailedLogins,
-			toNS(d.FailedSince), toNS(d.LockedUntil), toNS(d.UpdatedAt), d.PortalID, d.ID)
+			sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.UpdatedAt), d.PortalID, d.ID)
 		return mustAffect(res, constraint(err, "developer"))("developer")
 	})
 	return s.internal(err, "update developer")
@@ -104,8 +105,8 @@ func scanDevToken(sc interface{ Scan(...any) error }) (store.DeveloperToken, err
 	var t store.DeveloperToken
 	var created, expires int64
 	err := sc.Scan(&t.Hash, &t.DeveloperID, &t.PortalID, &t.Purpose, &created, &expires)
-	t.CreatedAt = fromNS(created)
-	t.ExpiresAt = fromNS(expires)
+	t.CreatedAt = sqlcodec.FromNS(created)
+	t.ExpiresAt = sqlcodec.FromNS(expires)
 	return t, err
 }
 
@@ -114,7 +115,7 @@ func scanDevToken(sc interface{ Scan(...any) error }) (store.DeveloperToken, err
 func (s *Store) CreateDeveloperToken(ctx context.Context, t store.DeveloperToken) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.ExecContext(ctx, "INSERT INTO developer_tokens ("+devTokenCols+") VALUES (?,?,?,?,?,?)",
-			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, toNS(t.CreatedAt), toNS(t.ExpiresAt))
+			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
 		return constraint(err, "developer token")
 	})
 	return s.internal(err, "create developer token")
@@ -163,7 +164,7 @@ func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose 
 func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= ?", toNS(now))
+		res, err := q.ExecContext(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= ?", sqlcodec.ToNS(now))
 		if err != nil {
 			return err
 		}
@@ -188,7 +189,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, portalID, id string, now
 		}
 		p.CountFailure(&d, now)
 		_, err = q.ExecContext(ctx, `UPDATE developers SET failed_logins = ?, failed_since = ?, locked_until = ?
-			WHERE portal_id = ? AND id = ?`, d.FailedLogins, toNS(d.FailedSince), toNS(d.LockedUntil), portalID, id)
+			WHERE portal_id = ? AND id = ?`, d.FailedLogins, sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), portalID, id)
 		return err
 	})
 	if err != nil {

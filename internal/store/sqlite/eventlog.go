@@ -11,6 +11,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // Append encodes the entries on the caller's goroutine, then hands them to
@@ -69,10 +70,10 @@ func entryWhere(q store.EntryQuery) (string, []any) {
 	if !q.From.IsZero() || !q.To.IsZero() {
 		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 		if !q.From.IsZero() {
-			lo = hourOf(ceilMS(q.From))
+			lo = hourOf(sqlcodec.CeilMS(q.From))
 		}
 		if !q.To.IsZero() {
-			hi = hourOf(floorMS(q.To))
+			hi = hourOf(sqlcodec.FloorMS(q.To))
 		}
 		const hours = "FROM stream_hours WHERE hour BETWEEN ? AND ? AND sid = (SELECT sid FROM streams WHERE stream = ?)"
 		b.WriteString(" AND seq BETWEEN (SELECT min(min_seq) " + hours + ") AND (SELECT max(max_seq) " + hours + ")")
@@ -80,11 +81,11 @@ func entryWhere(q store.EntryQuery) (string, []any) {
 	}
 	if !q.From.IsZero() {
 		b.WriteString(" AND ts_ms >= ?")
-		args = append(args, ceilMS(q.From))
+		args = append(args, sqlcodec.CeilMS(q.From))
 	}
 	if !q.To.IsZero() {
 		b.WriteString(" AND ts_ms <= ?")
-		args = append(args, floorMS(q.To))
+		args = append(args, sqlcodec.FloorMS(q.To))
 	}
 	if len(q.Kinds) > 0 {
 		b.WriteString(" AND kind IN (")
@@ -183,7 +184,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 	if limit <= 0 {
 		return 0, nil
 	}
-	bound := ceilMS(cutoff)
+	bound := sqlcodec.CeilMS(cutoff)
 	cutHour := hourOf(bound)
 	deleted := 0
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // QueueMail stores a mail to be sent.
 func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, created_at, attempts, next_attempt, last_error)
-			VALUES (?,?,?,?,?,?,?,?)`, m.ID, m.To, m.Subject, m.Text, toNS(m.CreatedAt), m.Attempts, toNS(m.NextAttempt), m.LastError)
+			VALUES (?,?,?,?,?,?,?,?)`, m.ID, m.To, m.Subject, m.Text, sqlcodec.ToNS(m.CreatedAt), m.Attempts, sqlcodec.ToNS(m.NextAttempt), m.LastError)
 		return constraint(err, "queued mail")
 	})
 	return s.internal(err, "queue mail")
@@ -27,7 +28,7 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, now time.Time, leas
 			WHERE id IN (SELECT id FROM mail_outbox WHERE next_attempt <= ? AND (claimed_by = '' OR claim_expires <= ?)
 				ORDER BY next_attempt, id LIMIT ?)
 			RETURNING id, recipient, subject, body, created_at, attempts, next_attempt, last_error`,
-			owner, toNS(now.Add(lease)), toNS(now), toNS(now), limit)
+			owner, sqlcodec.ToNS(now.Add(lease)), sqlcodec.ToNS(now), sqlcodec.ToNS(now), limit)
 		if err != nil {
 			return err
 		}
@@ -38,7 +39,7 @@ func (s *Store) ClaimMail(ctx context.Context, owner string, now time.Time, leas
 			if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &created, &m.Attempts, &next, &m.LastError); err != nil {
 				return err
 			}
-			m.CreatedAt, m.NextAttempt = fromNS(created), fromNS(next)
+			m.CreatedAt, m.NextAttempt = sqlcodec.FromNS(created), sqlcodec.FromNS(next)
 			out = append(out, m)
 		}
 		return rows.Err()
@@ -58,7 +59,7 @@ func (s *Store) DeleteMail(ctx context.Context, owner, id string) error {
 // RetryMail releases owner's claim after a failed attempt.
 func (s *Store) RetryMail(ctx context.Context, owner, id string, next time.Time, lastErr string) error {
 	return s.claimed(ctx, "retry mail", `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
-		claimed_by = '', claim_expires = 0 WHERE id = ? AND claimed_by = ?`, toNS(next), lastErr, id, owner)
+		claimed_by = '', claim_expires = 0 WHERE id = ? AND claimed_by = ?`, sqlcodec.ToNS(next), lastErr, id, owner)
 }
 
 // claimed runs a statement on a mail held by owner: NotFound when it

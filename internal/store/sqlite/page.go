@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -31,19 +30,6 @@ func pageQuery(base string, args []any, p store.Page) (string, []any) {
 		args = append(args, p.Size+1)
 	}
 	return b.String(), args
-}
-
-// pageResult trims the look-ahead row and restores ascending order.
-func pageResult[T any](items []T, p store.Page) ([]T, bool) {
-	more := false
-	if p.Size > 0 && len(items) > p.Size {
-		items = items[:p.Size]
-		more = true
-	}
-	if p.After == "" && p.Before != "" {
-		slices.Reverse(items)
-	}
-	return items, more
 }
 
 // nameFilter appends the name condition: eq is exact, contains is a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const portalCols = `id, org_id, name, display_name, description, authentication_enabled,
@@ -22,8 +23,8 @@ func scanPortal(sc interface{ Scan(...any) error }) (store.Portal, error) {
 		&p.AutoApproveDevelopers, &p.RBACEnabled, &p.DefaultAPIVisibility, &p.DefaultPageVisibility,
 		&p.DefaultDomain, &custom, &created, &updated)
 	p.CustomDomain = custom.String
-	p.CreatedAt = fromNS(created)
-	p.UpdatedAt = fromNS(updated)
+	p.CreatedAt = sqlcodec.FromNS(created)
+	p.UpdatedAt = sqlcodec.FromNS(updated)
 	return p, err
 }
 
@@ -76,7 +77,7 @@ func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
 		_, err = q.ExecContext(ctx, "INSERT INTO portals ("+portalCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			p.ID, p.OrgID, p.Name, p.DisplayName, p.Description, boolInt(p.AuthenticationEnabled),
 			boolInt(p.AutoApproveDevelopers), boolInt(p.RBACEnabled), p.DefaultAPIVisibility, p.DefaultPageVisibility,
-			p.DefaultDomain, nullable(p.CustomDomain), toNS(p.CreatedAt), toNS(p.UpdatedAt))
+			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt))
 		return constraint(err, "portal")
 	})
 	return s.internal(err, "create portal")
@@ -117,7 +118,7 @@ func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilte
 	if err != nil {
 		return nil, false, s.internal(err, "list portals")
 	}
-	items, more := pageResult(items, p)
+	items, more := sqlcodec.PageResult(items, p)
 	return items, more, nil
 }
 
@@ -143,7 +144,7 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 			updated_at = ? WHERE org_id = ? AND id = ?`,
 			p.Name, p.DisplayName, p.Description, boolInt(p.AuthenticationEnabled), boolInt(p.AutoApproveDevelopers),
 			boolInt(p.RBACEnabled), p.DefaultAPIVisibility, p.DefaultPageVisibility, p.DefaultDomain,
-			nullable(p.CustomDomain), toNS(p.UpdatedAt), p.OrgID, p.ID)
+			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), p.OrgID, p.ID)
 		return mustAffect(res, constraint(err, "portal"))("portal")
 	})
 	return s.internal(err, "update portal")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // TakeRateToken runs store.GCRA on key's bucket inside one write
@@ -25,12 +26,12 @@ func (s *Store) TakeRateToken(ctx context.Context, key string, now time.Time, l 
 			return err
 		}
 		var next time.Time
-		next, ok, wait = store.GCRA(fromNS(tatNS), now, l)
+		next, ok, wait = store.GCRA(sqlcodec.FromNS(tatNS), now, l)
 		if !ok {
 			return nil
 		}
 		_, err = q.ExecContext(ctx, `INSERT INTO rate_buckets (key, tat) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET tat = excluded.tat`, key, toNS(next))
+			ON CONFLICT (key) DO UPDATE SET tat = excluded.tat`, key, sqlcodec.ToNS(next))
 		return err
 	})
 	if err != nil {
@@ -44,7 +45,7 @@ func (s *Store) TakeRateToken(ctx context.Context, key string, now time.Time, l 
 func (s *Store) DeleteIdleRateBuckets(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM rate_buckets WHERE tat <= ?", toNS(now))
+		res, err := q.ExecContext(ctx, "DELETE FROM rate_buckets WHERE tat <= ?", sqlcodec.ToNS(now))
 		if err != nil {
 			return err
 		}

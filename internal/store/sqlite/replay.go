@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const replayCols = "stream, org_id, portal_id, start_at, end_at, status, total, sent, cursor, error, created_at, updated_at, high_seq"
@@ -19,10 +20,10 @@ func scanReplayJob(sc interface{ Scan(...any) error }) (store.ReplayJob, error) 
 	err := sc.Scan(&stream, &j.OrgID, &portal, &start, &end, &j.Status, &j.Total, &j.Sent, &j.Cursor, &j.Error, &created, &updated, &j.HighSeq)
 	j.Stream = store.StreamID(stream)
 	j.PortalID = portal.String
-	j.StartAt = fromNS(start)
-	j.EndAt = fromNS(end)
-	j.CreatedAt = fromNS(created)
-	j.UpdatedAt = fromNS(updated)
+	j.StartAt = sqlcodec.FromNS(start)
+	j.EndAt = sqlcodec.FromNS(end)
+	j.CreatedAt = sqlcodec.FromNS(created)
+	j.UpdatedAt = sqlcodec.FromNS(updated)
 	return j, err
 }
 
@@ -66,8 +67,8 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 			return apperr.New(apperr.Conflict, "a replay job is %s for this stream", status)
 		}
 		_, err = q.ExecContext(ctx, "INSERT OR REPLACE INTO replay_jobs ("+replayCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			string(j.Stream), j.OrgID, nullable(j.PortalID), toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent,
-			j.Cursor, j.Error, toNS(j.CreatedAt), toNS(j.UpdatedAt), j.HighSeq)
+			string(j.Stream), j.OrgID, nullable(j.PortalID), sqlcodec.ToNS(j.StartAt), sqlcodec.ToNS(j.EndAt), j.Status, j.Total, j.Sent,
+			j.Cursor, j.Error, sqlcodec.ToNS(j.CreatedAt), sqlcodec.ToNS(j.UpdatedAt), j.HighSeq)
 		return constraint(err, "replay job")
 	})
 	return s.internal(err, "put replay job")
@@ -81,7 +82,7 @@ func (s *Store) UpdateReplayJob(ctx context.Context, j store.ReplayJob, fence st
 		}
 		return mustAffect(q.ExecContext(ctx, `UPDATE replay_jobs SET start_at = ?, end_at = ?, status = ?, total = ?,
 			sent = ?, cursor = ?, error = ?, updated_at = ?, high_seq = ? WHERE stream = ? AND org_id = ?`,
-			toNS(j.StartAt), toNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, toNS(j.UpdatedAt), j.HighSeq,
+			sqlcodec.ToNS(j.StartAt), sqlcodec.ToNS(j.EndAt), j.Status, j.Total, j.Sent, j.Cursor, j.Error, sqlcodec.ToNS(j.UpdatedAt), j.HighSeq,
 			string(j.Stream), j.OrgID))("replay job")
 	})
 	return s.internal(err, "update replay job")

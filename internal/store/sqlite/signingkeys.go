@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // ListSigningKeys lists every key, oldest first.
@@ -17,8 +18,8 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 		var k store.SigningKey
 		var created, retired int64
 		err := sc.Scan(&k.ID, &k.PrivateKey, &created, &retired)
-		k.CreatedAt = fromNS(created)
-		k.RetiredAt = fromNS(retired)
+		k.CreatedAt = sqlcodec.FromNS(created)
+		k.RetiredAt = sqlcodec.FromNS(retired)
 		return k, err
 	})
 	return out, s.internal(err, "list signing keys")
@@ -29,12 +30,12 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error)
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		if k.RetiredAt.IsZero() {
-			if _, err := q.ExecContext(ctx, "UPDATE signing_keys SET retired_at = ? WHERE retired_at = 0", toNS(k.CreatedAt)); err != nil {
+			if _, err := q.ExecContext(ctx, "UPDATE signing_keys SET retired_at = ? WHERE retired_at = 0", sqlcodec.ToNS(k.CreatedAt)); err != nil {
 				return err
 			}
 		}
 		_, err := q.ExecContext(ctx, "INSERT INTO signing_keys (id, private_key, created_at, retired_at) VALUES (?, ?, ?, ?)",
-			k.ID, k.PrivateKey, toNS(k.CreatedAt), toNS(k.RetiredAt))
+			k.ID, k.PrivateKey, sqlcodec.ToNS(k.CreatedAt), sqlcodec.ToNS(k.RetiredAt))
 		return constraint(err, "signing key")
 	})
 	return s.internal(err, "add signing key")
@@ -44,7 +45,7 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 // key is never deleted.
 func (s *Store) DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?", toNS(t))
+		_, err := q.ExecContext(ctx, "DELETE FROM signing_keys WHERE retired_at <> 0 AND retired_at < ?", sqlcodec.ToNS(t))
 		return err
 	})
 	return s.internal(err, "delete signing keys")

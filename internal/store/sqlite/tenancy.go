@@ -6,13 +6,14 @@ import (
 	"errors"
 
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // CreateOrg stores a new org; a taken name or ID is a Conflict.
 func (s *Store) CreateOrg(ctx context.Context, o store.Org) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.ExecContext(ctx, "INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
-			o.ID, o.Name, toNS(o.CreatedAt))
+			o.ID, o.Name, sqlcodec.ToNS(o.CreatedAt))
 		return constraint(err, "org")
 	})
 	return s.internal(err, "create org")
@@ -24,7 +25,7 @@ func scanOrg(sc interface{ Scan(...any) error }) (store.Org, error) {
 	var o store.Org
 	var created int64
 	err := sc.Scan(&o.ID, &o.Name, &created)
-	o.CreatedAt = fromNS(created)
+	o.CreatedAt = sqlcodec.FromNS(created)
 	return o, err
 }
 
@@ -62,7 +63,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, boolInt(t.System), toNS(t.CreatedAt), toNS(t.ExpiresAt))
+			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, boolInt(t.System), sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
 		return constraint(err, "token")
 	})
 	return s.internal(err, "create token")
@@ -76,8 +77,8 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var created, expires int64
 	err := sc.Scan(&t.ID, &t.OrgID, &t.Name, &role, &t.Hash, &t.System, &created, &expires)
 	t.Role = store.Role(role)
-	t.CreatedAt = fromNS(created)
-	t.ExpiresAt = fromNS(expires)
+	t.CreatedAt = sqlcodec.FromNS(created)
+	t.ExpiresAt = sqlcodec.FromNS(expires)
 	return t, err
 }
 

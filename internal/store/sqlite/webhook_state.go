@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 // GetWebhookState returns where the webhook's delivery stands.
@@ -27,8 +28,8 @@ func getWebhookState(ctx context.Context, q querier, stream store.StreamID) (sto
 	if err != nil {
 		return store.WebhookState{}, err
 	}
-	st.LastAttemptAt = fromNS(attempt)
-	st.LastLostAt = fromNS(lostAt)
+	st.LastAttemptAt = sqlcodec.FromNS(attempt)
+	st.LastLostAt = sqlcodec.FromNS(lostAt)
 	st.FailedRanges, err = failedRanges(ctx, q, stream)
 	return st, err
 }
@@ -58,7 +59,7 @@ func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, fence 
 		}
 		return mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET status = ?, last_attempt_at = ?,
 			last_response_code = ?, last_response_message = ? WHERE stream = ?`,
-			status, toNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
+			status, sqlcodec.ToNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
 	})
 	return s.internal(err, "record attempt")
 }
@@ -121,7 +122,7 @@ func (s *Store) RecordLoss(ctx context.Context, stream store.StreamID, fence sto
 		}
 		if err := mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET cursor = max(cursor, ?),
 			lost_entries = lost_entries + ?, last_lost_at = ? WHERE stream = ?`,
-			l.Range.To, l.Entries, toNS(l.At), string(stream)))("webhook"); err != nil {
+			l.Range.To, l.Entries, sqlcodec.ToNS(l.At), string(stream)))("webhook"); err != nil {
 			return err
 		}
 		have, err := failedRanges(ctx, q, stream)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
 const webhookCols = "stream, org_id, portal_id, destination_id, enabled, updated_at"
@@ -20,7 +21,7 @@ func scanWebhook(sc interface{ Scan(...any) error }) (store.Webhook, error) {
 	w.Stream = store.StreamID(stream)
 	w.PortalID = portal.String
 	w.DestinationID = dest.String
-	w.UpdatedAt = fromNS(updated)
+	w.UpdatedAt = sqlcodec.FromNS(updated)
 	return w, err
 }
 
@@ -54,7 +55,7 @@ func (s *Store) PutWebhook(ctx context.Context, w store.Webhook) error {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := q.ExecContext(ctx, "INSERT INTO webhooks ("+webhookCols+") VALUES (?,?,?,?,?,?)",
 				string(w.Stream), w.OrgID, nullable(w.PortalID), nullable(w.DestinationID), boolInt(w.Enabled),
-				toNS(w.UpdatedAt)); err != nil {
+				sqlcodec.ToNS(w.UpdatedAt)); err != nil {
 				return constraint(err, "webhook")
 			}
 			last, err := s.lastSeq(ctx, q, w.Stream)
@@ -71,7 +72,7 @@ func (s *Store) PutWebhook(ctx context.Context, w store.Webhook) error {
 			return notFound("webhook")
 		}
 		_, err = q.ExecContext(ctx, "UPDATE webhooks SET destination_id = ?, enabled = ?, updated_at = ? WHERE stream = ?",
-			nullable(w.DestinationID), boolInt(w.Enabled), toNS(w.UpdatedAt), string(w.Stream))
+			nullable(w.DestinationID), boolInt(w.Enabled), sqlcodec.ToNS(w.UpdatedAt), string(w.Stream))
 		return constraint(err, "webhook")
 	})
 	return s.internal(err, "put webhook")
