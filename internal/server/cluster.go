@@ -85,6 +85,11 @@ func (c *changes) SigningKeysChanged() {
 
 func (c *changes) ReplayJobChanged(stream store.StreamID) { c.replays.JobChanged(stream) }
 
+// MembershipChanged: a replica joined or left, or freed a lease meant for
+// another; rebalancing now keeps a moving webhook's gap to milliseconds
+// instead of a rebalance period.
+func (c *changes) MembershipChanged() { c.coord.Kick() }
+
 func (c *changes) Resync() {
 	c.log.Info("cluster: change feed reconnected; reloading what may have changed")
 	c.dm.PokeAll()

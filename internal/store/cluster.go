@@ -130,6 +130,10 @@ type ChangeHandler interface {
 	SigningKeysChanged()
 	// ReplayJobChanged: the stream's replay job was created or replaced.
 	ReplayJobChanged(stream StreamID)
+	// MembershipChanged: a replica joined, left (RemoveReplica) or freed a
+	// lease (ReleaseLease), so work may move now rather than at the next
+	// periodic rebalance.
+	MembershipChanged()
 	// Resync: notifications may have been lost (the feed reconnected);
 	// reload whatever the others could have changed.
 	Resync()

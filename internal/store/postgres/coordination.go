@@ -15,9 +15,18 @@ import (
 // Heartbeat records that replica is alive until expires.
 func (s *Store) Heartbeat(ctx context.Context, replica string, expires time.Time) error {
 	return s.write(ctx, "heartbeat", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO replicas (id, expires) VALUES ($1, $2)
-			ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`, replica, sqlcodec.ToNS(expires))
-		return err
+		// xmax is 0 on a row this statement inserted: a replica's first
+		// heartbeat, which the others hear of so they hand it its share now.
+		var joined bool
+		if err := tx.QueryRow(ctx, `INSERT INTO replicas (id, expires) VALUES ($1, $2)
+			ON CONFLICT (id) DO UPDATE SET expires = excluded.expires
+			RETURNING xmax = 0`, replica, sqlcodec.ToNS(expires)).Scan(&joined); err != nil {
+			return err
+		}
+		if !joined {
+			return nil
+		}
+		return notify(ctx, tx, change{K: "m"})
 	})
 }
 
@@ -39,8 +48,10 @@ func (s *Store) RemoveReplica(ctx context.Context, replica string) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM replicas WHERE id = $1", replica); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "UPDATE leases SET owner = '', expires = 0 WHERE owner = $1", replica)
-		return err
+		if _, err := tx.Exec(ctx, "UPDATE leases SET owner = '', expires = 0 WHERE owner = $1", replica); err != nil {
+			return err
+		}
+		return notify(ctx, tx, change{K: "m"})
 	})
 }
 
@@ -132,9 +143,13 @@ func (s *Store) RenewLeases(ctx context.Context, held []store.Lease, expires tim
 // ReleaseLease frees l if it is still held with its owner and epoch.
 func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
 	return s.write(ctx, "release lease", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE leases SET owner = '', expires = 0 WHERE name = $1 AND owner = $2 AND epoch = $3 AND owner <> ''",
+		tag, err := tx.Exec(ctx, "UPDATE leases SET owner = '', expires = 0 WHERE name = $1 AND owner = $2 AND epoch = $3 AND owner <> ''",
 			l.Name, l.Owner, int64(l.Epoch))
-		return err
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		// The replica the lease was released for takes it at once.
+		return notify(ctx, tx, change{K: "m"})
 	})
 }
 

@@ -17,7 +17,8 @@ const channel = "sigtrail"
 // change is a notification's payload (JSON). K is its kind:
 // s: stream S grew to seq N (sent by the append statement itself);
 // w: the webhook of stream S changed; d: destination D of org O changed;
-// k: the signing keys changed; r: the replay job of stream S changed.
+// k: the signing keys changed; r: the replay job of stream S changed;
+// m: a replica joined or left, or a lease was freed.
 type change struct {
 	K string `json:"k"`
 	S string `json:"s,omitempty"`
@@ -56,6 +57,8 @@ func (s *Store) dispatch(h store.ChangeHandler, payload string) {
 		h.SigningKeysChanged()
 	case "r":
 		h.ReplayJobChanged(store.StreamID(c.S))
+	case "m":
+		h.MembershipChanged()
 	default:
 		s.opts.Logger.Warn("postgres store: unknown notification", "payload", payload)
 	}

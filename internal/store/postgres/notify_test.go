@@ -25,6 +25,7 @@ func (f feed) WebhookChanged(s store.StreamID)        { f <- "webhook " + string
 func (f feed) DestinationChanged(org, dest string)    { f <- "destination " + org + " " + dest }
 func (f feed) SigningKeysChanged()                    { f <- "keys" }
 func (f feed) ReplayJobChanged(s store.StreamID)      { f <- "replay " + string(s) }
+func (f feed) MembershipChanged()                     { f <- "membership" }
 func (f feed) Resync()                                { f <- "resync" }
 
 // expect waits up to within for want, failing on anything else heard first.
@@ -125,6 +126,20 @@ func TestListenHearsOtherReplicas(t *testing.T) {
 	mustOK(t, a.DeletePortal(ctx, org.ID, p.ID))
 	f.expect(t, "replay portal-1", time.Second)
 	f.expect(t, "webhook portal-1", time.Second)
+
+	// Membership: a replica's first heartbeat (not the next ones), a lease
+	// released (not one already lost), a replica leaving.
+	now := time.Unix(100, 0)
+	mustOK(t, a.Heartbeat(ctx, "replica-a", now.Add(8*time.Second)))
+	f.expect(t, "membership", time.Second)
+	mustOK(t, a.Heartbeat(ctx, "replica-a", now.Add(10*time.Second)))
+	l, err := a.AcquireLease(ctx, "webhook/x", "replica-a", now, now.Add(8*time.Second))
+	mustOK(t, err)
+	mustOK(t, a.ReleaseLease(ctx, l))
+	f.expect(t, "membership", time.Second)
+	mustOK(t, a.ReleaseLease(ctx, l))
+	mustOK(t, a.RemoveReplica(ctx, "replica-a"))
+	f.expect(t, "membership", time.Second)
 
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Listen returned %v after its context ended, want context.Canceled", err)
