@@ -132,15 +132,18 @@ func (e *testEnv) serve() {
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// Mail goes through an outbox on this handle, as in the server; its
 	// sender stops before the store closes (cleanups run last first).
-	e.outbox = NewOutbox(OutboxConfig{}, e.st, e.mailer, e.outboxClk, logger)
+	// The goroutine keeps its own outbox: a test may serve again (a new
+	// mailer), replacing e.outbox while this one still runs.
+	outbox := NewOutbox(OutboxConfig{}, e.st, e.mailer, e.outboxClk, logger)
+	e.outbox = outbox
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = e.outbox.Run(ctx) }()
+	go func() { defer close(done); _ = outbox.Run(ctx) }()
 	e.t.Cleanup(func() { cancel(); <-done })
 	if e.reg == nil {
 		e.reg = prometheus.NewRegistry()
 	}
-	srv.Config.Handler = New(cfg, Deps{Store: e.st, Recorder: store.LogRecorder{Log: e.st}, Mailer: e.outbox, Clock: e.clk, Logger: logger, Registerer: e.reg})
+	srv.Config.Handler = New(cfg, Deps{Store: e.st, Recorder: store.LogRecorder{Log: e.st}, Mailer: outbox, Clock: e.clk, Logger: logger, Registerer: e.reg})
 	srv.Start()
 	e.t.Cleanup(srv.Close)
 	e.base = "http://" + testDomain + ":" + port
