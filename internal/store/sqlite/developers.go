@@ -171,7 +171,12 @@ func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time)
 		n, err = res.RowsAffected()
 		return err
 	})
-	return int(n), s.internal(err, "delete expired developer tokens")
+	if err != nil {
+		// Not n: a caller whose context ended gets its error while the
+		// writer may still be running the job, and setting n.
+		return 0, s.internal(err, "delete expired developer tokens")
+	}
+	return int(n), nil
 }
 
 // RecordLoginFailure counts a failed login inside one write transaction,

@@ -52,5 +52,10 @@ func (s *Store) DeleteIdleRateBuckets(ctx context.Context, now time.Time) (int, 
 		n, err = res.RowsAffected()
 		return err
 	})
-	return int(n), s.internal(err, "delete idle rate buckets")
+	if err != nil {
+		// Not n: a caller whose context ended gets its error while the
+		// writer may still be running the job, and setting n.
+		return 0, s.internal(err, "delete idle rate buckets")
+	}
+	return int(n), nil
 }
