@@ -98,8 +98,11 @@ func TestThreeReplicasSurviveTheDeliveringOneBeingKilled(t *testing.T) {
 	// Delivery resumes on another replica.
 	takeover := waitFor(t, 60*time.Second, func() bool { return owner(t, reps[:], alive) >= 0 })
 	t.Logf("takeover: another replica delivers the webhook %.1fs after the kill", takeover.Sub(killedAt).Seconds())
-	if d := takeover.Sub(killedAt); d > 15*time.Second {
-		t.Errorf("takeover took %v, want at most 15s", d)
+	// The lease (8 s) makes it 6-10 s; the bound is loose so a loaded CI
+	// machine does not fail it, and tight enough to catch a take-over that
+	// waits for something else (a sweep, a restart).
+	if d := takeover.Sub(killedAt); d > 30*time.Second {
+		t.Errorf("takeover took %v, want about 8s (the lease), at most 30s", d)
 	}
 	waitFor(t, 3*time.Minute, func() bool { return countAcked(t, sinkOut, acked) == len(acked) })
 
@@ -135,8 +138,9 @@ func TestThreeReplicasSurviveTheDeliveringOneBeingKilled(t *testing.T) {
 	arrived := waitFor(t, 30*time.Second, func() bool { return countAcked(t, sink2Out, moved) == 1 })
 	t.Logf("a webhook change on replica %d took effect on replica %d: the next entry reached the new sink %v later",
 		other, own, arrived.Sub(changed).Round(time.Millisecond))
-	if d := arrived.Sub(changed); d > 2*time.Second {
-		t.Errorf("the change took %v to take effect, want about a second", d)
+	// LISTEN/NOTIFY makes it milliseconds; without it the 10 s sweep would.
+	if d := arrived.Sub(changed); d > 5*time.Second {
+		t.Errorf("the change took %v to take effect, want well under a second", d)
 	}
 
 	checkSinkFile(t, sinkOut, acked, perReq)
