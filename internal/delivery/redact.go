@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"encoding/base64"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,14 +24,18 @@ func secretsOf(authorization string) []string {
 		return nil
 	}
 	out := []string{a}
-	if scheme, cred, ok := strings.Cut(a, " "); ok {
-		cred = strings.TrimSpace(cred)
+	// The scheme ends at any whitespace: "Basic\tcred" is accepted too.
+	if i := strings.IndexAny(a, " \t"); i > 0 {
+		scheme, cred := a[:i], strings.TrimSpace(a[i+1:])
 		out = append(out, cred)
 		if strings.EqualFold(scheme, "basic") {
-			if dec, err := base64.StdEncoding.DecodeString(cred); err == nil && len(dec) > 0 {
-				out = append(out, string(dec))
-				if _, pw, ok := strings.Cut(string(dec), ":"); ok {
-					out = append(out, pw)
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+				if dec, err := enc.DecodeString(cred); err == nil && len(dec) > 0 {
+					out = append(out, string(dec))
+					if _, pw, ok := strings.Cut(string(dec), ":"); ok {
+						out = append(out, pw)
+					}
+					break
 				}
 			}
 		}
@@ -86,6 +91,49 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
+// echoWindow is the length of a run of a secret's letters and digits whose
+// presence in an excerpt means the secret was echoed in some spelling the
+// exact match missed (JSON "\/" or "\u002B", percent-encoding, a line
+// wrap, UTF-16).
+const echoWindow = 8
+
+// echoes reports whether s still holds echoWindow consecutive letters or
+// digits of a secret, ignoring case and everything else: the fail-closed
+// check after redaction, since a SIEM may escape a secret in ways no list
+// of encodings covers.
+func echoes(s string, secrets []string) bool {
+	if dec, err := url.QueryUnescape(s); err == nil && dec != s && echoes(dec, secrets) {
+		return true
+	}
+	hay := alnumLower(s)
+	for _, sec := range secrets {
+		a := alnumLower(sec)
+		for i := 0; i+echoWindow <= len(a); i++ {
+			if strings.Contains(hay, a[i:i+echoWindow]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func alnumLower(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			b = append(b, c)
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		}
+	}
+	return string(b)
+}
+
+// withheld stands for a body that still echoed a secret after redaction.
+const withheld = "[body withheld: it echoes the destination's credentials]"
+
 // sanitize makes an answer's body fit for the status: secrets redacted,
 // valid UTF-8, no control characters or line separators (C0, DEL, C1,
 // U+2028, U+2029 become spaces), runs of space collapsed, and at most
@@ -101,6 +149,9 @@ func sanitize(body string, secrets []string) string {
 		return r
 	}, redact(s, secrets))
 	s = redact(strings.Join(strings.Fields(s), " "), secrets)
+	if echoes(s, secrets) {
+		return withheld
+	}
 	if len(s) > maxExcerpt {
 		cut := maxExcerpt
 		for cut > 0 && !utf8.RuneStart(s[cut]) {

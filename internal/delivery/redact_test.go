@@ -22,6 +22,13 @@ func TestStatusMessageRedactsAndCleans(t *testing.T) {
 		{"raw splunk scheme", "Splunk 1234-5678-abcd", "bad Splunk 1234-5678-abcd", []string{"1234-5678-abcd"}},
 		{"late in a long body", "Bearer tok-ABC123xyz", strings.Repeat("x", 240) + "tok-ABC123xyz" + strings.Repeat("y", 600), []string{"tok-A", "tok-ABC123xyz"}},
 		{"split by control char", "Bearer tok-ABC123xyz", "tok-ABC\xff123xyz", []string{"tok-ABC123xyz"}},
+		{"json-escaped slash", "Basic c2llbTpzM2NyM3Q/Pg==", `{"auth":"Basic c2llbTpzM2NyM3Q\/Pg=="}`, []string{"c2llbTpzM2NyM3Q", "s3cr3t"}},
+		{"json unicode-escaped plus", "Basic c3ZjOmh1bnRlcjI+Pj8=", `{"auth":"Basic c3ZjOmh1bnRlcjI\u002BPj8="}`, []string{"c3ZjOmh1bnRlcjI", "hunter2"}},
+		{"percent-encoded", "Bearer tok/ABC+123xyz", "auth=Bearer%20tok%2FABC%2B123xyz", []string{"tok%2FABC", "123xyz"}},
+		{"wrapped over lines", "Bearer tok-ABCDEFGHIJKLMNOP", "token tok-ABCDEFGH\nIJKLMNOP", []string{"ABCDEFGH"}},
+		{"utf-16 echo", "Bearer tok-ABC123xyz", "t\x00o\x00k\x00-\x00A\x00B\x00C\x001\x002\x003\x00x\x00y\x00z\x00", []string{"t o k - a b c"}},
+		{"tab after the scheme", "Bearer\ttok-ABC123xyz", "token=tok-ABC123xyz", []string{"tok-ABC123xyz"}},
+		{"unpadded basic", "Basic " + base64.RawStdEncoding.EncodeToString([]byte("svc:pa55w0rd-x")), "pw pa55w0rd-x", []string{"pa55w0rd-x"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,5 +60,18 @@ func TestStatusMessageHasNoControlsAndIsShort(t *testing.T) {
 	}
 	if !strings.HasPrefix(msg, "500 Internal Server Error: a b c d e f g h i") {
 		t.Fatalf("message %q", msg)
+	}
+}
+
+// The fail-closed check keeps an innocent body and withholds one that
+// echoes a secret in a spelling redaction did not know.
+func TestStatusMessageWithholdsEchoes(t *testing.T) {
+	t.Parallel()
+	secrets := secretsOf("Bearer tok-ABC123xyz")
+	if msg := statusMessage(500, []byte("upstream timeout after 30s"), secrets); !strings.Contains(msg, "upstream timeout") {
+		t.Errorf("an innocent body was withheld: %q", msg)
+	}
+	if msg := statusMessage(401, []byte(`{"h":"tok-\u0041BC123xyz"}`), secrets); !strings.Contains(msg, withheld) {
+		t.Errorf("an escaped echo was kept: %q", msg)
 	}
 }

@@ -284,7 +284,13 @@ func (s *sender) post(ctx context.Context, dest store.Destination, gz []byte) an
 	// more so that the connection can be reused. The read goes a secret's
 	// length past the excerpt so that a secret starting inside the excerpt
 	// is whole when redacted.
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(2*maxExcerpt+2*len(dest.Authorization))))
+	limit := int64(2*maxExcerpt + 2*len(dest.Authorization))
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if int64(len(head)) == limit && len(dest.Authorization) > 1 {
+		// The read may have cut a secret in two: drop what could be the
+		// start of one, which redaction could not recognise.
+		head = head[:len(head)-len(dest.Authorization)+1]
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	a := answer{status: resp.StatusCode, message: statusMessage(resp.StatusCode, head, secretsOf(dest.Authorization))}
 	if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
