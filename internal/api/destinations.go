@@ -70,7 +70,7 @@ func (b destinationBody) apply(d *store.Destination, insecure, creating bool) er
 	if creating && b.KeepAuthorizationOnOriginChange != nil {
 		return apperr.InvalidField("body", keepAuthField, "invalid", "applies only to a change of endpoint")
 	}
-	oldEndpoint := d.Endpoint
+	oldEndpoint, oldSkip := d.Endpoint, d.SkipSSLVerification
 	if b.Name != nil {
 		d.Name = strings.TrimSpace(*b.Name)
 	}
@@ -106,7 +106,13 @@ func (b destinationBody) apply(d *store.Destination, insecure, creating bool) er
 	if err := checkEndpoint(d.Endpoint, insecure); err != nil {
 		return err
 	}
-	if err := checkOriginChange(oldEndpoint, d.Endpoint, d.Authorization, b.Authorization != nil, b.KeepAuthorizationOnOriginChange); err != nil {
+	// Turning TLS verification off lets whoever answers for the host take
+	// the secret: the same rule as a new origin.
+	moved := d.Endpoint
+	if !oldSkip && d.SkipSSLVerification {
+		moved = ""
+	}
+	if err := checkOriginChange(oldEndpoint, moved, d.Authorization, b.Authorization != nil, b.KeepAuthorizationOnOriginChange); err != nil {
 		return err
 	}
 	return checkAuthorization(d.Authorization, true)

@@ -16,7 +16,8 @@ const keepAuthField = "keep_authorization_on_origin_change"
 
 // checkOriginChange refuses an endpoint change to another origin (scheme,
 // host or port) that would carry a stored authorization the request did
-// not give, unless keep confirms it.
+// not give, unless keep confirms it. An empty newEndpoint counts as another
+// origin (the caller passes it when TLS verification is being turned off).
 func checkOriginChange(oldEndpoint, newEndpoint, storedAuth string, authGiven bool, keep *bool) error {
 	if storedAuth == "" || authGiven || oldEndpoint == "" || sameOrigin(oldEndpoint, newEndpoint) {
 		return nil
@@ -25,8 +26,8 @@ func checkOriginChange(oldEndpoint, newEndpoint, storedAuth string, authGiven bo
 		return nil
 	}
 	return apperr.InvalidField("body", "authorization", "required",
-		"is required when endpoint moves to another origin (scheme, host or port): give authorization again, or set "+
-			keepAuthField+" to true to send the stored one to the new origin")
+		"is required when endpoint moves to another origin (scheme, host or port) or skip_ssl_verification is turned on: give authorization again, or set "+
+			keepAuthField+" to true to send the stored one there")
 }
 
 // sameOrigin compares scheme, host (case-insensitively) and port, with the

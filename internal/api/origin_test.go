@@ -83,6 +83,14 @@ func TestEndpointToAnotherOriginNeedsTheAuthorizationAgain(t *testing.T) {
 				r.decode(t, &bare)
 				h.call(http.MethodPatch, v+"/audit-log-destinations/"+bare.ID, tok, map[string]any{"endpoint": "https://evil.example.net/in"}).expect(t, http.StatusOK)
 			}
+			// Turning TLS verification off is the same as a new origin:
+			// whoever answers for the host would take the secret.
+			p := h.call(http.MethodPatch, one, tok, map[string]any{"skip_ssl_verification": true}).problem(t, http.StatusBadRequest)
+			if !names(p, "authorization") || stored().SkipSSLVerification {
+				t.Fatalf("skip_ssl_verification alone: problem %v, stored %+v", p, stored())
+			}
+			h.call(http.MethodPatch, one, tok, map[string]any{"skip_ssl_verification": true, "keep_authorization_on_origin_change": true}).expect(t, http.StatusOK)
+			h.call(http.MethodPatch, one, tok, map[string]any{"skip_ssl_verification": false}).expect(t, http.StatusOK)
 			// The confirmation means nothing on create.
 			body = newDest("c")
 			body["keep_authorization_on_origin_change"] = true
