@@ -89,6 +89,12 @@ func (c *Coordinator) rebalance(ctx context.Context, now time.Time) {
 	}
 	for s, l := range c.held {
 		if _, keep := want[s]; !keep {
+			// Like acquisitions below: handing over hundreds when a
+			// replica joins must not delay the heartbeat and renewals
+			// past their TTLs; the rest go next round.
+			if c.cfg.Clock.Now().Sub(now) > c.cfg.RebalanceEvery/2 {
+				return
+			}
 			c.release(ctx, s, l, now)
 		}
 	}

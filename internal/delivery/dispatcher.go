@@ -285,7 +285,10 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		}
 		r := cur.r
 		if res.a.ok() {
-			if err := st.AdvanceCursor(ctx, d.stream, d.fence, r.last, nil); err != nil {
+			sctx, cancel := settleContext(ctx)
+			err := st.AdvanceCursor(sctx, d.stream, d.fence, r.last, nil)
+			cancel()
+			if err != nil {
 				return err
 			}
 			d.m.sender.observeDelivered(r, cur.entries, true)

@@ -20,7 +20,9 @@ import (
 func (d *dispatcher) settleResent(ctx context.Context, r store.SeqRange, delivered int) error {
 	missing := r.To - r.From + 1 - int64(delivered)
 	if missing <= 0 {
-		return d.m.deps.Store.ResolveFailedRange(ctx, d.stream, d.fence, r)
+		sctx, cancel := settleContext(ctx)
+		defer cancel()
+		return d.m.deps.Store.ResolveFailedRange(sctx, d.stream, d.fence, r)
 	}
 	return d.recordLoss(ctx, r, missing)
 }

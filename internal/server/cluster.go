@@ -69,9 +69,10 @@ func (c *changes) DestinationChanged(orgID, destinationID string) {
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 		defer cancel()
 		if err := c.dm.DestinationChanged(ctx, orgID, destinationID); err != nil && c.ctx.Err() == nil {
-			// The periodic reconcile of the coordinator does not reload a
-			// destination; say so loudly rather than send with a stale one.
-			c.log.Error("cluster: reloading the webhooks of a changed destination failed", "destination", destinationID, "err", err)
+			// Not knowing which webhooks use it, reload them all rather
+			// than send on with a stale endpoint or secret.
+			c.log.Warn("cluster: finding the webhooks of a changed destination failed; reloading every webhook", "destination", destinationID, "err", err)
+			c.dm.ReloadAll()
 		}
 	}()
 }
@@ -92,6 +93,7 @@ func (c *changes) MembershipChanged() { c.coord.Kick() }
 
 func (c *changes) Resync() {
 	c.log.Info("cluster: change feed reconnected; reloading what may have changed")
+	c.dm.ReloadAll()
 	c.dm.PokeAll()
 	c.coord.Kick()
 	c.SigningKeysChanged()

@@ -222,13 +222,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	_ = apiSrv.Shutdown(shutdownCtx)
 	_ = portalSrv.Shutdown(shutdownCtx)
 	cancel()
+	// The components get their own time: requests that used up the drain's
+	// must not cut short the coordinator handing its leases over.
+	componentsCtx, componentsDone := context.WithTimeout(context.Background(), 15*time.Second)
+	defer componentsDone()
 	for ; reported < components; reported++ {
 		select {
 		case err := <-errc:
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
-		case <-shutdownCtx.Done():
+		case <-componentsCtx.Done():
 			log.Warn("shutdown: some components did not stop in time", "waiting_for", components-reported)
 			return firstErr
 		}

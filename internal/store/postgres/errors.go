@@ -168,6 +168,8 @@ func unavailable(err error) bool {
 	switch sqlState(err) {
 	case "53300", "53400", "40001", "40P01", "55P03", "57014": // too many connections, limits, retryable clashes, canceled
 		return true
+	case "53100", "53200", "54000": // disk full, out of memory, a program limit (the NOTIFY queue full): the operator's to fix, the client's to retry
+		return true
 	}
 	return false
 }

@@ -1,0 +1,48 @@
+package delivery
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/audit"
+)
+
+// A destination changed where this manager did not hear of it (another
+// replica, while the change feed was down) is picked up by ReloadAll.
+func TestReloadAllPicksUpUnheardChanges(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	oldSink, newSink := newRecorder(), newRecorder()
+	a, b := httptest.NewServer(oldSink), httptest.NewServer(newSink)
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	h := addWebhook(t, st, a.URL, audit.FormatCEF)
+	m := startManager(t, st, managerOpts{})
+	record(t, m, entries(h, 0, 1))
+	oldSink.next(t)
+
+	d := h.dest
+	d.Endpoint, d.UpdatedAt = b.URL, time.Now()
+	if err := st.UpdateDestination(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	m.ReloadAll()
+	// The reload runs on the manager's goroutine: wait for the new
+	// dispatcher before appending, so the entry cannot go the old way.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m.mu.RLock()
+		cur := m.disp[h.stream]
+		m.mu.RUnlock()
+		if cur != nil && cur.dest.Endpoint == b.URL {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ReloadAll did not restart the dispatcher on the changed destination")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	record(t, m, entries(h, 1, 1))
+	newSink.next(t)
+}
