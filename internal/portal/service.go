@@ -357,6 +357,11 @@ func (s *server) lockedAttempt(ctx context.Context, r *http.Request, password st
 	if _, err := s.hash.check(ctx, "", password); err != nil {
 		return apperr.Wrap(err, "dummy hash")
 	}
+	// The store work of a wrong password (a read and a commit), so a locked
+	// account answers no sooner than an unknown address or a live one.
+	if err := s.unknownEmailWork(ctx, d.PortalID, d.Email, s.clk.Now()); err != nil {
+		return err
+	}
 	return s.failAuth(ctx, r, audit.OutcomeLocked, d.ID, errInvalidCredentials)
 }
 
@@ -526,9 +531,12 @@ func portalTitle(p store.Portal) string {
 	return p.Name
 }
 
-func verifyEmailText(p store.Portal, d store.Developer, link string) string {
-	return fmt.Sprintf("Hello %s,\n\nThank you for signing up to %s. Confirm your email address and choose a password here:\n\n%s\n\nThe link works once and expires in a day. If you did not sign up, ignore this email.\n",
-		oneLine(d.FullName), portalTitle(p), link)
+// verifyEmailText greets nobody by name: whoever signs up chooses the name
+// and any address, so a name would carry a stranger's text (a phishing
+// line, a link) in a genuine email from the portal.
+func verifyEmailText(p store.Portal, _ store.Developer, link string) string {
+	return fmt.Sprintf("Hello,\n\nThank you for signing up to %s. Confirm your email address and choose a password here:\n\n%s\n\nThe link works once and expires in a day. If you did not sign up, ignore this email.\n",
+		portalTitle(p), link)
 }
 
 func resetEmailText(p store.Portal, d store.Developer, link string) string {
