@@ -27,7 +27,7 @@ const (
 	// DefaultCoalesceWait: entries trickling in one at a time (one login,
 	// one API call) share a request instead of one request each, for at
 	// most this much added latency.
-	DefaultCoalesceWait = 10 * time.Millisecond
+	DefaultCoalesceWait = 20 * time.Millisecond
 )
 
 // RetryPolicy says how long to wait between attempts of one batch.
