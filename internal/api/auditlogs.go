@@ -384,6 +384,7 @@ type authenticationLogJSON struct {
 	UserAgent          string `json:"user_agent"`
 	TraceID            string `json:"trace_id"`
 	PortalID           string `json:"portal_id,omitempty"`
+	TokenID            string `json:"token_id,omitempty"` // ingested entries: the token that wrote it
 }
 
 type authorizationLogJSON struct {
@@ -400,6 +401,7 @@ type authorizationLogJSON struct {
 	ClientIP    string `json:"client_ip"`
 	UserAgent   string `json:"user_agent"`
 	TraceID     string `json:"trace_id"`
+	TokenID     string `json:"token_id,omitempty"`
 }
 
 type gatewayAccessLogJSON struct {
@@ -416,6 +418,7 @@ type gatewayAccessLogJSON struct {
 	Query       string `json:"query"`
 	StatusCode  int    `json:"status_code"`
 	Signature   string `json:"signature"`
+	TokenID     string `json:"token_id,omitempty"`
 }
 
 // auditLogJSON is one of the three shapes above.
@@ -442,16 +445,17 @@ func toAuditLogJSON(e *audit.Entry) auditLogJSON {
 			PrincipalID: e.PrincipalID, OrgID: e.OrgID,
 			Outcome:            strings.ToLower(strings.TrimPrefix(e.Name, "AUTHENTICATION_OUTCOME_")),
 			AuthenticationType: typ, TS: ts, ClientIP: e.Src, URI: e.Request, UserAgent: e.UserAgent,
-			TraceID: e.TraceID, PortalID: e.PortalID}
+			TraceID: e.TraceID, PortalID: e.PortalID, TokenID: e.TokenID}
 	case audit.KindAuthorization:
 		return &authorizationLogJSON{Type: audit.KindAuthorization.String(), Service: e.ClassID,
 			Resource: strings.TrimPrefix(e.Name, audit.AuthzNamePrefix), Action: e.Action, Granted: e.Granted,
 			OrgID: e.OrgID, TS: ts, PrincipalID: e.PrincipalID, ActorID: e.ActorID, ClientIP: e.Src,
-			UserAgent: e.UserAgent, TraceID: e.TraceID}
+			UserAgent: e.UserAgent, TraceID: e.TraceID, TokenID: e.TokenID}
 	default:
 		return &gatewayAccessLogJSON{Type: audit.KindAccess.String(), TS: ts, OrgID: e.OrgID,
 			PrincipalID: e.PrincipalID, ActorID: e.ActorID, ClientIP: e.Src, TraceID: e.TraceID,
-			UserAgent: e.UserAgent, Method: e.Act, URI: e.Request, Query: e.Query, StatusCode: e.Status}
+			UserAgent: e.UserAgent, Method: e.Act, URI: e.Request, Query: e.Query, StatusCode: e.Status,
+			TokenID: e.TokenID}
 	}
 }
 

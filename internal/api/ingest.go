@@ -41,7 +41,7 @@ const (
 func (s *server) ingestRoutes() []route {
 	return []route{
 		{method: http.MethodPost, path: "/v1/entries", resource: resEntries, action: audit.ActionCreate, roles: producers(),
-			maxBody: ingestMaxBody, handle: s.ingest},
+			maxBody: ingestMaxBody, selfRecording: true, handle: s.ingest},
 	}
 }
 
@@ -219,6 +219,7 @@ func (p *ingestParser) line(n int, line []byte) (store.NewEntry, bool) {
 		ok = false
 	}
 	e.OrgID = p.c.org
+	e.TokenID = p.c.token.ID // the entry is the request's record (router.go, selfRecording)
 	stream, product := store.StreamID(p.c.org), audit.ProductKonnect
 	if e.PortalID != "" {
 		id, known := canonicalUUID(e.PortalID)

@@ -42,7 +42,12 @@ type route struct {
 	roles    []store.Role // roles granted besides org-admin, which may do everything
 	auth     authMode
 	maxBody  int64 // cap for c.decode; 0: Config.MaxBodyBytes
-	handle   func(c *call) error
+	// selfRecording: the entries a successful request writes are its
+	// record, each stored with the token's id, so it adds no
+	// authentication, authorization or access entries of its own; a failed
+	// one is audited like any other request (the ingest API).
+	selfRecording bool
+	handle        func(c *call) error
 }
 
 // call is one request in flight, handed to a route's handler.
@@ -247,6 +252,13 @@ func (s *server) serveAudited(c *call) {
 		if err := c.authorize(c.rt.resource, c.rt.action, c.rt.roles); err != nil {
 			c.fail(err)
 			break
+		}
+		if c.rt.selfRecording {
+			s.run(c)
+			if b := c.w.(*bufferedWriter); b.status/100 == 2 {
+				return // the stored entries are the record
+			}
+			break // nothing was stored: audited below as any request
 		}
 		// A request that may change something is on record before it acts.
 		// A read changes nothing, so all its entries go in one append at

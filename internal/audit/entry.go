@@ -130,6 +130,11 @@ type Entry struct {
 	Query   string // access
 	Act     string // access: the HTTP method
 	Status  int    // access: the HTTP status
+
+	// TokenID is the API token that wrote an ingested entry. It is stored
+	// and shown by the pull API but is no line field (Kong's formats have
+	// none), so lines stay as they were.
+	TokenID string
 }
 
 // Outcome returns the authentication outcome named by the entry.

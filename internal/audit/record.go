@@ -10,12 +10,16 @@ import (
 // cheap to decode, because every delivery decodes every entry it sends.
 // Layout: version byte, kind byte, flags byte, rt (varint ms), status
 // (uvarint), then the string fields in recordStrings order, each as a
-// uvarint length and its bytes.
+// uvarint length and its bytes. A field added later is optional: a flag
+// bit says it follows the string fields, so records stored before it
+// existed decode unchanged and need no migration.
 const recordVersion = 1
 
 const (
 	flagGranted       = 1 << 0
 	flagKongInitiated = 1 << 1
+	flagTokenID       = 1 << 2 // the token id follows the string fields
+	knownFlags        = flagGranted | flagKongInitiated | flagTokenID
 )
 
 func recordStrings(e *Entry) [15]*string {
@@ -33,12 +37,19 @@ func AppendRecord(dst []byte, e *Entry) []byte {
 	if e.KongInitiated {
 		flags |= flagKongInitiated
 	}
+	if e.TokenID != "" {
+		flags |= flagTokenID
+	}
 	dst = append(dst, recordVersion, byte(e.Kind), flags)
 	dst = binary.AppendVarint(dst, e.Time.UnixMilli())
 	dst = binary.AppendUvarint(dst, uint64(e.Status))
 	for _, p := range recordStrings(e) {
 		dst = binary.AppendUvarint(dst, uint64(len(*p)))
 		dst = append(dst, *p...)
+	}
+	if e.TokenID != "" {
+		dst = binary.AppendUvarint(dst, uint64(len(e.TokenID)))
+		dst = append(dst, e.TokenID...)
 	}
 	return dst
 }
@@ -52,11 +63,12 @@ func DecodeRecord(b []byte) (Entry, error) {
 		return e, errBadRecord
 	}
 	e.Kind = Kind(b[1])
-	if !validKind(e.Kind) {
+	flags := b[2]
+	if !validKind(e.Kind) || flags&^knownFlags != 0 {
 		return e, errBadRecord
 	}
-	e.Granted = b[2]&flagGranted != 0
-	e.KongInitiated = b[2]&flagKongInitiated != 0
+	e.Granted = flags&flagGranted != 0
+	e.KongInitiated = flags&flagKongInitiated != 0
 	b = b[3:]
 	ms, n := binary.Varint(b)
 	if n <= 0 {
@@ -70,16 +82,29 @@ func DecodeRecord(b []byte) (Entry, error) {
 	}
 	e.Status = int(status)
 	b = b[n:]
+	var ok bool
 	for _, p := range recordStrings(&e) {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
+		if b, ok = decodeString(b, p); !ok {
 			return e, errBadRecord
 		}
-		*p = string(b[n : n+int(l)])
-		b = b[n+int(l):]
+	}
+	if flags&flagTokenID != 0 {
+		if b, ok = decodeString(b, &e.TokenID); !ok || e.TokenID == "" {
+			return e, errBadRecord
+		}
 	}
 	if len(b) != 0 {
 		return e, errBadRecord
 	}
 	return e, nil
+}
+
+// decodeString reads one length-prefixed string into p and returns the rest.
+func decodeString(b []byte, p *string) ([]byte, bool) {
+	l, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < l {
+		return b, false
+	}
+	*p = string(b[n : n+int(l)])
+	return b[n+int(l):], true
 }

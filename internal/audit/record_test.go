@@ -35,6 +35,7 @@ func TestDecodeRecordRejects(t *testing.T) {
 		{"empty", nil},
 		{"unknown version", []byte{2, 1, 0, 0, 0}},
 		{"unknown kind", []byte{1, 9, 0, 0, 0}},
+		{"unknown flag", []byte{1, 1, 8, 0, 0}},
 		{"status out of range", append([]byte{1, 3, 0, 0}, 0xe8, 0x07)}, // 1000
 		{"string longer than the record", append([]byte{1, 1, 0, 0, 0}, 50, 'a')},
 	}

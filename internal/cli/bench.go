@@ -38,6 +38,7 @@ type benchOpts struct {
 	addr, portalAddr          string // listen addresses of a started server
 	sinkAddr                  string // listen address of the sink
 	progressEvery             time.Duration
+	signFor                   time.Duration // how long to measure the raw signing rate first
 }
 
 // runBench pushes entries through the ingest API of a server to a sink on
@@ -66,6 +67,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&o.addr, "addr", "", "management API listen `HOST:PORT` of the started server (default 127.0.0.1:0; one replica only)")
 	fs.StringVar(&o.portalAddr, "portal-addr", "", "Dev Portal listen `HOST:PORT` of the started server (default 127.0.0.1:0; one replica only)")
 	fs.StringVar(&o.sinkAddr, "sink-addr", "127.0.0.1:0", "listen `HOST:PORT` of the sink")
+	fs.DurationVar(&o.signFor, "sign-for", 2*time.Second, "measure this machine's raw Ed25519 signing rate this long before the run, to compare end to end with (0: skip)")
 	fs.DurationVar(&o.progressEvery, "progress", 5*time.Second, "print progress this often (0: only the summary)")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		return flagUsage(env, fs, "bench", err)
@@ -169,6 +171,15 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 		fmt.Fprintf(env.Stdout, "replicas:   %d on one database; replica %d delivers the webhook, ingest goes to the other%s\n",
 			len(servers), owner+1, map[bool]string{true: "", false: "s"}[len(ingestTo) == 1])
 	}
+	// The raw rate is measured here, with the servers started and idle, in
+	// the same window as the run it is compared with.
+	var rawRate float64
+	var rawProcs int
+	if o.signFor > 0 {
+		rawRate, rawProcs = rawSignRate(o.signFor)
+		fmt.Fprintf(env.Stdout, "raw sign:   %.0f Ed25519 signatures/s on %d goroutines (GOMAXPROCS), measured %v before the run\n",
+			rawRate, rawProcs, o.signFor)
+	}
 	// The server audits its own API calls into the same org log; the sink
 	// counts only the bench's entries (trace ids bench-N).
 	cpu0 := procsCPU(pids)
@@ -206,8 +217,12 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 	w := env.Stdout
 	fmt.Fprintf(w, "entries:    %d (%s, batches of %d, %d in flight, rate %s)\n", o.entries, o.format, o.batch, o.conc, rateText(o.rate))
 	fmt.Fprintf(w, "ingest:     %.1fs, %.0f entries/s accepted (durable)\n", ingested.Seconds(), float64(o.entries)/ingested.Seconds())
+	e2e := float64(st.Lines) / wall.Seconds()
 	fmt.Fprintf(w, "delivered:  %d lines in %d requests, %.1fs from the first ingest, %.0f entries/s end to end\n",
-		st.Lines, st.Requests, wall.Seconds(), float64(st.Lines)/wall.Seconds())
+		st.Lines, st.Requests, wall.Seconds(), e2e)
+	if rawRate > 0 {
+		fmt.Fprintf(w, "ratio:      end to end / raw signing = %.2f (%.0f / %.0f per second)\n", e2e/rawRate, e2e, rawRate)
+	}
 	fmt.Fprintf(w, "bytes:      %.1f MB of lines, %.1f MB gzipped on the wire (%.1fx)\n",
 		float64(st.Bytes)/1e6, float64(st.WireBytes)/1e6, float64(st.Bytes)/max(float64(st.WireBytes), 1))
 	if o.dead {
@@ -222,8 +237,8 @@ func bench(ctx context.Context, env *Env, o benchOpts) error {
 			continue
 		}
 		c0, c1 := cpu0[i], cpu1[i]
-		fmt.Fprintf(w, "server:     pid %d, CPU %.1fs (%.0f%% of one core over the run), peak RSS %s\n",
-			pid, c1-c0, 100*(c1-c0)/wall.Seconds(), procPeakRSS(pid))
+		fmt.Fprintf(w, "server:     pid %d, CPU %.1fs (%.1f%% of one core over the run, %.3f ms per event), peak RSS %s\n",
+			pid, c1-c0, 100*(c1-c0)/wall.Seconds(), 1000*(c1-c0)/float64(st.Lines), procPeakRSS(pid))
 	}
 	if st.Failed > 0 {
 		return fmt.Errorf("%d signatures failed to verify: %s", st.Failed, st.LastFailure)

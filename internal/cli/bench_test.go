@@ -14,7 +14,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	t.Parallel()
 	code, stdout, stderr := runCLI(t, map[string]string{}, "", "bench", "--in-process", "--entries", "500",
-		"--batch", "40", "--concurrency", "2", "--verify-every", "1", "--data-dir", t.TempDir())
+		"--batch", "40", "--concurrency", "2", "--verify-every", "1", "--sign-for", "200ms", "--data-dir", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stdout, stderr)
 	}
@@ -23,6 +23,11 @@ func TestBenchCommand(t *testing.T) {
 		`signatures: 500 verified, 0 failed`,
 		`latency:    ingest to receipt p50 \d+ ms`,
 		`server:     pid \d+, CPU [0-9.]+s .* peak RSS [0-9.]+ MB`,
+		// The raw signing rate of the same run and the ratio to it, and CPU
+		// per event (issue 14).
+		`raw sign:   [1-9]\d* Ed25519 signatures/s on \d+ goroutines`,
+		`ratio:      end to end / raw signing = [0-9]+\.[0-9]{2} `,
+		`of one core over the run, [0-9]+\.[0-9]{3} ms per event\)`,
 	} {
 		if !regexp.MustCompile(want).MatchString(stdout) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)

@@ -49,7 +49,7 @@ type node struct {
 func startNode(t *testing.T, path, id string, clk *clock.Fake) *node {
 	t.Helper()
 	n := &node{id: id, st: &mortal{Store: openStore(t, path)}, events: make(chan cluster.Event, 10000), done: make(chan struct{})}
-	m, err := New(Config{Clustered: true, InsecureDestinations: true}, Deps{
+	m, err := New(Config{Clustered: true, InsecureDestinations: true, CoalesceWait: -1}, Deps{
 		Store: n.st, Signer: testSigner(), Clock: clk, Registerer: prometheus.NewRegistry(),
 		OnLeaseLost: func(s store.StreamID) { n.c.LeaseLost(s) },
 	})

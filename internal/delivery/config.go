@@ -24,6 +24,10 @@ const (
 	DefaultRetryMax       = 30 * time.Second
 	DefaultMaxRetries     = 4
 	DefaultJitter         = 0.2
+	// DefaultCoalesceWait: entries trickling in one at a time (one login,
+	// one API call) share a request instead of one request each, for at
+	// most this much added latency.
+	DefaultCoalesceWait = 20 * time.Millisecond
 )
 
 // RetryPolicy says how long to wait between attempts of one batch.
@@ -49,6 +53,11 @@ type Config struct {
 	// dial guard refuses (netguard): for local trials only.
 	InsecureDestinations bool
 	Retry                RetryPolicy
+	// CoalesceWait is how long after sending a batch that was not full a
+	// dispatcher waits for more entries before sending the next one, unless
+	// a full batch is waiting sooner; a lone entry after a quiet spell still
+	// goes at once. Zero means DefaultCoalesceWait, negative turns it off.
+	CoalesceWait time.Duration
 	// SignWorkers is how many goroutines render and sign one large batch;
 	// 0 means GOMAXPROCS.
 	SignWorkers int
@@ -83,6 +92,9 @@ func (c *Config) fill() error {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.CoalesceWait == 0 {
+		c.CoalesceWait = DefaultCoalesceWait
 	}
 	if c.SignWorkers == 0 {
 		c.SignWorkers = runtime.GOMAXPROCS(0)

@@ -217,6 +217,9 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 
 	d.failures = 0
 	var ahead *batch // the batch after the one in flight, rendered meanwhile
+	// smallAt is when the last batch that was not full was settled; zero
+	// when the last one was full (the stream is busy, nothing to wait for).
+	var smallAt time.Time
 	for {
 		if d.strict() && len(d.failed) > 0 {
 			// Nothing newer goes before the failed ranges.
@@ -228,6 +231,9 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		cur := ahead
 		ahead = nil
 		if cur == nil {
+			if err := d.coalesce(ctx, cursor, smallAt); err != nil {
+				return err
+			}
 			if cur, err = d.prepare(ctx, cursor); err != nil {
 				return err
 			}
@@ -278,7 +284,14 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			a, err := d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
 			done <- result{a, err}
 		}()
-		next, nextErr := d.prepare(ctx, cur.r.last)
+		// A batch that took all there was leaves nothing worth reading
+		// ahead: the next one waits to coalesce (coalesce) instead.
+		small := cur.r.n == len(cur.entries) && len(cur.entries) < d.m.cfg.MaxBatchLines
+		var next *batch
+		var nextErr error
+		if !small {
+			next, nextErr = d.prepare(ctx, cur.r.last)
+		}
 		res := <-done
 		if res.err != nil {
 			return res.err
@@ -314,6 +327,10 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		if nextErr == nil {
 			ahead = next
 		}
+		smallAt = time.Time{}
+		if small {
+			smallAt = d.m.clock.Now()
+		}
 		if d.strict() {
 			if !res.a.ok() {
 				// Go on from the waits the live attempts already made.
@@ -340,6 +357,36 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 				return err
 			}
 		default:
+		}
+	}
+}
+
+// coalesce waits, after a batch that was not full was settled at since,
+// until CoalesceWait has passed or a full batch is waiting, so entries that
+// trickle in share a request. One timer per wait; a wake-up costs an
+// atomic load, so the cost does not grow with the entries that arrive.
+func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time) error {
+	wait := d.m.cfg.CoalesceWait
+	if since.IsZero() || wait <= 0 {
+		return nil
+	}
+	full := int64(d.m.cfg.MaxBatchLines)
+	left := since.Add(wait).Sub(d.m.clock.Now())
+	if left <= 0 || d.head.Load()-cursor >= full {
+		return nil
+	}
+	t := d.m.clock.NewTimer(left)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C():
+			return nil
+		case <-d.wake:
+			if d.head.Load()-cursor >= full {
+				return nil
+			}
 		}
 	}
 }

@@ -145,6 +145,11 @@ type managerOpts struct {
 func startManager(t testing.TB, st store.Store, o managerOpts) *Manager {
 	t.Helper()
 	o.cfg.InsecureDestinations = true
+	if o.cfg.CoalesceWait == 0 {
+		// Most tests send one entry and wait for its request on a fake
+		// clock that nobody advances; coalesce_test.go turns it on.
+		o.cfg.CoalesceWait = -1
+	}
 	if o.reg == nil {
 		o.reg = prometheus.NewRegistry()
 	}

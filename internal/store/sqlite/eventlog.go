@@ -55,7 +55,15 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 
 // Read returns up to limit entries of stream after the sequence number.
 func (s *Store) Read(ctx context.Context, stream store.StreamID, after int64, limit int) ([]store.StoredEntry, error) {
-	return s.Query(ctx, store.EntryQuery{Stream: stream, AfterSeq: after, Limit: limit})
+	q := store.EntryQuery{Stream: stream, AfterSeq: after, Limit: limit}
+	if after <= 0 || limit <= 0 {
+		return s.Query(ctx, q)
+	}
+	rows, err := s.readAfter.QueryContext(ctx, string(stream), after, limit)
+	if err != nil {
+		return nil, s.internal(err, "query entries")
+	}
+	return s.collectEntries(rows, q)
 }
 
 // entryWhere builds the filter shared by Query and Count. Time bounds go
@@ -124,6 +132,11 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 	if err != nil {
 		return nil, s.internal(err, "query entries")
 	}
+	return s.collectEntries(rows, q)
+}
+
+// collectEntries decodes the rows of Query or Read and closes them.
+func (s *Store) collectEntries(rows *sql.Rows, q store.EntryQuery) ([]store.StoredEntry, error) {
 	defer rows.Close()
 	var out []store.StoredEntry
 	if q.Limit > 0 {

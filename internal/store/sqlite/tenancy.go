@@ -84,7 +84,7 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 
 // GetTokenByHash finds a token by the hash of its secret.
 func (s *Store) GetTokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.rdb.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE hash = ?", hash))
+	t, err := scanToken(s.tokenByHash.QueryRowContext(ctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, notFound("token")
 	}
