@@ -113,7 +113,7 @@ func (s *server) recordIngested(c *call, entries []store.NewEntry) error {
 		return nil
 	}
 	s.log.Error("ingest: recording entries", "trace_id", c.traceID, "entries", len(entries), "err", err)
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, store.ErrMaybeStored) {
 		// The store stopped being waited for, not necessarily working:
 		// the commit may still land.
 		return apperr.New(apperr.Unavailable, "The event log did not confirm the entries in time; they may have been stored, and sending them again may store them twice")

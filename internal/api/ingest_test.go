@@ -474,6 +474,9 @@ func TestIngestRecordFailureWording(t *testing.T) {
 			defer cancel()
 			return next.Record(ctx, es)
 		}, "they may have been stored"},
+		{"the connection is lost while committing", func(ctx context.Context, _ store.Recorder, es []store.NewEntry) ([]int64, error) {
+			return nil, store.ErrMaybeStored
+		}, "they may have been stored"},
 		{"the store refuses", func(ctx context.Context, _ store.Recorder, es []store.NewEntry) ([]int64, error) {
 			return store.LogRecorder{Log: closed}.Record(ctx, es)
 		}, "nothing was accepted"},

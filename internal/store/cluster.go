@@ -22,6 +22,12 @@ const NoFence Fence = 0
 // epoch). Backends return it or wrap it; test with errors.Is.
 var ErrLeaseLost = apperr.New(apperr.Conflict, "the lease guarding this write is held by another replica")
 
+// ErrMaybeStored answers an Append whose commit may or may not have
+// happened (the connection to the database was lost while committing):
+// the caller must not say "nothing was stored", since sending the entries
+// again may store them twice.
+var ErrMaybeStored = apperr.New(apperr.Unavailable, "the database connection was lost while committing: the entries may have been stored")
+
 // WebhookLease names the lease of a webhook's delivery: its holder is the
 // one replica that sends the stream and writes its cursor, status and
 // failed ranges.

@@ -219,9 +219,11 @@ func (w *writer) commit(batch []*appendReq) error {
 		}
 	}
 	if err != nil {
+		refusedByServer := refused(err)
 		err = w.s.fail(context.Background(), err, "append")
-		if apperr.Is(err, apperr.Unavailable) {
-			return apperr.New(apperr.Unavailable, "database unavailable: the entries may have been stored")
+		if apperr.Is(err, apperr.Unavailable) && !refusedByServer {
+			// No answer to the commit: it may have happened.
+			return store.ErrMaybeStored
 		}
 		return err
 	}
