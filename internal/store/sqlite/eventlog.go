@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
@@ -26,26 +25,12 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 		seqs: make([]int64, len(entries)),
 		done: make(chan error, 1),
 	}
-	// All records share one buffer: one allocation for a typical batch.
-	buf := make([]byte, 0, 384*len(entries))
-	for i := range entries {
-		e := &entries[i]
-		if e.Stream == "" {
-			return nil, apperr.New(apperr.Invalid, "entry %d has no stream", i)
-		}
-		switch e.Entry.Kind {
-		case audit.KindAuthentication, audit.KindAuthorization, audit.KindAccess:
-		default:
-			return nil, apperr.New(apperr.Invalid, "entry %d has unknown kind %d", i, e.Entry.Kind)
-		}
-		start := len(buf)
-		buf = audit.AppendRecord(buf, &e.Entry)
-		r.rows[i] = appendRow{
-			stream: e.Stream,
-			tsMS:   e.Entry.Time.UnixMilli(),
-			kind:   int64(e.Entry.Kind),
-			record: buf[start:len(buf):len(buf)],
-		}
+	encoded, err := sqlcodec.EncodeEntries(entries)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range encoded {
+		r.rows[i] = appendRow{stream: e.Stream, tsMS: e.TsMS, kind: int64(e.Kind), record: e.Record}
 	}
 	if err := s.w.submit(ctx, r, r.done); err != nil {
 		return nil, err
