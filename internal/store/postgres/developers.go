@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,10 +26,6 @@ func scanDeveloper(sc scanner) (store.Developer, error) {
 	return d, err
 }
 
-// emailKey is how emails are compared: case-insensitively, by Go's
-// Unicode lower case (the same rule as the SQLite backend).
-func emailKey(email string) string { return strings.ToLower(email) }
-
 // CreateDeveloper stores an account; an email taken in the portal (in any
 // case) is a Conflict, an unknown portal NotFound.
 func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
@@ -38,7 +33,7 @@ func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
 		_, err := tx.Exec(ctx, `INSERT INTO developers (id, portal_id, org_id, email, email_key, full_name, status,
 			email_verified, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-			d.ID, d.PortalID, d.OrgID, d.Email, emailKey(d.Email), d.FullName, d.Status, d.EmailVerified,
+			d.ID, d.PortalID, d.OrgID, d.Email, store.EmailKey(d.Email), d.FullName, d.Status, d.EmailVerified,
 			d.PasswordHash, d.FailedLogins, sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt))
 		return constraint(err, "developer")
 	})
@@ -53,7 +48,7 @@ func (s *Store) GetDeveloper(ctx context.Context, portalID, id string) (store.De
 // GetDeveloperByEmail finds a developer by email, in any case.
 func (s *Store) GetDeveloperByEmail(ctx context.Context, portalID, email string) (store.Developer, error) {
 	return getOne(s, ctx, "get developer", "developer",
-		"SELECT "+developerCols+" FROM developers WHERE portal_id = $1 AND email_key = $2", scanDeveloper, portalID, emailKey(email))
+		"SELECT "+developerCols+" FROM developers WHERE portal_id = $1 AND email_key = $2", scanDeveloper, portalID, store.EmailKey(email))
 }
 
 // ListDevelopers lists one page of the portal's developers.
@@ -70,7 +65,7 @@ func (s *Store) UpdateDeveloper(ctx context.Context, d store.Developer) error {
 		tag, err := tx.Exec(ctx, `UPDATE developers SET email = $1, email_key = $2, full_name = $3, status = $4,
 			email_verified = $5, password_hash = $6, failed_logins = $7, failed_since = $8, locked_until = $9, updated_at = $10
 			WHERE portal_id = $11 AND id = $12`,
-			d.Email, emailKey(d.Email), d.FullName, d.Status, d.EmailVerified, d.PasswordHash, d.FailedLogins,
+			d.Email, store.EmailKey(d.Email), d.FullName, d.Status, d.EmailVerified, d.PasswordHash, d.FailedLogins,
 			sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.UpdatedAt), d.PortalID, d.ID)
 		return mustAffect(tag, constraint(err, "developer"))("developer")
 	})

@@ -30,14 +30,6 @@ func scanReplayJob(sc scanner) (store.ReplayJob, error) {
 	return j, err
 }
 
-func activeJob(status string) bool {
-	switch status {
-	case store.JobAccepted, store.JobPending, store.JobRunning:
-		return true
-	}
-	return false
-}
-
 // GetReplayJob returns the stream's job; NotFound means unconfigured.
 func (s *Store) GetReplayJob(ctx context.Context, stream store.StreamID) (store.ReplayJob, error) {
 	return getOne(s, ctx, "get replay job", "replay job", "SELECT "+replayCols+" FROM replay_jobs WHERE stream = $1",
@@ -74,7 +66,7 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 			return err
 		case owner != j.OrgID:
 			return notFound("replay job")
-		case activeJob(status):
+		case store.ActiveReplayStatus(status):
 			return apperr.New(apperr.Conflict, "a replay job is %s for this stream", status)
 		default:
 			_, err = tx.Exec(ctx, `UPDATE replay_jobs SET org_id = $2, portal_id = $3, start_at = $4, end_at = $5, status = $6,

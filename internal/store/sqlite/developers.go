@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -26,10 +25,6 @@ func scanDeveloper(sc interface{ Scan(...any) error }) (store.Developer, error) 
 	return d, err
 }
 
-// emailKey is how emails are compared: case-insensitively (Unicode lower
-// case, so the rule does not depend on SQLite's ASCII-only lower()).
-func emailKey(email string) string { return strings.ToLower(email) }
-
 // CreateDeveloper stores an account; an email taken in the portal (in any
 // case) is a Conflict, an unknown portal NotFound.
 func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
@@ -37,7 +32,7 @@ func (s *Store) CreateDeveloper(ctx context.Context, d store.Developer) error {
 		_, err := q.ExecContext(ctx, `INSERT INTO developers (id, portal_id, org_id, email, email_key, full_name, status,
 			email_verified, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			d.ID, d.PortalID, d.OrgID, d.Email, emailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified),
+			d.ID, d.PortalID, d.OrgID, d.Email, store.EmailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified),
 			d.PasswordHash, d.FailedLogins, sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt))
 		return constraint(err, "developer")
 	})
@@ -59,7 +54,7 @@ func (s *Store) GetDeveloper(ctx context.Context, portalID, id string) (store.De
 
 // GetDeveloperByEmail finds a developer by email, in any case.
 func (s *Store) GetDeveloperByEmail(ctx context.Context, portalID, email string) (store.Developer, error) {
-	return s.getDeveloper(ctx, "portal_id = ? AND email_key = ?", portalID, emailKey(email))
+	return s.getDeveloper(ctx, "portal_id = ? AND email_key = ?", portalID, store.EmailKey(email))
 }
 
 // ListDevelopers lists one page of the portal's developers.
@@ -84,7 +79,7 @@ func (s *Store) UpdateDeveloper(ctx context.Context, d store.Developer) error {
 		res, err := q.ExecContext(ctx, `UPDATE developers SET email = ?, email_key = ?, full_name = ?, status = ?,
 			email_verified = ?, password_hash = ?, failed_logins = ?, failed_since = ?, locked_until = ?, updated_at = ?
 			WHERE portal_id = ? AND id = ?`,
-			d.Email, emailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified), d.PasswordHash, d.FailedLogins,
+			d.Email, store.EmailKey(d.Email), d.FullName, d.Status, boolInt(d.EmailVerified), d.PasswordHash, d.FailedLogins,
 			sqlcodec.ToNS(d.FailedSince), sqlcodec.ToNS(d.LockedUntil), sqlcodec.ToNS(d.UpdatedAt), d.PortalID, d.ID)
 		return mustAffect(res, constraint(err, "developer"))("developer")
 	})

@@ -48,22 +48,10 @@ func domainTaken(ctx context.Context, q querier, id string, domains ...string) (
 	return false, nil
 }
 
-func normalizePortal(p *store.Portal) error {
-	p.DefaultDomain = strings.ToLower(p.DefaultDomain)
-	p.CustomDomain = strings.ToLower(p.CustomDomain)
-	if p.DefaultDomain == "" {
-		return apperr.New(apperr.Invalid, "portal has no default domain")
-	}
-	if p.CustomDomain == p.DefaultDomain {
-		p.CustomDomain = ""
-	}
-	return nil
-}
-
 // CreatePortal stores a portal; a taken name in the org, a taken domain
 // or a reused ID is a Conflict.
 func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
-	if err := normalizePortal(&p); err != nil {
+	if err := store.NormalizePortal(&p); err != nil {
 		return err
 	}
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
@@ -124,7 +112,7 @@ func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilte
 
 // UpdatePortal replaces a portal's fields (not its org or creation time).
 func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
-	if err := normalizePortal(&p); err != nil {
+	if err := store.NormalizePortal(&p); err != nil {
 		return err
 	}
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {

@@ -27,14 +27,6 @@ func scanReplayJob(sc interface{ Scan(...any) error }) (store.ReplayJob, error) 
 	return j, err
 }
 
-func activeJob(status string) bool {
-	switch status {
-	case store.JobAccepted, store.JobPending, store.JobRunning:
-		return true
-	}
-	return false
-}
-
 // GetReplayJob returns the stream's job; NotFound means unconfigured.
 func (s *Store) GetReplayJob(ctx context.Context, stream store.StreamID) (store.ReplayJob, error) {
 	j, err := scanReplayJob(s.rdb.QueryRowContext(ctx, "SELECT "+replayCols+" FROM replay_jobs WHERE stream = ?", string(stream)))
@@ -63,7 +55,7 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 			return err
 		case owner != j.OrgID:
 			return notFound("replay job")
-		case activeJob(status):
+		case store.ActiveReplayStatus(status):
 			return apperr.New(apperr.Conflict, "a replay job is %s for this stream", status)
 		}
 		_, err = q.ExecContext(ctx, "INSERT OR REPLACE INTO replay_jobs ("+replayCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -1,0 +1,37 @@
+package store
+
+import (
+	"strings"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+)
+
+// EmailKey is how developer emails are compared, in every backend:
+// case-insensitively, by Unicode lower case (not a database's ASCII-only
+// lower()).
+func EmailKey(email string) string { return strings.ToLower(email) }
+
+// NormalizePortal lower-cases a portal's domains and drops a custom domain
+// equal to the default one, as every backend stores them; a portal
+// without a default domain is Invalid.
+func NormalizePortal(p *Portal) error {
+	p.DefaultDomain = strings.ToLower(p.DefaultDomain)
+	p.CustomDomain = strings.ToLower(p.CustomDomain)
+	if p.DefaultDomain == "" {
+		return apperr.New(apperr.Invalid, "portal has no default domain")
+	}
+	if p.CustomDomain == p.DefaultDomain {
+		p.CustomDomain = ""
+	}
+	return nil
+}
+
+// ActiveReplayStatus reports whether a job in this status still holds its
+// stream (accepted, pending or running): another may not replace it.
+func ActiveReplayStatus(status string) bool {
+	switch status {
+	case JobAccepted, JobPending, JobRunning:
+		return true
+	}
+	return false
+}
