@@ -48,7 +48,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return err
 	}
-	clk := clock.Real{}
+	var clk clock.Clock = clock.Real{}
 	st, err := backend.Open(ctx, target, backend.Options{Server: true, Logger: log})
 	if err != nil {
 		return err
@@ -61,6 +61,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if cfg.SecretKeyFile == "" {
 		log.Warn("destination secrets and signing private keys are stored unencrypted; " +
 			"to encrypt them, start with --secret-key-file FILE (or SIGTRAIL_SECRET_KEY_FILE), see docs/operations.md")
+	}
+
+	// Replicas compare instants each other wrote (leases, heartbeats,
+	// lockouts, periodic claims), so they tell time by one clock: the
+	// database's, read through this host's plus a measured offset.
+	var dbClock *cluster.DBClock
+	if src, ok := sealing.Inner(st).(cluster.TimeSource); ok {
+		dbClock = cluster.NewDBClock(src, clk, log, nil)
+		syncCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := dbClock.Sync(syncCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("reading the database's clock: %w", err)
+		}
+		clk = dbClock
 	}
 
 	if cfg.BootstrapToken != "" {
@@ -77,6 +92,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if dbClock != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sigtrail_cluster_clock_offset_seconds",
+			Help: "How far the database's clock is ahead of this host's (the replicas time leases by the database's).",
+		}, func() float64 { return dbClock.Offset().Seconds() }))
+	}
 
 	// On PostgreSQL several replicas share the database: each webhook is
 	// delivered by the one replica holding its lease, replay jobs likewise,
@@ -186,6 +207,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		run("cluster", func() error { return coord.Run(ctx) })
 		run("change feed", func() error { return feed.Listen(ctx, ch) })
 		run("change sweep", func() error { return ch.run(ctx, clk) })
+	}
+	if dbClock != nil {
+		run("database clock", func() error { return dbClock.Run(ctx, cluster.DefaultClockSyncEvery) })
 	}
 	run("replay", func() error { return runner.Run(ctx) })
 	run("retention", func() error { return replay.RunRetention(ctx, st, clk, cfg.Retention, log) })
