@@ -138,10 +138,10 @@ func (g *gate) ReleaseLease(ctx context.Context, l store.Lease) error {
 // replica is one Coordinator on its own store handle and its own fake
 // clock, so a test can pause it by not advancing that clock.
 type replica struct {
-	id     string
-	st     *gate
-	clk    *clock.Fake // this host's clock: the cluster's time plus skew
-	skew   time.Duration
+	id   string
+	st   *gate
+	clk  *clock.Fake // this host's clock: the cluster's time plus skew
+	skew time.Duration
 	// seen is how far the times in the replica's events are from the
 	// cluster's: its skew, unless it reads the database's clock.
 	seen   time.Duration
