@@ -172,7 +172,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		portalCfg.BaseURL = func(_ store.Portal, host string) string { return "https://" + host }
 	}
 	// Portal mail is queued in the store and sent by the outbox's loop.
-	outbox := portal.NewOutbox(portal.OutboxConfig{}, st, mailer, clk, log)
+	mailDropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sigtrail_portal_mail_dropped_total",
+		Help: "Dev Portal mails not queued because the outbox held its limit (in all, or to one address).",
+	})
+	reg.MustRegister(mailDropped)
+	outbox := portal.NewOutbox(portal.OutboxConfig{Dropped: mailDropped.Inc}, st, mailer, clk, log)
 	portalHandler := portal.New(portalCfg, portal.Deps{Store: st, Recorder: dm, Mailer: outbox, Clock: clk, Logger: log, Registerer: reg})
 
 	ctx, cancel := context.WithCancel(ctx)
