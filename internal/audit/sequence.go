@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 )
 
 // A destination that asks for sequence numbers gets two more signed fields
@@ -64,7 +65,30 @@ func appendPosition(dst []byte, start int, f Format, p Position) []byte {
 // a line is parsed into its entry (which renders to the same line again)
 // and rendered as JSON, so the deployment's vendor and host, which are no
 // part of an entry, do not enter it.
-func LeafData(dst []byte, e *Entry) []byte { return Renderer{}.AppendJSON(dst, e) }
+//
+// An invalid UTF-8 byte is taken as the U+FFFD every line writes for it
+// (JSON would write the escape \ufffd instead, which a line in another
+// format cannot give back).
+func LeafData(dst []byte, e *Entry) []byte {
+	if !validStrings(e) {
+		c := *e
+		for _, p := range recordStrings(&c) {
+			*p = string([]rune(*p)) // one U+FFFD per invalid byte, as the renderers write
+		}
+		e = &c
+	}
+	return Renderer{}.AppendJSON(dst, e)
+}
+
+// validStrings reports whether every string field of e is valid UTF-8.
+func validStrings(e *Entry) bool {
+	for _, p := range recordStrings(e) {
+		if !utf8.ValidString(*p) {
+			return false
+		}
+	}
+	return true
+}
 
 // LeafHash is the RFC 9162 leaf hash of the entry: SHA-256 of a zero byte
 // and its LeafData.
@@ -174,7 +198,7 @@ func cutJSONPosition(msg []byte) ([]byte, Position, error) {
 	}
 	rest := obj[i+len(`"seq":`):]
 	j := bytes.Index(rest, []byte(`,"stream":"`))
-	if j < 0 {
+	if j < 0 || len(rest) < j+len(`,"stream":"`)+2 {
 		return nil, p, ErrNoPosition
 	}
 	seq, ok := parseSeq(rest[:j])
