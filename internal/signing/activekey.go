@@ -20,4 +20,6 @@ func (k *Keyring) ActiveKey() (ed25519.PublicKey, audit.Signer) {
 }
 
 // PublicKeys returns the verifier's keys, in the order they are tried.
-func (v Verifier) PublicKeys() []ed25519.PublicKey { return append([]ed25519.PublicKey(nil), v.keys...) }
+func (v Verifier) PublicKeys() []ed25519.PublicKey {
+	return append([]ed25519.PublicKey(nil), v.keys...)
+}

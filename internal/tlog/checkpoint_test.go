@@ -104,3 +104,18 @@ func FuzzOpenCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseProofs: any document is read or refused without a panic; what
+// is read has sizes in order and whole hashes.
+func FuzzParseProofs(f *testing.F) {
+	f.Add([]byte(`{"from":1,"to":3,"hashes":["AQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]}`))
+	f.Add([]byte(`{"seq":1,"tree_size":3,"leaf_hash":"AQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","hashes":[],"checkpoint":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if from, to, h, err := ParseConsistencyProof(b); err == nil && (from > to || len(h) > maxProofHashes) {
+			t.Fatalf("accepted %q", b)
+		}
+		if p, _, h, err := ParseInclusionProof(b); err == nil && (p.Seq < 1 || p.Seq > p.TreeSize || len(h) > maxProofHashes) {
+			t.Fatalf("accepted %q", b)
+		}
+	})
+}
