@@ -136,17 +136,21 @@ func ParseSequenced(msg []byte) (SequencedLine, error) {
 		out.Position, out.Leaf = pos, LeafHash(&e)
 		return out, nil
 	}
-	body, pos, ok := cutCEFPosition(msg)
+	l, err := ParseCEF(msg)
+	if err != nil {
+		if cp, ok, cerr := parseCEFCheckpoint(msg); ok {
+			out.Checkpoint = cp
+			return out, cerr
+		}
+		return out, err
+	}
+	pos, ok := cutCEFPosition(&l)
 	if !ok {
 		if cp, ok, err := parseCEFCheckpoint(msg); ok {
 			out.Checkpoint = cp
 			return out, err
 		}
 		return out, ErrNoPosition
-	}
-	l, err := ParseCEF(body)
-	if err != nil {
-		return out, err
 	}
 	e, err := l.Entry()
 	if err != nil {
@@ -156,26 +160,23 @@ func ParseSequenced(msg []byte) (SequencedLine, error) {
 	return out, nil
 }
 
-// cutCEFPosition splits "<line> seq=N stream=ID" into the line and the
-// position. Values escape '=', so " seq=" cannot occur inside one.
-func cutCEFPosition(msg []byte) ([]byte, Position, bool) {
+// cutCEFPosition takes the final seq and stream extensions off a parsed
+// line. They are taken off the parsed line rather than the text, so the
+// value before them keeps any trailing space it had.
+func cutCEFPosition(l *CEFLine) (Position, bool) {
 	var p Position
-	i := bytes.LastIndex(msg, []byte(" seq="))
-	if i < 0 {
-		return nil, p, false
+	n := len(l.Extensions)
+	if n < 2 || l.Extensions[n-2].Key != "seq" || l.Extensions[n-1].Key != "stream" {
+		return p, false
 	}
-	rest := msg[i+len(" seq="):]
-	j := bytes.Index(rest, []byte(" stream="))
-	if j < 0 {
-		return nil, p, false
+	seq, ok := parseSeq([]byte(l.Extensions[n-2].Value))
+	stream := l.Extensions[n-1].Value
+	if !ok || !plainID([]byte(stream)) {
+		return p, false
 	}
-	seq, ok := parseSeq(rest[:j])
-	stream := rest[j+len(" stream="):]
-	if !ok || !plainID(stream) {
-		return nil, p, false
-	}
-	p.Seq, p.Stream = seq, string(stream)
-	return msg[:i], p, true
+	l.Extensions = l.Extensions[:n-2]
+	p.Seq, p.Stream = seq, stream
+	return p, true
 }
 
 // cutJSONPosition splits `{...,"seq":N,"stream":"ID"}` (or the CPS
