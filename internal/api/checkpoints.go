@@ -89,6 +89,18 @@ func (s *server) getCheckpoint(streamOf func(*call) (store.StreamID, error), byS
 			if size, err = treeSize("path", "size", c.r.PathValue("size")); err != nil {
 				return err
 			}
+		} else if c.r.URL.Query().Get("delivered") == "true" {
+			// What the webhook has handed over (its cursor): lines still
+			// in flight are not yet the SIEM's to hold.
+			st, err := s.st.GetWebhookState(c.ctx(), stream)
+			if err != nil {
+				return err
+			}
+			latest, err := s.tree.Size(c.ctx(), stream)
+			if err != nil {
+				return err
+			}
+			size = min(st.Cursor, latest)
 		}
 		note, err := s.signedCheckpoint(c, stream, size)
 		if err != nil {

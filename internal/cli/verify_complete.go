@@ -67,7 +67,10 @@ type streamState struct {
 
 // completeCheck gathers the lines of every input.
 type completeCheck struct {
-	keys      []ed25519.PublicKey
+	keys []ed25519.PublicKey
+	// from is the first seq the SIEM is expected to hold (--from): a
+	// webhook created on a stream that had entries sends only later ones.
+	from      int64
 	streams   map[string]*streamState
 	order     []string // streams in the order first seen
 	verified  int
@@ -78,7 +81,7 @@ type completeCheck struct {
 }
 
 func newCompleteCheck(keys []ed25519.PublicKey) *completeCheck {
-	return &completeCheck{keys: keys, streams: map[string]*streamState{}}
+	return &completeCheck{keys: keys, from: 1, streams: map[string]*streamState{}}
 }
 
 // checkLine is the per-line work, run on the workers: signature, then
@@ -230,9 +233,9 @@ func (c *completeCheck) finish(ctx context.Context, s *streamState, src checkpoi
 	if n := len(sizes); n > 0 && sizes[n-1] > end {
 		end = sizes[n-1]
 	}
-	// Gaps: every seq in 1..end must be held.
+	// Gaps: every seq in from..end must be held.
 	missing := int64(0)
-	for i := int64(0); i < end; {
+	for i := c.from - 1; i < end; {
 		if i < int64(len(s.have)) && s.have[i] {
 			i++
 			continue
@@ -296,6 +299,8 @@ func (c *completeCheck) finish(ctx context.Context, s *streamState, src checkpoi
 			failed = true
 			bad("checkpoint %d (%s) is not consistent with checkpoint %d (%s), which the lines reproduce: history rewritten at the source",
 				b.cp.Size, b.from, a.cp.Size, a.from)
+		case b.cp.Size > held && held == 0 && c.from > 1:
+			note("consistency of checkpoints %d and %d not shown: lines before seq %d are not held (use --server to fetch the proof)", a.cp.Size, b.cp.Size, c.from)
 		case b.cp.Size > held:
 			note("consistency of checkpoints %d and %d not shown: lines are missing (use --server to fetch the proof)", a.cp.Size, b.cp.Size)
 		}
@@ -306,6 +311,8 @@ func (c *completeCheck) finish(ctx context.Context, s *streamState, src checkpoi
 		switch {
 		case matches[size]:
 			latest = fmt.Sprintf("latest checkpoint %d reproduced", size)
+		case size > held && c.from > 1:
+			latest = fmt.Sprintf("latest checkpoint %d not reproduced (lines before seq %d not held)", size, c.from)
 		case size > held:
 			latest = fmt.Sprintf("latest checkpoint %d not reproduced (lines missing)", size)
 		default:
@@ -355,8 +362,9 @@ func (c *completeCheck) report(ctx context.Context, out io.Writer, src checkpoin
 
 // runVerifyComplete is verify --complete.
 func runVerifyComplete(ctx context.Context, env *Env, files []string, v signing.Verifier, workers int,
-	server, token string, timeout time.Duration) error {
+	server, token string, timeout time.Duration, from int64) error {
 	c := newCompleteCheck(v.PublicKeys())
+	c.from = from
 	work := c.checkLine(v)
 	err := eachInput(env, files, func(name string, r io.Reader) error {
 		return orderedLines(ctx, r, workers, work, func(n int, res completeLine) error {

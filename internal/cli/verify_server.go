@@ -15,7 +15,8 @@ import (
 // maxServerAnswer caps what verify reads from one API answer.
 const maxServerAnswer = 1 << 20
 
-// treeClient fetches checkpoints and proofs from sigtrail's management API
+// treeClient fetches checkpoints (the latest one the stream's webhook has
+// delivered, so lines still in flight are not counted missing) and proofs from sigtrail's management API
 // (GET .../audit-log-tree/...). A stream is the org's or a portal's: the
 // portal's path is tried first, then the org's, and the checkpoint's
 // origin must name the stream either way.
@@ -49,7 +50,7 @@ func (c *treeClient) Latest(ctx context.Context, stream string) (tlog.Checkpoint
 	}
 	var last error
 	for _, base := range candidates {
-		status, body, err := c.get(ctx, base+"/checkpoint")
+		status, body, err := c.get(ctx, base+"/checkpoint?delivered=true")
 		if err != nil {
 			return tlog.Checkpoint{}, err
 		}
