@@ -27,6 +27,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
+	"github.com/sigtrail/sigtrail/internal/tlog"
 )
 
 // Addrs are the addresses the server actually listens on (useful with port 0).
@@ -89,6 +90,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
+	// One transparency log tree (and tile cache) for delivery's checkpoint
+	// lines and the API's checkpoints and proofs.
+	tree := tlog.NewTree(st)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -117,7 +121,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		InsecureDestinations: cfg.InsecureDestinations,
 		Clustered:            clustered,
 	}, delivery.Deps{Store: st, Signer: keys, Renderer: renderer, Clock: clk, Logger: log, Registerer: reg,
-		OnLeaseLost: func(s store.StreamID) { coord.LeaseLost(s) }})
+		OnLeaseLost: func(s store.StreamID) { coord.LeaseLost(s) },
+		Checkpoints: tlog.Notary{Tree: tree, Signer: keys}})
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
@@ -152,6 +157,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		Recorder: dm,
 		JWKS:     keys,
 		Signer:   keys,
+		Tree:     tree,
 		Renderer: renderer,
 		Webhooks: dm,
 		Replays:  runner,
