@@ -29,6 +29,9 @@ type legacyWebhookJSON struct {
 	SkipSSLVerification *bool        `json:"skip_ssl_verification,omitempty"`
 	Ordering            string       `json:"ordering,omitempty"` // sigtrail's, as on destinations
 	UpdatedAt           *time.Time   `json:"updated_at,omitempty"`
+	// DestinationID names the v3 destination the webhook sends to, when
+	// it is one (set through v3); the inline v2 destination has none.
+	DestinationID string `json:"audit_log_destination_id,omitempty"`
 }
 
 // unconfiguredLegacy is what v2 answers before anything is set up.
@@ -41,7 +44,14 @@ func toLegacyJSON(w store.Webhook, d store.Destination) legacyWebhookJSON {
 		at = d.UpdatedAt.UTC()
 	}
 	return legacyWebhookJSON{Endpoint: d.Endpoint, Enabled: w.Enabled, LogFormat: d.LogFormat, SkipSSLVerification: &skip,
-		Ordering: store.NormalOrdering(d.Ordering), UpdatedAt: &at}
+		Ordering: store.NormalOrdering(d.Ordering), UpdatedAt: &at, DestinationID: v3DestinationID(d)}
+}
+
+func v3DestinationID(d store.Destination) string {
+	if d.Legacy {
+		return ""
+	}
+	return d.ID
 }
 
 // orgWebhook loads the org webhook and its destination; ok is false when
