@@ -414,4 +414,3 @@ func (s *server) movePage(c *call) error {
 	c.w.WriteHeader(http.StatusCreated)
 	return nil
 }
-
