@@ -194,8 +194,8 @@ func (s *server) servePage(w http.ResponseWriter, r *http.Request, path string, 
 	}
 	d.Title, d.Dev, d.Wide = p.Title, dev, true
 	d.Body = s.md.Render(p.Content)
-	d.Tree = st.tree("", path)
-	d.PagePath = path
+	d.PagePath = st.paths[p.ID] // "/home" also when shown at "/"
+	d.Tree = st.tree("", d.PagePath)
 	s.render(w, r, http.StatusOK, "page", d)
 	return true
 }
