@@ -240,4 +240,3 @@ func hexColor(c string) bool {
 	}
 	return true
 }
-
