@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -49,6 +52,9 @@ func starterCustomization() store.PortalCustomization {
 func (s *server) createDefaultContent(c *call) error {
 	p, err := s.portal(c)
 	if err != nil {
+		return err
+	}
+	if err := c.noBody(); err != nil {
 		return err
 	}
 	pages, err := s.st.ListPortalPages(c.ctx(), p.ID)
@@ -105,4 +111,21 @@ func (s *server) createDefaultContent(c *call) error {
 		return err
 	}
 	return c.json(http.StatusCreated, out)
+}
+
+// noBody checks that a request which takes no body has none: empty, or
+// an empty JSON object as some clients send.
+func (c *call) noBody() error {
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, c.s.cfg.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return apperr.New(apperr.TooLarge, "Request body is larger than %d bytes", c.s.cfg.MaxBodyBytes)
+	case err != nil:
+		return apperr.New(apperr.Invalid, "Could not read the request body")
+	}
+	if t := bytes.TrimSpace(body); len(t) != 0 && string(t) != "{}" {
+		return apperr.InvalidField("body", "body", "invalid", "must be empty: this operation takes no body")
+	}
+	return nil
 }

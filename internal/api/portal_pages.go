@@ -20,18 +20,17 @@ func (s *server) portalContentRoutes() []route {
 	const pages, page = "/v3/portals/{portalId}/pages", "/v3/portals/{portalId}/pages/{pageId}"
 	const snippets, snippet = "/v3/portals/{portalId}/snippets", "/v3/portals/{portalId}/snippets/{snippetId}"
 	const custom = "/v3/portals/{portalId}/customization"
-	const maxContentBody = 2 << 20 // Kong allows 1,000,000 characters of content
 	return []route{
 		{method: http.MethodGet, path: pages, resource: resPortals, action: audit.ActionList, roles: portalReaders(), handle: s.listPages},
-		{method: http.MethodPost, path: pages, resource: resPortals, action: audit.ActionCreate, roles: portalWriters(), maxBody: maxContentBody, handle: s.createPage},
+		{method: http.MethodPost, path: pages, resource: resPortals, action: audit.ActionCreate, roles: portalWriters(), handle: s.createPage},
 		{method: http.MethodGet, path: page, resource: resPortals, action: audit.ActionRetrieve, roles: portalReaders(), handle: s.getPage},
-		{method: http.MethodPatch, path: page, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), maxBody: maxContentBody, handle: s.updatePage},
+		{method: http.MethodPatch, path: page, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), handle: s.updatePage},
 		{method: http.MethodDelete, path: page, resource: resPortals, action: audit.ActionDelete, roles: portalWriters(), handle: s.deletePage},
 		{method: http.MethodPost, path: page + "/move", resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), handle: s.movePage},
 		{method: http.MethodGet, path: snippets, resource: resPortals, action: audit.ActionList, roles: portalReaders(), handle: s.listSnippets},
-		{method: http.MethodPost, path: snippets, resource: resPortals, action: audit.ActionCreate, roles: portalWriters(), maxBody: maxContentBody, handle: s.createSnippet},
+		{method: http.MethodPost, path: snippets, resource: resPortals, action: audit.ActionCreate, roles: portalWriters(), handle: s.createSnippet},
 		{method: http.MethodGet, path: snippet, resource: resPortals, action: audit.ActionRetrieve, roles: portalReaders(), handle: s.getSnippet},
-		{method: http.MethodPatch, path: snippet, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), maxBody: maxContentBody, handle: s.updateSnippet},
+		{method: http.MethodPatch, path: snippet, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), handle: s.updateSnippet},
 		{method: http.MethodDelete, path: snippet, resource: resPortals, action: audit.ActionDelete, roles: portalWriters(), handle: s.deleteSnippet},
 		{method: http.MethodGet, path: custom, resource: resPortals, action: audit.ActionRetrieve, roles: portalReaders(), handle: s.getCustomization},
 		{method: http.MethodPut, path: custom, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), handle: s.putCustomization(false)},
