@@ -130,6 +130,44 @@ func testPortalContent(t *testing.T, b Backend) {
 		}
 	})
 
+	t.Run("PageOrderTwoReplicas", func(t *testing.T) {
+		t.Parallel()
+		a, b := b.OpenPair(t)
+		o := mkOrg(t, a)
+		p := mkPortal(t, a, o.ID)
+		top := mkPage(t, a, p.ID, "", "top")
+		// Replicas add and move pages under one parent at once: positions
+		// stay dense and unique.
+		ids := make([]string, 16)
+		race(a, b, 8, func(s store.Store, i int) {
+			pg := store.PortalPage{ID: newID(t), PortalID: p.ID, ParentID: top.ID, Slug: "p" + string(rune('a'+i)), Title: "t",
+				Visibility: store.VisibilityPublic, Status: store.StatusPublished, CreatedAt: at(0), UpdatedAt: at(0)}
+			if err := s.CreatePortalPage(ctxT(t), pg); err != nil {
+				t.Errorf("CreatePortalPage %d: %v", i, err)
+				return
+			}
+			ids[i] = pg.ID
+			if err := s.MovePortalPage(ctxT(t), p.ID, pg.ID, top.ID, 0); err != nil {
+				t.Errorf("MovePortalPage %d: %v", i, err)
+			}
+		})
+		all, err := a.ListPortalPages(ctxT(t), p.ID)
+		must(t, err, "ListPortalPages")
+		seen := map[int]bool{}
+		for _, pg := range all {
+			if pg.ParentID != top.ID {
+				continue
+			}
+			if seen[pg.Position] || pg.Position < 0 || pg.Position >= 16 {
+				t.Fatalf("position %d twice or out of range: %+v", pg.Position, all)
+			}
+			seen[pg.Position] = true
+		}
+		if len(seen) != 16 {
+			t.Fatalf("%d pages under top, want 16", len(seen))
+		}
+	})
+
 	t.Run("Snippets", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
