@@ -261,7 +261,8 @@ func inUse(id string, hooks []store.Webhook) error {
 	if len(users) == 0 {
 		users = []string{"a webhook"}
 	}
+	// "destination is in use" verbatim: Kong's CLI retries on that text.
 	return apperr.New(apperr.Conflict, "%s", fmt.Sprintf(
-		"Audit log destination %s is in use by %s; point the webhook elsewhere or delete it first",
-		id, strings.Join(users, " and ")))
+		"Audit log destination is in use by %s (destination %s); point the webhook elsewhere or delete it first",
+		strings.Join(users, " and "), id))
 }

@@ -16,6 +16,7 @@ import (
 type fixture struct {
 	org, token                        string
 	destID, portalID, devID, destName string
+	pageID, snippetID                 string // portal content
 }
 
 func (h *harness) fixture(t testing.TB, name string) fixture {
@@ -36,6 +37,11 @@ func (h *harness) fixture(t testing.TB, name string) fixture {
 		t.Fatal(err)
 	}
 	f.destID, f.portalID, f.devID = d.ID, p.ID, dev
+	var pg pageJSON
+	h.call(http.MethodPost, "/v3/portals/"+p.ID+"/pages", tok, map[string]any{"slug": "p", "content": "x"}).expect(t, http.StatusCreated).decode(t, &pg)
+	var sn snippetJSON
+	h.call(http.MethodPost, "/v3/portals/"+p.ID+"/snippets", tok, map[string]any{"name": "s", "content": "x"}).expect(t, http.StatusCreated).decode(t, &sn)
+	f.pageID, f.snippetID = pg.ID, sn.ID
 	return f
 }
 
@@ -43,7 +49,7 @@ func (h *harness) fixture(t testing.TB, name string) fixture {
 func (f fixture) path(pattern string) string {
 	// Sizes and sequence numbers past any test log: the answer is a 404.
 	return strings.NewReplacer("{auditLogDestinationId}", f.destID, "{portalId}", f.portalID, "{developerId}", f.devID,
-		"{size}", "1000000", "{seq}", "1000000").Replace(pattern)
+		"{size}", "1000000", "{seq}", "1000000", "{pageId}", f.pageID, "{snippetId}", f.snippetID).Replace(pattern)
 }
 
 // TestMalformedBodies feeds bad bodies to every write route: each answer

@@ -30,6 +30,9 @@ type legacyWebhookJSON struct {
 	Ordering            string       `json:"ordering,omitempty"`         // sigtrail's, as on destinations
 	SequenceNumbers     bool         `json:"sequence_numbers,omitempty"` // sigtrail's, as on destinations
 	UpdatedAt           *time.Time   `json:"updated_at,omitempty"`
+	// DestinationID names the v3 destination the webhook sends to, when
+	// it is one (set through v3); the inline v2 destination has none.
+	DestinationID string `json:"audit_log_destination_id,omitempty"`
 }
 
 // unconfiguredLegacy is what v2 answers before anything is set up.
@@ -42,7 +45,14 @@ func toLegacyJSON(w store.Webhook, d store.Destination) legacyWebhookJSON {
 		at = d.UpdatedAt.UTC()
 	}
 	return legacyWebhookJSON{Endpoint: d.Endpoint, Enabled: w.Enabled, LogFormat: d.LogFormat, SkipSSLVerification: &skip,
-		Ordering: store.NormalOrdering(d.Ordering), SequenceNumbers: d.SequenceNumbers, UpdatedAt: &at}
+		Ordering: store.NormalOrdering(d.Ordering), SequenceNumbers: d.SequenceNumbers, UpdatedAt: &at, DestinationID: v3DestinationID(d)}
+}
+
+func v3DestinationID(d store.Destination) string {
+	if d.Legacy {
+		return ""
+	}
+	return d.ID
 }
 
 // orgWebhook loads the org webhook and its destination; ok is false when

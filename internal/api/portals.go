@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,22 +35,23 @@ const (
 // (IP allow lists, application auth strategies, application approval) are
 // shown at their defaults.
 type portalJSON struct {
-	ID                               string    `json:"id"`
-	CreatedAt                        time.Time `json:"created_at"`
-	UpdatedAt                        time.Time `json:"updated_at"`
-	Name                             string    `json:"name"`
-	DisplayName                      string    `json:"display_name"`
-	Description                      *string   `json:"description"`
-	AuthenticationEnabled            bool      `json:"authentication_enabled"`
-	RBACEnabled                      bool      `json:"rbac_enabled"`
-	SIPREnabled                      bool      `json:"sipr_enabled"`
-	DefaultAPIVisibility             string    `json:"default_api_visibility"`
-	DefaultPageVisibility            string    `json:"default_page_visibility"`
-	DefaultApplicationAuthStrategyID *string   `json:"default_application_auth_strategy_id"`
-	AutoApproveDevelopers            bool      `json:"auto_approve_developers"`
-	AutoApproveApplications          bool      `json:"auto_approve_applications"`
-	DefaultDomain                    string    `json:"default_domain"`
-	CanonicalDomain                  string    `json:"canonical_domain"`
+	ID                               string            `json:"id"`
+	CreatedAt                        time.Time         `json:"created_at"`
+	UpdatedAt                        time.Time         `json:"updated_at"`
+	Name                             string            `json:"name"`
+	DisplayName                      string            `json:"display_name"`
+	Description                      *string           `json:"description"`
+	AuthenticationEnabled            bool              `json:"authentication_enabled"`
+	RBACEnabled                      bool              `json:"rbac_enabled"`
+	SIPREnabled                      bool              `json:"sipr_enabled"`
+	DefaultAPIVisibility             string            `json:"default_api_visibility"`
+	DefaultPageVisibility            string            `json:"default_page_visibility"`
+	DefaultApplicationAuthStrategyID *string           `json:"default_application_auth_strategy_id"`
+	AutoApproveDevelopers            bool              `json:"auto_approve_developers"`
+	AutoApproveApplications          bool              `json:"auto_approve_applications"`
+	DefaultDomain                    string            `json:"default_domain"`
+	CanonicalDomain                  string            `json:"canonical_domain"`
+	Labels                           map[string]string `json:"labels"`
 }
 
 func toPortalJSON(p store.Portal) portalJSON {
@@ -58,6 +60,7 @@ func toPortalJSON(p store.Portal) portalJSON {
 		AuthenticationEnabled: p.AuthenticationEnabled, RBACEnabled: p.RBACEnabled,
 		DefaultAPIVisibility: p.DefaultAPIVisibility, DefaultPageVisibility: p.DefaultPageVisibility,
 		AutoApproveDevelopers: p.AutoApproveDevelopers, DefaultDomain: p.DefaultDomain, CanonicalDomain: p.DefaultDomain,
+		Labels: labelsJSON(p.Labels),
 	}
 	if p.Description != "" {
 		d := p.Description
@@ -88,11 +91,11 @@ type portalBody struct {
 	DefaultPageVisibility *string `json:"default_page_visibility"`
 	AutoApproveDevelopers *bool   `json:"auto_approve_developers"`
 
-	SIPREnabled                                *bool              `json:"sipr_enabled"`
-	DefaultApplicationAuthStrategyID           *string            `json:"default_application_auth_strategy_id"`
-	AutoApproveApplications                    *bool              `json:"auto_approve_applications"`
-	Labels                                     map[string]*string `json:"labels"`
-	NotificationsDeveloperPIIVisibilityEnabled *bool              `json:"notifications_developer_pii_visibility_enabled"`
+	SIPREnabled                                *bool        `json:"sipr_enabled"`
+	DefaultApplicationAuthStrategyID           *string      `json:"default_application_auth_strategy_id"`
+	AutoApproveApplications                    *bool        `json:"auto_approve_applications"`
+	Labels                                     labelsUpdate `json:"labels"`
+	NotificationsDeveloperPIIVisibilityEnabled *bool        `json:"notifications_developer_pii_visibility_enabled"`
 }
 
 func unsupported(field string) error {
@@ -108,11 +111,14 @@ func (b portalBody) apply(p *store.Portal) error {
 		return unsupported("default_application_auth_strategy_id")
 	case b.AutoApproveApplications != nil && *b.AutoApproveApplications:
 		return unsupported("auto_approve_applications")
-	case len(b.Labels) > 0:
-		return unsupported("labels")
 	case b.NotificationsDeveloperPIIVisibilityEnabled != nil && *b.NotificationsDeveloperPIIVisibilityEnabled:
 		return unsupported("notifications_developer_pii_visibility_enabled")
 	}
+	labels, err := b.Labels.apply(p.Labels)
+	if err != nil {
+		return err
+	}
+	p.Labels = labels
 	if b.Name != nil {
 		p.Name = strings.TrimSpace(*b.Name)
 	}
@@ -213,7 +219,7 @@ func (s *server) listPortals(c *call) error {
 	if q.Get("sort") != "" {
 		return apperr.InvalidField("query", "sort", "invalid", "is not supported; portals are listed in creation order")
 	}
-	filters, err := parseFilters(q, "name")
+	filters, err := parseFilters(q, "name", "labels")
 	if err != nil {
 		return err
 	}
@@ -221,6 +227,7 @@ func (s *server) listPortals(c *call) error {
 	if err != nil {
 		return err
 	}
+	all = slices.DeleteFunc(all, func(p store.Portal) bool { return !matchLabels(filters["labels"], p.Labels) })
 	page, meta := slicePage(all, size, number)
 	data := make([]portalJSON, 0, len(page))
 	for _, p := range page {

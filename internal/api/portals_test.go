@@ -49,7 +49,7 @@ func TestPortals(t *testing.T) {
 		t.Fatalf("patched %+v", u)
 	}
 	for _, body := range []map[string]any{
-		{"sipr_enabled": true}, {"auto_approve_applications": true}, {"labels": map[string]string{"env": "x"}},
+		{"sipr_enabled": true}, {"auto_approve_applications": true}, {"labels": map[string]string{"kong-env": "x"}},
 		{"default_api_visibility": "secret"}, {"name": ""}, {"display_name": ""}, {"rbac_enabled": true},
 		{"description": strings.Repeat("d", 513)}, {"name": 7},
 	} {

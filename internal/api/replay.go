@@ -41,10 +41,12 @@ func (s *server) replayRoutes() []route {
 // replayJobJSON is a replay job as Konnect shows it, plus its progress
 // (once it runs) and the reason it failed.
 type replayJobJSON struct {
-	StartAt   time.Time       `json:"start_at"`
-	EndAt     time.Time       `json:"end_at"`
+	// Times are omitted, not the zero time, for a job that never was
+	// (Kong's schema requires none of them).
+	StartAt   *time.Time      `json:"start_at,omitempty"`
+	EndAt     *time.Time      `json:"end_at,omitempty"`
 	Status    string          `json:"status"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	UpdatedAt *time.Time      `json:"updated_at,omitempty"`
 	Progress  *replayProgress `json:"progress,omitempty"`
 	Error     string          `json:"error,omitempty"`
 }
@@ -57,7 +59,7 @@ type replayProgress struct {
 }
 
 func toReplayJobJSON(j store.ReplayJob) replayJobJSON {
-	out := replayJobJSON{StartAt: j.StartAt.UTC(), EndAt: j.EndAt.UTC(), Status: j.Status, UpdatedAt: j.UpdatedAt.UTC()}
+	out := replayJobJSON{StartAt: timeOrNil(j.StartAt), EndAt: timeOrNil(j.EndAt), Status: j.Status, UpdatedAt: timeOrNil(j.UpdatedAt)}
 	switch j.Status {
 	case store.JobRunning, store.JobCompleted, store.JobFailed:
 		out.Progress = &replayProgress{Sent: j.Sent, Total: j.Total}
@@ -68,8 +70,8 @@ func toReplayJobJSON(j store.ReplayJob) replayJobJSON {
 	return out
 }
 
-// unconfiguredJob is what GET shows before any job: Konnect's initial
-// values, the zero time.
+// unconfiguredJob is what GET shows before any job: its status, and no
+// times (Konnect shows the zero time, which clients take for a real one).
 var unconfiguredJob = replayJobJSON{Status: store.JobUnconfigured}
 
 type replayJobBody struct {
@@ -193,4 +195,13 @@ func humanDuration(d time.Duration) string {
 		return strconv.Itoa(n) + " hours"
 	}
 	return d.String()
+}
+
+// timeOrNil is t in UTC, or nil for the zero time.
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

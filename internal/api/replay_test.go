@@ -334,7 +334,10 @@ func TestReplayJobUnconfiguredAndRoles(t *testing.T) {
 	for _, path := range []string{"/v2/audit-log-replay-job", "/v3/audit-log-replay-job"} {
 		var j map[string]any
 		h.call(http.MethodGet, path, admin, nil).expect(t, http.StatusOK).decode(t, &j)
-		if j["status"] != "unconfigured" || j["start_at"] != "0001-01-01T00:00:00Z" || j["end_at"] != "0001-01-01T00:00:00Z" {
+		_, start := j["start_at"]
+		_, end := j["end_at"]
+		_, updated := j["updated_at"]
+		if j["status"] != "unconfigured" || start || end || updated {
 			t.Errorf("%s before any job: %v", path, j)
 		}
 		if _, ok := j["progress"]; ok {

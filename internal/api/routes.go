@@ -40,6 +40,7 @@ func (s *server) routes() []route {
 		s.orgWebhookRoutes(),
 		s.legacyWebhookRoutes(),
 		s.portalRoutes(),
+		s.portalContentRoutes(),
 		s.portalWebhookRoutes(),
 		s.customDomainRoutes(),
 		s.developerRoutes(),

@@ -2,7 +2,10 @@
 // dev-portal v2 contract (register, verify email, set and reset password,
 // authenticate, refresh, me, logout) and server-rendered pages for the same
 // flows. Every authentication attempt is appended to the portal's audit
-// stream before the developer is answered.
+// stream before the developer is answered. It also shows the portal's
+// content (pages, menus and theme colour managed through the management
+// API, Markdown rendered by package content): public pages to everyone,
+// signed-in pages to logged-in developers only.
 //
 // The portal is chosen by the request's Host header. Passwords are argon2id
 // hashes; sessions are random secrets kept as SHA-256 hashes and carried in

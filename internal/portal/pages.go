@@ -31,6 +31,14 @@ type pageData struct {
 	Dev                        store.Developer
 	// Set-password pages.
 	Token, Action, Lead string
+	// Portal content (content.go): menus on every page that loads them,
+	// and a content page's tree and rendered Markdown.
+	Menu         []navLink
+	Footer       []footerSection
+	FooterBottom []navLink
+	Tree         []navNode
+	Body         template.HTML
+	PagePath     string
 }
 
 type fieldRef struct {
@@ -44,7 +52,7 @@ func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"field": func(d pageData, name string) fieldRef { return fieldRef{d.FieldErrors, name} }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"home", "signup", "signup_done", "login", "profile", "forgot", "forgot_done", "password", "message", "noportal"} {
+	for _, name := range []string{"home", "signup", "signup_done", "login", "profile", "forgot", "forgot_done", "password", "message", "noportal", "page"} {
 		pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	return pages
@@ -147,8 +155,16 @@ func (s *server) pageNotFound(w http.ResponseWriter, r *http.Request) {
 	s.renderMessage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
+// pageHome shows the portal's front page when its content has one, else
+// the built-in welcome.
 func (s *server) pageHome(w http.ResponseWriter, r *http.Request) {
+	dev, signedIn := s.viewer(w, r)
+	if s.servePage(w, r, "/", dev, signedIn) {
+		return
+	}
 	d := s.newPage(w, r, "Welcome to "+portalTitle(info(r).portal))
+	d.LoggedIn = signedIn
+	s.withSite(r, &d, signedIn)
 	s.render(w, r, http.StatusOK, "home", d)
 }
 
@@ -197,6 +213,8 @@ func loginNotice(key string) string {
 		return "You have logged out."
 	case "password-set":
 		return "Your password is set. You can log in now."
+	case "signed-in-page":
+		return "Log in to see that page."
 	case "pending":
 		return "Your password is set. An administrator must approve your account before you can log in; you will be able to log in once they have."
 	}
@@ -257,7 +275,7 @@ func (s *server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "login", d)
 		return
 	}
-	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	http.Redirect(w, r, s.landing(r.Context(), info(r).portal.ID), http.StatusSeeOther)
 }
 
 func (s *server) pageProfile(w http.ResponseWriter, r *http.Request) {
@@ -277,6 +295,7 @@ func (s *server) pageProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.newPage(w, r, "Your profile")
 	d.Dev, d.LoggedIn = dev, true
+	s.withSite(r, &d, true)
 	s.render(w, r, http.StatusOK, "profile", d)
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/content"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
@@ -101,6 +102,7 @@ type server struct {
 	log   *slog.Logger
 	hash  *hasher
 	pages map[string]*template.Template
+	md    *content.Renderer // portal pages' Markdown
 	mux   http.Handler
 	met   *metrics
 	// devLocks order one account's attempts within this process, so that
@@ -117,6 +119,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, mail: deps.Mailer, clk: deps.Clock, log: deps.Logger,
 		hash:  newHasher(cfg.Argon2, cfg.HashConcurrency),
 		pages: parsePages(),
+		md:    content.NewRenderer(),
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -164,7 +167,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /reset-password", s.pageReset)
 	mux.HandleFunc("POST /reset-password", s.pageResetPost)
 	mux.HandleFunc("GET /assets/portal.css", s.assetCSS)
-	mux.HandleFunc("/", s.pageNotFound)
+	mux.HandleFunc("GET /assets/theme.css", s.themeCSS)
+	mux.HandleFunc("/", s.pageContent) // the portal's content pages; else not found
 
 	// Browsers' Sec-Fetch-Site and Origin headers stop cross-site posts
 	// before any handler runs; the form token below is the second line for

@@ -65,8 +65,11 @@ type Portal struct {
 	DefaultPageVisibility string // public | private
 	DefaultDomain         string // unique across all portals
 	CustomDomain          string // unique across all portals when set
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// Labels are Kong's key/value metadata (API-validated; nil or empty
+	// when none).
+	Labels    map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Destination is where a webhook sends its stream.

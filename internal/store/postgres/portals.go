@@ -14,20 +14,24 @@ import (
 
 const portalCols = `id, org_id, name, display_name, description, authentication_enabled,
 	auto_approve_developers, rbac_enabled, default_api_visibility, default_page_visibility,
-	default_domain, custom_domain, created_at, updated_at`
+	default_domain, custom_domain, created_at, updated_at, labels`
 
 func scanPortal(sc scanner) (store.Portal, error) {
 	var p store.Portal
 	var custom *string
 	var created, updated int64
+	var labels string
 	err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.DisplayName, &p.Description, &p.AuthenticationEnabled,
 		&p.AutoApproveDevelopers, &p.RBACEnabled, &p.DefaultAPIVisibility, &p.DefaultPageVisibility,
-		&p.DefaultDomain, &custom, &created, &updated)
+		&p.DefaultDomain, &custom, &created, &updated, &labels)
 	if custom != nil {
 		p.CustomDomain = *custom
 	}
 	p.CreatedAt = sqlcodec.FromNS(created)
 	p.UpdatedAt = sqlcodec.FromNS(updated)
+	if err == nil {
+		p.Labels, err = sqlcodec.DecodeLabels(labels)
+	}
 	return p, err
 }
 
@@ -68,10 +72,10 @@ func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
 		if err := claimDomains(ctx, tx, p.ID, p.DefaultDomain, p.CustomDomain); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO portals ("+portalCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+		_, err := tx.Exec(ctx, "INSERT INTO portals ("+portalCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
 			p.ID, p.OrgID, p.Name, p.DisplayName, p.Description, p.AuthenticationEnabled,
 			p.AutoApproveDevelopers, p.RBACEnabled, p.DefaultAPIVisibility, p.DefaultPageVisibility,
-			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt))
+			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt), sqlcodec.EncodeLabels(p.Labels))
 		return constraint(err, "portal")
 	})
 }
@@ -118,10 +122,10 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		tag, err := tx.Exec(ctx, `UPDATE portals SET name = $1, display_name = $2, description = $3,
 			authentication_enabled = $4, auto_approve_developers = $5, rbac_enabled = $6,
 			default_api_visibility = $7, default_page_visibility = $8, default_domain = $9, custom_domain = $10,
-			updated_at = $11 WHERE org_id = $12 AND id = $13`,
+			updated_at = $11, labels = $14 WHERE org_id = $12 AND id = $13`,
 			p.Name, p.DisplayName, p.Description, p.AuthenticationEnabled, p.AutoApproveDevelopers,
 			p.RBACEnabled, p.DefaultAPIVisibility, p.DefaultPageVisibility, p.DefaultDomain,
-			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), p.OrgID, p.ID)
+			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), p.OrgID, p.ID, sqlcodec.EncodeLabels(p.Labels))
 		return mustAffect(tag, constraint(err, "portal"))("portal")
 	})
 }

@@ -13,18 +13,22 @@ import (
 
 const portalCols = `id, org_id, name, display_name, description, authentication_enabled,
 	auto_approve_developers, rbac_enabled, default_api_visibility, default_page_visibility,
-	default_domain, custom_domain, created_at, updated_at`
+	default_domain, custom_domain, created_at, updated_at, labels`
 
 func scanPortal(sc interface{ Scan(...any) error }) (store.Portal, error) {
 	var p store.Portal
 	var custom sql.NullString
 	var created, updated int64
+	var labels string
 	err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.DisplayName, &p.Description, &p.AuthenticationEnabled,
 		&p.AutoApproveDevelopers, &p.RBACEnabled, &p.DefaultAPIVisibility, &p.DefaultPageVisibility,
-		&p.DefaultDomain, &custom, &created, &updated)
+		&p.DefaultDomain, &custom, &created, &updated, &labels)
 	p.CustomDomain = custom.String
 	p.CreatedAt = sqlcodec.FromNS(created)
 	p.UpdatedAt = sqlcodec.FromNS(updated)
+	if err == nil {
+		p.Labels, err = sqlcodec.DecodeLabels(labels)
+	}
 	return p, err
 }
 
@@ -62,10 +66,10 @@ func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
 		if taken {
 			return apperr.New(apperr.Conflict, "portal domain is already in use")
 		}
-		_, err = q.ExecContext(ctx, "INSERT INTO portals ("+portalCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		_, err = q.ExecContext(ctx, "INSERT INTO portals ("+portalCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			p.ID, p.OrgID, p.Name, p.DisplayName, p.Description, boolInt(p.AuthenticationEnabled),
 			boolInt(p.AutoApproveDevelopers), boolInt(p.RBACEnabled), p.DefaultAPIVisibility, p.DefaultPageVisibility,
-			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt))
+			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt), sqlcodec.EncodeLabels(p.Labels))
 		return constraint(err, "portal")
 	})
 	return s.internal(err, "create portal")
@@ -129,10 +133,10 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		res, err := q.ExecContext(ctx, `UPDATE portals SET name = ?, display_name = ?, description = ?,
 			authentication_enabled = ?, auto_approve_developers = ?, rbac_enabled = ?,
 			default_api_visibility = ?, default_page_visibility = ?, default_domain = ?, custom_domain = ?,
-			updated_at = ? WHERE org_id = ? AND id = ?`,
+			updated_at = ?, labels = ? WHERE org_id = ? AND id = ?`,
 			p.Name, p.DisplayName, p.Description, boolInt(p.AuthenticationEnabled), boolInt(p.AutoApproveDevelopers),
 			boolInt(p.RBACEnabled), p.DefaultAPIVisibility, p.DefaultPageVisibility, p.DefaultDomain,
-			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), p.OrgID, p.ID)
+			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), sqlcodec.EncodeLabels(p.Labels), p.OrgID, p.ID)
 		return mustAffect(res, constraint(err, "portal"))("portal")
 	})
 	return s.internal(err, "update portal")

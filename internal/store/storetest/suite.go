@@ -89,6 +89,7 @@ func Run(t *testing.T, b Backend) {
 		{"RateLimits", testRateLimits},
 		{"MailOutbox", testMailOutbox},
 		{"Leaves", testLeaves},
+		{"PortalContent", testPortalContent},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
@@ -256,6 +257,16 @@ func sameValue(a, b reflect.Value) bool {
 		}
 		for i := range a.Len() {
 			if !sameValue(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Map: // nil and empty are the same: no labels
+		if a.Len() != b.Len() {
+			return false
+		}
+		for _, k := range a.MapKeys() {
+			if v := b.MapIndex(k); !v.IsValid() || !sameValue(a.MapIndex(k), v) {
 				return false
 			}
 		}

@@ -1,0 +1,9 @@
+// Package content turns a Dev Portal's page and snippet Markdown into
+// HTML that is safe to serve: Markdown is rendered by goldmark (CommonMark
+// with GitHub's tables, strikethrough, task lists and autolinks; raw HTML
+// in the source is dropped), and the result is sanitised by bluemonday's
+// user-content policy, so no script, event handler, style or javascript:
+// URL reaches a page whatever an author (or a stolen admin token) writes.
+// It also reads the front matter Kong's pages may carry (title,
+// description). It does no I/O.
+package content

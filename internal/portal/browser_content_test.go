@@ -1,0 +1,116 @@
+package portal
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserContent drives a real Chromium through the portal's content:
+// a visitor sees the public front page and menu, without the signed-in
+// guide, and is sent to log in when opening it; after logging in the
+// developer lands on the front page with the signed-in menu and page tree
+// and follows them to the guide. The landing page's screenshot goes to
+// the test's artifact directory.
+func TestBrowserContent(t *testing.T) {
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no chromium binary found (apt-get install chromium); the browser test needs one")
+	}
+	e := newEnv(t)
+	e.contentFixture()
+	e.signUp("jane@example.com")
+
+	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancelBase()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base,
+		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1000, 800),
+	)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	get := func(step string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return v
+	}
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+
+	do("open the front page as a visitor", chromedp.Navigate(e.base+"/"), chromedp.WaitVisible(id("page-content")))
+	if text := get("read the front page", chromedp.Text(id("page-content"))); !strings.Contains(text, "Welcome aboard") || strings.Contains(text, "alert") {
+		t.Errorf("visitor's front page: %q", text)
+	}
+	menu := get("read the visitor's menu", chromedp.Text(id("menu")))
+	tree := get("read the visitor's page tree", chromedp.Text(id("page-tree")))
+	if !strings.Contains(menu, "About") || strings.Contains(menu, "Guides") || strings.Contains(tree, "Guides") || strings.Contains(tree, "Getting started") {
+		t.Errorf("a visitor sees menu %q and tree %q", menu, tree)
+	}
+	scripted := get("look for script elements", chromedp.Evaluate[string](`String(document.querySelectorAll("script").length)`))
+	if scripted != "0" {
+		t.Errorf("%s script elements on the front page", scripted)
+	}
+
+	do("open the signed-in guide as a visitor", chromedp.Navigate(e.base+"/guides"), chromedp.WaitVisible(id("password")))
+	if loc := get("read the location", chromedp.Location()); loc != e.base+"/login?m=signed-in-page" {
+		t.Errorf("visitor opening /guides went to %s", loc)
+	}
+	if text := get("read the notice", chromedp.Text(id("notice"))); text != "Log in to see that page." {
+		t.Errorf("notice %q", text)
+	}
+
+	do("log in",
+		chromedp.SendKeys(id("email"), "jane@example.com"),
+		chromedp.SendKeys(id("password"), testPassword),
+		chromedp.Click(id("submit")),
+		chromedp.WaitVisible(id("page-content")),
+	)
+	if loc := get("read the landing", chromedp.Location()); loc != e.base+"/" {
+		t.Errorf("landed on %s", loc)
+	}
+	menu = get("read the developer's menu", chromedp.Text(id("menu")))
+	tree = get("read the developer's page tree", chromedp.Text(id("page-tree")))
+	if !strings.Contains(menu, "Guides") || !strings.Contains(menu, "Profile") || !strings.Contains(tree, "Getting started") {
+		t.Errorf("a developer sees menu %q and tree %q", menu, tree)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if len(shot) < 1000 {
+		t.Fatalf("screenshot of %d bytes", len(shot))
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "content-landing.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	do("follow the menu to the guide", chromedp.Click(`#menu a[href="/guides"]`), chromedp.WaitVisible(`#page-content h1#guides`))
+	do("follow the tree to its child", chromedp.Click(`#page-tree a[href="/guides/start"]`), chromedp.WaitVisible(`#page-content table`))
+	if cur := get("read the current page", chromedp.Text(`#page-tree a[aria-current="page"]`)); cur != "Getting started" {
+		t.Errorf("current page in the tree: %q", cur)
+	}
+}
