@@ -159,6 +159,8 @@ type Store interface {
 	Coordination
 	RateLimits
 	MailOutbox
+	PortalAuth
+	Teams
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -88,6 +88,8 @@ func Run(t *testing.T, b Backend) {
 		{"Fencing", testFencing},
 		{"RateLimits", testRateLimits},
 		{"MailOutbox", testMailOutbox},
+		{"PortalAuth", testPortalAuth},
+		{"Teams", testTeams},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()
