@@ -46,6 +46,8 @@ func (s *server) routes() []route {
 		s.replayRoutes(),
 		s.auditLogRoutes(),
 		s.ingestRoutes(),
+		s.portalAuthRoutes(),
+		s.teamRoutes(),
 	} {
 		all = append(all, group...)
 	}
