@@ -9,7 +9,9 @@ import (
 
 // An identity provider's client secret is sealed as a destination's
 // authorization is: bound to its row and field.
-func idpContext(p store.IdentityProvider) string { return "identity-provider/" + p.ID + "/client-secret" }
+func idpContext(p store.IdentityProvider) string {
+	return "identity-provider/" + p.ID + "/client-secret"
+}
 
 func (s *Store) sealIdP(p store.IdentityProvider) store.IdentityProvider {
 	if p.ClientSecret != "" && s.keys != nil {
