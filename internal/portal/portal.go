@@ -49,6 +49,11 @@ type Config struct {
 	RefreshTTL time.Duration // refresh cookie; default 14 days
 	VerifyTTL  time.Duration // emailed verification token; default 24 hours
 	ResetTTL   time.Duration // reset-password token; default 1 hour
+
+	// InsecureDestinations lets identity providers be reached over http://
+	// and on loopback or private addresses (development only), as it lets
+	// audit-log destinations.
+	InsecureDestinations bool
 }
 
 // Deps are the parts the portal talks to.
@@ -103,6 +108,7 @@ type server struct {
 	pages map[string]*template.Template
 	mux   http.Handler
 	met   *metrics
+	oidc  *oidcClients // single sign-on: discovery, keys and tokens
 	// devLocks order one account's attempts within this process, so that
 	// concurrent attempts here see each other's failures as sequential ones
 	// would; the store's atomic counting is what holds across replicas.
@@ -117,6 +123,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, mail: deps.Mailer, clk: deps.Clock, log: deps.Logger,
 		hash:  newHasher(cfg.Argon2, cfg.HashConcurrency),
 		pages: parsePages(),
+		oidc:  newOIDCClients(cfg.InsecureDestinations),
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -148,6 +155,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v2/developer/logout", s.apiLogout)
 	mux.HandleFunc("GET /api/v2/developer/me", s.apiMe)
 	mux.HandleFunc("POST /api/v2/developer/refresh", s.apiRefresh)
+	mux.HandleFunc("GET "+ssoStartPath, s.ssoStart)
+	mux.HandleFunc("GET "+ssoCallbackPath, s.ssoCallback)
 	mux.HandleFunc("/api/", s.apiNotFound)
 
 	mux.HandleFunc("GET /{$}", s.pageHome)
