@@ -136,9 +136,8 @@ func (s *server) ssoStart(w http.ResponseWriter, r *http.Request) {
 		if !ri.portal.AuthenticationEnabled {
 			return errSignInDisabled
 		}
-		if err := s.checkRate(r.Context(), r, rateAuth); err != nil {
-			return err
-		}
+		// Not rate limited: the start judges nothing; the callback, where
+		// an attempt is judged, is.
 		idp, ok, err := s.ssoProvider(r.Context(), ri.portal.ID)
 		if err != nil {
 			return err
