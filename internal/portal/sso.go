@@ -44,7 +44,7 @@ const (
 
 // Answers shown to developers at the end of a failed SSO log-in.
 var (
-	errSSOOff      = apperr.New(apperr.Invalid, "Single sign-on is not enabled on this portal")
+	errSSOOff      = apperr.InvalidField("query", "identity_provider", "invalid", "single sign-on is not enabled on this portal")
 	errSSOInvalid  = apperr.New(apperr.Unauthorized, "Single sign-on failed. Please try again.")
 	errSSONoAcct   = apperr.New(apperr.Unauthorized, "There is no account for your email address on this portal. Ask an administrator for one.")
 	errSSOUnverify = apperr.New(apperr.Unauthorized, "Your identity provider did not confirm your email address.")
@@ -409,10 +409,19 @@ func (s *server) failSSO(ctx context.Context, r *http.Request, o audit.Outcome, 
 	return answer
 }
 
-// ssoFail shows a failed SSO step on the log-in page.
+// ssoFail shows a failed SSO step on the log-in page, or answers it as
+// problem+json to a client that did not ask for a page (Kong's
+// authenticate-sso operation).
 func (s *server) ssoFail(w http.ResponseWriter, r *http.Request, err error) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.apiError(w, r, err)
+		return
+	}
 	d := s.newPage(w, r, "Log in")
 	status := s.showError(r, &d, err)
+	if errors.Is(err, errSSOOff) {
+		d.FieldErrors, d.Error = map[string]string{}, "Single sign-on is not enabled on this portal."
+	}
 	if oerr := s.loginOptions(r, &d); oerr != nil {
 		s.log.Error("login options", "trace_id", info(r).trace, "err", oerr)
 	}
