@@ -58,3 +58,49 @@ func (s *Store) ListIdentityProviders(ctx context.Context, portalID string) ([]s
 	}
 	return ps, nil
 }
+
+// resealIdPs rewrites every identity provider client secret of raw that is
+// plaintext or sealed with an older key, as Reseal does destinations.
+func resealIdPs(ctx context.Context, raw store.Store, keys *Keyring) (int, error) {
+	n := 0
+	orgs, err := raw.ListOrgs(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, o := range orgs {
+		for pg := (store.Page{Size: 100}); ; {
+			ps, more, err := raw.ListPortals(ctx, o.ID, store.NameFilter{}, pg)
+			if err != nil {
+				return n, err
+			}
+			for _, pt := range ps {
+				idps, err := raw.ListIdentityProviders(ctx, pt.ID)
+				if err != nil {
+					return n, err
+				}
+				for _, p := range idps {
+					if p.ClientSecret == "" {
+						continue
+					}
+					if id, _ := KeyOf(p.ClientSecret); id == keys.Current() {
+						continue
+					}
+					plain, _, err := keys.Open(p.ClientSecret, idpContext(p))
+					if err != nil {
+						return n, fmt.Errorf("identity provider %s: %w", p.ID, err)
+					}
+					p.ClientSecret = keys.Seal(plain, idpContext(p))
+					if err := raw.UpdateIdentityProvider(ctx, p); err != nil {
+						return n, fmt.Errorf("identity provider %s: %w", p.ID, err)
+					}
+					n++
+				}
+			}
+			if !more || len(ps) == 0 {
+				break
+			}
+			pg.After = ps[len(ps)-1].ID
+		}
+	}
+	return n, nil
+}

@@ -18,7 +18,8 @@ func TestSealedIdentityProviderSecret(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sigtrail.db")
 	inner := openSQLite(t, path)
-	st := Wrap(inner, mustKeys(t, newKey(t)), quiet)
+	k1, k2 := newKey(t), newKey(t)
+	st := Wrap(inner, mustKeys(t, k1), quiet)
 	now := time.Now().UTC()
 	const portalID, idpID = "0193d4a8-9b8e-7c4f-8a4e-0000000000p1", "0193d4a8-9b8e-7c4f-8a4e-0000000000i1"
 	if err := st.CreateOrg(ctx, store.Org{ID: orgID, Name: "o", CreatedAt: now}); err != nil {
@@ -59,5 +60,19 @@ func TestSealedIdentityProviderSecret(t *testing.T) {
 	defer again.Close()
 	if _, err := Wrap(again, mustKeys(t, newKey(t)), quiet).GetIdentityProvider(ctx, portalID, idpID); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("wrong key file: %v", err)
+	}
+
+	// Reseal moves the secret to a new current key (the old one still
+	// opens it) and leaves it alone once it is current.
+	rotated := mustKeys(t, k2, k1)
+	n, err := Reseal(ctx, again, rotated)
+	if err != nil || n.IdentityProviders != 1 {
+		t.Fatalf("Reseal: %+v %v", n, err)
+	}
+	if got, err := Wrap(again, mustKeys(t, k2), quiet).GetIdentityProvider(ctx, portalID, idpID); err != nil || got.ClientSecret != "idp-client-SECRET-4" {
+		t.Fatalf("after Reseal, with the new key alone: %q %v", got.ClientSecret, err)
+	}
+	if n, err = Reseal(ctx, again, rotated); err != nil || n.IdentityProviders != 0 {
+		t.Fatalf("second Reseal: %+v %v", n, err)
 	}
 }
