@@ -298,13 +298,16 @@ func (s *server) getIdP(c *call) error {
 	return c.json(http.StatusOK, toIdPJSON(i))
 }
 
+// Bodies are read before the path's objects are looked up, so a body too
+// large is a 413 whatever the path names.
+
 func (s *server) updateIdP(c *call) error {
-	_, i, err := s.idp(c)
-	if err != nil {
-		return err
-	}
 	var b idpBody
 	if err := c.decode(&b); err != nil {
+		return err
+	}
+	_, i, err := s.idp(c)
+	if err != nil {
 		return err
 	}
 	if b.Type != nil && *b.Type != i.Type {
@@ -599,12 +602,12 @@ type mappingBody struct {
 }
 
 func (s *server) createMapping(c *call) error {
-	p, i, err := s.idp(c)
-	if err != nil {
-		return err
-	}
 	var b mappingBody
 	if err := c.decode(&b); err != nil {
+		return err
+	}
+	p, i, err := s.idp(c)
+	if err != nil {
 		return err
 	}
 	if b.TeamID == nil {

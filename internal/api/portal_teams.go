@@ -193,12 +193,12 @@ func (s *server) getTeam(c *call) error {
 }
 
 func (s *server) updateTeam(c *call) error {
-	_, t, err := s.team(c)
-	if err != nil {
-		return err
-	}
 	var b teamBody
 	if err := c.decode(&b); err != nil {
+		return err
+	}
+	_, t, err := s.team(c)
+	if err != nil {
 		return err
 	}
 	if err := b.apply(&t); err != nil {
@@ -263,14 +263,14 @@ func boolText(b bool) string {
 }
 
 func (s *server) addTeamDeveloper(c *call) error {
-	p, t, err := s.team(c)
-	if err != nil {
-		return err
-	}
 	var b struct {
 		ID *string `json:"id"`
 	}
 	if err := c.decode(&b); err != nil {
+		return err
+	}
+	p, t, err := s.team(c)
+	if err != nil {
 		return err
 	}
 	if b.ID == nil {
