@@ -298,10 +298,13 @@ func (s *server) getIdP(c *call) error {
 	return c.json(http.StatusOK, toIdPJSON(i))
 }
 
-// Bodies are read before the path's objects are looked up, so a body too
-// large is a 413 whatever the path names.
+// Bodies are read after the portal but before the path's other objects are
+// looked up, so a body too large is a 413 whatever the path names.
 
 func (s *server) updateIdP(c *call) error {
+	if _, err := s.portal(c); err != nil { // another org's portal is a 404 before any body check
+		return err
+	}
 	var b idpBody
 	if err := c.decode(&b); err != nil {
 		return err
@@ -602,6 +605,9 @@ type mappingBody struct {
 }
 
 func (s *server) createMapping(c *call) error {
+	if _, err := s.portal(c); err != nil { // another org's portal is a 404 before any body check
+		return err
+	}
 	var b mappingBody
 	if err := c.decode(&b); err != nil {
 		return err

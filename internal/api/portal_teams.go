@@ -193,6 +193,9 @@ func (s *server) getTeam(c *call) error {
 }
 
 func (s *server) updateTeam(c *call) error {
+	if _, err := s.portal(c); err != nil { // another org's portal is a 404 before any body check
+		return err
+	}
 	var b teamBody
 	if err := c.decode(&b); err != nil {
 		return err
@@ -263,6 +266,9 @@ func boolText(b bool) string {
 }
 
 func (s *server) addTeamDeveloper(c *call) error {
+	if _, err := s.portal(c); err != nil { // another org's portal is a 404 before any body check
+		return err
+	}
 	var b struct {
 		ID *string `json:"id"`
 	}
