@@ -138,7 +138,40 @@ func TestPortalAuthSettingsAndIdentityProviders(t *testing.T) {
 	h.call(http.MethodDelete, maps+"/"+m.ID, tok, nil).expect(t, http.StatusNoContent)
 	h.call(http.MethodGet, maps+"/"+m.ID, tok, nil).problem(t, http.StatusNotFound)
 
+	// Kong's grouped view of the same mappings: each named team's groups
+	// are replaced; others are left alone.
+	grouped := "/v3/portals/" + p.ID + "/identity-provider/team-group-mappings"
+	var g struct {
+		Data []teamGroupsJSON `json:"data"`
+		Meta pageMeta         `json:"meta"`
+	}
+	h.call(http.MethodGet, grouped, tok, nil).expect(t, http.StatusOK).decode(t, &g)
+	if len(g.Data) != 1 || g.Data[0].TeamID != team.ID || strings.Join(g.Data[0].Groups, ",") != "leads" || g.Meta.Page.Total != 1 {
+		t.Fatalf("grouped %+v", g)
+	}
+	var ops teamJSON
+	h.call(http.MethodPost, "/v3/portals/"+p.ID+"/teams", tok, map[string]any{"name": "Ops"}).expect(t, http.StatusCreated).decode(t, &ops)
+	h.call(http.MethodPatch, grouped, tok, map[string]any{"data": []any{
+		map[string]any{"team_id": ops.ID, "groups": []string{"sre", "oncall", "sre"}},
+		map[string]any{"team_id": team.ID, "groups": []string{"leads", "eng"}},
+	}}).expect(t, http.StatusOK).decode(t, &g)
+	if len(g.Data) != 2 || g.Data[0].TeamID != team.ID || strings.Join(g.Data[0].Groups, ",") != "leads,eng" || strings.Join(g.Data[1].Groups, ",") != "sre,oncall" {
+		t.Fatalf("after PATCH %+v", g)
+	}
+	h.call(http.MethodPatch, grouped, tok, map[string]any{"data": []any{map[string]any{"team_id": ops.ID, "groups": []string{}}}}).expect(t, http.StatusOK).decode(t, &g)
+	if len(g.Data) != 1 || g.Data[0].TeamID != team.ID {
+		t.Fatalf("after emptying Ops %+v", g)
+	}
+	for _, bad := range []any{
+		map[string]any{"data": []any{map[string]any{"team_id": "nope", "groups": []string{"x"}}}},
+		map[string]any{"data": []any{map[string]any{"team_id": uuid.NewString(), "groups": []string{"x"}}}},
+		map[string]any{"data": []any{map[string]any{"team_id": team.ID, "groups": []string{""}}}},
+	} {
+		h.call(http.MethodPatch, grouped, tok, bad).problem(t, http.StatusBadRequest)
+	}
+
 	h.call(http.MethodDelete, idps+"/"+idp.ID, tok, nil).expect(t, http.StatusNoContent)
+	h.call(http.MethodGet, grouped, tok, nil).problem(t, http.StatusBadRequest) // no provider
 	h.call(http.MethodGet, idps+"/"+idp.ID, tok, nil).problem(t, http.StatusNotFound)
 	a = authSettingsJSON{}
 	h.call(http.MethodGet, settings, tok, nil).expect(t, http.StatusOK).decode(t, &a)

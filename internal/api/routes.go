@@ -48,6 +48,7 @@ func (s *server) routes() []route {
 		s.ingestRoutes(),
 		s.portalAuthRoutes(),
 		s.teamRoutes(),
+		s.teamMappingRoutes(),
 	} {
 		all = append(all, group...)
 	}
