@@ -26,13 +26,25 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// noUsers is an identity provider's empty user store: these tests stop
-// before anyone logs in there (the browser test in e2e goes all the way).
-type noUsers struct{}
+// opUsers is the identity provider's user store: one user, "grace".
+type opUsers struct{}
 
-func (noUsers) GetUserByID(string) *storage.User       { return nil }
-func (noUsers) GetUserByUsername(string) *storage.User { return nil }
-func (noUsers) ExampleClientID() string                { return "service" }
+var grace = &storage.User{ID: "grace", Username: "grace", Password: "grace-idp-password", FirstName: "Grace", LastName: "Hopper",
+	Email: "Grace@Example.com", EmailVerified: true}
+
+func (opUsers) GetUserByID(id string) *storage.User {
+	if id == grace.ID {
+		return grace
+	}
+	return nil
+}
+func (opUsers) GetUserByUsername(n string) *storage.User {
+	if n == grace.Username {
+		return grace
+	}
+	return nil
+}
+func (opUsers) ExampleClientID() string { return "service" }
 
 // startOP starts zitadel/oidc's OpenID Provider on 127.0.0.1 with one web
 // client redirecting to redirect, and returns its issuer.
@@ -43,7 +55,7 @@ func startOP(t *testing.T, redirect string) string {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	st := storage.NewStorageWithClients(noUsers{}, map[string]*storage.Client{"portal": storage.WebClient("portal", "secret", redirect)})
+	st := storage.NewStorageWithClients(opUsers{}, map[string]*storage.Client{"portal": storage.WebClient("portal", "secret", redirect)})
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: exampleop.SetupServer(issuer, st, nil, false)}}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -210,4 +222,97 @@ func TestSSOIssuerBehindTheDialGuard(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "is loopback") && !strings.Contains(e.logs.String(), "not allowed") {
 		t.Errorf("the log does not say why: %s", e.logs.String())
 	}
+}
+
+// loginAtOP plays the browser at the provider: follows the authorization
+// request to its log-in form, logs in as grace and returns the portal
+// callback URL the provider sends the browser back to.
+func loginAtOP(t *testing.T, authURL string) string {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	next := authURL
+	for range 5 {
+		res, err := c.Get(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, err := res.Location()
+		if err != nil {
+			t.Fatalf("GET %s: %d without a redirect", next, res.StatusCode)
+		}
+		if id := loc.Query().Get("authRequestID"); id != "" {
+			res, err := c.PostForm(loc.Scheme+"://"+loc.Host+"/login/username", url.Values{"id": {id}, "username": {grace.Username}, "password": {grace.Password}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if next = res.Header.Get("Location"); next == "" {
+				t.Fatalf("log-in at the provider: %d", res.StatusCode)
+			}
+			if strings.HasPrefix(next, "/") {
+				next = loc.Scheme + "://" + loc.Host + next
+			}
+			continue
+		}
+		if strings.Contains(loc.Path, ssoCallbackPath) {
+			return loc.String()
+		}
+		next = loc.String()
+	}
+	t.Fatal("the provider never sent the browser back")
+	return ""
+}
+
+// A flow started on one replica ends on another (its state is in the
+// browser's cookie alone), signs the developer up and opens a session; the
+// entry has the fields and trace id of a basic log-in. The same callback
+// again is an INVALID attempt: a flow is used once.
+func TestSSOAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	// Both replicas answer at one origin, as behind a load balancer.
+	var origin string
+	e := newEnv(t, insecureDestinations, func(c *Config, _ *store.Portal) {
+		c.BaseURL = func(store.Portal, string) string { return origin }
+	})
+	origin = e.base
+	other := e.replica()
+	e.addIdP(startOP(t, e.base+ssoCallbackPath))
+
+	start := e.do(e.client, http.MethodGet, ssoStartPath, nil, nil)
+	if start.StatusCode != http.StatusFound {
+		t.Fatalf("start: %d %s", start.StatusCode, start.body)
+	}
+	var flow string
+	for _, c := range start.Cookies() {
+		if c.Name == ssoCookie {
+			flow = c.Value
+		}
+	}
+	callback, err := url.Parse(loginAtOP(t, start.Header.Get("Location")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := map[string]string{"Cookie": ssoCookie + "=" + flow}
+	r := other.do(other.client, http.MethodGet, callback.RequestURI(), nil, cookie)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/profile" {
+		t.Fatalf("callback on the other replica: %d %s", r.StatusCode, r.body)
+	}
+	d := e.developer("grace@example.com")
+	if d.Email != "Grace@Example.com" || d.FullName != "Grace Hopper" || d.Status != store.DeveloperApproved || !d.EmailVerified {
+		t.Fatalf("signed-up developer %+v", d)
+	}
+	success := other.wantEntry(r, ssoCallbackPath, audit.OutcomeSuccess, d.ID)
+	success.ClassID = audit.AuthTypeSSO
+	if me := other.do(other.client, http.MethodGet, "/api/v2/developer/me", nil, nil); me.StatusCode != http.StatusOK {
+		t.Fatalf("no session after SSO: %d %s", me.StatusCode, me.body)
+	}
+
+	again := e.do(e.client, http.MethodGet, callback.RequestURI(), nil, cookie)
+	if again.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the same callback again: %d %s", again.StatusCode, again.body)
+	}
+	invalid := e.wantEntry(again, ssoCallbackPath, audit.OutcomeInvalid, "")
+	invalid.ClassID = audit.AuthTypeSSO
+	e.assertEntries(success, invalid)
 }
