@@ -18,6 +18,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/portal/oidcrp"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -108,7 +109,7 @@ type server struct {
 	pages map[string]*template.Template
 	mux   http.Handler
 	met   *metrics
-	oidc  *oidcClients // single sign-on: discovery, keys and tokens
+	rp    ssoRP // single sign-on: the OpenID Connect relying party
 	// devLocks order one account's attempts within this process, so that
 	// concurrent attempts here see each other's failures as sequential ones
 	// would; the store's atomic counting is what holds across replicas.
@@ -123,11 +124,11 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, mail: deps.Mailer, clk: deps.Clock, log: deps.Logger,
 		hash:  newHasher(cfg.Argon2, cfg.HashConcurrency),
 		pages: parsePages(),
-		oidc:  newOIDCClients(cfg.InsecureDestinations),
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
 	}
+	s.rp = oidcrp.New(cfg.InsecureDestinations, s.clk.Now)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

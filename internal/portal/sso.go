@@ -5,19 +5,15 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
-	"golang.org/x/oauth2"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
-	"github.com/sigtrail/sigtrail/internal/netguard"
+	"github.com/sigtrail/sigtrail/internal/portal/oidcrp"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -37,9 +33,6 @@ const (
 	ssoCallbackPath = ssoStartPath + "/callback"
 	ssoCookie       = "portalsso"
 	ssoFlowTTL      = 10 * time.Minute
-	// providerTTL bounds how long a discovered provider (and its cached
-	// keys, which go-oidc refreshes on an unknown key id) is reused.
-	providerTTL = time.Hour
 )
 
 // Answers shown to developers at the end of a failed SSO log-in.
@@ -51,64 +44,6 @@ var (
 	errIdPDown     = apperr.New(apperr.Unavailable, "The identity provider could not be reached; try again shortly")
 	errBasicOff    = apperr.New(apperr.Unauthorized, "Log-in with email and password is turned off on this portal; use single sign-on.")
 )
-
-// oidcClients caches discovered providers per issuer, and holds the HTTP
-// client every discovery, key and token request goes through: the dial
-// guard of destinations refuses loopback and private addresses unless the
-// development flag lifts it.
-type oidcClients struct {
-	http *http.Client
-	mu   sync.Mutex
-	byIs map[string]cachedProvider
-}
-
-type cachedProvider struct {
-	p  *oidc.Provider
-	at time.Time
-}
-
-func newOIDCClients(insecure bool) *oidcClients {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !insecure {
-		dialer.Control = netguard.DialControl
-	}
-	t := &http.Transport{
-		Proxy:               nil, // a proxy would have the guard check the proxy's address
-		DialContext:         dialer.DialContext,
-		TLSHandshakeTimeout: 10 * time.Second,
-		ForceAttemptHTTP2:   true,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     90 * time.Second,
-	}
-	c := &http.Client{Transport: t, Timeout: 15 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return errors.New("too many redirects")
-			}
-			if req.URL.Scheme != "https" && !insecure {
-				return errors.New("redirect away from https")
-			}
-			return nil
-		}}
-	return &oidcClients{http: c, byIs: map[string]cachedProvider{}}
-}
-
-func (o *oidcClients) provider(ctx context.Context, issuer string, now time.Time) (*oidc.Provider, error) {
-	o.mu.Lock()
-	c, ok := o.byIs[issuer]
-	o.mu.Unlock()
-	if ok && now.Sub(c.at) < providerTTL {
-		return c.p, nil
-	}
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, o.http), issuer)
-	if err != nil {
-		return nil, err
-	}
-	o.mu.Lock()
-	o.byIs[issuer] = cachedProvider{p: p, at: now}
-	o.mu.Unlock()
-	return p, nil
-}
 
 // ssoProvider returns the portal's enabled OIDC provider.
 func (s *server) ssoProvider(ctx context.Context, portalID string) (store.IdentityProvider, bool, error) {
@@ -124,9 +59,10 @@ func (s *server) ssoProvider(ctx context.Context, portalID string) (store.Identi
 	return store.IdentityProvider{}, false, nil
 }
 
-func (s *server) oauthConfig(ri reqInfo, idp store.IdentityProvider, p *oidc.Provider) *oauth2.Config {
-	return &oauth2.Config{ClientID: idp.ClientID, ClientSecret: idp.ClientSecret, Endpoint: p.Endpoint(),
-		RedirectURL: s.baseURL(ri) + ssoCallbackPath, Scopes: idp.Scopes}
+// rpProvider is the relying party's view of a provider.
+func rpProvider(idp store.IdentityProvider) oidcrp.Provider {
+	return oidcrp.Provider{Issuer: idp.IssuerURL, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret, Scopes: idp.Scopes,
+		ClaimName: idp.ClaimName, ClaimEmail: idp.ClaimEmail, ClaimGroups: idp.ClaimGroups}
 }
 
 // ssoStart sends the browser to the identity provider.
@@ -145,14 +81,14 @@ func (s *server) ssoStart(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return errSSOOff
 		}
-		p, err := s.oidc.provider(r.Context(), idp.IssuerURL, s.clk.Now())
+		state, nonce, verifier := newSecret(), newSecret(), oidcrp.NewVerifier()
+		to, err := s.rp.AuthCodeURL(r.Context(), rpProvider(idp), s.baseURL(ri)+ssoCallbackPath, state, nonce, verifier)
 		if err != nil {
 			s.log.Warn("oidc discovery", "trace_id", ri.trace, "issuer", idp.IssuerURL, "err", err)
 			return errIdPDown
 		}
-		state, nonce, verifier := newSecret(), newSecret(), oauth2.GenerateVerifier()
 		s.setCookie(w, r, ssoCookie, strings.Join([]string{state, nonce, verifier, idp.ID}, "."), ssoStartPath, http.SameSiteLaxMode, s.clk.Now().Add(ssoFlowTTL))
-		http.Redirect(w, r, s.oauthConfig(ri, idp, p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+		http.Redirect(w, r, to, http.StatusFound)
 		return nil
 	}()
 	if err != nil {
@@ -169,14 +105,6 @@ func readSSOFlow(r *http.Request) (ssoFlow, bool) {
 		return ssoFlow{}, false
 	}
 	return ssoFlow{parts[0], parts[1], parts[2], parts[3]}, true
-}
-
-// ssoIdentity is what a verified ID token (and the user info, for claims
-// the token lacks) says about the developer.
-type ssoIdentity struct {
-	subject, email, name string
-	emailVerified        bool
-	groups               []string
 }
 
 // ssoCallback ends the flow: one audited attempt.
@@ -226,90 +154,25 @@ func (s *server) ssoLogin(ctx context.Context, r *http.Request) (session, error)
 	if !ok || idp.ID != flow.idpID {
 		return session{}, invalid("the flow's provider is no longer the portal's")
 	}
-	p, err := s.oidc.provider(ctx, idp.IssuerURL, s.clk.Now())
-	if err != nil {
+	id, err := s.rp.Redeem(ctx, rpProvider(idp), s.baseURL(ri)+ssoCallbackPath, q.Get("code"), flow.verifier, flow.nonce)
+	switch {
+	case errors.Is(err, oidcrp.ErrUnreachable):
 		s.log.Warn("oidc discovery", "trace_id", ri.trace, "issuer", idp.IssuerURL, "err", err)
 		return session{}, errIdPDown
+	case err != nil:
+		return session{}, invalid("%v", err)
 	}
-	cctx := oidc.ClientContext(ctx, s.oidc.http)
-	cfg := s.oauthConfig(ri, idp, p)
-	tok, err := cfg.Exchange(cctx, q.Get("code"), oauth2.VerifierOption(flow.verifier))
-	if err != nil {
-		return session{}, invalid("code exchange: %v", err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return session{}, invalid("no id_token")
-	}
-	idt, err := p.VerifierContext(cctx, &oidc.Config{ClientID: idp.ClientID, Now: s.clk.Now}).Verify(cctx, raw)
-	if err != nil {
-		return session{}, invalid("id token: %v", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.nonce)) != 1 {
-		return session{}, invalid("nonce does not match")
-	}
-	id, err := s.ssoClaims(cctx, idp, p, cfg, tok, idt)
-	if err != nil {
-		return session{}, invalid("claims: %v", err)
-	}
-	email, err := checkEmail("email", id.email)
-	if err != nil || !id.emailVerified {
+	email, err := checkEmail("email", id.Email)
+	if err != nil || !id.EmailVerified {
 		s.log.Info("sso attempt refused", "trace_id", ri.trace, "portal_id", ri.portal.ID, "why", "email missing or not verified")
 		return session{}, s.failSSO(ctx, r, audit.OutcomeInvalid, "", errSSOUnverify)
 	}
 	return s.ssoDeveloper(ctx, r, email, id)
 }
 
-// ssoClaims reads the mapped claims from the ID token and, for those it
-// lacks, from the user info endpoint (of the same subject).
-func (s *server) ssoClaims(ctx context.Context, idp store.IdentityProvider, p *oidc.Provider, cfg *oauth2.Config, tok *oauth2.Token, idt *oidc.IDToken) (ssoIdentity, error) {
-	claims := map[string]any{}
-	if err := idt.Claims(&claims); err != nil {
-		return ssoIdentity{}, err
-	}
-	if _, ok := claims[idp.ClaimEmail]; !ok && p.UserInfoEndpoint() != "" {
-		ui, err := p.UserInfo(ctx, cfg.TokenSource(ctx, tok))
-		if err != nil {
-			return ssoIdentity{}, fmt.Errorf("user info: %w", err)
-		}
-		if ui.Subject != idt.Subject {
-			return ssoIdentity{}, errors.New("user info is of another subject")
-		}
-		extra := map[string]any{}
-		if err := ui.Claims(&extra); err != nil {
-			return ssoIdentity{}, err
-		}
-		for k, v := range extra {
-			if _, ok := claims[k]; !ok {
-				claims[k] = v
-			}
-		}
-	}
-	id := ssoIdentity{subject: idt.Subject}
-	id.email, _ = claims[idp.ClaimEmail].(string)
-	id.name, _ = claims[idp.ClaimName].(string)
-	switch v := claims["email_verified"].(type) {
-	case bool:
-		id.emailVerified = v
-	case string: // some providers send "true"
-		id.emailVerified = v == "true"
-	}
-	switch g := claims[idp.ClaimGroups].(type) {
-	case string:
-		id.groups = []string{g}
-	case []any:
-		for _, x := range g {
-			if s, ok := x.(string); ok {
-				id.groups = append(id.groups, s)
-			}
-		}
-	}
-	return id, nil
-}
-
 // ssoDeveloper matches (or signs up) the developer of a verified identity
 // and opens a session when the account is approved.
-func (s *server) ssoDeveloper(ctx context.Context, r *http.Request, email string, id ssoIdentity) (session, error) {
+func (s *server) ssoDeveloper(ctx context.Context, r *http.Request, email string, id oidcrp.Identity) (session, error) {
 	ri := info(r)
 	settings, err := s.st.GetAuthSettings(ctx, ri.portal.ID)
 	if err != nil {
@@ -337,7 +200,7 @@ func (s *server) ssoDeveloper(ctx context.Context, r *http.Request, email string
 		return session{}, s.failSSO(ctx, r, audit.OutcomeDisabled, d.ID, errDisabled)
 	}
 	if settings.IDPMappingEnabled {
-		if err := s.mapTeams(ctx, ri.portal.ID, d.ID, id.groups); err != nil {
+		if err := s.mapTeams(ctx, ri.portal.ID, d.ID, id.Groups); err != nil {
 			return session{}, err
 		}
 	}
@@ -349,12 +212,12 @@ func (s *server) ssoDeveloper(ctx context.Context, r *http.Request, email string
 
 // ssoSignUp creates the developer of a first SSO log-in: its email is
 // verified by the IdP; approval follows the portal's auto-approve setting.
-func (s *server) ssoSignUp(ctx context.Context, ri reqInfo, email string, id ssoIdentity) (store.Developer, error) {
+func (s *server) ssoSignUp(ctx context.Context, ri reqInfo, email string, id oidcrp.Identity) (store.Developer, error) {
 	devID, err := uuid.NewV7()
 	if err != nil {
 		return store.Developer{}, apperr.Wrap(err, "developer id")
 	}
-	name := oneLine(id.name)
+	name := oneLine(id.Name)
 	if n, err := checkFullName(name); err == nil {
 		name = n
 	} else {
@@ -454,4 +317,10 @@ func (s *server) basicAllowed(ctx context.Context, r *http.Request) error {
 		return nil
 	}
 	return s.failAuth(ctx, r, audit.OutcomeDisabled, "", errBasicOff)
+}
+
+// ssoRP is what single sign-on needs of the relying party (oidcrp.Client).
+type ssoRP interface {
+	AuthCodeURL(ctx context.Context, p oidcrp.Provider, redirectURL, state, nonce, verifier string) (string, error)
+	Redeem(ctx context.Context, p oidcrp.Provider, redirectURL, code, verifier, nonce string) (oidcrp.Identity, error)
 }
