@@ -1,8 +1,10 @@
 // Package portal serves the Dev Portals: the developer-facing API of Kong's
 // dev-portal v2 contract (register, verify email, set and reset password,
-// authenticate, refresh, me, logout) and server-rendered pages for the same
-// flows. Every authentication attempt is appended to the portal's audit
-// stream before the developer is answered.
+// authenticate, refresh, me, logout), single sign-on with the portal's
+// OpenID Connect provider (sso.go, through package oidcrp), and
+// server-rendered pages for the same flows. Every authentication attempt,
+// by password or by SSO, is appended to the portal's audit stream before
+// the developer is answered.
 //
 // The portal is chosen by the request's Host header. Passwords are argon2id
 // hashes; sessions are random secrets kept as SHA-256 hashes and carried in
