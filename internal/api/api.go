@@ -12,6 +12,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
+	"github.com/sigtrail/sigtrail/internal/tlog"
 )
 
 // Config is what an operator sets.
@@ -63,6 +64,12 @@ type Deps struct {
 	Signer   audit.Signer   // signs entries the pull API returns
 	Renderer audit.Renderer // renders them
 	Replays  ReplayNotifier
+
+	// For the transparency log routes (checkpoints.go). Tree defaults to
+	// one over Store; NoteSigner to Signer when it can name its key
+	// (signing.Keyring can).
+	Tree       *tlog.Tree
+	NoteSigner tlog.KeySigner
 }
 
 // server holds the API's dependencies; route groups are its methods.
@@ -80,6 +87,9 @@ type server struct {
 	signer   audit.Signer
 	renderer audit.Renderer
 	replays  ReplayNotifier
+
+	tree       *tlog.Tree
+	noteSigner tlog.KeySigner
 
 	ingestBudget *ingestBudget
 
@@ -123,6 +133,13 @@ func New(cfg Config, deps Deps) http.Handler {
 		tenancy:      tenancy.New(deps.Store, deps.Clock),
 		ingestBudget: newIngestBudget(cfg.IngestMaxInflightBytes),
 		mux:          http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
+	}
+	s.tree, s.noteSigner = deps.Tree, deps.NoteSigner
+	if s.tree == nil && deps.Store != nil {
+		s.tree = tlog.NewTree(deps.Store)
+	}
+	if ks, ok := deps.Signer.(tlog.KeySigner); ok && s.noteSigner == nil {
+		s.noteSigner = ks
 	}
 	s.register(s.routes())
 	return s

@@ -39,16 +39,19 @@ type destinationJSON struct {
 	SkipSSLVerification bool         `json:"skip_ssl_verification"`
 	// Ordering is sigtrail's (orderingField); Kong's destination schemas
 	// allow properties they do not name.
-	Ordering  string    `json:"ordering"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Ordering string `json:"ordering"`
+	// SequenceNumbers is sigtrail's too: lines carry seq and stream, and
+	// the stream carries checkpoint lines (docs/completeness.md).
+	SequenceNumbers bool      `json:"sequence_numbers"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 func toDestinationJSON(d store.Destination) destinationJSON {
 	return destinationJSON{
 		ID: d.ID, Name: d.Name, Endpoint: d.Endpoint, LogFormat: d.LogFormat,
 		SkipSSLVerification: d.SkipSSLVerification, Ordering: store.NormalOrdering(d.Ordering),
-		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		SequenceNumbers: d.SequenceNumbers, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
 	}
 }
 
@@ -61,6 +64,7 @@ type destinationBody struct {
 	LogFormat           *string `json:"log_format"`
 	SkipSSLVerification *bool   `json:"skip_ssl_verification"`
 	Ordering            *string `json:"ordering"`
+	SequenceNumbers     *bool   `json:"sequence_numbers"`
 	// KeepAuthorizationOnOriginChange: see checkOriginChange.
 	KeepAuthorizationOnOriginChange *bool `json:"keep_authorization_on_origin_change"`
 }
@@ -100,6 +104,9 @@ func (b destinationBody) apply(d *store.Destination, insecure, creating bool) er
 		d.Ordering = o
 	}
 	d.Ordering = store.NormalOrdering(d.Ordering)
+	if b.SequenceNumbers != nil {
+		d.SequenceNumbers = *b.SequenceNumbers
+	}
 	if err := checkText("name", d.Name, maxNameLen, true); err != nil {
 		return err
 	}

@@ -41,7 +41,9 @@ func (h *harness) fixture(t testing.TB, name string) fixture {
 
 // path fills a route's parameters with the fixture's IDs.
 func (f fixture) path(pattern string) string {
-	return strings.NewReplacer("{auditLogDestinationId}", f.destID, "{portalId}", f.portalID, "{developerId}", f.devID).Replace(pattern)
+	// Sizes and sequence numbers past any test log: the answer is a 404.
+	return strings.NewReplacer("{auditLogDestinationId}", f.destID, "{portalId}", f.portalID, "{developerId}", f.devID,
+		"{size}", "1000000", "{seq}", "1000000").Replace(pattern)
 }
 
 // TestMalformedBodies feeds bad bodies to every write route: each answer

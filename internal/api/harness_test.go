@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/kongspecs"
@@ -375,3 +376,8 @@ func httpxTrusted(s string) (httpx.TrustedProxies, error) { return httpx.ParseTr
 type edSigner ed25519.PrivateKey
 
 func (k edSigner) Sign(msg []byte) []byte { return ed25519.Sign(ed25519.PrivateKey(k), msg) }
+
+// ActiveKey names the key, as the keyring does for checkpoint notes.
+func (k edSigner) ActiveKey() (ed25519.PublicKey, audit.Signer) {
+	return ed25519.PrivateKey(k).Public().(ed25519.PublicKey), k
+}

@@ -27,7 +27,8 @@ type legacyWebhookJSON struct {
 	Enabled             bool         `json:"enabled"`
 	LogFormat           audit.Format `json:"log_format,omitempty"`
 	SkipSSLVerification *bool        `json:"skip_ssl_verification,omitempty"`
-	Ordering            string       `json:"ordering,omitempty"` // sigtrail's, as on destinations
+	Ordering            string       `json:"ordering,omitempty"`         // sigtrail's, as on destinations
+	SequenceNumbers     bool         `json:"sequence_numbers,omitempty"` // sigtrail's, as on destinations
 	UpdatedAt           *time.Time   `json:"updated_at,omitempty"`
 }
 
@@ -41,7 +42,7 @@ func toLegacyJSON(w store.Webhook, d store.Destination) legacyWebhookJSON {
 		at = d.UpdatedAt.UTC()
 	}
 	return legacyWebhookJSON{Endpoint: d.Endpoint, Enabled: w.Enabled, LogFormat: d.LogFormat, SkipSSLVerification: &skip,
-		Ordering: store.NormalOrdering(d.Ordering), UpdatedAt: &at}
+		Ordering: store.NormalOrdering(d.Ordering), SequenceNumbers: d.SequenceNumbers, UpdatedAt: &at}
 }
 
 // orgWebhook loads the org webhook and its destination; ok is false when
@@ -79,6 +80,7 @@ type legacyWebhookBody struct {
 	LogFormat           *string `json:"log_format"`
 	SkipSSLVerification *bool   `json:"skip_ssl_verification"`
 	Ordering            *string `json:"ordering"`
+	SequenceNumbers     *bool   `json:"sequence_numbers"`
 	// KeepAuthorizationOnOriginChange: see checkOriginChange.
 	KeepAuthorizationOnOriginChange *bool `json:"keep_authorization_on_origin_change"`
 }
@@ -98,7 +100,7 @@ func (s *server) patchLegacyWebhook(c *call) error {
 		return err
 	}
 	destFields := b.Endpoint != nil || b.Authorization != nil || b.LogFormat != nil || b.SkipSSLVerification != nil ||
-		b.Ordering != nil
+		b.Ordering != nil || b.SequenceNumbers != nil
 	if !ok && !destFields && (b.Enabled == nil || !*b.Enabled) {
 		return c.json(http.StatusOK, unconfiguredLegacy()) // nothing to disable
 	}
@@ -112,13 +114,13 @@ func (s *server) patchLegacyWebhook(c *call) error {
 			}
 			d = store.Destination{ID: id, OrgID: c.org, Name: "v2 org audit log webhook", Endpoint: d.Endpoint,
 				Authorization: d.Authorization, LogFormat: d.LogFormat, SkipSSLVerification: d.SkipSSLVerification,
-				Ordering: d.Ordering, Legacy: true, CreatedAt: now}
+				Ordering: d.Ordering, SequenceNumbers: d.SequenceNumbers, Legacy: true, CreatedAt: now}
 			if d.LogFormat == "" {
 				d.LogFormat = audit.FormatCEF
 			}
 		}
 		body := destinationBody{Endpoint: b.Endpoint, Authorization: b.Authorization, LogFormat: b.LogFormat,
-			SkipSSLVerification: b.SkipSSLVerification, Ordering: b.Ordering,
+			SkipSSLVerification: b.SkipSSLVerification, Ordering: b.Ordering, SequenceNumbers: b.SequenceNumbers,
 			KeepAuthorizationOnOriginChange: b.KeepAuthorizationOnOriginChange}
 		if err := body.apply(&d, s.cfg.InsecureDestinations, false); err != nil {
 			return err

@@ -46,6 +46,7 @@ func (s *server) routes() []route {
 		s.replayRoutes(),
 		s.auditLogRoutes(),
 		s.ingestRoutes(),
+		s.checkpointRoutes(),
 		s.portalAuthRoutes(),
 		s.teamRoutes(),
 		s.teamMappingRoutes(),

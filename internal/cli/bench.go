@@ -28,6 +28,7 @@ type benchOpts struct {
 	entries, batch, conc      int
 	rate                      float64
 	format                    string
+	sequenceNumbers           bool
 	verifyEvery               int
 	dead                      bool
 	timeout                   time.Duration
@@ -57,6 +58,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&o.conc, "concurrency", 4, "ingest requests in flight")
 	fs.Float64Var(&o.rate, "rate", 0, "entries per second (0: flat out)")
 	fs.StringVar(&o.format, "format", "cef", "log format the webhook asks for: cef, json or cps")
+	fs.BoolVar(&o.sequenceNumbers, "sequence-numbers", false, "the destination asks for sequence numbers (seq and stream on every line, checkpoint lines)")
 	fs.IntVar(&o.verifyEvery, "verify-every", 100, "the sink checks the signature of one line in `N` (1: all)")
 	fs.BoolVar(&o.dead, "dead", false, "keep the destination down (503) until every entry is ingested, then bring it back and time the drain")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
@@ -311,6 +313,7 @@ func rateText(r float64) string {
 func benchWebhook(ctx context.Context, client *http.Client, o benchOpts, sinkURL string) error {
 	body, _ := json.Marshal(map[string]any{
 		"endpoint": sinkURL, "authorization": "Bearer bench", "enabled": true, "log_format": o.format,
+		"sequence_numbers": o.sequenceNumbers,
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, o.server+"/v2/audit-log-webhook", bytes.NewReader(body))
 	if err != nil {

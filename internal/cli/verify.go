@@ -30,8 +30,13 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Second, "time limit for fetching the JWKS over HTTP(S)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "lines (or items) are verified on this many cores")
 	pull := fs.Bool("pull", false, "the input is pull API answers (GET /v3/audit-logs, concatenated) or NDJSON of their items, not webhook lines")
+	complete := fs.Bool("complete", false, "also prove every stream complete: no seq missing, checkpoints reproduced and consistent (lines of destinations with sequence_numbers)")
+	server := fs.String("server", "", "with --complete: sigtrail's management API `URL`, to fetch the latest checkpoints and consistency proofs")
+	token := fs.String("token", "", "with --server: an API token that may read the audit log")
+	from := fs.Int64("from", 1, "with --complete: the first `SEQ` the SIEM should hold in each stream (a webhook added to a stream that had entries sends only later ones)")
 	fs.Usage = func() { // to fs.Output(), silenced while parsing (see runDecode)
 		fmt.Fprintln(fs.Output(), "usage: sigtrail verify [--pull] --jwks URL|FILE [FILE...]   (reads stdin when no file is given)")
+		fmt.Fprintln(fs.Output(), "       sigtrail verify --complete --jwks URL|FILE [--server URL --token T] [FILE...]")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
@@ -56,6 +61,13 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	v, err := signing.ParseJWKS(doc)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *jwks, err)
+	}
+	if *complete || *server != "" {
+		if !*complete || *pull || (*server != "" && *token == "") || *from < 1 {
+			fmt.Fprintln(env.Stderr, "sigtrail verify: --server needs --complete and --token; --complete reads webhook lines, not --pull; --from is at least 1")
+			return errUsage
+		}
+		return runVerifyComplete(ctx, env, fs.Args(), v, *workers, *server, *token, *timeout, *from)
 	}
 	out := bufio.NewWriterSize(env.Stdout, 64<<10)
 	var total verifyCounts

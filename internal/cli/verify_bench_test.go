@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"runtime"
 	"testing"
 	"time"
 
@@ -62,4 +63,49 @@ func BenchmarkVerifyOneCore(b *testing.B) {
 			b.ReportMetric(100*bestRaw.Seconds()/bestPipe.Seconds(), "%-of-raw")
 		})
 	}
+}
+
+// BenchmarkVerifyComplete compares verify --complete's pipeline (signature,
+// position, leaf hash, stream bookkeeping, then the root) with plain
+// verify's over the same sequenced lines, on all cores, alternating runs;
+// it reports both rates and their ratio (the goal is at least 80 %).
+func BenchmarkVerifyComplete(b *testing.B) {
+	k, _ := testKeyring(b)
+	v, err := signing.ParseJWKS(k.JWKS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 4096
+	var in bytes.Buffer
+	formats := []audit.Format{audit.FormatCEF, audit.FormatJSON, audit.FormatCPS}
+	for seq := int64(1); seq <= n; seq++ {
+		e := seqEntry(seq, false)
+		in.Write(audit.Renderer{}.AppendSignedAt(nil, formats[seq%3], &e, audit.Position{Stream: testStream, Seq: seq}, k))
+		in.WriteByte('\n')
+	}
+	data := in.Bytes()
+	workers := runtime.GOMAXPROCS(0)
+	noFail := func(int, error) error { b.Fatal("a line failed"); return nil }
+	bestPlain, bestComplete := time.Duration(1<<62), time.Duration(1<<62)
+	for b.Loop() {
+		t0 := time.Now()
+		if c, err := verifyStream(context.Background(), bytes.NewReader(data), v.VerifyLine, workers, noFail); err != nil || c.ok != n {
+			b.Fatalf("%+v %v", c, err)
+		}
+		t1 := time.Now()
+		c := newCompleteCheck(v.PublicKeys())
+		err := orderedLines(context.Background(), bytes.NewReader(data), workers, c.checkLine(v), func(i int, r completeLine) error {
+			c.add(where{"bench", i}, r)
+			return nil
+		})
+		rep := c.finish(context.Background(), c.streams[testStream], nil)
+		t2 := time.Now()
+		if err != nil || c.failed != 0 || c.streams[testStream].lines != n || len(rep.lines) == 0 {
+			b.Fatalf("complete check: %v, %d failed", err, c.failed)
+		}
+		bestPlain, bestComplete = min(bestPlain, t1.Sub(t0)), min(bestComplete, t2.Sub(t1))
+	}
+	b.ReportMetric(n/bestPlain.Seconds(), "plain-lines/s")
+	b.ReportMetric(n/bestComplete.Seconds(), "complete-lines/s")
+	b.ReportMetric(100*bestPlain.Seconds()/bestComplete.Seconds(), "%-of-verify")
 }

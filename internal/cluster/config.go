@@ -31,8 +31,10 @@ type Config struct {
 	RebalanceEvery time.Duration // DefaultRebalanceEvery
 	LeaseTTL       time.Duration // DefaultLeaseTTL
 	// RenewMargin is how long before its leases expire a replica that could
-	// not renew them stops delivering on its own: the slack for clock skew
-	// between replicas and for a dispatcher's stop. LeaseTTL/4 when zero.
+	// not renew them stops delivering on its own: the slack for a
+	// dispatcher's stop and for the error of the replicas' clocks, which
+	// agree to milliseconds when Clock is a DBClock (as on PostgreSQL) but
+	// by no bound of sigtrail's otherwise. LeaseTTL/4 when zero.
 	RenewMargin time.Duration
 	// StoreTimeout bounds each store call (DefaultStoreTimeout), and never
 	// runs past the moment the replica must stop delivering.

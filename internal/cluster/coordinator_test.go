@@ -238,3 +238,35 @@ func TestDisabledWebhookReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Replicas whose host clocks disagree by more than the renew margin still
+// never deliver one stream at once, because they tell time by the
+// database's clock: a replica running ahead would otherwise see the lease
+// of a cut-off replica expire while that one still delivers. (Started with
+// onDBClock false, the ledger catches r1 taking streams r0 still owns.)
+func TestSkewedClocksNeverShareAStream(t *testing.T) {
+	t.Parallel()
+	for _, skew := range []time.Duration{5 * time.Second, -5 * time.Second, time.Hour} {
+		t.Run(skew.String(), func(t *testing.T) {
+			t.Parallel()
+			tc := newCluster(t)
+			streams := tc.addWebhooks(40)
+			r0 := tc.startSkewed(0, true)
+			r1 := tc.startSkewed(skew, true)
+			tc.settle(streams, 5)
+			mine := r0.owner.snapshot()
+			cut := tc.now
+			r0.st.cut.Store(true)
+			for len(r1.owner.snapshot()) < len(streams) && tc.now.Sub(cut) < 5*DefaultLeaseTTL {
+				tc.tick(DefaultRebalanceEvery)
+			}
+			if n := len(r1.owner.snapshot()); n != len(streams) {
+				t.Fatalf("r1 owns %d of %d streams %s after r0 was cut off", n, len(streams), tc.now.Sub(cut))
+			}
+			if len(r0.owner.snapshot()) != 0 {
+				t.Fatal("the cut-off replica still delivers")
+			}
+			t.Logf("r1 (clock %v off) took r0's %d streams within %s", skew, len(mine), tc.now.Sub(cut))
+		})
+	}
+}

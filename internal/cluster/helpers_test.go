@@ -138,9 +138,13 @@ func (g *gate) ReleaseLease(ctx context.Context, l store.Lease) error {
 // replica is one Coordinator on its own store handle and its own fake
 // clock, so a test can pause it by not advancing that clock.
 type replica struct {
-	id     string
-	st     *gate
-	clk    *clock.Fake
+	id   string
+	st   *gate
+	clk  *clock.Fake // this host's clock: the cluster's time plus skew
+	skew time.Duration
+	// seen is how far the times in the replica's events are from the
+	// cluster's: its skew, unless it reads the database's clock.
+	seen   time.Duration
 	owner  *owner
 	c      *Coordinator
 	events chan Event
@@ -156,12 +160,21 @@ type testCluster struct {
 	l    *ledger
 	now  time.Time // the time of the running replicas' clocks
 	rs   []*replica
+	// dbTime is the database server's clock, which always tells now; the
+	// replicas started with skew read it through a DBClock.
+	dbTime *clock.Fake
 }
+
+// fakeDBTime is the database's clock for replicas on SQLite, which has
+// none of its own to read (sqlite files are never shared across hosts).
+type fakeDBTime struct{ clk *clock.Fake }
+
+func (f fakeDBTime) DatabaseNow(context.Context) (time.Time, error) { return f.clk.Now(), nil }
 
 func newCluster(t testing.TB) *testCluster {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db")
-	return &testCluster{t: t, path: path, db: open(t, path), l: &ledger{t: t, owner: map[store.StreamID]string{}}, now: t0}
+	return &testCluster{t: t, path: path, db: open(t, path), l: &ledger{t: t, owner: map[store.StreamID]string{}}, now: t0, dbTime: clock.NewFake(t0)}
 }
 
 func open(t testing.TB, path string) *sqlite.Store {
@@ -198,14 +211,32 @@ func (tc *testCluster) addWebhooks(n int) []store.StreamID {
 // round.
 func (tc *testCluster) start() *replica {
 	tc.t.Helper()
+	return tc.startSkewed(0, false)
+}
+
+// startSkewed runs a new replica whose host clock is skew off the
+// cluster's time; with onDBClock it tells time as servers on PostgreSQL
+// do, through a DBClock synced with the database's clock.
+func (tc *testCluster) startSkewed(skew time.Duration, onDBClock bool) *replica {
+	tc.t.Helper()
 	id := fmt.Sprint("r", len(tc.rs))
 	r := &replica{
-		id: id, st: &gate{Store: open(tc.t, tc.path)}, clk: clock.NewFake(tc.now),
+		id: id, st: &gate{Store: open(tc.t, tc.path)}, clk: clock.NewFake(tc.now.Add(skew)), skew: skew,
 		owner:  &owner{id: id, l: tc.l, owned: map[store.StreamID]store.Fence{}},
 		events: make(chan Event, 100000), done: make(chan error, 1),
 	}
+	var clk clock.Clock = r.clk
+	r.seen = skew
+	if onDBClock {
+		r.seen = 0
+		dc := NewDBClock(fakeDBTime{tc.dbTime}, r.clk, nil, nil)
+		if err := dc.Sync(context.Background()); err != nil {
+			tc.t.Fatal(err)
+		}
+		clk = dc
+	}
 	c, err := New(r.st, r.owner, Config{
-		ReplicaID: id, Clock: r.clk,
+		ReplicaID: id, Clock: clk,
 		OnEvent: func(e Event) { r.events <- e },
 	})
 	if err != nil {
@@ -217,7 +248,7 @@ func (tc *testCluster) start() *replica {
 	go func() { r.done <- c.Run(ctx) }()
 	tc.t.Cleanup(r.stop)
 	tc.rs = append(tc.rs, r)
-	r.waitRound(tc.t, tc.now)
+	r.waitRound(tc.t, tc.now.Add(r.seen))
 	return r
 }
 
@@ -270,16 +301,17 @@ func (r *replica) waitEvent(t testing.TB, ok func(Event) bool) []Event {
 func (tc *testCluster) tick(d time.Duration, paused ...*replica) map[string][]Event {
 	tc.t.Helper()
 	tc.now = tc.now.Add(d)
+	tc.dbTime.Set(tc.now)
 	out := map[string][]Event{}
 	var advanced []*replica
 	for _, r := range tc.rs {
 		if r.running() && !contains(paused, r) {
-			r.clk.Set(tc.now)
+			r.clk.Set(tc.now.Add(r.skew))
 			advanced = append(advanced, r)
 		}
 	}
 	for _, r := range advanced {
-		out[r.id] = r.waitRound(tc.t, tc.now)
+		out[r.id] = r.waitRound(tc.t, tc.now.Add(r.seen))
 	}
 	return out
 }

@@ -94,7 +94,7 @@ func BenchmarkRenderBatch(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := m.sender.render(audit.FormatCEF, es); err != nil {
+		if _, err := m.sender.render(lineFormat{format: audit.FormatCEF}, es); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/tlog"
 )
 
 // Defaults of Config, the smallest of the common SIEM intake limits and the
@@ -60,6 +61,10 @@ type Config struct {
 	// a full batch is waiting sooner; a lone entry after a quiet spell still
 	// goes at once. Zero means DefaultCoalesceWait, negative turns it off.
 	CoalesceWait time.Duration
+	// CheckpointEvery is how often a destination with sequence numbers
+	// gets a checkpoint line while its stream is active
+	// (DefaultCheckpointEvery).
+	CheckpointEvery time.Duration
 	// SignWorkers is how many goroutines render and sign one large batch;
 	// 0 means GOMAXPROCS.
 	SignWorkers int
@@ -83,6 +88,10 @@ type Deps struct {
 	// replica (wire it to the coordinator's LeaseLost). It is called from
 	// the dispatcher's goroutine, which Disown waits for: it must not block.
 	OnLeaseLost func(store.StreamID)
+	// Checkpoints signs the checkpoint lines of destinations with sequence
+	// numbers; when nil, one over Store is made if Signer can name its
+	// key (signing.Keyring can), else no checkpoint lines are sent.
+	Checkpoints Checkpointer
 }
 
 func (c *Config) fill() error {
@@ -97,6 +106,9 @@ func (c *Config) fill() error {
 	}
 	if c.CoalesceWait == 0 {
 		c.CoalesceWait = DefaultCoalesceWait
+	}
+	if c.CheckpointEvery <= 0 {
+		c.CheckpointEvery = DefaultCheckpointEvery
 	}
 	if c.SignWorkers == 0 {
 		c.SignWorkers = runtime.GOMAXPROCS(0)
@@ -132,6 +144,9 @@ func (d *Deps) fill() error {
 	}
 	if d.Clock == nil {
 		d.Clock = clock.Real{}
+	}
+	if ks, ok := d.Signer.(tlog.KeySigner); ok && d.Checkpoints == nil {
+		d.Checkpoints = tlog.Notary{Tree: tlog.NewTree(d.Store), Signer: ks}
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

@@ -58,6 +58,9 @@ type dispatcher struct {
 	// the oldest unsent range, and the last of them.
 	failures    int
 	lastFailure answer
+	// checkpointAt is when the last checkpoint line went into a batch
+	// (sequence.go); only the dispatcher goroutine uses it.
+	checkpointAt time.Time
 }
 
 // Probe schedule: a failed range must not wait for a new entry that a
@@ -432,9 +435,12 @@ func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) 
 	if err != nil || len(entries) == 0 {
 		return nil, err
 	}
-	r, err := d.m.sender.render(d.dest.LogFormat, entries)
+	r, err := d.m.sender.render(d.withCheckpoint(ctx, entries), entries)
 	if err != nil {
 		return nil, err
+	}
+	if r.checkpoint {
+		d.checkpointAt = d.m.clock.Now()
 	}
 	return &batch{after: cursor, entries: entries, r: r}, nil
 }
@@ -484,7 +490,7 @@ func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, s
 		sentTo := rng.To // nothing left to read: the rest was deleted
 		delivered := 0
 		if len(entries) > 0 {
-			r, err := d.m.sender.render(d.dest.LogFormat, entries)
+			r, err := d.m.sender.render(lineFormatOf(d.dest), entries)
 			if err != nil {
 				return answer{}, false, err
 			}

@@ -204,7 +204,7 @@ func (m *Manager) DestinationChanged(ctx context.Context, orgID, destinationID s
 // *SendError naming the last answer; ctx's error when it ended first.
 func (m *Manager) SendBatch(ctx context.Context, dest store.Destination, entries []store.StoredEntry) error {
 	for len(entries) > 0 {
-		r, err := m.sender.render(dest.LogFormat, entries)
+		r, err := m.sender.render(lineFormatOf(dest), entries)
 		if err != nil {
 			return err
 		}
@@ -304,7 +304,7 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 func sameDelivery(a, b store.Destination) bool {
 	return a.ID == b.ID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
 		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification &&
-		store.NormalOrdering(a.Ordering) == store.NormalOrdering(b.Ordering)
+		store.NormalOrdering(a.Ordering) == store.NormalOrdering(b.Ordering) && a.SequenceNumbers == b.SequenceNumbers
 }
 
 // start runs a new dispatcher, which reads the stored cursor, head and

@@ -48,7 +48,7 @@ func TestRenderCutsAcrossChunks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := m.sender.render(audit.FormatCEF, es)
+			r, err := m.sender.render(lineFormat{format: audit.FormatCEF}, es)
 			if err != nil {
 				t.Fatal(err)
 			}

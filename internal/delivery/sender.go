@@ -83,22 +83,31 @@ type rendered struct {
 	gz    []byte
 	first int64
 	last  int64
+	// checkpoint: the batch ends with the checkpoint line it was given.
+	checkpoint bool
 }
 
 // render renders and signs the longest prefix of entries that fits the
 // batch caps (always at least one entry) and gzips it.
-func (s *sender) render(f audit.Format, entries []store.StoredEntry) (rendered, error) {
+func (s *sender) render(lf lineFormat, entries []store.StoredEntry) (rendered, error) {
 	if len(entries) > s.cfg.MaxBatchLines {
 		entries = entries[:s.cfg.MaxBatchLines]
 	}
 	entries = entries[:fitting(entries, s.cfg.MaxBatchBytes)]
-	chunks := s.renderLines(f, entries)
+	chunks := s.renderLines(lf, entries)
+	if lf.checkpoint != nil {
+		cp := &chunk{buf: append(append(make([]byte, 0, len(lf.checkpoint)+1), lf.checkpoint...), '\n')}
+		cp.ends = []int{len(cp.buf)}
+		chunks = append(chunks, cp)
+	}
 	defer s.release(chunks)
 	gz, size, n, err := s.gzip(chunks)
 	if err != nil {
 		return rendered{}, err
 	}
-	return rendered{size: size, n: n, gz: gz, first: entries[0].Seq, last: entries[n-1].Seq}, nil
+	withCP := n > len(entries)
+	n = min(n, len(entries))
+	return rendered{size: size, n: n, gz: gz, first: entries[0].Seq, last: entries[n-1].Seq, checkpoint: withCP}, nil
 }
 
 // fitting returns how many entries could fit maxBytes, judged by a lower
@@ -129,7 +138,7 @@ type chunk struct {
 // renderLines signs lines in parallel chunks: signing is most of the CPU
 // cost of a batch. The chunks' buffers come from a pool (release returns
 // them), since a batch's lines are garbage once gzipped.
-func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) []*chunk {
+func (s *sender) renderLines(lf lineFormat, entries []store.StoredEntry) []*chunk {
 	workers := s.cfg.SignWorkers
 	if workers > len(entries)/64 {
 		workers = len(entries) / 64 // small batches are not worth the goroutines
@@ -150,7 +159,7 @@ func (s *sender) renderLines(f audit.Format, entries []store.StoredEntry) []*chu
 		chunks[w] = c
 		do := func() {
 			for i := lo; i < hi; i++ {
-				c.buf = s.renderer.AppendSigned(c.buf, f, &entries[i].Entry, s.signer)
+				c.buf = s.appendLine(c.buf, lf, &entries[i])
 				c.buf = append(c.buf, '\n')
 				c.ends = append(c.ends, len(c.buf))
 			}

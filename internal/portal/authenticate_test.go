@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -248,6 +249,36 @@ func TestRateLimitPerClientAddress(t *testing.T) {
 		srcs = append(srcs, en.Src)
 	}
 	if got := strings.Join(srcs, ","); got != "203.0.113.7,203.0.113.7,198.51.100.1,203.0.113.7" {
+		t.Errorf("sources %s", got)
+	}
+}
+
+// An IPv6 client picks any address of its /64 at will: the whole /64 is
+// one bucket, and the audit log still names each address.
+func TestRateLimitPerIPv6Slash64(t *testing.T) {
+	t.Parallel()
+	trusted, err := httpx.ParseTrustedProxies("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config, _ *store.Portal) {
+		c.RateLimit = RateLimit{Every: time.Minute, Burst: 2}
+		c.TrustedProxies = trusted
+	})
+	body := map[string]string{"username": "nobody@example.com", "password": "x"}
+	const path = "/api/v2/developer/authenticate"
+	var statuses []int
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3", "2001:db8:1:3::1"} {
+		statuses = append(statuses, e.do(e.client, http.MethodPost, path, body, map[string]string{"X-Forwarded-For": ip}).StatusCode)
+	}
+	if fmt.Sprint(statuses) != "[401 401 429 401]" {
+		t.Fatalf("statuses %v, want [401 401 429 401]: the third address shares the first two's /64", statuses)
+	}
+	var srcs []string
+	for _, en := range e.entries() {
+		srcs = append(srcs, en.Src)
+	}
+	if got := strings.Join(srcs, ","); got != "2001:db8:1:2::1,2001:db8:1:2::2,2001:db8:1:3::1" {
 		t.Errorf("sources %s", got)
 	}
 }

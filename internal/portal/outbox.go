@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -46,6 +47,15 @@ type OutboxConfig struct {
 	// so a claim never expires while its attempt may still succeed.
 	// Default 1m.
 	SendTimeout time.Duration
+	// Limits bound the queue: a flood of sign-ups (to many addresses, each
+	// within the per-client rate limit, or to one victim's) cannot grow it
+	// without end while SMTP is slow or down. Past a limit the mail is
+	// dropped and counted; the request is answered as if it were queued,
+	// since the answer must not depend on mail. Default 10,000 mails, 5
+	// to one address.
+	Limits store.MailLimits
+	// Dropped, when set, hears of each mail dropped by Limits (a metric).
+	Dropped func()
 }
 
 func (c OutboxConfig) withDefaults() OutboxConfig {
@@ -59,6 +69,9 @@ func (c OutboxConfig) withDefaults() OutboxConfig {
 	def(&c.MaxBackoff, 10*time.Minute)
 	def(&c.MaxAge, 24*time.Hour)
 	def(&c.SendTimeout, time.Minute)
+	if c.Limits == (store.MailLimits{}) {
+		c.Limits = store.MailLimits{Total: 10000, PerRecipient: 5}
+	}
 	return c
 }
 
@@ -77,8 +90,17 @@ func (o *Outbox) Send(ctx context.Context, to, subject, text string) error {
 		return apperr.Wrap(err, "mail id")
 	}
 	now := o.clk.Now().UTC()
-	if err := o.st.QueueMail(ctx, store.QueuedMail{ID: id.String(), To: to, Subject: subject, Text: text,
-		CreatedAt: now, NextAttempt: now}); err != nil {
+	err = o.st.QueueMail(ctx, store.QueuedMail{ID: id.String(), To: to, Subject: subject, Text: text,
+		CreatedAt: now, NextAttempt: now}, o.cfg.Limits)
+	if errors.Is(err, store.ErrOutboxFull) {
+		o.log.Warn("portal: mail outbox full; mail dropped", "subject", subject,
+			"max_total", o.cfg.Limits.Total, "max_per_recipient", o.cfg.Limits.PerRecipient)
+		if o.cfg.Dropped != nil {
+			o.cfg.Dropped()
+		}
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	select {

@@ -191,3 +191,36 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 	}
 	return false
 }
+
+// Sign-ups aimed at one inbox while mail is down queue at most
+// PerRecipient mails to it; the rest are dropped and logged, and every
+// request is answered the same.
+func TestOutboxCapsMailToOneAddress(t *testing.T) {
+	t.Parallel()
+	outClk := clock.NewFake(time.Now().UTC())
+	e := newEnvOutbox(t, deadRelay(t), outClk)
+	now := e.clk.Now()
+	if err := e.st.CreateDeveloper(t.Context(), store.Developer{ID: uuid.Must(uuid.NewV7()).String(), PortalID: e.portal.ID,
+		OrgID: e.org.ID, Email: "jane@example.com", FullName: "Jane Doe", Status: store.DeveloperApproved,
+		EmailVerified: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	var first response
+	for i := range 7 {
+		r := e.post("/api/v2/developer", map[string]string{"email": "jane@example.com", "full_name": "Jane Doe"})
+		if i == 0 {
+			first = r
+		}
+		if r.StatusCode != http.StatusCreated || string(r.body) != string(first.body) {
+			t.Fatalf("sign-up %d: %d %s, want the first's %d %s", i, r.StatusCode, r.body, first.StatusCode, first.body)
+		}
+	}
+	e.waitLog("mail outbox full; mail dropped", 2)
+	queued, err := e.st.ClaimMail(t.Context(), "test", outClk.Now().Add(time.Hour), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 5 {
+		t.Fatalf("%d mails queued to one address, want the limit of 5", len(queued))
+	}
+}

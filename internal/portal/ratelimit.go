@@ -10,7 +10,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// RateLimit is a token bucket per portal and client address: Burst
+// RateLimit is a token bucket per portal and client address (an IPv6
+// client's /64, see httpx.RateKey): Burst
 // requests at once, then one every Every. A negative Burst turns limiting
 // off (the zero RateLimit means the defaults). The buckets live in the
 // store, so a limit holds whichever replica answers, and memory does not
@@ -47,7 +48,7 @@ func (s *server) checkRate(ctx context.Context, r *http.Request, kind string) er
 		return nil // rate limiting disabled
 	}
 	ri, client := info(r), httpx.ClientIP(r, s.cfg.TrustedProxies)
-	key := "portal/" + ri.portal.ID + "/" + kind + "/" + client
+	key := "portal/" + ri.portal.ID + "/" + kind + "/" + httpx.RateKey(client)
 	ok, wait, err := s.st.TakeRateToken(ctx, key, s.clk.Now(), store.RateLimit{Every: l.Every, Burst: l.Burst})
 	switch {
 	case err != nil:

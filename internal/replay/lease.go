@@ -55,15 +55,27 @@ func (r *Runner) attemptLeased(ctx context.Context, s store.StreamID) bool {
 
 // hold renews l every RenewEvery until ctx ends, and cancels the run with
 // errLeaseLost once the lease is gone: taken by another replica, or not
-// renewed before it expired (the store unreachable), after which another
-// may take it at any moment.
+// renewed by renewMargin before it expires (another may take it the moment
+// it does, and a batch already on its way to the SIEM should be the last).
+// Each renewal is bounded by that moment too, so a store that hangs cannot
+// keep the run going past it.
 func (r *Runner) hold(ctx context.Context, log *slog.Logger, cancel context.CancelCauseFunc, l store.Lease) {
+	margin := r.cfg.LeaseTTL / 4
 	for {
 		if !r.pause(ctx, r.cfg.RenewEvery) {
 			return
 		}
 		now := r.deps.Clock.Now()
-		got, err := r.deps.Store.RenewLeases(ctx, []store.Lease{l}, now.Add(r.cfg.LeaseTTL))
+		stopAt := l.Expires.Add(-margin)
+		if !now.Before(stopAt) {
+			log.Error("replay: the job's lease was not renewed in time; stopping the job", "expires", l.Expires)
+			cancel(errLeaseLost)
+			return
+		}
+		callCtx, callDone := context.WithTimeout(ctx, stopAt.Sub(now))
+		got, err := r.deps.Store.RenewLeases(callCtx, []store.Lease{l}, now.Add(r.cfg.LeaseTTL))
+		timedOut := callCtx.Err() != nil
+		callDone()
 		switch {
 		case err == nil && len(got) == 1:
 			l = got[0]
@@ -72,11 +84,11 @@ func (r *Runner) hold(ctx context.Context, log *slog.Logger, cancel context.Canc
 			log.Warn("replay: lease taken by another replica; stopping the job")
 		case ctx.Err() != nil:
 			return
-		case now.Before(l.Expires):
+		case r.deps.Clock.Now().Before(stopAt) && !timedOut:
 			log.Warn("replay: renewing the job's lease", "err", err, "expires", l.Expires)
 			continue
 		default:
-			log.Error("replay: lease expired unrenewed; stopping the job", "err", err)
+			log.Error("replay: the job's lease was not renewed in time; stopping the job", "err", err, "expires", l.Expires)
 		}
 		cancel(errLeaseLost)
 		return

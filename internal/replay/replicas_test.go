@@ -185,7 +185,9 @@ func (p *partitioned) UpdateReplayJob(ctx context.Context, j store.ReplayJob, fe
 }
 
 // A runner whose lease another replica took while it was sending cannot
-// write the job's progress: the write is fenced and it stops.
+// write the job's progress: the write is fenced and it stops. Its clock
+// stands still (a paused process: its renewer does not run, so it does not
+// know), while the thief's has passed the lease's expiry.
 func TestReplayRunnerThatLostItsLeaseCannotWriteProgress(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "db")
@@ -201,8 +203,7 @@ func TestReplayRunnerThatLostItsLeaseCannotWriteProgress(t *testing.T) {
 	<-f.sink.held
 	before := f.waitJob(t, "the first batch saved", func(store.ReplayJob) bool { return true })
 
-	f.clk.Advance(clustered.LeaseTTL + time.Second) // a's renewal hangs; its lease expires
-	now := f.clk.Now()
+	now := f.clk.Now().Add(clustered.LeaseTTL + time.Second)
 	thief, err := other.AcquireLease(context.Background(), store.ReplayLease(store.StreamID(f.org)), "b", now, now.Add(clustered.LeaseTTL))
 	if err != nil {
 		t.Fatal(err)
@@ -229,5 +230,110 @@ func TestReplayRunnerThatLostItsLeaseCannotWriteProgress(t *testing.T) {
 	}
 	if l := f.lease(t); l.Owner != "b" || l.Epoch != thief.Epoch {
 		t.Errorf("lease %+v, want b's", l)
+	}
+}
+
+// failingRenewals is a replica's store that cannot renew leases (the
+// database unreachable) and tells each attempt.
+type failingRenewals struct {
+	store.Store
+	tried chan time.Time
+}
+
+func (p *failingRenewals) RenewLeases(context.Context, []store.Lease, time.Time) ([]store.Lease, error) {
+	p.tried <- time.Now()
+	return nil, errors.New("test: the database is unreachable")
+}
+
+// causeSender holds every batch until its context ends and reports why.
+type causeSender struct{ sending, cause chan error }
+
+func (c *causeSender) SendBatch(ctx context.Context, _ store.Destination, _ []store.StoredEntry) error {
+	c.sending <- nil
+	<-ctx.Done()
+	c.cause <- context.Cause(ctx)
+	return ctx.Err()
+}
+
+// A runner that cannot renew its job's lease stops the job before the lease
+// expires, not after: from then on another replica may take it, and the
+// batch in flight must not overlap its run.
+func TestReplayRunnerStopsBeforeItsLeaseExpires(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "db")
+	f := newFixture(t, path)
+	start := t0.Add(-time.Hour)
+	f.appendAt(t, "e", times(start, time.Second, 10))
+	st := &failingRenewals{Store: f.st, tried: make(chan time.Time, 16)}
+	sender := &causeSender{sending: make(chan error, 1), cause: make(chan error, 1)}
+	cfg := clustered
+	cfg.Replica = "a"
+	cfg.RescanEvery = time.Hour // the renewer's is the only timer that fires
+	r := New(cfg, Deps{Store: st, Sender: sender, Clock: f.clk})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = r.Run(ctx) }()
+	f.putJob(t, start, t0)
+	r.JobChanged(store.StreamID(f.org))
+	l := f.waitLease(t, "a")
+	<-sender.sending
+	stopAt := l.Expires.Add(-clustered.LeaseTTL / 4)
+	for f.clk.Now().Add(clustered.RenewEvery).Before(stopAt) {
+		f.waitTimer(t, clustered.RenewEvery)
+		f.clk.Advance(clustered.RenewEvery)
+		<-st.tried // a failed renewal, with time left: the job goes on
+		select {
+		case err := <-sender.cause:
+			t.Fatalf("the job stopped at +%s (%v), with the lease still %s from the margin",
+				f.clk.Now().Sub(l.Expires.Add(-clustered.LeaseTTL)), err, stopAt.Sub(f.clk.Now()))
+		default:
+		}
+	}
+	f.waitTimer(t, clustered.RenewEvery)
+	f.clk.Advance(clustered.RenewEvery) // at the margin, before the expiry
+	if !f.clk.Now().Before(l.Expires) {
+		t.Fatalf("test: clock at %v is past the expiry %v", f.clk.Now(), l.Expires)
+	}
+	select {
+	case err := <-sender.cause:
+		if !errors.Is(err, errLeaseLost) {
+			t.Fatalf("job stopped by %v, want errLeaseLost", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the job went on past its renew margin: clock %v, lease %+v, pending %v", f.clk.Now(), l, f.clk.Pending())
+	}
+}
+
+// waitLease waits until owner holds the job's lease and returns it.
+func (f *fixture) waitLease(t *testing.T, owner string) store.Lease {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ls, err := f.st.ListLeases(context.Background(), store.ReplayLease(store.StreamID(f.org)))
+		if err == nil && len(ls) == 1 && ls[0].Owner == owner {
+			return ls[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never took the job's lease: %+v, %v", owner, ls, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitTimer waits until a timer due in exactly d is pending on the fake
+// clock: a loop that pauses for d is ready to be woken.
+func (f *fixture) waitTimer(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, p := range f.clk.Pending() {
+			if p == d {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no timer due in %s; pending %v", d, f.clk.Pending())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

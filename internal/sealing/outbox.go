@@ -13,11 +13,11 @@ import (
 // like the other secrets.
 func mailContext(m store.QueuedMail) string { return "mail/" + m.ID + "/text" }
 
-func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail) error {
+func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail, lim store.MailLimits) error {
 	if s.keys != nil {
 		m.Text = s.keys.Seal([]byte(m.Text), mailContext(m))
 	}
-	return s.Store.QueueMail(ctx, m)
+	return s.Store.QueueMail(ctx, m, lim)
 }
 
 // ClaimMail opens the claimed mails' text. A mail that cannot be opened

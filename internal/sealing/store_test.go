@@ -269,7 +269,7 @@ func TestQueuedMailIsSealed(t *testing.T) {
 	now := time.Now().UTC()
 	m := store.QueuedMail{ID: "0193d4a8-9b8e-7c4f-8a4e-00000000000a", To: "dev@example.com", Subject: "Verify",
 		Text: "https://acme.example/verify-email?token=SECRET-TOKEN", CreatedAt: now, NextAttempt: now}
-	if err := st.QueueMail(ctx, m); err != nil {
+	if err := st.QueueMail(ctx, m, store.MailLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := inner.ClaimMail(ctx, "raw", now, time.Millisecond, 10)
@@ -282,7 +282,7 @@ func TestQueuedMailIsSealed(t *testing.T) {
 	}
 
 	m.ID = "0193d4a8-9b8e-7c4f-8a4e-00000000000b"
-	if err := st.QueueMail(ctx, m); err != nil {
+	if err := st.QueueMail(ctx, m, store.MailLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	other := Wrap(inner, mustKeys(t, newKey(t)), quiet)

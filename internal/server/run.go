@@ -27,6 +27,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
+	"github.com/sigtrail/sigtrail/internal/tlog"
 )
 
 // Addrs are the addresses the server actually listens on (useful with port 0).
@@ -48,7 +49,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return err
 	}
-	clk := clock.Real{}
+	var clk clock.Clock = clock.Real{}
 	st, err := backend.Open(ctx, target, backend.Options{Server: true, Logger: log})
 	if err != nil {
 		return err
@@ -63,6 +64,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 			"to encrypt them, start with --secret-key-file FILE (or SIGTRAIL_SECRET_KEY_FILE), see docs/operations.md")
 	}
 
+	// Replicas compare instants each other wrote (leases, heartbeats,
+	// lockouts, periodic claims), so they tell time by one clock: the
+	// database's, read through this host's plus a measured offset.
+	var dbClock *cluster.DBClock
+	if src, ok := sealing.Inner(st).(cluster.TimeSource); ok {
+		dbClock = cluster.NewDBClock(src, clk, log, nil)
+		syncCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := dbClock.Sync(syncCtx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("reading the database's clock: %w", err)
+		}
+		clk = dbClock
+	}
+
 	if cfg.BootstrapToken != "" {
 		if err := tenancy.Bootstrap(ctx, st, cfg.BootstrapToken, clk); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
@@ -74,9 +90,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
+	// One transparency log tree (and tile cache) for delivery's checkpoint
+	// lines and the API's checkpoints and proofs.
+	tree := tlog.NewTree(st)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if dbClock != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sigtrail_cluster_clock_offset_seconds",
+			Help: "How far the database's clock is ahead of this host's (the replicas time leases by the database's).",
+		}, func() float64 { return dbClock.Offset().Seconds() }))
+	}
 
 	// On PostgreSQL several replicas share the database: each webhook is
 	// delivered by the one replica holding its lease, replay jobs likewise,
@@ -96,7 +121,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		InsecureDestinations: cfg.InsecureDestinations,
 		Clustered:            clustered,
 	}, delivery.Deps{Store: st, Signer: keys, Renderer: renderer, Clock: clk, Logger: log, Registerer: reg,
-		OnLeaseLost: func(s store.StreamID) { coord.LeaseLost(s) }})
+		OnLeaseLost: func(s store.StreamID) { coord.LeaseLost(s) },
+		Checkpoints: tlog.Notary{Tree: tree, Signer: keys}})
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
@@ -131,6 +157,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		Recorder: dm,
 		JWKS:     keys,
 		Signer:   keys,
+		Tree:     tree,
 		Renderer: renderer,
 		Webhooks: dm,
 		Replays:  runner,
@@ -153,7 +180,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		portalCfg.BaseURL = func(_ store.Portal, host string) string { return "https://" + host }
 	}
 	// Portal mail is queued in the store and sent by the outbox's loop.
-	outbox := portal.NewOutbox(portal.OutboxConfig{}, st, mailer, clk, log)
+	mailDropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sigtrail_portal_mail_dropped_total",
+		Help: "Dev Portal mails not queued because the outbox held its limit (in all, or to one address).",
+	})
+	reg.MustRegister(mailDropped)
+	outbox := portal.NewOutbox(portal.OutboxConfig{Dropped: mailDropped.Inc}, st, mailer, clk, log)
 	portalHandler := portal.New(portalCfg, portal.Deps{Store: st, Recorder: dm, Mailer: outbox, Clock: clk, Logger: log, Registerer: reg})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -188,6 +220,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		run("cluster", func() error { return coord.Run(ctx) })
 		run("change feed", func() error { return feed.Listen(ctx, ch) })
 		run("change sweep", func() error { return ch.run(ctx, clk) })
+	}
+	if dbClock != nil {
+		run("database clock", func() error { return dbClock.Run(ctx, cluster.DefaultClockSyncEvery) })
 	}
 	run("replay", func() error { return runner.Run(ctx) })
 	run("retention", func() error { return replay.RunRetention(ctx, st, clk, cfg.Retention, log) })

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"slices"
 	"strings"
 	"time"
@@ -29,8 +30,11 @@ type QueuedMail struct {
 // sent twice while its claim holds.
 type MailOutbox interface {
 	// QueueMail stores m (with its ID set by the caller) to be sent at
-	// m.NextAttempt or later.
-	QueueMail(ctx context.Context, m QueuedMail) error
+	// m.NextAttempt or later, unless the outbox already holds lim.Total
+	// mails or lim.PerRecipient mails to m.To: then it stores nothing and
+	// returns ErrOutboxFull. The check and the insert are one statement;
+	// concurrent writers may pass a limit by the number of them.
+	QueueMail(ctx context.Context, m QueuedMail, lim MailLimits) error
 	// ClaimMail claims up to limit mails that are due at now and not claimed
 	// by another sender (or whose claim expired), for owner until
 	// now+lease, and returns them, oldest first. Concurrent callers on any
@@ -44,6 +48,18 @@ type MailOutbox interface {
 	// when owner no longer holds the claim.
 	RetryMail(ctx context.Context, owner, id string, next time.Time, lastErr string) error
 }
+
+// MailLimits bound what the outbox holds, so a flood of sign-ups to many
+// addresses (each one allowed by the per-client rate limit) or to one
+// victim's cannot grow it, or one inbox's share of it, without end. Zero
+// means no limit.
+type MailLimits struct {
+	Total        int
+	PerRecipient int
+}
+
+// ErrOutboxFull is a mail refused by MailLimits.
+var ErrOutboxFull = apperr.New(apperr.Unavailable, "the mail outbox is full")
 
 // SortQueuedMail orders mails oldest due first, as ClaimMail returns them.
 func SortQueuedMail(ms []QueuedMail) {

@@ -159,6 +159,7 @@ type Store interface {
 	Coordination
 	RateLimits
 	MailOutbox
+	MerkleLeaves
 	PortalAuth
 	Teams
 	// Ping checks the backend answers.

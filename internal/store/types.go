@@ -81,6 +81,10 @@ type Destination struct {
 	// Ordering is how the webhook treats a batch whose retries ran out:
 	// OrderingBestEffort (also the empty value) or OrderingStrict.
 	Ordering string
+	// SequenceNumbers adds each entry's stream and sequence number to its
+	// line as signed fields and checkpoint lines to the stream (package
+	// tlog), so the SIEM can prove it holds every line.
+	SequenceNumbers bool
 	// Legacy marks the destination held inline by the v2 org webhook; it is
 	// not listed among the org's destinations.
 	Legacy    bool

@@ -12,14 +12,14 @@ import (
 )
 
 const destinationCols = `id, org_id, name, endpoint, authorization_header, log_format, skip_ssl_verification,
-	legacy, created_at, updated_at, ordering`
+	legacy, created_at, updated_at, ordering, sequence_numbers`
 
 func scanDestination(sc scanner) (store.Destination, error) {
 	var d store.Destination
 	var format string
 	var created, updated int64
 	err := sc.Scan(&d.ID, &d.OrgID, &d.Name, &d.Endpoint, &d.Authorization, &format, &d.SkipSSLVerification,
-		&d.Legacy, &created, &updated, &d.Ordering)
+		&d.Legacy, &created, &updated, &d.Ordering, &d.SequenceNumbers)
 	d.LogFormat = audit.Format(format)
 	d.CreatedAt = sqlcodec.FromNS(created)
 	d.UpdatedAt = sqlcodec.FromNS(updated)
@@ -30,9 +30,10 @@ func scanDestination(sc scanner) (store.Destination, error) {
 // reused ID a Conflict.
 func (s *Store) CreateDestination(ctx context.Context, d store.Destination) error {
 	return s.write(ctx, "create destination", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+		_, err := tx.Exec(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
 			d.ID, d.OrgID, d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), d.SkipSSLVerification,
-			d.Legacy, sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
+			d.Legacy, sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering),
+			d.SequenceNumbers)
 		return constraint(err, "destination")
 	})
 }
@@ -55,9 +56,9 @@ func (s *Store) ListDestinations(ctx context.Context, orgID string, f store.Name
 func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) error {
 	return s.write(ctx, "update destination", func(ctx context.Context, tx pgx.Tx) error {
 		err := mustAffect(tx.Exec(ctx, `UPDATE destinations SET name = $1, endpoint = $2, authorization_header = $3,
-			log_format = $4, skip_ssl_verification = $5, updated_at = $6, ordering = $7 WHERE org_id = $8 AND id = $9`,
+			log_format = $4, skip_ssl_verification = $5, updated_at = $6, ordering = $7, sequence_numbers = $8 WHERE org_id = $9 AND id = $10`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), d.SkipSSLVerification,
-			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
+			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.SequenceNumbers, d.OrgID, d.ID))("destination")
 		if err != nil {
 			return err
 		}

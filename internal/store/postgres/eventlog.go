@@ -29,8 +29,9 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 	if err != nil {
 		return nil, err
 	}
-	for i, e := range encoded {
-		r.rows[i] = appendRow{stream: e.Stream, tsMS: e.TsMS, kind: int16(e.Kind), record: e.Record}
+	for i := range encoded {
+		e := &encoded[i]
+		r.rows[i] = appendRow{stream: e.Stream, tsMS: e.TsMS, kind: int16(e.Kind), record: e.Record, leaf: e.Leaf[:]}
 	}
 	if err := s.w.submit(ctx, r); err != nil {
 		return nil, s.fail(ctx, err, "append")

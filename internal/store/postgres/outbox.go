@@ -11,11 +11,21 @@ import (
 )
 
 // QueueMail stores a mail to be sent.
-func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail) error {
+func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail, lim store.MailLimits) error {
 	return s.write(ctx, "queue mail", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, created_at, attempts, next_attempt, last_error)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, m.ID, m.To, m.Subject, m.Text, sqlcodec.ToNS(m.CreatedAt), m.Attempts, sqlcodec.ToNS(m.NextAttempt), m.LastError)
-		return constraint(err, "queued mail")
+		tag, err := tx.Exec(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, created_at, attempts, next_attempt, last_error)
+			SELECT $1::text, $2::text, $3::text, $4::text, $5::bigint, $6::integer, $7::bigint, $8::text
+			WHERE ($9::integer = 0 OR (SELECT count(*) FROM mail_outbox) < $9)
+			  AND ($10::integer = 0 OR (SELECT count(*) FROM mail_outbox WHERE recipient = $2) < $10)`,
+			m.ID, m.To, m.Subject, m.Text, sqlcodec.ToNS(m.CreatedAt), m.Attempts, sqlcodec.ToNS(m.NextAttempt), m.LastError,
+			lim.Total, lim.PerRecipient)
+		if err != nil {
+			return constraint(err, "queued mail")
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrOutboxFull
+		}
+		return nil
 	})
 }
 

@@ -164,6 +164,13 @@ func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 				done = false
 				return err
 			}
+			// Then its leaf hashes, which retention keeps.
+			tag, err = tx.Exec(ctx, `DELETE FROM leaves WHERE (sid, seq) IN (
+				SELECT sid, seq FROM leaves WHERE sid = $1 LIMIT $2)`, sid, portalDeleteChunk)
+			if err != nil || tag.RowsAffected() == portalDeleteChunk {
+				done = false
+				return err
+			}
 			done = true
 			_, err = tx.Exec(ctx, "DELETE FROM streams WHERE sid = $1", sid)
 			return err

@@ -22,6 +22,7 @@ type appendRow struct {
 	tsMS   int64
 	kind   int16
 	record []byte
+	leaf   []byte
 }
 
 // writer group-commits appends: its goroutine takes every append queued
@@ -156,6 +157,11 @@ const appendSQL = `WITH s AS (
 	SELECT s.sid, s.last_seq + x.off, x.ts, x.kind, x.rec
 	FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::smallint[], $7::bytea[]) AS x (stream, off, ts, kind, rec)
 	JOIN s ON s.stream = x.stream
+), l AS (
+	INSERT INTO leaves (sid, seq, hash)
+	SELECT s.sid, s.last_seq + x.off, x.hash
+	FROM unnest($3::text[], $4::bigint[], $8::bytea[]) AS x (stream, off, hash)
+	JOIN s ON s.stream = x.stream
 )
 SELECT s.stream, s.last_seq, pg_notify('` + channel + `', json_build_object('k', 's', 's', s.stream, 'n', s.last_seq)::text)
 FROM s`
@@ -194,6 +200,7 @@ func (w *writer) commit(batch []*appendReq) error {
 		eTS     = make([]int64, 0, total)
 		eKind   = make([]int16, 0, total)
 		eRec    = make([][]byte, 0, total)
+		eLeaf   = make([][]byte, 0, total)
 		taken   = map[store.StreamID]int64{}
 	)
 	for _, r := range batch {
@@ -207,13 +214,14 @@ func (w *writer) commit(batch []*appendReq) error {
 			eTS = append(eTS, row.tsMS)
 			eKind = append(eKind, row.kind)
 			eRec = append(eRec, row.record)
+			eLeaf = append(eLeaf, row.leaf)
 		}
 	}
 
 	var last map[store.StreamID]int64
 	var err error
 	for attempt := 1; ; attempt++ {
-		last, err = w.exec(streams, ns, eStream, eOff, eTS, eKind, eRec)
+		last, err = w.exec(streams, ns, eStream, eOff, eTS, eKind, eRec, eLeaf)
 		if err == nil || attempt == maxAttempts || !refused(err) || !w.s.retry(context.Background(), err) {
 			break
 		}
@@ -236,10 +244,10 @@ func (w *writer) commit(batch []*appendReq) error {
 	return nil
 }
 
-func (w *writer) exec(streams []string, ns []int64, eStream []string, eOff, eTS []int64, eKind []int16, eRec [][]byte) (map[store.StreamID]int64, error) {
+func (w *writer) exec(streams []string, ns []int64, eStream []string, eOff, eTS []int64, eKind []int16, eRec, eLeaf [][]byte) (map[store.StreamID]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.s.opts.WriteTimeout)
 	defer cancel()
-	rows, err := w.s.pool.Query(ctx, appendSQL, streams, ns, eStream, eOff, eTS, eKind, eRec)
+	rows, err := w.s.pool.Query(ctx, appendSQL, streams, ns, eStream, eOff, eTS, eKind, eRec, eLeaf)
 	if err != nil {
 		return nil, err
 	}

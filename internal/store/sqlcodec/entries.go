@@ -13,6 +13,9 @@ type Row struct {
 	TsMS   int64
 	Kind   audit.Kind
 	Record []byte
+	// Leaf is the entry's Merkle leaf hash, computed here on the caller's
+	// goroutine so the writer's commit only stores it.
+	Leaf [32]byte
 }
 
 // EncodeEntries checks and encodes the entries of an Append, on the
@@ -34,7 +37,8 @@ func EncodeEntries(entries []store.NewEntry) ([]Row, error) {
 		}
 		start := len(buf)
 		buf = audit.AppendRecord(buf, &e.Entry)
-		rows[i] = Row{Stream: e.Stream, TsMS: e.Entry.Time.UnixMilli(), Kind: e.Entry.Kind, Record: buf[start:len(buf):len(buf)]}
+		rows[i] = Row{Stream: e.Stream, TsMS: e.Entry.Time.UnixMilli(), Kind: e.Entry.Kind, Record: buf[start:len(buf):len(buf)],
+			Leaf: audit.LeafHash(&e.Entry)}
 	}
 	return rows, nil
 }

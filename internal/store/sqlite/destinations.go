@@ -12,14 +12,14 @@ import (
 )
 
 const destinationCols = `id, org_id, name, endpoint, authorization, log_format, skip_ssl_verification,
-	legacy, created_at, updated_at, ordering`
+	legacy, created_at, updated_at, ordering, sequence_numbers`
 
 func scanDestination(sc interface{ Scan(...any) error }) (store.Destination, error) {
 	var d store.Destination
 	var format string
 	var created, updated int64
 	err := sc.Scan(&d.ID, &d.OrgID, &d.Name, &d.Endpoint, &d.Authorization, &format, &d.SkipSSLVerification,
-		&d.Legacy, &created, &updated, &d.Ordering)
+		&d.Legacy, &created, &updated, &d.Ordering, &d.SequenceNumbers)
 	d.LogFormat = audit.Format(format)
 	d.CreatedAt = sqlcodec.FromNS(created)
 	d.UpdatedAt = sqlcodec.FromNS(updated)
@@ -30,9 +30,10 @@ func scanDestination(sc interface{ Scan(...any) error }) (store.Destination, err
 // reused ID a Conflict.
 func (s *Store) CreateDestination(ctx context.Context, d store.Destination) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		_, err := q.ExecContext(ctx, "INSERT INTO destinations ("+destinationCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 			d.ID, d.OrgID, d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), boolInt(d.SkipSSLVerification),
-			boolInt(d.Legacy), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering))
+			boolInt(d.Legacy), sqlcodec.ToNS(d.CreatedAt), sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering),
+			boolInt(d.SequenceNumbers))
 		return constraint(err, "destination")
 	})
 	return s.internal(err, "create destination")
@@ -73,9 +74,9 @@ func (s *Store) ListDestinations(ctx context.Context, orgID string, f store.Name
 func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		return mustAffect(q.ExecContext(ctx, `UPDATE destinations SET name = ?, endpoint = ?, authorization = ?,
-			log_format = ?, skip_ssl_verification = ?, updated_at = ?, ordering = ? WHERE org_id = ? AND id = ?`,
+			log_format = ?, skip_ssl_verification = ?, updated_at = ?, ordering = ?, sequence_numbers = ? WHERE org_id = ? AND id = ?`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), boolInt(d.SkipSSLVerification),
-			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.OrgID, d.ID))("destination")
+			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), boolInt(d.SequenceNumbers), d.OrgID, d.ID))("destination")
 	})
 	return s.internal(err, "update destination")
 }

@@ -9,11 +9,23 @@ import (
 )
 
 // QueueMail stores a mail to be sent.
-func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail) error {
+func (s *Store) QueueMail(ctx context.Context, m store.QueuedMail, lim store.MailLimits) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, created_at, attempts, next_attempt, last_error)
-			VALUES (?,?,?,?,?,?,?,?)`, m.ID, m.To, m.Subject, m.Text, sqlcodec.ToNS(m.CreatedAt), m.Attempts, sqlcodec.ToNS(m.NextAttempt), m.LastError)
-		return constraint(err, "queued mail")
+		res, err := q.ExecContext(ctx, `INSERT INTO mail_outbox (id, recipient, subject, body, created_at, attempts, next_attempt, last_error)
+			SELECT ?,?,?,?,?,?,?,?
+			WHERE (? = 0 OR (SELECT count(*) FROM mail_outbox) < ?)
+			  AND (? = 0 OR (SELECT count(*) FROM mail_outbox WHERE recipient = ?) < ?)`,
+			m.ID, m.To, m.Subject, m.Text, sqlcodec.ToNS(m.CreatedAt), m.Attempts, sqlcodec.ToNS(m.NextAttempt), m.LastError,
+			lim.Total, lim.Total, lim.PerRecipient, m.To, lim.PerRecipient)
+		if err != nil {
+			return constraint(err, "queued mail")
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrOutboxFull
+		}
+		return nil
 	})
 	return s.internal(err, "queue mail")
 }

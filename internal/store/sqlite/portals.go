@@ -165,6 +165,15 @@ func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 			if err != nil || n == portalDeleteChunk {
 				return err
 			}
+			// Then its leaf hashes, which retention keeps.
+			res, err = q.ExecContext(ctx, `DELETE FROM leaves WHERE (sid, seq) IN (SELECT sid, seq FROM leaves
+				WHERE sid = (SELECT sid FROM streams WHERE stream = ?) LIMIT ?)`, id, portalDeleteChunk)
+			if err != nil {
+				return err
+			}
+			if n, err = res.RowsAffected(); err != nil || n == portalDeleteChunk {
+				return err
+			}
 			done = true
 			if _, err := q.ExecContext(ctx, "DELETE FROM stream_hours WHERE sid = (SELECT sid FROM streams WHERE stream = ?)", id); err != nil {
 				return err

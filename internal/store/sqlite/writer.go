@@ -42,6 +42,7 @@ type appendRow struct {
 	tsMS   int64
 	kind   int64
 	record []byte
+	leaf   []byte
 }
 
 // jobReq is any other write: fn runs inside a transaction on the writer
@@ -74,6 +75,7 @@ type writer struct {
 	addStream   *sql.Stmt
 	dataVersion *sql.Stmt
 	args        []any
+	leafArgs    []any // the batch's leaves rows, written after its entries
 	// lastCallers is how many appends the previous commit served.
 	lastCallers int
 
@@ -338,7 +340,7 @@ func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, er
 		if err := w.checkVersion(ctx); err != nil {
 			return err
 		}
-		w.args = w.args[:0]
+		w.args, w.leafArgs = w.args[:0], w.leafArgs[:0]
 		rows := 0
 		for _, r := range live {
 			for i := range r.rows {
@@ -361,6 +363,7 @@ func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, er
 					hours[k] = seqSpan{p.last, p.last}
 				}
 				w.args = append(w.args, p.sid, p.last, row.tsMS, row.kind, row.record)
+				w.leafArgs = append(w.leafArgs, p.sid, p.last, row.leaf)
 				rows++
 				if rows == insertChunk {
 					if err := w.exec(ctx, insertEntries, rows); err != nil {
@@ -375,6 +378,10 @@ func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, er
 			if err := w.exec(ctx, insertEntries, rows); err != nil {
 				return err
 			}
+		}
+		w.args, w.leafArgs = w.leafArgs, w.args[:0]
+		if err := w.execChunks(ctx, insertLeaves, len(w.args)/3); err != nil {
+			return err
 		}
 		// One statement each for the streams' last numbers and their hours,
 		// however many streams the batch touched.
@@ -393,6 +400,8 @@ func (w *writer) writeBatch(live []*appendReq) (map[store.StreamID]streamPos, er
 	})
 	clear(w.args) // drop references to records
 	w.args = w.args[:0]
+	clear(w.leafArgs)
+	w.leafArgs = w.leafArgs[:0]
 	return next, err
 }
 
@@ -461,6 +470,7 @@ const (
 	insertEntries multiKind = iota
 	upsertStreams
 	upsertHours
+	insertLeaves
 )
 
 // multiKind names one of the writer's multi-row statements.
@@ -471,6 +481,8 @@ func (k multiKind) stmt() multiStmt {
 	case upsertStreams:
 		return multiStmt{"INSERT INTO streams (sid, stream, last_seq) VALUES ", "(?,?,?)",
 			" ON CONFLICT (sid) DO UPDATE SET last_seq = excluded.last_seq", 3}
+	case insertLeaves:
+		return multiStmt{"INSERT INTO leaves (sid, seq, hash) VALUES ", "(?,?,?)", "", 3}
 	case upsertHours:
 		return multiStmt{"INSERT INTO stream_hours (hour, sid, min_seq, max_seq) VALUES ", "(?,?,?,?)",
 			" ON CONFLICT (hour, sid) DO UPDATE SET min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq)", 4}

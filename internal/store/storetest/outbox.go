@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ func testMailOutbox(t *testing.T, b Backend) {
 		s := b.Open(t)
 		m1, m2, later := mail(t, 1, at(0)), mail(t, 2, at(time.Second)), mail(t, 3, at(time.Hour))
 		for _, m := range []store.QueuedMail{m2, m1, later} {
-			must(t, s.QueueMail(ctxT(t), m), "QueueMail")
+			must(t, s.QueueMail(ctxT(t), m, store.MailLimits{}), "QueueMail")
 		}
 		got, err := s.ClaimMail(ctxT(t), "a", at(time.Second), time.Minute, 10)
 		must(t, err, "ClaimMail")
@@ -53,11 +54,39 @@ func testMailOutbox(t *testing.T, b Backend) {
 		}
 	})
 
+	t.Run("Limits", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		lim := store.MailLimits{Total: 4, PerRecipient: 2}
+		to := func(t *testing.T, addr string) store.QueuedMail {
+			m := mail(t, 0, at(0))
+			m.To = addr
+			return m
+		}
+		must(t, s.QueueMail(ctxT(t), to(t, "a@example.test"), lim), "first to a")
+		must(t, s.QueueMail(ctxT(t), to(t, "a@example.test"), lim), "second to a")
+		wantCode(t, s.QueueMail(ctxT(t), to(t, "a@example.test"), lim), apperr.Unavailable, "third to a")
+		must(t, s.QueueMail(ctxT(t), to(t, "b@example.test"), lim), "first to b")
+		must(t, s.QueueMail(ctxT(t), to(t, "c@example.test"), lim), "first to c")
+		err := s.QueueMail(ctxT(t), to(t, "d@example.test"), lim)
+		if !errors.Is(err, store.ErrOutboxFull) {
+			t.Fatalf("fifth mail: %v, want ErrOutboxFull", err)
+		}
+		// Sending one frees room; no limit is no limit.
+		got, err := s.ClaimMail(ctxT(t), "o", at(0), time.Minute, 1)
+		must(t, err, "ClaimMail")
+		must(t, s.DeleteMail(ctxT(t), "o", got[0].ID), "DeleteMail")
+		must(t, s.QueueMail(ctxT(t), to(t, "d@example.test"), lim), "after one was sent")
+		for range 3 {
+			must(t, s.QueueMail(ctxT(t), to(t, "a@example.test"), store.MailLimits{}), "unlimited")
+		}
+	})
+
 	t.Run("ExpiredClaimIsTakenOver", func(t *testing.T) {
 		t.Parallel()
 		s := b.Open(t)
 		m := mail(t, 1, at(0))
-		must(t, s.QueueMail(ctxT(t), m), "QueueMail")
+		must(t, s.QueueMail(ctxT(t), m, store.MailLimits{}), "QueueMail")
 		got, err := s.ClaimMail(ctxT(t), "a", at(0), time.Minute, 1)
 		must(t, err, "ClaimMail")
 		if len(got) != 1 {
@@ -76,7 +105,7 @@ func testMailOutbox(t *testing.T, b Backend) {
 		t.Parallel()
 		sa, sb := b.OpenPair(t)
 		m := mail(t, 1, at(0))
-		must(t, sa.QueueMail(ctxT(t), m), "QueueMail")
+		must(t, sa.QueueMail(ctxT(t), m, store.MailLimits{}), "QueueMail")
 		must(t, sa.Close(), "Close") // the first process stops
 		got, err := sb.ClaimMail(ctxT(t), "b", at(0), time.Minute, 10)
 		must(t, err, "ClaimMail on the other handle")
@@ -90,7 +119,7 @@ func testMailOutbox(t *testing.T, b Backend) {
 		sa, sb := b.OpenPair(t)
 		const n = 60
 		for i := range n {
-			must(t, sa.QueueMail(ctxT(t), mail(t, i, at(0))), "QueueMail")
+			must(t, sa.QueueMail(ctxT(t), mail(t, i, at(0)), store.MailLimits{}), "QueueMail")
 		}
 		var mu sync.Mutex
 		claims := map[string]string{}

@@ -88,6 +88,7 @@ func Run(t *testing.T, b Backend) {
 		{"Fencing", testFencing},
 		{"RateLimits", testRateLimits},
 		{"MailOutbox", testMailOutbox},
+		{"Leaves", testLeaves},
 		{"PortalAuth", testPortalAuth},
 		{"Teams", testTeams},
 	}
