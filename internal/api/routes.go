@@ -48,6 +48,9 @@ func (s *server) routes() []route {
 		s.auditLogRoutes(),
 		s.ingestRoutes(),
 		s.checkpointRoutes(),
+		s.portalAuthRoutes(),
+		s.teamRoutes(),
+		s.teamMappingRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -52,6 +52,7 @@ const (
 	AuthTypeBasic = "AUTHENTICATION_TYPE_BASIC"
 	AuthTypePAT   = "AUTHENTICATION_TYPE_PAT"
 	AuthTypeSPAT  = "AUTHENTICATION_TYPE_SPAT"
+	AuthTypeSSO   = "AUTHENTICATION_TYPE_SSO"
 )
 
 // Outcome is the result of an authentication attempt; it is the entry's name.

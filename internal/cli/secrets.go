@@ -54,5 +54,8 @@ func runSecrets(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "resealed %d destination authorization(s) and %d signing key(s); every secret is now sealed with key %s\n",
 		n.Destinations, n.SigningKeys, keys.Current())
+	if n.IdentityProviders > 0 {
+		fmt.Fprintf(env.Stdout, "resealed %d identity provider client secret(s)\n", n.IdentityProviders)
+	}
 	return nil
 }

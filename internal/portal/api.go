@@ -214,7 +214,7 @@ func (s *server) apiRefresh(w http.ResponseWriter, r *http.Request) {
 // method gets a 405 problem rather than the mux's plain text.
 func apiMethod(path string) (string, bool) {
 	switch path {
-	case "/api/v2/developer/me":
+	case "/api/v2/developer/me", ssoStartPath, ssoCallbackPath:
 		return http.MethodGet, true
 	case "/api/v2/developer", "/api/v2/developer/verify-email", "/api/v2/developer/reset-password",
 		"/api/v2/developer/forgot-password", "/api/v2/developer/authenticate", "/api/v2/developer/logout",

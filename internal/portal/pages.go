@@ -29,6 +29,8 @@ type pageData struct {
 	NoNav                      bool // a page of no portal: its links would lead nowhere
 	NoMail                     bool // no mail server: emails only reach the server log
 	Dev                        store.Developer
+	// The log-in page's ways in (single sign-on, email and password).
+	SSO, BasicOff bool
 	// Set-password pages.
 	Token, Action, Lead string
 	// Portal content (content.go): menus on every page that loads them,
@@ -224,6 +226,10 @@ func loginNotice(key string) string {
 func (s *server) pageLogin(w http.ResponseWriter, r *http.Request) {
 	d := s.newPage(w, r, "Log in")
 	d.Notice = loginNotice(r.URL.Query().Get("m"))
+	if err := s.loginOptions(r, &d); err != nil {
+		s.render(w, r, s.showError(r, &d, err), "login", d)
+		return
+	}
 	s.render(w, r, http.StatusOK, "login", d)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/content"
 	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/portal/oidcrp"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -50,6 +51,11 @@ type Config struct {
 	RefreshTTL time.Duration // refresh cookie; default 14 days
 	VerifyTTL  time.Duration // emailed verification token; default 24 hours
 	ResetTTL   time.Duration // reset-password token; default 1 hour
+
+	// InsecureDestinations lets identity providers be reached over http://
+	// and on loopback or private addresses (development only), as it lets
+	// audit-log destinations.
+	InsecureDestinations bool
 }
 
 // Deps are the parts the portal talks to.
@@ -105,6 +111,7 @@ type server struct {
 	md    *content.Renderer // portal pages' Markdown
 	mux   http.Handler
 	met   *metrics
+	rp    ssoRP // single sign-on: the OpenID Connect relying party
 	// devLocks order one account's attempts within this process, so that
 	// concurrent attempts here see each other's failures as sequential ones
 	// would; the store's atomic counting is what holds across replicas.
@@ -124,6 +131,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	if s.clk == nil {
 		s.clk = clock.Real{}
 	}
+	s.rp = oidcrp.New(cfg.InsecureDestinations, s.clk.Now)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -151,6 +159,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v2/developer/logout", s.apiLogout)
 	mux.HandleFunc("GET /api/v2/developer/me", s.apiMe)
 	mux.HandleFunc("POST /api/v2/developer/refresh", s.apiRefresh)
+	mux.HandleFunc("GET "+ssoStartPath, s.ssoStart)
+	mux.HandleFunc("GET "+ssoCallbackPath, s.ssoCallback)
 	mux.HandleFunc("/api/", s.apiNotFound)
 
 	mux.HandleFunc("GET /{$}", s.pageHome)

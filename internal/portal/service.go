@@ -267,6 +267,9 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	if err := s.checkRate(ctx, r, rateAuth); err != nil {
 		return session{}, err
 	}
+	if err := s.basicAllowed(ctx, r); err != nil {
+		return session{}, err
+	}
 	mu := s.lockFor(ri.portal.ID, email)
 	mu.Lock()
 	defer mu.Unlock()
@@ -378,6 +381,11 @@ func (s *server) failAuth(ctx context.Context, r *http.Request, o audit.Outcome,
 // before the caller answers. A client that hangs up once its attempt was
 // judged does not take the entry with it.
 func (s *server) record(ctx context.Context, r *http.Request, o audit.Outcome, principal string) error {
+	return s.recordAs(ctx, r, audit.AuthTypeBasic, o, principal)
+}
+
+// recordAs is record for an attempt of the given AUTHENTICATION_TYPE_*.
+func (s *server) recordAs(ctx context.Context, r *http.Request, classID string, o audit.Outcome, principal string) error {
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	ri := info(r)
@@ -385,7 +393,7 @@ func (s *server) record(ctx context.Context, r *http.Request, o audit.Outcome, p
 		Kind:        audit.KindAuthentication,
 		Time:        s.clk.Now().UTC(),
 		Product:     audit.ProductDevPortal,
-		ClassID:     audit.AuthTypeBasic,
+		ClassID:     classID,
 		Name:        string(o),
 		Src:         httpx.ClientIP(r, s.cfg.TrustedProxies),
 		OrgID:       ri.portal.OrgID,

@@ -18,6 +18,7 @@ type keyRewriter interface {
 // Resealed counts what Reseal rewrote.
 type Resealed struct {
 	Destinations, SigningKeys int
+	IdentityProviders         int // client secrets of portal identity providers
 }
 
 // Reseal rewrites every destination authorization and signing private key
@@ -73,7 +74,8 @@ func Reseal(ctx context.Context, raw store.Store, keys *Keyring) (Resealed, erro
 		}
 		n.Destinations++
 	}
-	return n, nil
+	n.IdentityProviders, err = resealIdPs(ctx, raw, keys)
+	return n, err
 }
 
 // allDestinations lists every destination of every org: the listed ones,

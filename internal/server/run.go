@@ -172,6 +172,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	portalCfg := portal.Config{
 		TrustedProxies: cfg.TrustedProxies,
 		ListenPort:     portalLn.Addr().(*net.TCPAddr).Port,
+
+		InsecureDestinations: cfg.InsecureDestinations,
 	}
 	if cfg.PortalHTTPS {
 		portalCfg.SecureCookies = true

@@ -161,6 +161,8 @@ type Store interface {
 	MailOutbox
 	MerkleLeaves
 	PortalContent
+	PortalAuth
+	Teams
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error

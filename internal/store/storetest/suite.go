@@ -90,6 +90,8 @@ func Run(t *testing.T, b Backend) {
 		{"MailOutbox", testMailOutbox},
 		{"Leaves", testLeaves},
 		{"PortalContent", testPortalContent},
+		{"PortalAuth", testPortalAuth},
+		{"Teams", testTeams},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()

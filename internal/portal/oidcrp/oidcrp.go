@@ -1,0 +1,206 @@
+// Package oidcrp is the Dev Portal's OpenID Connect relying party: the one
+// package that talks to identity providers (with go-oidc and x/oauth2).
+// It builds authorization requests (code flow, PKCE S256, state, nonce),
+// redeems codes, verifies ID tokens against the issuer's published keys,
+// and reads the mapped claims. Every request to a provider goes through
+// the dial guard of audit-log destinations (package netguard) unless the
+// development flag lifts it.
+package oidcrp
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/sigtrail/sigtrail/internal/netguard"
+)
+
+// providerTTL bounds how long a discovered provider (and its cached keys,
+// which go-oidc refreshes on an unknown key id) is reused.
+const providerTTL = time.Hour
+
+// ErrUnreachable is a provider that could not be discovered: a dependency
+// down (or refused by the dial guard), not a refused log-in.
+var ErrUnreachable = errors.New("identity provider unreachable")
+
+// Provider is what a portal's identity provider is configured with.
+type Provider struct {
+	Issuer, ClientID, ClientSecret     string
+	Scopes                             []string
+	ClaimName, ClaimEmail, ClaimGroups string
+}
+
+// Identity is what a verified ID token (and the user info, for claims the
+// token lacks) says about the person.
+type Identity struct {
+	Subject, Email, Name string
+	EmailVerified        bool
+	Groups               []string
+}
+
+// Client talks to identity providers and caches their discovery.
+type Client struct {
+	http *http.Client
+	now  func() time.Time
+	mu   sync.Mutex
+	byIs map[string]cached
+}
+
+type cached struct {
+	p  *oidc.Provider
+	at time.Time
+}
+
+// New returns a client whose ID token checks use now. insecure lifts the
+// dial guard and allows http:// (development only).
+func New(insecure bool, now func() time.Time) *Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !insecure {
+		dialer.Control = netguard.DialControl
+	}
+	t := &http.Transport{
+		Proxy:               nil, // a proxy would have the guard check the proxy's address
+		DialContext:         dialer.DialContext,
+		TLSHandshakeTimeout: 10 * time.Second,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	c := &http.Client{Transport: t, Timeout: 15 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 3 {
+				return errors.New("too many redirects")
+			}
+			if req.URL.Scheme != "https" && !insecure {
+				return errors.New("redirect away from https")
+			}
+			return nil
+		}}
+	return &Client{http: c, now: now, byIs: map[string]cached{}}
+}
+
+// NewVerifier returns a fresh PKCE code verifier.
+func NewVerifier() string { return oauth2.GenerateVerifier() }
+
+func (c *Client) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.byIs[issuer]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < providerTTL {
+		return e.p, nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, c.http), issuer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	c.mu.Lock()
+	c.byIs[issuer] = cached{p: p, at: now}
+	c.mu.Unlock()
+	return p, nil
+}
+
+func config(p Provider, op *oidc.Provider, redirectURL string) *oauth2.Config {
+	return &oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, Endpoint: op.Endpoint(), RedirectURL: redirectURL, Scopes: p.Scopes}
+}
+
+// AuthCodeURL is the authorization request to send the browser to.
+func (c *Client) AuthCodeURL(ctx context.Context, p Provider, redirectURL, state, nonce, verifier string) (string, error) {
+	op, err := c.provider(ctx, p.Issuer)
+	if err != nil {
+		return "", err
+	}
+	return config(p, op, redirectURL).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
+}
+
+// Redeem exchanges the code (with the PKCE verifier), verifies the ID
+// token (signature against the issuer's keys, issuer, audience, expiry)
+// and its nonce, and reads the identity. An error other than
+// ErrUnreachable is a refusal; its text says why, for the log only.
+func (c *Client) Redeem(ctx context.Context, p Provider, redirectURL, code, verifier, nonce string) (Identity, error) {
+	op, err := c.provider(ctx, p.Issuer)
+	if err != nil {
+		return Identity{}, err
+	}
+	ctx = oidc.ClientContext(ctx, c.http)
+	cfg := config(p, op, redirectURL)
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return Identity{}, fmt.Errorf("code exchange: %w", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return Identity{}, errors.New("no id_token")
+	}
+	idt, err := op.VerifierContext(ctx, &oidc.Config{ClientID: p.ClientID, Now: c.now}).Verify(ctx, raw)
+	if err != nil {
+		return Identity{}, fmt.Errorf("id token: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+		return Identity{}, errors.New("nonce does not match")
+	}
+	claims := map[string]any{}
+	if err := idt.Claims(&claims); err != nil {
+		return Identity{}, err
+	}
+	if _, ok := claims[p.ClaimEmail]; !ok && op.UserInfoEndpoint() != "" {
+		if err := userInfo(ctx, op, cfg, tok, idt.Subject, claims); err != nil {
+			return Identity{}, err
+		}
+	}
+	return identity(p, idt.Subject, claims), nil
+}
+
+// userInfo adds the claims the ID token lacks from the user info endpoint,
+// which must speak of the same subject.
+func userInfo(ctx context.Context, op *oidc.Provider, cfg *oauth2.Config, tok *oauth2.Token, subject string, claims map[string]any) error {
+	ui, err := op.UserInfo(ctx, cfg.TokenSource(ctx, tok))
+	if err != nil {
+		return fmt.Errorf("user info: %w", err)
+	}
+	if ui.Subject != subject {
+		return errors.New("user info is of another subject")
+	}
+	extra := map[string]any{}
+	if err := ui.Claims(&extra); err != nil {
+		return err
+	}
+	for k, v := range extra {
+		if _, ok := claims[k]; !ok {
+			claims[k] = v
+		}
+	}
+	return nil
+}
+
+// identity reads the mapped claims.
+func identity(p Provider, subject string, claims map[string]any) Identity {
+	id := Identity{Subject: subject}
+	id.Email, _ = claims[p.ClaimEmail].(string)
+	id.Name, _ = claims[p.ClaimName].(string)
+	switch v := claims["email_verified"].(type) {
+	case bool:
+		id.EmailVerified = v
+	case string: // some providers send "true"
+		id.EmailVerified = v == "true"
+	}
+	switch g := claims[p.ClaimGroups].(type) {
+	case string:
+		id.Groups = []string{g}
+	case []any:
+		for _, x := range g {
+			if s, ok := x.(string); ok {
+				id.Groups = append(id.Groups, s)
+			}
+		}
+	}
+	return id
+}
