@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 // readmeStartLines returns the README's lines that start the server and
@@ -63,7 +65,7 @@ func runReadmeStart(t *testing.T, addr, stop string) (string, error) {
 
 func TestReadmeStartLoopStopsWhenServeExits(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed") // the README's loop calls it
+		testenv.Missing(t, "curl is not installed (apt-get install curl)") // the README's loop calls it
 	}
 	// Another web server holds the port: it answers, but not 200.
 	taken := httptest.NewServer(http.NotFoundHandler())
@@ -80,7 +82,7 @@ func TestReadmeStartLoopStopsWhenServeExits(t *testing.T) {
 
 func TestReadmeStartLoopWaitsForHealthz(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
+		testenv.Missing(t, "curl is not installed (apt-get install curl)")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

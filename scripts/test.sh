@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs sigtrail's whole test suite on a fresh Debian machine with Go:
-# installs what the tests need (Chromium for the browser tests, OpenSSL for
-# the independent signature check, PostgreSQL for the postgres store and the
-# replica tests, which start a throwaway server unless
+# installs what the tests need (Chromium for the browser tests, curl for the
+# README's start loop, OpenSSL for the independent signature check,
+# PostgreSQL for the postgres store and the replica tests, which start a
+# throwaway server unless
 # SIGTRAIL_TEST_POSTGRES_URL names one), then gofmt, go vet and go test -race.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ -z "${SIGTRAIL_TEST_POSTGRES_URL:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
 	need+=(postgresql)
 fi

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func TestBrowserContent(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
-		t.Skip("no chromium binary found (apt-get install chromium); the browser test needs one")
+		testenv.Missing(t, "no chromium binary found (apt-get install chromium); the browser test needs one")
 	}
 	e := newEnv(t)
 	e.contentFixture()

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func browser(t *testing.T) context.Context {
 	t.Helper()
 	bin := chromium()
 	if bin == "" {
-		t.Skip("no chromium binary found (apt-get install chromium); the browser test needs one")
+		testenv.Missing(t, "no chromium binary found (apt-get install chromium); the browser test needs one")
 	}
 	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancelBase)

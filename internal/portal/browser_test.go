@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite files under testdata/ (the browser test's screenshot)")
@@ -33,7 +34,7 @@ func chromium() string {
 func TestBrowserSignUpLogInLogOut(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
-		t.Skip("no chromium binary found (apt-get install chromium); the browser test needs one")
+		testenv.Missing(t, "no chromium binary found (apt-get install chromium); the browser test needs one")
 	}
 	e := newEnv(t)
 

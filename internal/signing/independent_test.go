@@ -15,6 +15,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 // TestRFC8032Vectors stores the RFC 8032 section 7.1 test keys and checks
@@ -70,7 +71,7 @@ func TestOpenSSLVerifiesSigtrailLines(t *testing.T) {
 	t.Parallel()
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
-		t.Skip("openssl is not installed (apt-get install openssl): the independent check did not run")
+		testenv.Missing(t, "openssl is not installed (apt-get install openssl): the independent check did not run")
 	}
 	k := openKeyring(t, &memKeys{}, clock.NewFake(t0))
 	ver := mustVerifier(t, k) // the key as a verifier reads it from the JWKS
