@@ -92,7 +92,9 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 	err := s.read(ctx, "query entries", func(ctx context.Context, db querier) error {
 		out = out[:0]
 		if q.Limit > 0 && out == nil {
-			out = make([]store.StoredEntry, 0, min(q.Limit, 1024))
+			// A few slots, not Limit: a dispatcher reading after each
+			// trickling entry would zero 0.5 MB per read for one entry.
+			out = make([]store.StoredEntry, 0, min(q.Limit, 16))
 		}
 		rows, err := db.Query(ctx, query, a...)
 		if err != nil {

@@ -123,9 +123,13 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 // collectEntries decodes the rows of Query or Read and closes them.
 func (s *Store) collectEntries(rows *sql.Rows, q store.EntryQuery) ([]store.StoredEntry, error) {
 	defer rows.Close()
+	// A few slots, not Limit: a StoredEntry is about 500 bytes, and a
+	// dispatcher reading after each trickling entry asks for 1,000 but
+	// gets one or two; zeroing 0.5 MB per read was 3 % of a server's CPU at
+	// 200 events/s. A full batch grows the slice a few times instead.
 	var out []store.StoredEntry
 	if q.Limit > 0 {
-		out = make([]store.StoredEntry, 0, min(q.Limit, 1024))
+		out = make([]store.StoredEntry, 0, min(q.Limit, 16))
 	}
 	for rows.Next() {
 		var seq int64

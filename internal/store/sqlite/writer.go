@@ -52,6 +52,8 @@ type jobReq struct {
 	fn     func(ctx context.Context, q querier) error
 	forget []store.StreamID
 	done   chan error
+	// lazy commits without waiting for the disk (see doLazy).
+	lazy bool
 }
 
 // writer owns the one writer connection. Only its goroutine touches conn,
@@ -70,12 +72,16 @@ type writer struct {
 	// right: it changes when another connection (process, handle) commits.
 	version     int64
 	multi       map[multiKey]*sql.Stmt
+	prepared    map[string]*sql.Stmt // see preparedConn
 	selStream   *sql.Stmt
 	addStream   *sql.Stmt
 	dataVersion *sql.Stmt
 	args        []any
 	// lastCallers is how many appends the previous commit served.
 	lastCallers int
+	// syncLost: the connection may not be at synchronous=FULL (a lazy
+	// transaction could not set it back); inTx sets it before committing.
+	syncLost bool
 
 	// commits counts append transactions committed, for tests and
 	// benchmarks to see how many appends share one.
@@ -91,6 +97,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 		stopped: make(chan struct{}),
 		pos:     make(map[store.StreamID]streamPos),
 		multi:   make(map[multiKey]*sql.Stmt),
+
+		prepared: make(map[string]*sql.Stmt),
 	}
 	var err error
 	for _, p := range []struct {
@@ -115,6 +123,9 @@ func (w *writer) close() error {
 	close(w.quit)
 	<-w.stopped
 	for _, st := range w.multi {
+		st.Close()
+	}
+	for _, st := range w.prepared {
 		st.Close()
 	}
 	w.selStream.Close()
@@ -154,6 +165,19 @@ func (w *writer) submit(ctx context.Context, req any, done chan error) error {
 // do runs fn in a write transaction on the writer connection.
 func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error, forget ...store.StreamID) error {
 	r := &jobReq{ctx: ctx, fn: fn, forget: forget, done: make(chan error, 1)}
+	return w.submit(ctx, r, r.done)
+}
+
+// doLazy is do for a write that may be lost in an operating-system crash
+// or power cut but not in a process crash: it commits without fsync
+// (synchronous=NORMAL for this one transaction), so it reaches the WAL
+// file and the OS, and becomes durable with the next fsync'd commit or
+// checkpoint. Whatever survives a crash is a prefix of the commits, so a
+// lost lazy write never leaves a later durable one without it. For the
+// delivery cursor: losing a move re-sends entries already delivered, which
+// at-least-once delivery allows, and saves an fsync per webhook request.
+func (w *writer) doLazy(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	r := &jobReq{ctx: ctx, fn: fn, done: make(chan error, 1), lazy: true}
 	return w.submit(ctx, r, r.done)
 }
 
@@ -253,7 +277,12 @@ func (w *writer) runJob(r *jobReq) {
 		r.done <- err
 		return
 	}
-	err := w.inTx(r.ctx, func() error { return r.fn(r.ctx, w.conn) })
+	var err error
+	if r.lazy {
+		err = w.inLazyTx(r.ctx, func() error { return r.fn(r.ctx, preparedConn{w}) })
+	} else {
+		err = w.inTx(r.ctx, func() error { return r.fn(r.ctx, preparedConn{w}) })
+	}
 	if err == nil {
 		for _, s := range r.forget {
 			delete(w.pos, s)
@@ -264,16 +293,46 @@ func (w *writer) runJob(r *jobReq) {
 
 // inTx runs fn between BEGIN and COMMIT on the writer connection. The
 // transaction is managed by hand (not database/sql's Tx) so statements
-// prepared once on the connection are reused by every transaction.
+// prepared once on the connection are reused by every transaction. It
+// commits with fsync (synchronous=FULL): if a lazy transaction could not
+// set that back, it is set here first or nothing commits.
 func (w *writer) inTx(ctx context.Context, fn func() error) error {
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if w.syncLost {
+		if _, err := (preparedConn{w}).ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+			return err
+		}
+		w.syncLost = false
+	}
+	return w.tx(ctx, fn)
+}
+
+// inLazyTx is inTx committed with synchronous=NORMAL (see doLazy).
+func (w *writer) inLazyTx(ctx context.Context, fn func() error) error {
+	q := preparedConn{w}
+	w.syncLost = true // until FULL is set back
+	if _, err := q.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return err
+	}
+	err := w.tx(ctx, fn)
+	if _, e := q.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); e != nil {
+		w.opts.Logger.Error("sqlite store: restoring synchronous=FULL", "err", e)
+		return err
+	}
+	w.syncLost = false
+	return err
+}
+
+// tx is one transaction at the connection's current synchronous setting.
+func (w *writer) tx(ctx context.Context, fn func() error) error {
+	q := preparedConn{w}
+	if _, err := q.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
 		w.rollback()
 		return err
 	}
-	if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+	if _, err := q.ExecContext(context.Background(), "COMMIT"); err != nil {
 		w.rollback()
 		return err
 	}
