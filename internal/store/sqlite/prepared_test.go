@@ -105,3 +105,33 @@ func TestWriterPreparesOnce(t *testing.T) {
 		t.Errorf("cursor = %d, want 10", st.Cursor)
 	}
 }
+
+// TestCanceledJobsLeaveTheWriterUsable cancels lazy and durable jobs at
+// every moment of their run: none may leave a transaction open or the
+// connection at synchronous=NORMAL, so the appends after them commit, and
+// at FULL. (A BEGIN whose context ended as it ran used to report failure
+// with its transaction open.)
+func TestCanceledJobsLeaveTheWriterUsable(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	job := func(ctx context.Context, q querier) error {
+		var n int
+		return q.QueryRowContext(ctx, "SELECT count(*) FROM entries").Scan(&n)
+	}
+	for i := range 200 {
+		jctx, cancel := context.WithTimeout(ctx, time.Duration(i%20)*20*time.Microsecond)
+		if i%2 == 0 {
+			_ = s.w.doLazy(jctx, job)
+		} else {
+			_ = s.w.do(jctx, job)
+		}
+		cancel()
+		if _, err := s.Append(ctx, oneEntry("s", "after")); err != nil {
+			t.Fatalf("append after canceled job %d: %v", i, err)
+		}
+	}
+	if got := synchronousIn(t, s); got != 2 {
+		t.Errorf("synchronous = %d, want 2 (FULL)", got)
+	}
+}

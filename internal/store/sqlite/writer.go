@@ -298,7 +298,8 @@ func (w *writer) runJob(r *jobReq) {
 // set that back, it is set here first or nothing commits.
 func (w *writer) inTx(ctx context.Context, fn func() error) error {
 	if w.syncLost {
-		if _, err := (preparedConn{w}).ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+		w.rollback() // in case a failed lazy transaction left one open
+		if _, err := (preparedConn{w}).ExecContext(context.Background(), "PRAGMA synchronous=FULL"); err != nil {
 			return err
 		}
 		w.syncLost = false
@@ -310,7 +311,7 @@ func (w *writer) inTx(ctx context.Context, fn func() error) error {
 func (w *writer) inLazyTx(ctx context.Context, fn func() error) error {
 	q := preparedConn{w}
 	w.syncLost = true // until FULL is set back
-	if _, err := q.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+	if _, err := q.ExecContext(context.Background(), "PRAGMA synchronous=NORMAL"); err != nil {
 		return err
 	}
 	err := w.tx(ctx, fn)
@@ -323,9 +324,14 @@ func (w *writer) inLazyTx(ctx context.Context, fn func() error) error {
 }
 
 // tx is one transaction at the connection's current synchronous setting.
-func (w *writer) tx(ctx context.Context, fn func() error) error {
+// BEGIN and COMMIT run without ctx: the driver turns a context that ends
+// while a statement runs into an error even when the statement completed,
+// so a BEGIN could report failure yet leave its transaction open (and the
+// next PRAGMA or BEGIN fail). The caller checked ctx before; fn's own
+// statements still end with it.
+func (w *writer) tx(_ context.Context, fn func() error) error {
 	q := preparedConn{w}
-	if _, err := q.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := q.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
