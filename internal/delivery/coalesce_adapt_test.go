@@ -21,8 +21,9 @@ func TestCoalescerAdapts(t *testing.T) {
 	}{
 		{"starts at the bound", bound, -1, nil, bound},
 		{"lone entries keep the bound", bound, -1, []int{1, 1, 1}, bound},
-		{"batches of the target keep the wait", bound, 5 * time.Millisecond, []int{coalesceTarget, 2*coalesceTarget - 1}, 5 * time.Millisecond},
-		{"large batches halve it", bound, -1, []int{2 * coalesceTarget, 50}, bound / 4},
+		{"batches of the target halve it", bound, -1, []int{coalesceTarget}, bound / 2},
+		{"large batches too", bound, -1, []int{2 * coalesceTarget, 50}, bound / 4},
+		{"one short of the target doubles it", bound, 5 * time.Millisecond, []int{coalesceTarget - 1}, 10 * time.Millisecond},
 		{"down to none", bound, -1, []int{100, 100, 100, 100, 100, 100}, 0},
 		{"small batches grow it from none", bound, 0, []int{1}, coalesceStep},
 		{"and double it", bound, 0, []int{1, 1, 1}, 4 * coalesceStep},
