@@ -91,10 +91,8 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 	var out []store.StoredEntry
 	err := s.read(ctx, "query entries", func(ctx context.Context, db querier) error {
 		out = out[:0]
-		if q.Limit > 0 && out == nil {
-			// A few slots, not Limit: a dispatcher reading after each
-			// trickling entry would zero 0.5 MB per read for one entry.
-			out = make([]store.StoredEntry, 0, min(q.Limit, 16))
+		if out == nil {
+			out = store.EntriesFirst(q.Limit)
 		}
 		rows, err := db.Query(ctx, query, a...)
 		if err != nil {
@@ -111,7 +109,7 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 			if err != nil {
 				return fmt.Errorf("decode entry %s/%d: %w", q.Stream, seq, err)
 			}
-			out = append(out, store.StoredEntry{Stream: q.Stream, Seq: seq, Entry: e})
+			out = store.AppendEntry(out, store.StoredEntry{Stream: q.Stream, Seq: seq, Entry: e}, q.Limit)
 		}
 		return rows.Err()
 	})
