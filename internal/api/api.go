@@ -130,7 +130,7 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg: cfg, st: deps.Store, rec: deps.Recorder, jwks: deps.JWKS, hooks: deps.Webhooks,
 		clk: deps.Clock, log: deps.Logger, metrics: deps.Metrics,
 		signer: deps.Signer, renderer: deps.Renderer, replays: deps.Replays,
-		tenancy:      tenancy.New(deps.Store, deps.Clock),
+		tenancy:      tenancy.NewCached(deps.Store, deps.Clock, tenancy.TokenCacheTTL),
 		ingestBudget: newIngestBudget(cfg.IngestMaxInflightBytes),
 		mux:          http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
 	}

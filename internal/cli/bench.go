@@ -34,6 +34,7 @@ type benchOpts struct {
 	timeout                   time.Duration
 	dataDir                   string
 	cpuProfile                string
+	serverCPUProfile          string // CPU profile of each started server
 	db                        string // database of the started servers
 	replicas                  int    // servers started on db
 	addr, portalAddr          string // listen addresses of a started server
@@ -64,6 +65,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for deliveries after this long")
 	fs.StringVar(&o.dataDir, "data-dir", "", "data dir of the started server (default: a temporary one, removed after)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `FILE` (with --in-process it covers the server)")
+	fs.StringVar(&o.serverCPUProfile, "server-cpuprofile", "", "write a CPU profile of each started server process to `FILE` (FILE.N for replica N above 1)")
 	fs.StringVar(&o.db, "db", "", "database `URL` of the started servers (default: SQLite in their data dir; postgres://... for PostgreSQL)")
 	fs.IntVar(&o.replicas, "replicas", 1, "servers to start on --db (more than one needs PostgreSQL); ingest goes to those that do not deliver the webhook")
 	fs.StringVar(&o.addr, "addr", "", "management API listen `HOST:PORT` of the started server (default 127.0.0.1:0; one replica only)")

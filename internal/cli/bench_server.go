@@ -45,7 +45,11 @@ func startBenchServers(ctx context.Context, env *Env, o benchOpts) (*benchServer
 		if dir != "" && o.replicas > 1 {
 			dir = fmt.Sprintf("%s/replica%d", dir, i)
 		}
-		url, pid, stop, err := startBenchServer(ctx, env, o, dir, s.admin)
+		profile := o.serverCPUProfile
+		if profile != "" && i > 0 {
+			profile = fmt.Sprintf("%s.%d", profile, i+1)
+		}
+		url, pid, stop, err := startBenchServer(ctx, env, o, dir, s.admin, profile)
 		if err != nil {
 			s.stop()
 			return nil, err
@@ -77,7 +81,7 @@ type benchServer struct {
 
 // startBenchServer starts one `sigtrail serve` with dir as its data dir (a
 // temporary one, removed after, when empty) and waits until it serves.
-func startBenchServer(ctx context.Context, env *Env, o benchOpts, dir, admin string) (string, int, benchServer, error) {
+func startBenchServer(ctx context.Context, env *Env, o benchOpts, dir, admin, cpuProfile string) (string, int, benchServer, error) {
 	cleanup := func() {}
 	if dir == "" {
 		var err error
@@ -102,6 +106,9 @@ func startBenchServer(ctx context.Context, env *Env, o benchOpts, dir, admin str
 		if k == "SIGTRAIL_BOOTSTRAP_TOKEN" {
 			return admin
 		}
+		if k == serveCPUProfileEnv {
+			return cpuProfile
+		}
 		return env.Getenv(k)
 	}
 	out := &lockedBuffer{}
@@ -123,7 +130,7 @@ func startBenchServer(ctx context.Context, env *Env, o benchOpts, dir, admin str
 			return "", 0, benchServer{}, err
 		}
 		cmd := exec.CommandContext(sctx, exe, args...)
-		cmd.Env = append(os.Environ(), "SIGTRAIL_BOOTSTRAP_TOKEN="+admin)
+		cmd.Env = append(os.Environ(), "SIGTRAIL_BOOTSTRAP_TOKEN="+admin, serveCPUProfileEnv+"="+cpuProfile)
 		cmd.Stdout, cmd.Stderr = out, env.Stderr
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 		cmd.WaitDelay = 10 * time.Second

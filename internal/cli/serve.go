@@ -56,6 +56,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		// It becomes an org-admin secret: a short one is guessable.
 		return fmt.Errorf("SIGTRAIL_BOOTSTRAP_TOKEN is %d characters; use at least %d (for example: openssl rand -hex 24)", n, minBootstrapToken)
 	}
+	stopProfile, err := startServeProfile(env.Getenv)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	return server.Run(ctx, cfg, log, func(a server.Addrs) {
 		fmt.Fprintf(env.Stdout, "sigtrail: management API on http://%s, Dev Portals on http://<portal>.%s:%s\n",

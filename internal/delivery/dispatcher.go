@@ -223,6 +223,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	// smallAt is when the last batch that was not full was settled; zero
 	// when the last one was full (the stream is busy, nothing to wait for).
 	var smallAt time.Time
+	co := newCoalescer(d.m.cfg.CoalesceWait)
 	for {
 		if d.strict() && len(d.failed) > 0 {
 			// Nothing newer goes before the failed ranges.
@@ -234,7 +235,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		cur := ahead
 		ahead = nil
 		if cur == nil {
-			if err := d.coalesce(ctx, cursor, smallAt); err != nil {
+			if err := d.coalesce(ctx, cursor, smallAt, co.wait); err != nil {
 				return err
 			}
 			if cur, err = d.prepare(ctx, cursor); err != nil {
@@ -333,6 +334,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		smallAt = time.Time{}
 		if small {
 			smallAt = d.m.clock.Now()
+			co.sent(r.n)
 		}
 		if d.strict() {
 			if !res.a.ok() {
@@ -365,11 +367,11 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 }
 
 // coalesce waits, after a batch that was not full was settled at since,
-// until CoalesceWait has passed or a full batch is waiting, so entries that
-// trickle in share a request. One timer per wait; a wake-up costs an
-// atomic load, so the cost does not grow with the entries that arrive.
-func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time) error {
-	wait := d.m.cfg.CoalesceWait
+// until wait (the coalescer's) has passed or a full batch is waiting, so
+// entries that trickle in share a request. One timer per wait; a wake-up
+// costs an atomic load, so the cost does not grow with the entries that
+// arrive.
+func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time, wait time.Duration) error {
 	if since.IsZero() || wait <= 0 {
 		return nil
 	}

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
@@ -32,7 +32,7 @@ type sender struct {
 	// Two clients because TLS verification is a transport setting; each
 	// keeps its idle connections per host for keep-alive.
 	verified, unverified *http.Client
-	gzPool               sync.Pool // *gzip.Writer
+	flatePool            sync.Pool // *flate.Writer (deflate.go)
 	chunkPool            sync.Pool // *chunk
 }
 
@@ -133,47 +133,59 @@ func fitting(entries []store.StoredEntry, maxBytes int) int {
 type chunk struct {
 	buf  []byte
 	ends []int
+	// z is buf deflated (deflate.go); zLast: without its final newline,
+	// as the last chunk of a batch.
+	z     []byte
+	zLast bool
 }
 
 // renderLines signs lines in parallel chunks: signing is most of the CPU
 // cost of a batch. The chunks' buffers come from a pool (release returns
-// them), since a batch's lines are garbage once gzipped.
+// them), since a batch's lines are garbage once gzipped. A chunk is
+// renderPiece lines and the workers take the next one in turn, so a worker
+// the machine preempts holds the batch up by at most one chunk, not by its
+// whole share (on a shared machine the other core is often busy).
 func (s *sender) renderLines(lf lineFormat, entries []store.StoredEntry) []*chunk {
-	workers := s.cfg.SignWorkers
+	pieces := (len(entries) + renderPiece - 1) / renderPiece
+	workers := min(s.cfg.SignWorkers, pieces)
 	if workers > len(entries)/64 {
 		workers = len(entries) / 64 // small batches are not worth the goroutines
 	}
-	if workers < 1 {
-		workers = 1
-	}
-	chunks := make([]*chunk, workers)
-	per := (len(entries) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*per, min((w+1)*per, len(entries))
-		c, _ := s.chunkPool.Get().(*chunk)
-		if c == nil {
-			c = &chunk{buf: make([]byte, 0, (hi-lo)*512), ends: make([]int, 0, hi-lo)}
-		}
-		c.buf, c.ends = c.buf[:0], c.ends[:0]
-		chunks[w] = c
-		do := func() {
+	chunks := make([]*chunk, pieces)
+	var next atomic.Int64
+	work := func() {
+		for {
+			p := int(next.Add(1)) - 1
+			if p >= pieces {
+				return
+			}
+			lo, hi := p*renderPiece, min((p+1)*renderPiece, len(entries))
+			c, _ := s.chunkPool.Get().(*chunk)
+			if c == nil {
+				c = &chunk{buf: make([]byte, 0, renderPiece*512), ends: make([]int, 0, renderPiece)}
+			}
+			c.buf, c.ends = c.buf[:0], c.ends[:0]
 			for i := lo; i < hi; i++ {
 				c.buf = s.appendLine(c.buf, lf, &entries[i])
 				c.buf = append(c.buf, '\n')
 				c.ends = append(c.ends, len(c.buf))
 			}
+			s.deflateChunk(c, p == pieces-1)
+			chunks[p] = c
 		}
-		if w == workers-1 {
-			do()
-			continue
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); do() }()
 	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() { defer wg.Done(); work() }()
+	}
+	work()
 	wg.Wait()
 	return chunks
 }
+
+// renderPiece is the lines of one chunk of renderLines.
+const renderPiece = 64
 
 // release returns chunk buffers to the pool, except outsized ones (a batch
 // of huge lines) that would pin memory.
@@ -183,58 +195,6 @@ func (s *sender) release(chunks []*chunk) {
 			s.chunkPool.Put(c)
 		}
 	}
-}
-
-// gzip compresses the longest run of lines that fits MaxBatchBytes (at
-// least one), joined by \n, straight from the chunks: the uncompressed body
-// is never assembled. It returns the gzipped body, its uncompressed size
-// and the number of lines.
-func (s *sender) gzip(chunks []*chunk) ([]byte, int, int, error) {
-	var out bytes.Buffer
-	zw, _ := s.gzPool.Get().(*gzip.Writer)
-	if zw == nil {
-		// BestSpeed: log lines compress well even at level 1, and the CPU
-		// goes to signing instead (see docs/performance-delivery.md).
-		zw, _ = gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	} else {
-		zw.Reset(&out)
-	}
-	defer s.gzPool.Put(zw)
-	size, n := 0, 0 // size counts each line's newline
-	var last []byte // the final run written, held back to drop its newline
-	for _, c := range chunks {
-		start, end := 0, 0
-		for _, e := range c.ends {
-			if n > 0 && size+(e-end)-1 > s.cfg.MaxBatchBytes {
-				break
-			}
-			size += e - end
-			end = e
-			n++
-		}
-		if end == 0 {
-			break
-		}
-		if last != nil {
-			if _, err := zw.Write(last); err != nil {
-				return nil, 0, 0, err
-			}
-		}
-		if out.Cap() == 0 {
-			out.Grow(size/5 + 64)
-		}
-		last = c.buf[start:end]
-		if end < len(c.buf) {
-			break
-		}
-	}
-	if _, err := zw.Write(last[:len(last)-1]); err != nil {
-		return nil, 0, 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, 0, 0, err
-	}
-	return out.Bytes(), size - 1, n, nil
 }
 
 // answer is the outcome of one POST.

@@ -34,8 +34,9 @@ var (
 
 // Service creates orgs and tokens and authenticates secrets.
 type Service struct {
-	st  store.Tenancy
-	clk clock.Clock
+	st    store.Tenancy
+	clk   clock.Clock
+	cache *tokenCache // nil: every Authenticate asks the store (see NewCached)
 }
 
 // New returns a Service over st, taking the time from clk.
@@ -164,12 +165,17 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (store.Token,
 	if secret == "" {
 		return store.Token{}, unauthorized(ErrNoCredentials)
 	}
-	t, err := s.st.GetTokenByHash(ctx, HashSecret(secret))
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			return store.Token{}, unauthorized(ErrTokenNotFound)
+	hash := HashSecret(secret)
+	t, cached := s.cache.get(hash)
+	if !cached {
+		var err error
+		if t, err = s.st.GetTokenByHash(ctx, hash); err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				return store.Token{}, unauthorized(ErrTokenNotFound)
+			}
+			return store.Token{}, err
 		}
-		return store.Token{}, err
+		s.cache.put(hash, t)
 	}
 	if !t.ExpiresAt.IsZero() && !s.clk.Now().Before(t.ExpiresAt) {
 		return t, unauthorized(ErrTokenExpired)

@@ -92,8 +92,8 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 	var out []store.StoredEntry
 	err := s.read(ctx, "query entries", func(ctx context.Context, db querier) error {
 		out = out[:0]
-		if q.Limit > 0 && out == nil {
-			out = make([]store.StoredEntry, 0, min(q.Limit, 1024))
+		if out == nil {
+			out = store.EntriesFirst(q.Limit)
 		}
 		rows, err := db.Query(ctx, query, a...)
 		if err != nil {
@@ -110,7 +110,7 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 			if err != nil {
 				return fmt.Errorf("decode entry %s/%d: %w", q.Stream, seq, err)
 			}
-			out = append(out, store.StoredEntry{Stream: q.Stream, Seq: seq, Entry: e})
+			out = store.AppendEntry(out, store.StoredEntry{Stream: q.Stream, Seq: seq, Entry: e}, q.Limit)
 		}
 		return rows.Err()
 	})

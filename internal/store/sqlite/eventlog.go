@@ -124,10 +124,7 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 // collectEntries decodes the rows of Query or Read and closes them.
 func (s *Store) collectEntries(rows *sql.Rows, q store.EntryQuery) ([]store.StoredEntry, error) {
 	defer rows.Close()
-	var out []store.StoredEntry
-	if q.Limit > 0 {
-		out = make([]store.StoredEntry, 0, min(q.Limit, 1024))
-	}
+	out := store.EntriesFirst(q.Limit)
 	for rows.Next() {
 		var seq int64
 		var rec sql.RawBytes
@@ -138,7 +135,7 @@ func (s *Store) collectEntries(rows *sql.Rows, q store.EntryQuery) ([]store.Stor
 		if err != nil {
 			return nil, s.internal(err, "decode entry")
 		}
-		out = append(out, store.StoredEntry{Stream: q.Stream, Seq: seq, Entry: e})
+		out = store.AppendEntry(out, store.StoredEntry{Stream: q.Stream, Seq: seq, Entry: e}, q.Limit)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.internal(err, "query entries")

@@ -66,12 +66,14 @@ func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, fence 
 
 // AdvanceCursor moves the cursor forward to seq (a lower seq leaves it
 // where it is) and records failed, merged with the ranges already
-// recorded, in the same transaction.
+// recorded, in the same transaction. It commits without fsync (doLazy): a
+// process crash keeps it, an OS crash may take the cursor back to where
+// the last fsync'd commit left it, so entries already sent go again.
 func (s *Store) AdvanceCursor(ctx context.Context, stream store.StreamID, fence store.Fence, seq int64, failed *store.SeqRange) error {
 	if failed != nil && (failed.From <= 0 || failed.To < failed.From) {
 		return apperr.New(apperr.Invalid, "bad failed range %d-%d", failed.From, failed.To)
 	}
-	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+	err := s.w.doLazy(ctx, func(ctx context.Context, q querier) error {
 		if err := checkFence(ctx, q, store.WebhookLease(stream), fence); err != nil {
 			return err
 		}

@@ -53,6 +53,8 @@ type jobReq struct {
 	fn     func(ctx context.Context, q querier) error
 	forget []store.StreamID
 	done   chan error
+	// lazy commits without waiting for the disk (see doLazy).
+	lazy bool
 }
 
 // writer owns the one writer connection. Only its goroutine touches conn,
@@ -71,6 +73,7 @@ type writer struct {
 	// right: it changes when another connection (process, handle) commits.
 	version     int64
 	multi       map[multiKey]*sql.Stmt
+	prepared    map[string]*sql.Stmt // see preparedConn
 	selStream   *sql.Stmt
 	addStream   *sql.Stmt
 	dataVersion *sql.Stmt
@@ -78,6 +81,9 @@ type writer struct {
 	leafArgs    []any // the batch's leaves rows, written after its entries
 	// lastCallers is how many appends the previous commit served.
 	lastCallers int
+	// syncLost: the connection may not be at synchronous=FULL (a lazy
+	// transaction could not set it back); inTx sets it before committing.
+	syncLost bool
 
 	// commits counts append transactions committed, for tests and
 	// benchmarks to see how many appends share one.
@@ -93,6 +99,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 		stopped: make(chan struct{}),
 		pos:     make(map[store.StreamID]streamPos),
 		multi:   make(map[multiKey]*sql.Stmt),
+
+		prepared: make(map[string]*sql.Stmt),
 	}
 	var err error
 	for _, p := range []struct {
@@ -117,6 +125,9 @@ func (w *writer) close() error {
 	close(w.quit)
 	<-w.stopped
 	for _, st := range w.multi {
+		st.Close()
+	}
+	for _, st := range w.prepared {
 		st.Close()
 	}
 	w.selStream.Close()
@@ -156,6 +167,19 @@ func (w *writer) submit(ctx context.Context, req any, done chan error) error {
 // do runs fn in a write transaction on the writer connection.
 func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error, forget ...store.StreamID) error {
 	r := &jobReq{ctx: ctx, fn: fn, forget: forget, done: make(chan error, 1)}
+	return w.submit(ctx, r, r.done)
+}
+
+// doLazy is do for a write that may be lost in an operating-system crash
+// or power cut but not in a process crash: it commits without fsync
+// (synchronous=NORMAL for this one transaction), so it reaches the WAL
+// file and the OS, and becomes durable with the next fsync'd commit or
+// checkpoint. Whatever survives a crash is a prefix of the commits, so a
+// lost lazy write never leaves a later durable one without it. For the
+// delivery cursor: losing a move re-sends entries already delivered, which
+// at-least-once delivery allows, and saves an fsync per webhook request.
+func (w *writer) doLazy(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	r := &jobReq{ctx: ctx, fn: fn, done: make(chan error, 1), lazy: true}
 	return w.submit(ctx, r, r.done)
 }
 
@@ -255,7 +279,12 @@ func (w *writer) runJob(r *jobReq) {
 		r.done <- err
 		return
 	}
-	err := w.inTx(r.ctx, func() error { return r.fn(r.ctx, w.conn) })
+	var err error
+	if r.lazy {
+		err = w.inLazyTx(r.ctx, func() error { return r.fn(r.ctx, preparedConn{w}) })
+	} else {
+		err = w.inTx(r.ctx, func() error { return r.fn(r.ctx, preparedConn{w}) })
+	}
 	if err == nil {
 		for _, s := range r.forget {
 			delete(w.pos, s)
@@ -266,16 +295,52 @@ func (w *writer) runJob(r *jobReq) {
 
 // inTx runs fn between BEGIN and COMMIT on the writer connection. The
 // transaction is managed by hand (not database/sql's Tx) so statements
-// prepared once on the connection are reused by every transaction.
+// prepared once on the connection are reused by every transaction. It
+// commits with fsync (synchronous=FULL): if a lazy transaction could not
+// set that back, it is set here first or nothing commits.
 func (w *writer) inTx(ctx context.Context, fn func() error) error {
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if w.syncLost {
+		w.rollback() // in case a failed lazy transaction left one open
+		if _, err := (preparedConn{w}).ExecContext(context.Background(), "PRAGMA synchronous=FULL"); err != nil {
+			return err
+		}
+		w.syncLost = false
+	}
+	return w.tx(ctx, fn)
+}
+
+// inLazyTx is inTx committed with synchronous=NORMAL (see doLazy).
+func (w *writer) inLazyTx(ctx context.Context, fn func() error) error {
+	q := preparedConn{w}
+	w.syncLost = true // until FULL is set back
+	if _, err := q.ExecContext(context.Background(), "PRAGMA synchronous=NORMAL"); err != nil {
+		return err
+	}
+	err := w.tx(ctx, fn)
+	if _, e := q.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); e != nil {
+		w.opts.Logger.Error("sqlite store: restoring synchronous=FULL", "err", e)
+		return err
+	}
+	w.syncLost = false
+	return err
+}
+
+// tx is one transaction at the connection's current synchronous setting.
+// BEGIN and COMMIT run without ctx: the driver turns a context that ends
+// while a statement runs into an error even when the statement completed,
+// so a BEGIN could report failure yet leave its transaction open (and the
+// next PRAGMA or BEGIN fail). The caller checked ctx before; fn's own
+// statements still end with it.
+func (w *writer) tx(_ context.Context, fn func() error) error {
+	q := preparedConn{w}
+	if _, err := q.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
 		w.rollback()
 		return err
 	}
-	if _, err := w.conn.ExecContext(context.Background(), "COMMIT"); err != nil {
+	if _, err := q.ExecContext(context.Background(), "COMMIT"); err != nil {
 		w.rollback()
 		return err
 	}
