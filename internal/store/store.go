@@ -159,6 +159,7 @@ type Store interface {
 	Coordination
 	RateLimits
 	MailOutbox
+	Users
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -88,6 +88,7 @@ func Run(t *testing.T, b Backend) {
 		{"Fencing", testFencing},
 		{"RateLimits", testRateLimits},
 		{"MailOutbox", testMailOutbox},
+		{"Users", testUsers},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()

@@ -1,0 +1,28 @@
+-- Org users who log in to the console (store.Users), and their sessions.
+-- Emails are unique across orgs: the log-in form names no org. Times are
+-- UTC nanoseconds, 0 for none.
+CREATE TABLE users (
+    id            text PRIMARY KEY,
+    org_id        text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    email         text NOT NULL,
+    email_key     text NOT NULL UNIQUE,
+    role          text NOT NULL,
+    disabled      boolean NOT NULL,
+    password_hash text NOT NULL,
+    failed_logins integer NOT NULL,
+    failed_since  bigint NOT NULL,
+    locked_until  bigint NOT NULL,
+    created_at    bigint NOT NULL,
+    updated_at    bigint NOT NULL
+);
+CREATE INDEX users_org ON users (org_id, id);
+
+CREATE TABLE user_sessions (
+    hash       bytea PRIMARY KEY,
+    user_id    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id     text NOT NULL,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+);
+CREATE INDEX user_sessions_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_expiry ON user_sessions (expires_at);

@@ -1,0 +1,28 @@
+-- Org users who log in to the console (store.Users), and their sessions.
+-- Emails are unique across orgs: the log-in form names no org. Times are
+-- UTC nanoseconds, 0 for none.
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    org_id        TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    email         TEXT NOT NULL,
+    email_key     TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,
+    disabled      INTEGER NOT NULL,
+    password_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL,
+    failed_since  INTEGER NOT NULL,
+    locked_until  INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX users_org ON users (org_id, id);
+
+CREATE TABLE user_sessions (
+    hash       BLOB PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX user_sessions_user ON user_sessions (user_id);
+CREATE INDEX user_sessions_expiry ON user_sessions (expires_at);
