@@ -160,6 +160,7 @@ type Store interface {
 	RateLimits
 	MailOutbox
 	Users
+	Overview
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error

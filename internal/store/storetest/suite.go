@@ -89,6 +89,7 @@ func Run(t *testing.T, b Backend) {
 		{"RateLimits", testRateLimits},
 		{"MailOutbox", testMailOutbox},
 		{"Users", testUsers},
+		{"Overview", testOverview},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()

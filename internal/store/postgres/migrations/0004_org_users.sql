@@ -26,3 +26,13 @@ CREATE TABLE user_sessions (
 );
 CREATE INDEX user_sessions_user ON user_sessions (user_id);
 CREATE INDEX user_sessions_expiry ON user_sessions (expires_at);
+
+-- Delivery attempts of the last day (store.Overview), for the console's
+-- deliveries-per-minute chart and recent attempts.
+CREATE TABLE webhook_attempts (
+    stream        text NOT NULL REFERENCES webhook_state (stream) ON DELETE CASCADE,
+    at            bigint NOT NULL,
+    response_code integer NOT NULL,
+    ok            boolean NOT NULL
+);
+CREATE INDEX webhook_attempts_stream ON webhook_attempts (stream, at);
