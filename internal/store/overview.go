@@ -14,6 +14,10 @@ type WebhookSummary struct {
 	Webhook Webhook
 	State   WebhookState
 	LastSeq int64 // the stream's last sequence number; LastSeq - State.Cursor entries wait
+	// PortalName and DestinationName name the portal (empty for the org
+	// webhook) and the destination (empty when none is set).
+	PortalName      string
+	DestinationName string
 }
 
 // Overview reads delivery health for the console.

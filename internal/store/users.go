@@ -37,7 +37,7 @@ type Users interface {
 	CreateUser(ctx context.Context, u User) error // Conflict on a taken email; NotFound for an unknown org
 	GetUser(ctx context.Context, orgID, id string) (User, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error) // any org, any case
-	ListUsers(ctx context.Context, orgID string) ([]User, error)     // by ID
+	ListUsers(ctx context.Context, orgID string) ([]User, error)    // by ID
 	// UpdateUser replaces email, role, disabled, password hash and the
 	// failure fields (not the org or creation time).
 	UpdateUser(ctx context.Context, u User) error

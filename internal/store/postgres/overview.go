@@ -27,8 +27,10 @@ func (s *Store) ListWebhookSummaries(ctx context.Context, orgID string) ([]store
 	err := s.read(ctx, "list webhook summaries", func(ctx context.Context, q querier) error {
 		rows, err := q.Query(ctx, `SELECT w.stream, w.org_id, w.portal_id, w.destination_id, w.enabled, w.updated_at,
 			COALESCE(s.cursor, 0), COALESCE(s.status, ''), COALESCE(s.last_attempt_at, 0), COALESCE(s.last_response_code, 0),
-			COALESCE(s.last_response_message, ''), COALESCE(s.lost_entries, 0), COALESCE(s.last_lost_at, 0), COALESCE(st.last_seq, 0)
+			COALESCE(s.last_response_message, ''), COALESCE(s.lost_entries, 0), COALESCE(s.last_lost_at, 0), COALESCE(st.last_seq, 0),
+		COALESCE(p.name, ''), COALESCE(d.name, '')
 			FROM webhooks w LEFT JOIN webhook_state s ON s.stream = w.stream LEFT JOIN streams st ON st.stream = w.stream
+		LEFT JOIN portals p ON p.id = w.portal_id LEFT JOIN destinations d ON d.id = w.destination_id
 			WHERE w.org_id = $1 ORDER BY w.portal_id IS NOT NULL, w.stream`, orgID)
 		out, err = collect(rows, err, func(sc scanner) (store.WebhookSummary, error) {
 			var x store.WebhookSummary
@@ -37,7 +39,7 @@ func (s *Store) ListWebhookSummaries(ctx context.Context, orgID string) ([]store
 			var updated, attempt, lostAt int64
 			err := sc.Scan(&stream, &x.Webhook.OrgID, &portal, &dest, &x.Webhook.Enabled, &updated,
 				&x.State.Cursor, &x.State.Status, &attempt, &x.State.LastResponseCode, &x.State.LastResponseMessage,
-				&x.State.LostEntries, &lostAt, &x.LastSeq)
+				&x.State.LostEntries, &lostAt, &x.LastSeq, &x.PortalName, &x.DestinationName)
 			x.Webhook.Stream, x.State.Stream = store.StreamID(stream), store.StreamID(stream)
 			if portal != nil {
 				x.Webhook.PortalID = *portal

@@ -54,7 +54,8 @@ func testOverview(t *testing.T, b Backend) {
 		og := got[0]
 		if og.LastSeq != 7 || og.State.Cursor != 6 || og.State.Status != store.StatusInactive || og.State.LastResponseCode != 503 ||
 			!og.State.LastAttemptAt.Equal(at(2*time.Minute)) || og.State.LostEntries != 2 || !og.State.LastLostAt.Equal(at(3*time.Minute)) ||
-			len(og.State.FailedRanges) != 1 || og.State.FailedRanges[0] != (store.SeqRange{From: 6, To: 6}) || og.Webhook.DestinationID != d.ID || !og.Webhook.Enabled {
+			len(og.State.FailedRanges) != 1 || og.State.FailedRanges[0] != (store.SeqRange{From: 6, To: 6}) || og.Webhook.DestinationID != d.ID || !og.Webhook.Enabled ||
+			og.DestinationName != d.Name || og.PortalName != "" {
 			t.Fatalf("org webhook summary = %+v", og)
 		}
 		state, err := s.GetWebhookState(ctxT(t), orgSt)
@@ -63,10 +64,10 @@ func testOverview(t *testing.T, b Backend) {
 			t.Fatalf("summary state %+v differs from GetWebhookState %+v", og.State, state)
 		}
 		byStream := map[store.StreamID]store.WebhookSummary{got[1].Webhook.Stream: got[1], got[2].Webhook.Stream: got[2]}
-		if ps := byStream[pSt]; ps.LastSeq != 1 || ps.State.Cursor != 1 || ps.Webhook.PortalID != p.ID || len(ps.State.FailedRanges) != 0 {
+		if ps := byStream[pSt]; ps.LastSeq != 1 || ps.State.Cursor != 1 || ps.Webhook.PortalID != p.ID || len(ps.State.FailedRanges) != 0 || ps.PortalName != p.Name {
 			t.Fatalf("portal webhook summary = %+v", ps)
 		}
-		if qs := byStream[qSt]; qs.LastSeq != 0 || qs.Webhook.DestinationID != "" || qs.Webhook.Enabled {
+		if qs := byStream[qSt]; qs.LastSeq != 0 || qs.Webhook.DestinationID != "" || qs.Webhook.Enabled || qs.DestinationName != "" || qs.PortalName != q.Name {
 			t.Fatalf("unset portal webhook summary = %+v", qs)
 		}
 	})
