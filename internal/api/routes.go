@@ -46,6 +46,7 @@ func (s *server) routes() []route {
 		s.replayRoutes(),
 		s.auditLogRoutes(),
 		s.ingestRoutes(),
+		s.overviewRoutes(),
 	} {
 		all = append(all, group...)
 	}
