@@ -63,8 +63,9 @@ func (h *Handler) renderDestinations(w http.ResponseWriter, r *http.Request, u s
 }
 
 // destinationForm reads the form into the API's body; an empty
-// authorization on an edit keeps the stored one (it is write-only).
-func destinationForm(r *http.Request, d *pageData, editing bool) map[string]any {
+// authorization is left out (on an edit the stored one stays: it is
+// write-only and never shown).
+func destinationForm(r *http.Request, d *pageData) map[string]any {
 	f := r.PostForm
 	for _, k := range []string{"name", "endpoint", "log_format", "ordering"} {
 		d.Fields[k] = f.Get(k)
@@ -75,7 +76,7 @@ func destinationForm(r *http.Request, d *pageData, editing bool) map[string]any 
 	}
 	body := map[string]any{"name": f.Get("name"), "endpoint": f.Get("endpoint"), "log_format": f.Get("log_format"),
 		"ordering": f.Get("ordering"), "skip_ssl_verification": skip}
-	if a := f.Get("authorization"); a != "" || !editing {
+	if a := f.Get("authorization"); a != "" {
 		body["authorization"] = a
 	}
 	return body
@@ -84,7 +85,7 @@ func destinationForm(r *http.Request, d *pageData, editing bool) map[string]any 
 func (h *Handler) pageDestinationCreate(w http.ResponseWriter, r *http.Request, u store.User) {
 	d := h.newPage(w, r, u, "Destinations")
 	d.Fields["action"] = "/destinations"
-	body := destinationForm(r, &d, false)
+	body := destinationForm(r, &d)
 	var created destination
 	if err := h.call(r, u, http.MethodPost, "/v3/audit-log-destinations", body, &created); err != nil {
 		h.renderDestinations(w, r, u, d, h.showError(r, &d, err))
@@ -124,7 +125,7 @@ func (h *Handler) pageDestinationUpdate(w http.ResponseWriter, r *http.Request, 
 	id := r.PathValue("id")
 	d := h.newPage(w, r, u, "Destination")
 	d.Fields["id"], d.Fields["action"] = id, "/destinations/"+id
-	body := destinationForm(r, &d, true)
+	body := destinationForm(r, &d)
 	if err := h.call(r, u, http.MethodPatch, "/v3/audit-log-destinations/"+url.PathEscape(id), body, nil); err != nil {
 		h.render(w, r, h.showError(r, &d, err), "destination", d)
 		return
