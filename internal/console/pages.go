@@ -20,6 +20,9 @@ var templateFS embed.FS
 //go:embed assets/console.css
 var consoleCSS []byte
 
+//go:embed assets/console.js
+var consoleJS []byte
+
 // maxForm caps a posted form.
 const maxForm = 64 << 10
 
@@ -42,7 +45,7 @@ type pageData struct {
 	Error, Notice string
 	Fields        map[string]string
 	FieldErrors   map[string]string
-	Refresh       int // seconds; 0: no automatic refresh
+	Refresh       int // seconds; 0: no automatic refresh (console.js, which a checkbox pauses)
 	// Can says which writes the user's role allows; pages show no write
 	// control the server would refuse.
 	Can  can
@@ -103,9 +106,9 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, u store.User, 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	// No script runs on any page: refreshes are meta refreshes, charts are
-	// inline SVG.
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// The only script is the console's own auto-refresh (pages work
+	// without it); charts are inline SVG.
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	w.WriteHeader(status)
 	if err := h.pages[page].ExecuteTemplate(w, "layout", d); err != nil {
 		h.log.Error("render console page", "page", page, "trace_id", info(r).trace, "err", err)
@@ -206,8 +209,9 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("GET /login", h.pageLogin)
 	mux.HandleFunc("POST /login", h.pageLoginPost)
 	mux.HandleFunc("POST /logout", h.pageLogout)
-	mux.HandleFunc("GET /assets/portal.css", serveCSS(portal.Stylesheet()))
-	mux.HandleFunc("GET /assets/console.css", serveCSS(consoleCSS))
+	mux.HandleFunc("GET /assets/portal.css", serveAsset("text/css; charset=utf-8", portal.Stylesheet()))
+	mux.HandleFunc("GET /assets/console.css", serveAsset("text/css; charset=utf-8", consoleCSS))
+	mux.HandleFunc("GET /assets/console.js", serveAsset("text/javascript; charset=utf-8", consoleJS))
 	mux.HandleFunc("GET /{$}", h.withUser(h.pageOverview))
 	h.pageRoutes(mux)
 	mux.HandleFunc("/", h.withUser(func(w http.ResponseWriter, r *http.Request, u store.User) {
@@ -222,9 +226,9 @@ func (h *Handler) routes() http.Handler {
 	return cop.Handler(mux)
 }
 
-func serveCSS(b []byte) http.HandlerFunc {
+func serveAsset(contentType string, b []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		_, _ = w.Write(b)
 	}
