@@ -355,4 +355,3 @@ func saveScreenshot(t *testing.T, name string, png []byte) {
 		}
 	}
 }
-

@@ -164,7 +164,6 @@ func (e *env) systemOrg() string {
 	return o.ID
 }
 
-
 // recorder is a minimal ResponseWriter for calling a handler directly.
 type recorder struct {
 	header http.Header
