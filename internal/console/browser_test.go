@@ -182,7 +182,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	}
 	check := func(name string) {
 		t.Helper()
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot of %s: %v", name, err)
 		}
