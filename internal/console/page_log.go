@@ -16,8 +16,12 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// logPageSize is how many entries a log page reads.
-const logPageSize = 100
+// logPageSize is how many entries a log page reads; with the console's own
+// filters it reads up to logMaxScan such pages to fill one.
+const (
+	logPageSize = 100
+	logMaxScan  = 10
+)
 
 // logFilter is the log page's query: the API's window and type filters,
 // and the outcome, principal and text filters the console applies to the
@@ -124,6 +128,9 @@ func toLogRow(raw json.RawMessage, v signing.Verifier) (logRow, error) {
 	return row, nil
 }
 
+// narrows reports whether the filters the pull API lacks are set.
+func (f logFilter) narrows() bool { return f.Outcome != "" || f.Principal != "" || f.Q != "" }
+
 // matches applies the filters the pull API does not have.
 func (f logFilter) matches(r logRow) bool {
 	if f.Outcome != "" && r.Outcome != f.Outcome {
@@ -185,14 +192,14 @@ type logData struct {
 	logFilter
 	Rows              []logRow
 	Query, Next, Prev string
-	Size              int
+	Size, Scan        int
 }
 
 func (h *Handler) pageLog(w http.ResponseWriter, r *http.Request, u store.User) {
 	d := h.newPage(w, r, u, "Audit log")
 	q := r.URL.Query()
 	f := readLogFilter(q)
-	ld := logData{logFilter: f, Query: f.values().Encode(), Size: logPageSize}
+	ld := logData{logFilter: f, Query: f.values().Encode(), Size: logPageSize, Scan: logMaxScan}
 	d.Data = &ld
 	status, err := func() (int, error) {
 		aq, err := f.apiQuery(logPageSize)
@@ -204,22 +211,36 @@ func (h *Handler) pageLog(w http.ResponseWriter, r *http.Request, u store.User) 
 		} else if c := q.Get("before"); c != "" {
 			aq.Set("page[before]", c)
 		}
-		var page pulledPage
-		if err := h.call(r, u, http.MethodGet, "/v3/audit-logs?"+aq.Encode(), nil, &page); err != nil {
-			return 0, err
-		}
 		v, err := h.verifier(r)
 		if err != nil {
 			return 0, err
 		}
-		for _, raw := range page.Data {
-			row, err := toLogRow(raw, v)
-			if err != nil {
+		// With filters the API lacks, read on (forward, up to
+		// logMaxScan pages) until a page's worth of entries match.
+		var first, last pulledPage
+		for scanned := 0; ; scanned++ {
+			var page pulledPage
+			if err := h.call(r, u, http.MethodGet, "/v3/audit-logs?"+aq.Encode(), nil, &page); err != nil {
 				return 0, err
 			}
-			if f.matches(row) {
-				ld.Rows = append(ld.Rows, row)
+			if scanned == 0 {
+				first = page
 			}
+			last = page
+			for _, raw := range page.Data {
+				row, err := toLogRow(raw, v)
+				if err != nil {
+					return 0, err
+				}
+				if f.matches(row) {
+					ld.Rows = append(ld.Rows, row)
+				}
+			}
+			key, c := cursorOf(page.Meta.Page.Next)
+			if aq.Get("page[before]") != "" || !f.narrows() || len(ld.Rows) >= logPageSize || scanned+1 >= logMaxScan || key != "after" || c == "" {
+				break
+			}
+			aq.Set("page[after]", c)
 		}
 		link := func(l *string) string {
 			key, c := cursorOf(l)
@@ -230,7 +251,7 @@ func (h *Handler) pageLog(w http.ResponseWriter, r *http.Request, u store.User) 
 			v.Set(key, c)
 			return v.Encode()
 		}
-		ld.Next, ld.Prev = link(page.Meta.Page.Next), link(page.Meta.Page.Previous)
+		ld.Next, ld.Prev = link(last.Meta.Page.Next), link(first.Meta.Page.Previous)
 		return http.StatusOK, nil
 	}()
 	if err != nil {

@@ -166,3 +166,26 @@ func TestLogPageFiltersVerifiesAndExports(t *testing.T) {
 		t.Fatalf("a bad time answered %d", p.status)
 	}
 }
+
+// With a filter the pull API lacks, a page reads on through the log until
+// it fills (up to logMaxScan API pages).
+func TestLogPageReadsOnToFillAFilteredPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.user("ada@example.com", store.RoleOrgAdmin)
+	b := e.browser()
+	b.login("ada@example.com", testPassword)
+	var filler []store.NewEntry
+	for range 250 {
+		filler = append(filler, store.NewEntry{Stream: store.StreamID(e.org.ID), Entry: audit.Entry{Kind: audit.KindAccess, Time: e.clk.Now(),
+			Product: audit.ProductKonnect, ClassID: audit.AccessClassGateway, Name: audit.AccessName, OrgID: e.org.ID, Act: "GET", Request: "/x", Status: 200}})
+	}
+	if _, err := e.st.Append(context.Background(), filler); err != nil {
+		t.Fatal(err)
+	}
+	b.login("ada@example.com", testPassword)
+	p := b.get("/log?outcome=success")
+	if n := strings.Count(p.body, `class="entry"`); p.status != http.StatusOK || n != 2 {
+		t.Fatalf("filtered page answered %d with %d entries, want both log-ins across 3 pages of the log", p.status, n)
+	}
+}
