@@ -199,6 +199,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		portal.SweepTokens(ctx, st, clk, 10*time.Minute, log)
 		return ctx.Err()
 	})
+	run("console sessions", func() error {
+		console.SweepSessions(ctx, st, clk, 10*time.Minute, log)
+		return ctx.Err()
+	})
 	run("mail outbox", func() error { return outbox.Run(ctx) })
 	run("api listener", func() error { return apiSrv.Serve(apiLn) })
 	run("portal listener", func() error { return portalSrv.Serve(portalLn) })
