@@ -31,7 +31,7 @@ var (
 	errSessionExpired     = apperr.New(apperr.Unauthorized, "Your session has expired. Please log in again.")
 )
 
-// unknownIDWork is an id no user has (ids are UUIDv7).
+// unknownUserID is an id no user has (ids are UUIDv7).
 const unknownUserID = "00000000-0000-0000-0000-000000000000"
 
 // failureWorkRate is the bucket sameWorkAsFailure writes: a burst no one
