@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -85,4 +86,31 @@ func TestPrincipalServedAsUser(t *testing.T) {
 	// A request from the network cannot claim a principal: with no token
 	// it is refused.
 	h.call(http.MethodGet, "/v3/audit-log-destinations", "", nil).problem(t, http.StatusUnauthorized)
+}
+
+func TestPortalAuditLogPull(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	org, tok := h.org("o")
+	_, otherTok := h.org("other")
+	var p, q struct{ ID string }
+	h.call(http.MethodPost, "/v3/portals", tok, map[string]any{"name": "acme"}).expect(t, http.StatusCreated).decode(t, &p)
+	h.call(http.MethodPost, "/v3/portals", otherTok, map[string]any{"name": "rival"}).expect(t, http.StatusCreated).decode(t, &q)
+	var entries []store.NewEntry
+	for i := range 3 {
+		entries = append(entries, store.NewEntry{Stream: store.StreamID(p.ID), Entry: audit.Entry{Kind: audit.KindAuthentication, Time: epoch.Add(-time.Duration(i) * time.Minute),
+			Product: audit.ProductDevPortal, ClassID: audit.AuthTypeBasic, Name: string(audit.OutcomeSuccess), OrgID: org, PortalID: p.ID, PrincipalID: "dev", Request: "/login"}})
+	}
+	if _, err := h.st.Append(context.Background(), entries); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Data []map[string]any
+	}
+	h.call(http.MethodGet, "/v3/portals/"+p.ID+"/audit-logs?page%5Bsize%5D=2", h.token(org, store.RolePortalAdmin, false, 0), nil).expect(t, http.StatusOK).decode(t, &got)
+	if len(got.Data) != 2 || got.Data[0]["portal_id"] != p.ID || got.Data[0]["signature"] == "" {
+		t.Fatalf("portal log page = %+v", got.Data)
+	}
+	h.call(http.MethodGet, "/v3/portals/"+q.ID+"/audit-logs", tok, nil).problem(t, http.StatusNotFound)
+	h.call(http.MethodGet, "/v3/portals/"+p.ID+"/audit-logs", h.token(org, store.RoleProducer, false, 0), nil).problem(t, http.StatusForbidden)
 }

@@ -47,6 +47,7 @@ func (s *server) routes() []route {
 		s.auditLogRoutes(),
 		s.ingestRoutes(),
 		s.overviewRoutes(),
+		s.portalAuditLogRoutes(),
 	} {
 		all = append(all, group...)
 	}
