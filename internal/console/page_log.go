@@ -28,17 +28,26 @@ const (
 // entries the API answers.
 type logFilter struct {
 	From, To, Type, Outcome, Principal, Q string
+	Portal                                string // a portal's log instead of the org's
+}
+
+// apiPath is the pull API of the log the filter reads.
+func (f logFilter) apiPath() string {
+	if f.Portal != "" {
+		return "/v3/portals/" + url.PathEscape(f.Portal) + "/audit-logs"
+	}
+	return "/v3/audit-logs"
 }
 
 func readLogFilter(q url.Values) logFilter {
 	return logFilter{From: q.Get("from"), To: q.Get("to"), Type: q.Get("type"), Outcome: q.Get("outcome"),
-		Principal: strings.TrimSpace(q.Get("principal")), Q: strings.TrimSpace(q.Get("q"))}
+		Principal: strings.TrimSpace(q.Get("principal")), Q: strings.TrimSpace(q.Get("q")), Portal: q.Get("portal")}
 }
 
 // values is the filter as the console's own query.
 func (f logFilter) values() url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"from": f.From, "to": f.To, "type": f.Type, "outcome": f.Outcome, "principal": f.Principal, "q": f.Q} {
+	for k, x := range map[string]string{"from": f.From, "to": f.To, "type": f.Type, "outcome": f.Outcome, "principal": f.Principal, "q": f.Q, "portal": f.Portal} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -190,6 +199,7 @@ func cursorOf(link *string) (key, cursor string) {
 
 type logData struct {
 	logFilter
+	Portals           []portalJSON
 	Rows              []logRow
 	Query, Next, Prev string
 	Size, Scan        int
@@ -202,6 +212,11 @@ func (h *Handler) pageLog(w http.ResponseWriter, r *http.Request, u store.User) 
 	ld := logData{logFilter: f, Query: f.values().Encode(), Size: logPageSize, Scan: logMaxScan}
 	d.Data = &ld
 	status, err := func() (int, error) {
+		portals, err := h.listPortals(r, u)
+		if err != nil && !apperr.Is(err, apperr.Forbidden) {
+			return 0, err
+		}
+		ld.Portals = portals
 		aq, err := f.apiQuery(logPageSize)
 		if err != nil {
 			return 0, err
@@ -220,7 +235,7 @@ func (h *Handler) pageLog(w http.ResponseWriter, r *http.Request, u store.User) 
 		var first, last pulledPage
 		for scanned := 0; ; scanned++ {
 			var page pulledPage
-			if err := h.call(r, u, http.MethodGet, "/v3/audit-logs?"+aq.Encode(), nil, &page); err != nil {
+			if err := h.call(r, u, http.MethodGet, f.apiPath()+"?"+aq.Encode(), nil, &page); err != nil {
 				return 0, err
 			}
 			if scanned == 0 {
@@ -312,7 +327,7 @@ func (h *Handler) export(_ context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	for {
 		var page pulledPage
-		if err := h.call(r, u, http.MethodGet, "/v3/audit-logs?"+aq.Encode(), nil, &page); err != nil {
+		if err := h.call(r, u, http.MethodGet, f.apiPath()+"?"+aq.Encode(), nil, &page); err != nil {
 			if started {
 				// The answer has begun: end it short rather than
 				// mixing an error page into the file.

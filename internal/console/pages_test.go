@@ -189,3 +189,30 @@ func TestLogPageReadsOnToFillAFilteredPage(t *testing.T) {
 		t.Fatalf("filtered page answered %d with %d entries, want both log-ins across 3 pages of the log", p.status, n)
 	}
 }
+
+func TestLogPageReadsAPortalsLog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.user("ada@example.com", store.RoleOrgAdmin)
+	ctx := context.Background()
+	const pid = "0193d4a8-9b8e-7c4f-8a4e-1e2f3a4b5c6d"
+	if err := e.st.CreatePortal(ctx, store.Portal{ID: pid, OrgID: e.org.ID, Name: "devs", DefaultDomain: "devs.localhost",
+		DefaultAPIVisibility: "public", DefaultPageVisibility: "public", CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Append(ctx, []store.NewEntry{{Stream: store.StreamID(pid), Entry: audit.Entry{Kind: audit.KindAuthentication, Time: epoch,
+		Product: audit.ProductDevPortal, ClassID: audit.AuthTypeBasic, Name: string(audit.OutcomeLocked), OrgID: e.org.ID, PortalID: pid,
+		PrincipalID: "developer-1", Request: "/login"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.login("ada@example.com", testPassword)
+	p := b.get("/log?portal=" + pid)
+	if p.status != http.StatusOK || strings.Count(p.body, `class="entry"`) != 1 || !strings.Contains(p.body, `data-outcome="locked"`) ||
+		!strings.Contains(p.body, `data-verified="true"`) || !strings.Contains(p.body, `selected>portal devs`) {
+		t.Fatalf("portal log answered %d: %s", p.status, p.body)
+	}
+	if p := b.get("/log?portal=0193d4a8-9b8e-7c4f-8a4e-000000000000"); p.status != http.StatusNotFound {
+		t.Fatalf("an unknown portal's log answered %d", p.status)
+	}
+}
