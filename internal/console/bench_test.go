@@ -57,7 +57,7 @@ func BenchmarkOverview(b *testing.B) {
 }
 
 func benchOverview(b *testing.B, portals int) {
-	e := newEnv(&testing.T{}, Config{})
+	e := newEnv(b, Config{})
 	ctx := context.Background()
 	newID := func() string { id, _ := uuid.NewV7(); return id.String() }
 	dest := store.Destination{ID: newID(), OrgID: e.org.ID, Name: "siem", Endpoint: "https://siem.example.com/", Authorization: "x",
@@ -119,7 +119,7 @@ func countRows(body string) int {
 // next links (keyset paging: the page costs the same wherever it is).
 func BenchmarkLogPageDeep(b *testing.B) {
 	const total = 1_000_000
-	e := newEnv(&testing.T{}, Config{})
+	e := newEnv(b, Config{})
 	ctx := context.Background()
 	stream := store.StreamID(e.org.ID)
 	start := epoch.Add(-6 * 24 * time.Hour)
@@ -197,7 +197,7 @@ func BenchmarkLogIn(b *testing.B) {
 		{"success", "ada@example.com", testPassword},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			e := newEnv(&testing.T{}, Config{RateLimit: store.RateLimit{Burst: -1},
+			e := newEnv(b, Config{RateLimit: store.RateLimit{Burst: -1},
 				Lockout: store.LockoutPolicy{MaxFailures: 1 << 30, Window: time.Hour, Duration: time.Hour}})
 			e.user("ada@example.com", store.RoleOrgAdmin)
 			l := e.user("locked@example.com", store.RoleOrgAdmin)

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,6 +20,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/passwd"
 	"github.com/sigtrail/sigtrail/internal/signing"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/postgres"
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
@@ -33,7 +36,7 @@ var cheapArgon = passwd.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, Key
 // env is a console in front of a real API on a real SQLite store, served
 // on 127.0.0.1.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	st      store.Store
 	clk     *clock.Fake
 	org     store.Org
@@ -43,10 +46,17 @@ type env struct {
 	keyring *signing.Keyring
 }
 
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
+	var st store.Store
+	var err error
+	if os.Getenv("SIGTRAIL_BENCH_POSTGRES") != "" {
+		// For the benchmarks on PostgreSQL (docs/performance.md).
+		st, err = postgres.Open(ctx, pgtest.URL(t), postgres.Options{})
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"), sqlite.Options{})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +140,10 @@ func (b *browser) post(formPage, path string, form url.Values) page {
 	return readPage(b.e.t, res)
 }
 
-func readPage(t *testing.T, res *http.Response) page {
+// TestMain stops the PostgreSQL server a PostgreSQL benchmark started.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func readPage(t testing.TB, res *http.Response) page {
 	t.Helper()
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
