@@ -294,6 +294,11 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	if s := text("read the job status", "#job-status"); s != "completed" {
 		t.Errorf("replay status %q at 100 %%", s)
 	}
+	do("start another replay", chromedp.Navigate(base+"/replay"), chromedp.WaitVisible(chromedp.CSS("#start-replay")),
+		chromedp.Click(chromedp.CSS("#start-replay")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	until("see the first replay among the past jobs", base+"/replay", func() bool {
+		return text("read the progress", "#job-percent") == "100 %" && strings.Contains(text("read the past jobs", "#past-jobs tbody"), "completed")
+	})
 	check("replay")
 	for _, p := range []string{"portals", "keys", "tokens", "users"} {
 		do("open "+p, chromedp.Navigate(base+"/"+p), chromedp.WaitVisible(chromedp.CSS("h1")))

@@ -23,6 +23,12 @@ type replayJob struct {
 type replayData struct {
 	Job                  replayJob
 	Sent, Total, Percent int64
+	Past                 []pastJob
+}
+
+type pastJob struct {
+	StartAt, EndAt, Status, UpdatedAt, Error string
+	Sent, Total                              int64
 }
 
 func (h *Handler) pageReplay(w http.ResponseWriter, r *http.Request, u store.User) {
@@ -38,12 +44,24 @@ func (h *Handler) pageReplay(w http.ResponseWriter, r *http.Request, u store.Use
 
 func (h *Handler) renderReplay(w http.ResponseWriter, r *http.Request, u store.User, d pageData, status int) {
 	var job replayJob
+	rd := replayData{}
 	if err := h.call(r, u, http.MethodGet, "/v3/audit-log-replay-job", nil, &job); err != nil {
 		if d.Error == "" {
 			status = h.showError(r, &d, err)
 		}
+	} else {
+		// The API authorised reading the org's replay job; the jobs it
+		// replaced come from the store.
+		past, err := h.st.ListPastReplayJobs(r.Context(), u.OrgID, store.StreamID(u.OrgID))
+		if err != nil && d.Error == "" {
+			status = h.showError(r, &d, err)
+		}
+		for _, p := range past {
+			rd.Past = append(rd.Past, pastJob{StartAt: p.StartAt.UTC().Format(time.RFC3339), EndAt: p.EndAt.UTC().Format(time.RFC3339),
+				Status: p.Status, UpdatedAt: p.UpdatedAt.UTC().Format(time.RFC3339), Error: p.Error, Sent: p.Sent, Total: p.Total})
+		}
 	}
-	rd := replayData{Job: job}
+	rd.Job = job
 	if job.Progress != nil {
 		rd.Sent, rd.Total = job.Progress.Sent, job.Progress.Total
 	}

@@ -29,4 +29,11 @@ type Overview interface {
 	// ListAttempts lists the stream's attempts at or after since, newest
 	// first, at most limit. RecordAttempt keeps AttemptHistory of them.
 	ListAttempts(ctx context.Context, stream StreamID, since time.Time, limit int) ([]Attempt, error)
+	// ListPastReplayJobs lists the stream's jobs that a newer one replaced
+	// (PutReplayJob keeps the last PastReplayJobs), newest first, of the
+	// org only.
+	ListPastReplayJobs(ctx context.Context, orgID string, stream StreamID) ([]ReplayJob, error)
 }
+
+// PastReplayJobs is how many replaced jobs of a stream are kept.
+const PastReplayJobs = 50

@@ -98,3 +98,28 @@ func (s *Store) ListAttempts(ctx context.Context, stream store.StreamID, since t
 	})
 	return out, err
 }
+
+// keepPastReplayJob copies the stream's job, about to be replaced, into the
+// history and forgets all but the last store.PastReplayJobs, in the
+// caller's transaction.
+func keepPastReplayJob(ctx context.Context, q querier, stream store.StreamID) error {
+	if _, err := q.Exec(ctx, "INSERT INTO replay_job_history ("+replayCols+") SELECT "+replayCols+
+		" FROM replay_jobs WHERE stream = $1", string(stream)); err != nil {
+		return err
+	}
+	_, err := q.Exec(ctx, `DELETE FROM replay_job_history WHERE stream = $1 AND id <= (SELECT id FROM replay_job_history
+		WHERE stream = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, string(stream), store.PastReplayJobs)
+	return err
+}
+
+// ListPastReplayJobs lists the replaced jobs of the stream, newest first.
+func (s *Store) ListPastReplayJobs(ctx context.Context, orgID string, stream store.StreamID) ([]store.ReplayJob, error) {
+	var out []store.ReplayJob
+	err := s.read(ctx, "list past replay jobs", func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, "SELECT "+replayCols+" FROM replay_job_history WHERE stream = $1 AND org_id = $2 ORDER BY id DESC",
+			string(stream), orgID)
+		out, err = collect(rows, err, scanReplayJob)
+		return err
+	})
+	return out, err
+}

@@ -95,3 +95,27 @@ func (s *Store) ListAttempts(ctx context.Context, stream store.StreamID, since t
 	})
 	return out, s.internal(err, "list attempts")
 }
+
+// keepPastReplayJob copies the stream's job, about to be replaced, into the
+// history and forgets all but the last store.PastReplayJobs, in the
+// caller's transaction.
+func keepPastReplayJob(ctx context.Context, q querier, stream store.StreamID) error {
+	if _, err := q.ExecContext(ctx, "INSERT INTO replay_job_history ("+replayCols+") SELECT "+replayCols+
+		" FROM replay_jobs WHERE stream = ?", string(stream)); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, `DELETE FROM replay_job_history WHERE stream = ? AND id <= (SELECT id FROM replay_job_history
+		WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, string(stream), string(stream), store.PastReplayJobs)
+	return err
+}
+
+// ListPastReplayJobs lists the replaced jobs of the stream, newest first.
+func (s *Store) ListPastReplayJobs(ctx context.Context, orgID string, stream store.StreamID) ([]store.ReplayJob, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+replayCols+" FROM replay_job_history WHERE stream = ? AND org_id = ? ORDER BY id DESC",
+		string(stream), orgID)
+	if err != nil {
+		return nil, s.internal(err, "list past replay jobs")
+	}
+	out, err := collectRows(rows, scanReplayJob)
+	return out, s.internal(err, "list past replay jobs")
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
@@ -106,6 +107,51 @@ func testOverview(t *testing.T, b Backend) {
 		must(t, err, "ListAttempts after DeleteWebhook")
 		if len(got) != 0 {
 			t.Fatalf("attempts outlived their webhook: %+v", got)
+		}
+	})
+
+	t.Run("PastReplayJobs", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		o, other := mkOrg(t, s), mkOrg(t, s)
+		st := store.StreamID(o.ID)
+		job := func(i int, status string) store.ReplayJob {
+			return store.ReplayJob{Stream: st, OrgID: o.ID, StartAt: at(-time.Hour), EndAt: at(time.Duration(i) * time.Second), Status: status,
+				Total: int64(i), Sent: int64(i), CreatedAt: at(time.Duration(i) * time.Second), UpdatedAt: at(time.Duration(i) * time.Second)}
+		}
+		first := job(1, store.JobCompleted)
+		must(t, s.PutReplayJob(ctxT(t), first), "PutReplayJob 1")
+		got, err := s.ListPastReplayJobs(ctxT(t), o.ID, st)
+		must(t, err, "ListPastReplayJobs")
+		if len(got) != 0 {
+			t.Fatalf("past jobs before any was replaced: %+v", got)
+		}
+		second := job(2, store.JobAccepted)
+		must(t, s.PutReplayJob(ctxT(t), second), "PutReplayJob 2")
+		// Refused while the second is active: nothing is kept.
+		wantCode(t, s.PutReplayJob(ctxT(t), job(3, store.JobAccepted)), apperr.Conflict, "PutReplayJob while one is active")
+		second.Status = store.JobFailed
+		second.Error = "destination down"
+		must(t, s.UpdateReplayJob(ctxT(t), second, store.NoFence), "UpdateReplayJob")
+		must(t, s.PutReplayJob(ctxT(t), job(4, store.JobAccepted)), "PutReplayJob 4")
+		got, err = s.ListPastReplayJobs(ctxT(t), o.ID, st)
+		must(t, err, "ListPastReplayJobs")
+		if len(got) != 2 || !same(got[0], second) || !same(got[1], first) {
+			t.Fatalf("past jobs = %+v, want the failed second then the first", got)
+		}
+		if got, _ := s.ListPastReplayJobs(ctxT(t), other.ID, st); len(got) != 0 {
+			t.Fatalf("another org sees past jobs: %+v", got)
+		}
+		for i := range store.PastReplayJobs + 3 {
+			done := job(5+i, store.JobCompleted)
+			cur := job(4+i, store.JobCompleted)
+			must(t, s.UpdateReplayJob(ctxT(t), cur, store.NoFence), "UpdateReplayJob")
+			must(t, s.PutReplayJob(ctxT(t), done), "PutReplayJob")
+		}
+		got, err = s.ListPastReplayJobs(ctxT(t), o.ID, st)
+		must(t, err, "ListPastReplayJobs")
+		if len(got) != store.PastReplayJobs || got[0].Total != int64(store.PastReplayJobs+6) {
+			t.Fatalf("%d past jobs kept (newest %d), want the last %d", len(got), got[0].Total, store.PastReplayJobs)
 		}
 	})
 }

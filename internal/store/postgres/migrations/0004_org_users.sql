@@ -36,3 +36,23 @@ CREATE TABLE webhook_attempts (
     ok            boolean NOT NULL
 );
 CREATE INDEX webhook_attempts_stream ON webhook_attempts (stream, at);
+
+-- Replay jobs a newer one replaced (store.Overview.ListPastReplayJobs),
+-- the last 50 of each stream, for the console's Replay page.
+CREATE TABLE replay_job_history (
+    id         bigserial PRIMARY KEY,
+    stream     text NOT NULL,
+    org_id     text NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    portal_id  text REFERENCES portals (id) ON DELETE CASCADE,
+    start_at   bigint NOT NULL,
+    end_at     bigint NOT NULL,
+    status     text NOT NULL,
+    total      bigint NOT NULL,
+    sent       bigint NOT NULL,
+    cursor     bigint NOT NULL,
+    error      text NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    high_seq   bigint NOT NULL
+);
+CREATE INDEX replay_job_history_stream ON replay_job_history (stream, id);

@@ -36,3 +36,23 @@ CREATE TABLE webhook_attempts (
     ok            INTEGER NOT NULL
 );
 CREATE INDEX webhook_attempts_stream ON webhook_attempts (stream, at);
+
+-- Replay jobs a newer one replaced (store.Overview.ListPastReplayJobs),
+-- the last 50 of each stream, for the console's Replay page.
+CREATE TABLE replay_job_history (
+    id         INTEGER PRIMARY KEY,
+    stream     TEXT NOT NULL,
+    org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    portal_id  TEXT REFERENCES portals (id) ON DELETE CASCADE,
+    start_at   INTEGER NOT NULL,
+    end_at     INTEGER NOT NULL,
+    status     TEXT NOT NULL,
+    total      INTEGER NOT NULL,
+    sent       INTEGER NOT NULL,
+    cursor     INTEGER NOT NULL,
+    error      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    high_seq   INTEGER NOT NULL
+);
+CREATE INDEX replay_job_history_stream ON replay_job_history (stream, id);
