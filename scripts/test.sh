@@ -12,6 +12,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v npm >/dev/null 2>&1 || need+=(npm) # for axe-core, the console's accessibility check
 if [ -z "${SIGTRAIL_TEST_POSTGRES_URL:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
 	need+=(postgresql)
 fi
@@ -67,6 +68,23 @@ stop_postgres() {
 	rm -rf "$pg_tmp"
 	exit "$status"
 }
+
+# axe-core, the accessibility engine the console's browser test runs in
+# Chromium, comes from the npm registry at a pinned version into a cache
+# (not vendored: 650 KB of minified third-party code); the test reads it
+# from SIGTRAIL_AXE_JS and fails under CI=true when it is missing.
+axe_version=4.14.1
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/sigtrail/axe-core-$axe_version"
+if [ -z "${SIGTRAIL_AXE_JS:-}" ]; then
+	if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+		echo "installing axe-core $axe_version (npm) into $axe_dir"
+		mkdir -p "$axe_dir"
+		npm install --silent --no-audit --no-fund --prefix "$axe_dir" "axe-core@$axe_version" >/dev/null
+	fi
+	if [ -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+		export SIGTRAIL_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
+	fi
+fi
 
 echo "checking formatting (gofmt)"
 unformatted=$(gofmt -l cmd internal e2e)

@@ -111,7 +111,11 @@ func decodePullCursor(s string) (pullCursor, bool) {
 
 // listAuditLogs answers one page of the org's log, oldest first, each
 // entry in the v3 AuditLog shape and signed as that shape (signAuditLog).
-func (s *server) listAuditLogs(c *call) error {
+func (s *server) listAuditLogs(c *call) error { return s.pullLog(c, c.orgStream()) }
+
+// pullLog answers one page of a stream of the caller's org (the org's
+// log, or a portal's: portalAuditLogs).
+func (s *server) pullLog(c *call, stream store.StreamID) error {
 	if s.signer == nil {
 		return apperr.Wrap(nil, "pull API has no signer")
 	}
@@ -124,7 +128,6 @@ func (s *server) listAuditLogs(c *call) error {
 	if after != "" && before != "" {
 		return apperr.InvalidField("query", "page[before]", "invalid", "cannot be combined with page[after]")
 	}
-	stream := c.orgStream()
 	now := c.now()
 	var w pullWindow
 	var cur *pullCursor

@@ -51,6 +51,8 @@ func (s *server) routes() []route {
 		s.portalAuthRoutes(),
 		s.teamRoutes(),
 		s.teamMappingRoutes(),
+		s.overviewRoutes(),
+		s.portalAuditLogRoutes(),
 	} {
 		all = append(all, group...)
 	}

@@ -36,6 +36,7 @@ func commands() []command {
 		{"keys", "list or rotate the signing keys (keys list | keys rotate)", runKeys},
 		{"org", "manage orgs (org create NAME | org list)", runOrg},
 		{"token", "manage API tokens (token create --org NAME --role ROLE --name LABEL)", runToken},
+		{"user", "manage console users (user create --org NAME --email E --role ROLE --password-stdin)", runUser},
 		{"secrets", "re-encrypt stored secrets with the current key (secrets reseal --secret-key-file FILE)", runSecrets},
 		{"replay", "start a replay job and follow it to the end", runReplay},
 		{"bench", "push entries through a server to a sink and measure", runBench},

@@ -26,6 +26,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.PortalDomainSuffix, "portal-domain-suffix", cfg.PortalDomainSuffix, "portal NAME gets the default domain NAME.<suffix>")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses/CIDRs whose X-Forwarded-For is trusted")
 	fs.BoolVar(&cfg.PortalHTTPS, "portal-https", false, "a TLS proxy on port 443 fronts the Dev Portal listener: Secure cookies, https:// links in emails")
+	fs.BoolVar(&cfg.ConsoleHTTPS, "console-https", false, "a TLS proxy fronts the management listener: the console's cookies are Secure")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "SMTP server for Dev Portal emails, e.g. smtp://127.0.0.1:2525 (empty: emails go to the log)")
 	fs.StringVar(&cfg.SMTPFrom, "smtp-from", "", "sender address of Dev Portal emails")
 	fs.IntVar(&cfg.MaxBatchLines, "batch-lines", cfg.MaxBatchLines, "most lines in one webhook request")

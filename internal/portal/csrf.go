@@ -1,33 +1,19 @@
 package portal
 
 import (
-	"crypto/subtle"
 	"net/http"
+
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
-// csrfToken returns the form token of this browser, setting its cookie on
-// first use. Forms echo it in a hidden field (double submit): a cross-site
-// page can make the browser send the cookie but cannot read it to fill the
-// field.
+// csrfToken returns the form token of this browser (webform.CSRFToken:
+// double submit), setting its cookie on first use.
 func (s *server) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if v := cookieValue(r, csrfCookie); len(v) == 43 {
-		return v
-	}
-	v := newSecret()
-	// A browser-session cookie: the token outlives no browser restart.
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true,
-		Secure: s.secure(r), SameSite: http.SameSiteStrictMode})
-	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: v}) // later calls in this request agree
-	return v
+	return webform.CSRFToken(w, r, csrfCookie, s.secure(r))
 }
 
-// csrfOK checks the posted form token against the cookie, in constant time.
-// The form must already be parsed.
-func csrfOK(r *http.Request) bool {
-	c := cookieValue(r, csrfCookie)
-	f := r.PostForm.Get("csrf")
-	return c != "" && subtle.ConstantTimeCompare([]byte(c), []byte(f)) == 1
-}
+// csrfOK checks the posted form token against the cookie.
+func csrfOK(r *http.Request) bool { return webform.CSRFOK(r, csrfCookie) }
 
 // crossOriginDenied answers a post that the browser says came from another
 // site.

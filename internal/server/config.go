@@ -25,7 +25,10 @@ type Config struct {
 	TrustedProxies       httpx.TrustedProxies
 	// PortalHTTPS says a TLS proxy on port 443 fronts the portal listener:
 	// cookies are Secure and emailed links are https://<portal domain>/.
-	PortalHTTPS   bool
+	PortalHTTPS bool
+	// ConsoleHTTPS says a TLS proxy fronts the management listener: the
+	// console's cookies are Secure on plain HTTP requests too.
+	ConsoleHTTPS  bool
 	SMTPURL       string // smtp://host:port; empty: emails go to the log
 	SMTPFrom      string
 	MaxBatchLines int

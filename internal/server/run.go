@@ -20,6 +20,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/backend"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/cluster"
+	"github.com/sigtrail/sigtrail/internal/console"
 	"github.com/sigtrail/sigtrail/internal/delivery"
 	"github.com/sigtrail/sigtrail/internal/portal"
 	"github.com/sigtrail/sigtrail/internal/replay"
@@ -212,7 +213,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 			}
 		}()
 	}
-	apiSrv := newHTTPServer(apiHandler, log)
+	// The admin console answers its pages on the management listener and
+	// passes everything else to the API, through which its pages act.
+	consoleHandler := console.New(console.Config{TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.ConsoleHTTPS},
+		console.Deps{Store: st, Recorder: dm, API: apiHandler, Keys: keys, Clock: clk, Logger: log})
+	apiSrv := newHTTPServer(consoleHandler.Mount(apiHandler), log)
 	portalSrv := newHTTPServer(portalHandler, log)
 	run("delivery", func() error { return dm.Run(ctx) })
 	if clustered {
@@ -229,6 +234,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	run("keys", func() error { return keys.Maintain(ctx) })
 	run("developer tokens", func() error {
 		portal.SweepTokens(ctx, st, clk, 10*time.Minute, log)
+		return ctx.Err()
+	})
+	run("console sessions", func() error {
+		console.SweepSessions(ctx, st, clk, 10*time.Minute, log)
 		return ctx.Err()
 	})
 	run("mail outbox", func() error { return outbox.Run(ctx) })

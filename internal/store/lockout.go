@@ -19,14 +19,19 @@ func (p LockoutPolicy) Locked(d Developer, now time.Time) bool { return now.Befo
 // under a row lock (Developers.RecordLoginFailure), so concurrent failures
 // on several replicas all count.
 func (p LockoutPolicy) CountFailure(d *Developer, now time.Time) {
-	if d.FailedSince.IsZero() || now.Sub(d.FailedSince) >= p.Window || now.Before(d.FailedSince) {
-		d.FailedSince = now
-		d.FailedLogins = 0
+	p.count(&d.FailedLogins, &d.FailedSince, &d.LockedUntil, now)
+}
+
+// count is the rule of CountFailure on an account's three failure fields.
+func (p LockoutPolicy) count(failed *int, since, locked *time.Time, now time.Time) {
+	if since.IsZero() || now.Sub(*since) >= p.Window || now.Before(*since) {
+		*since = now
+		*failed = 0
 	}
-	d.FailedLogins++
-	if d.FailedLogins >= p.MaxFailures {
-		d.LockedUntil = now.Add(p.Duration)
-		d.FailedLogins = 0
-		d.FailedSince = time.Time{}
+	*failed++
+	if *failed >= p.MaxFailures {
+		*locked = now.Add(p.Duration)
+		*failed = 0
+		*since = time.Time{}
 	}
 }

@@ -163,6 +163,8 @@ type Store interface {
 	PortalContent
 	PortalAuth
 	Teams
+	Users
+	Overview
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -69,6 +69,9 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 		case store.ActiveReplayStatus(status):
 			return apperr.New(apperr.Conflict, "a replay job is %s for this stream", status)
 		default:
+			if err := keepPastReplayJob(ctx, tx, j.Stream); err != nil {
+				return err
+			}
 			_, err = tx.Exec(ctx, `UPDATE replay_jobs SET org_id = $2, portal_id = $3, start_at = $4, end_at = $5, status = $6,
 				total = $7, sent = $8, cursor = $9, error = $10, created_at = $11, updated_at = $12, high_seq = $13
 				WHERE stream = $1`, vals...)

@@ -77,9 +77,12 @@ func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, fence 
 		if err := checkFence(ctx, tx, store.WebhookLease(stream), fence); err != nil {
 			return err
 		}
-		return mustAffect(tx.Exec(ctx, `UPDATE webhook_state SET status = $1, last_attempt_at = $2,
+		if err := mustAffect(tx.Exec(ctx, `UPDATE webhook_state SET status = $1, last_attempt_at = $2,
 			last_response_code = $3, last_response_message = $4 WHERE stream = $5`,
-			status, sqlcodec.ToNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
+			status, sqlcodec.ToNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook"); err != nil {
+			return err
+		}
+		return recordAttemptHistory(ctx, tx, stream, a)
 	})
 }
 

@@ -70,8 +70,24 @@ func entryWhere(q store.EntryQuery) (string, []any) {
 			hi = hourOf(sqlcodec.FloorMS(q.To))
 		}
 		const hours = "FROM stream_hours WHERE hour BETWEEN ? AND ? AND sid = (SELECT sid FROM streams WHERE stream = ?)"
-		b.WriteString(" AND seq BETWEEN (SELECT min(min_seq) " + hours + ") AND (SELECT max(max_seq) " + hours + ")")
-		args = append(args, lo, hi, stream, lo, hi, stream)
+		// The cursor's bound is folded into the window's: given both
+		// "seq BETWEEN" and "seq > ?", SQLite started the primary key's
+		// range at the window's start and filtered up to the cursor, so
+		// a page deep in a stream cost a scan of everything before it
+		// (BenchmarkLogPageDeep in internal/console).
+		lower, upper := "(SELECT min(min_seq) "+hours+")", "(SELECT max(max_seq) "+hours+")"
+		args = append(args, lo, hi, stream)
+		if q.AfterSeq > 0 {
+			lower = "max(" + lower + ", ?)"
+			args = append(args, q.AfterSeq+1)
+		}
+		args = append(args, lo, hi, stream)
+		if q.BeforeSeq > 0 {
+			upper = "min(" + upper + ", ?)"
+			args = append(args, q.BeforeSeq-1)
+		}
+		b.WriteString(" AND seq BETWEEN " + lower + " AND " + upper)
+		q.AfterSeq, q.BeforeSeq = 0, 0 // in the bounds above
 	}
 	if !q.From.IsZero() {
 		b.WriteString(" AND ts_ms >= ?")

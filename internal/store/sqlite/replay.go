@@ -57,6 +57,10 @@ func (s *Store) PutReplayJob(ctx context.Context, j store.ReplayJob) error {
 			return notFound("replay job")
 		case store.ActiveReplayStatus(status):
 			return apperr.New(apperr.Conflict, "a replay job is %s for this stream", status)
+		default:
+			if err := keepPastReplayJob(ctx, q, j.Stream); err != nil {
+				return err
+			}
 		}
 		_, err = q.ExecContext(ctx, "INSERT OR REPLACE INTO replay_jobs ("+replayCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			string(j.Stream), j.OrgID, nullable(j.PortalID), sqlcodec.ToNS(j.StartAt), sqlcodec.ToNS(j.EndAt), j.Status, j.Total, j.Sent,

@@ -57,9 +57,12 @@ func (s *Store) RecordAttempt(ctx context.Context, stream store.StreamID, fence 
 		if err := checkFence(ctx, q, store.WebhookLease(stream), fence); err != nil {
 			return err
 		}
-		return mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET status = ?, last_attempt_at = ?,
+		if err := mustAffect(q.ExecContext(ctx, `UPDATE webhook_state SET status = ?, last_attempt_at = ?,
 			last_response_code = ?, last_response_message = ? WHERE stream = ?`,
-			status, sqlcodec.ToNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook")
+			status, sqlcodec.ToNS(a.At), a.ResponseCode, a.Message, string(stream)))("webhook"); err != nil {
+			return err
+		}
+		return recordAttemptHistory(ctx, q, stream, a)
 	})
 	return s.internal(err, "record attempt")
 }

@@ -92,6 +92,8 @@ func Run(t *testing.T, b Backend) {
 		{"PortalContent", testPortalContent},
 		{"PortalAuth", testPortalAuth},
 		{"Teams", testTeams},
+		{"Users", testUsers},
+		{"Overview", testOverview},
 	}
 	t.Run("Ping", func(t *testing.T) {
 		t.Parallel()

@@ -1,4 +1,4 @@
-package portal
+package passwd
 
 import (
 	"context"
@@ -6,14 +6,16 @@ import (
 	"testing"
 )
 
+const testPassword = "correct horse battery staple"
+
 func TestPasswordHashRoundTrip(t *testing.T) {
 	t.Parallel()
-	p := DefaultArgon2()
-	h := hashPassword(testPassword, p)
+	p := Default()
+	h := Hash(testPassword, p)
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash %q", h)
 	}
-	if h2 := hashPassword(testPassword, p); h2 == h {
+	if h2 := Hash(testPassword, p); h2 == h {
 		t.Error("two hashes of one password are equal: no salt")
 	}
 	tests := []struct {
@@ -26,7 +28,7 @@ func TestPasswordHashRoundTrip(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		got, err := checkPassword(h, tt.password)
+		got, err := Check(h, tt.password)
 		if err != nil || got != tt.ok {
 			t.Errorf("check %q: %v %v, want %v", tt.password, got, err, tt.ok)
 		}
@@ -35,7 +37,7 @@ func TestPasswordHashRoundTrip(t *testing.T) {
 
 func TestParsePHCRejectsMalformedAndCostlyHashes(t *testing.T) {
 	t.Parallel()
-	good := hashPassword("x", DefaultArgon2())
+	good := Hash("x", Default())
 	parts := strings.Split(good, "$")
 	salt, key := parts[4], parts[5]
 	tests := []string{
@@ -55,26 +57,26 @@ func TestParsePHCRejectsMalformedAndCostlyHashes(t *testing.T) {
 		good + "$",
 	}
 	for _, s := range tests {
-		if _, err := parsePHC(s); err == nil {
-			t.Errorf("parsePHC(%q) accepted", s)
+		if _, err := Parse(s); err == nil {
+			t.Errorf("Parse(%q) accepted", s)
 		}
 	}
-	if _, err := parsePHC(good); err != nil {
-		t.Errorf("parsePHC(good): %v", err)
+	if _, err := Parse(good); err != nil {
+		t.Errorf("Parse(good): %v", err)
 	}
 }
 
 func TestHasherBoundsConcurrencyAndRespectsContext(t *testing.T) {
 	t.Parallel()
-	h := newHasher(DefaultArgon2(), 1)
+	h := NewHasher(Default(), 1)
 	h.slots <- struct{}{} // the only slot is busy
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := h.hash(ctx, "x"); err == nil {
+	if _, err := h.Hash(ctx, "x"); err == nil {
 		t.Error("hash ran without a free slot")
 	}
 	<-h.slots
-	ok, err := h.check(context.Background(), "", testPassword)
+	ok, err := h.Check(context.Background(), "", testPassword)
 	if ok || err != nil {
 		t.Errorf("check against no password: %v %v", ok, err)
 	}
@@ -83,17 +85,33 @@ func TestHasherBoundsConcurrencyAndRespectsContext(t *testing.T) {
 // BenchmarkHashPassword measures one argon2id hash with the default
 // parameters; the goal is well under 100 ms per login.
 func BenchmarkHashPassword(b *testing.B) {
-	p := DefaultArgon2()
+	p := Default()
 	for b.Loop() {
-		hashPassword(testPassword, p)
+		Hash(testPassword, p)
 	}
 }
 
 func BenchmarkCheckPassword(b *testing.B) {
-	h := hashPassword(testPassword, DefaultArgon2())
+	h := Hash(testPassword, Default())
 	for b.Loop() {
-		if ok, err := checkPassword(h, testPassword); !ok || err != nil {
+		if ok, err := Check(h, testPassword); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
 	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(Hash("x", Default()))
+	f.Add("$argon2id$v=19$m=1,t=1,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("$argon2id$v=19$m=99999999999,t=1,p=1$$")
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if h.Params.Memory > MaxMemory || h.Params.Time > MaxTime || h.Params.Threads > MaxThreads || h.Params.Threads == 0 ||
+			len(h.Key) > MaxKeyLen || len(h.Salt) < 8 {
+			t.Fatalf("accepted costly or broken parameters %+v", h.Params)
+		}
+	})
 }

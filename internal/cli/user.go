@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/console"
+	"github.com/sigtrail/sigtrail/internal/passwd"
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+const userUsage = "usage: sigtrail user create --org NAME --email EMAIL --role ROLE --password-stdin [--data-dir DIR] [--db URL]\n" +
+	"       sigtrail user list --org NAME [--data-dir DIR] [--db URL]\n" +
+	"       sigtrail user disable|enable --org NAME EMAIL [--data-dir DIR] [--db URL]"
+
+func userRoleNames() string {
+	var names []string
+	for _, r := range console.UserRoles() {
+		names = append(names, string(r))
+	}
+	return strings.Join(names, ", ")
+}
+
+// runUser manages org users, who log in to the console.
+func runUser(ctx context.Context, env *Env, args []string) error {
+	usage := userUsage + "\nroles: " + userRoleNames()
+	probe := newFlagSet("user", env.Stderr)
+	storeFlags(probe)
+	for _, f := range []string{"org", "email", "role"} {
+		probe.String(f, "", "")
+	}
+	probe.Bool("password-stdin", false, "")
+	sub, rest := subcommand(probe, args)
+	if isHelp(sub) {
+		fmt.Fprintln(env.Stderr, usage)
+		return flag.ErrHelp
+	}
+	switch sub {
+	case "create", "list", "disable", "enable":
+		return userCommand(ctx, env, sub, rest, usage)
+	}
+	fmt.Fprintln(env.Stderr, usage)
+	return errUsage
+}
+
+func userCommand(ctx context.Context, env *Env, sub string, args []string, usage string) error {
+	fs := newFlagSet("user "+sub, env.Stderr)
+	dataDir, db, keyFile := storeFlags(fs)
+	orgName := fs.String("org", "", "the org of the user")
+	var email, role *string
+	var fromStdin *bool
+	if sub == "create" {
+		email = fs.String("email", "", "the user's email, with which they log in")
+		role = fs.String("role", "", "the user's role: "+userRoleNames())
+		fromStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	}
+	pos, err := parseWithPositionals(fs, args, env.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stderr, usage)
+		}
+		return err
+	}
+	switch {
+	case *orgName == "":
+		return errors.New("--org is required")
+	case (sub == "create" || sub == "list") && len(pos) > 0:
+		return fmt.Errorf("unexpected argument %q", pos[0])
+	case (sub == "disable" || sub == "enable") && len(pos) != 1:
+		return fmt.Errorf("%s takes exactly one EMAIL", sub)
+	case sub == "create" && !*fromStdin:
+		return errors.New("--password-stdin is required: pipe the password in, so it stays out of the shell history and process list")
+	}
+	var password string
+	if sub == "create" {
+		if password, err = readPassword(env.Stdin); err != nil {
+			return err
+		}
+		// Checked before the store opens, so a typo costs nothing.
+		if err := console.CheckUserSpec(console.UserSpec{Email: strings.TrimSpace(*email), Role: store.Role(*role), Password: password}); err != nil {
+			return userError(err)
+		}
+	}
+	st, err := openStore(ctx, *dataDir, *db, *keyFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := st.GetOrgByName(ctx, *orgName)
+	if apperr.Is(err, apperr.NotFound) {
+		return fmt.Errorf("no org named %q (see sigtrail org list)", *orgName)
+	}
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "create":
+		u, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role), Password: password},
+			passwd.Default(), time.Now())
+		if err != nil {
+			return userError(err)
+		}
+		fmt.Fprintf(env.Stderr, "user %s (%s) created in org %s with role %s; they log in to the console at the management listener's /\n",
+			u.ID, u.Email, o.Name, u.Role)
+		return nil
+	case "list":
+		users, err := st.ListUsers(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			} else if time.Now().Before(u.LockedUntil) {
+				state = "locked"
+			}
+			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, state, u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+		}
+		return nil
+	}
+	u, err := st.GetUserByEmail(ctx, pos[0])
+	if err != nil || u.OrgID != o.ID {
+		if err == nil || apperr.Is(err, apperr.NotFound) {
+			return fmt.Errorf("org %s has no user %q", o.Name, pos[0])
+		}
+		return err
+	}
+	u.Disabled = sub == "disable"
+	u.UpdatedAt = time.Now().UTC()
+	if err := st.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	if u.Disabled {
+		if err := st.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Stderr, "user %s of org %s %sd\n", u.Email, o.Name, sub)
+	return nil
+}
+
+// readPassword reads the first line of r, without its line ending.
+func readPassword(r io.Reader) (string, error) {
+	if r == nil {
+		return "", errors.New("no standard input to read the password from")
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, passwd.MaxLen+2)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return line, nil
+}

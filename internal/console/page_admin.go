@@ -1,0 +1,258 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/signing"
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/tenancy"
+)
+
+// Keyring is the signing keyring the Keys page lists and rotates.
+type Keyring interface {
+	Keys() []signing.Key
+	Rotate(ctx context.Context) (string, error)
+}
+
+// Every role may read keys, tokens (never their secrets) and users;
+// writing them is org-admin's only.
+func anyRole() []store.Role {
+	return []store.Role{store.RoleAuditLogAdmin, store.RolePortalAdmin, store.RoleReadOnly}
+}
+
+type keyRow struct {
+	ID, Created, Retired string
+	Active               bool
+}
+
+func (h *Handler) pageKeys(w http.ResponseWriter, r *http.Request, u store.User) {
+	d := h.newPage(w, r, u, "Signing keys")
+	if r.URL.Query().Get("m") == "rotated" {
+		d.Notice = "The signing key was rotated."
+	}
+	h.renderKeys(w, r, u, d, http.StatusOK)
+}
+
+func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, u store.User, d pageData, status int) {
+	var rows []keyRow
+	err := h.audited(r, u, resKeys, audit.ActionList, anyRole(), func(context.Context) error {
+		if h.keys == nil {
+			return apperr.New(apperr.Unavailable, "This server has no keyring.")
+		}
+		for _, k := range h.keys.Keys() {
+			row := keyRow{ID: k.ID, Created: k.CreatedAt.UTC().Format(time.RFC3339), Active: k.Active()}
+			if !row.Active {
+				row.Retired = k.RetiredAt.UTC().Format(time.RFC3339)
+			}
+			rows = append(rows, row)
+		}
+		return nil
+	})
+	if err != nil && d.Error == "" {
+		status = h.showError(r, &d, err)
+	}
+	d.Data = rows
+	h.render(w, r, status, "keys", d)
+}
+
+func (h *Handler) pageKeysRotate(w http.ResponseWriter, r *http.Request, u store.User) {
+	d := h.newPage(w, r, u, "Signing keys")
+	if r.PostForm.Get("confirm") != "yes" {
+		d.FieldErrors["confirm"] = "Tick the box to confirm the rotation."
+		d.Error = "Nothing was changed: the rotation was not confirmed."
+		h.renderKeys(w, r, u, d, http.StatusBadRequest)
+		return
+	}
+	err := h.audited(r, u, resKeys, audit.ActionEdit, nil, func(ctx context.Context) error {
+		if h.keys == nil {
+			return apperr.New(apperr.Unavailable, "This server has no keyring.")
+		}
+		_, err := h.keys.Rotate(ctx)
+		return err
+	})
+	if err != nil {
+		h.renderKeys(w, r, u, d, h.showError(r, &d, err))
+		return
+	}
+	http.Redirect(w, r, "/keys?m=rotated", http.StatusSeeOther)
+}
+
+type tokenRow struct{ ID, Name, Role, Created, Expires string }
+
+type tokensData struct {
+	Tokens             []tokenRow
+	Roles              []string
+	Secret, SecretName string
+}
+
+func (h *Handler) pageTokens(w http.ResponseWriter, r *http.Request, u store.User) {
+	d := h.newPage(w, r, u, "API tokens")
+	d.Fields["role"], d.Fields["expires"] = string(store.RoleReadOnly), "90"
+	if r.URL.Query().Get("m") == "revoked" {
+		d.Notice = "The token was revoked."
+	}
+	h.renderTokens(w, r, u, d, http.StatusOK, tokensData{})
+}
+
+func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, u store.User, d pageData, status int, td tokensData) {
+	td.Roles = tenancy.RoleNames()
+	err := h.audited(r, u, resTokens, audit.ActionList, anyRole(), func(ctx context.Context) error {
+		ts, err := h.st.ListTokens(ctx, u.OrgID)
+		for _, t := range ts {
+			row := tokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Created: t.CreatedAt.UTC().Format(time.RFC3339)}
+			if !t.ExpiresAt.IsZero() {
+				row.Expires = t.ExpiresAt.UTC().Format(time.RFC3339)
+			}
+			td.Tokens = append(td.Tokens, row)
+		}
+		return err
+	})
+	if err != nil && d.Error == "" {
+		status = h.showError(r, &d, err)
+	}
+	d.Data = td
+	h.render(w, r, status, "tokens", d)
+}
+
+func (h *Handler) pageTokenCreate(w http.ResponseWriter, r *http.Request, u store.User) {
+	d := h.newPage(w, r, u, "API tokens")
+	name, role, expires := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("role"), r.PostForm.Get("expires")
+	d.Fields["name"], d.Fields["role"], d.Fields["expires"] = name, role, expires
+	var secret string
+	err := h.audited(r, u, resTokens, audit.ActionCreate, nil, func(ctx context.Context) error {
+		days, err := strconv.Atoi(expires)
+		if err != nil || days < 0 || days > 3650 {
+			return apperr.InvalidField("body", "expires", "invalid", "must be a whole number of days from 0 to 3650")
+		}
+		_, secret, err = h.tenancy.CreateToken(ctx, tenancy.TokenSpec{OrgID: u.OrgID, Name: name, Role: store.Role(role),
+			TTL: time.Duration(days) * 24 * time.Hour})
+		return err
+	})
+	if err != nil {
+		h.renderTokens(w, r, u, d, h.showError(r, &d, err), tokensData{})
+		return
+	}
+	// The secret is shown on this answer only (no redirect carries it).
+	d.Fields["name"] = ""
+	d.Notice = ""
+	h.renderTokens(w, r, u, d, http.StatusCreated, tokensData{Secret: secret, SecretName: name})
+}
+
+func (h *Handler) pageTokenRevoke(w http.ResponseWriter, r *http.Request, u store.User) {
+	err := h.audited(r, u, resTokens, audit.ActionDelete, nil, func(ctx context.Context) error {
+		return h.st.DeleteToken(ctx, u.OrgID, r.PathValue("id"))
+	})
+	if err != nil {
+		d := h.newPage(w, r, u, "API tokens")
+		h.renderTokens(w, r, u, d, h.showError(r, &d, err), tokensData{})
+		return
+	}
+	http.Redirect(w, r, "/tokens?m=revoked", http.StatusSeeOther)
+}
+
+type userRow struct {
+	store.User
+	Locked bool
+}
+
+type usersData struct {
+	Users []userRow
+	Roles []string
+}
+
+func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, u store.User) {
+	d := h.newPage(w, r, u, "Users")
+	d.Fields["role"] = string(store.RoleReadOnly)
+	switch r.URL.Query().Get("m") {
+	case "created":
+		d.Notice = "The user was created."
+	case "saved":
+		d.Notice = "The user was changed."
+	}
+	h.renderUsers(w, r, u, d, http.StatusOK)
+}
+
+func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u store.User, d pageData, status int) {
+	var ud usersData
+	for _, role := range UserRoles() {
+		ud.Roles = append(ud.Roles, string(role))
+	}
+	err := h.audited(r, u, resUsers, audit.ActionList, nil, func(ctx context.Context) error {
+		us, err := h.st.ListUsers(ctx, u.OrgID)
+		now := h.clk.Now()
+		for _, x := range us {
+			x.PasswordHash = ""
+			ud.Users = append(ud.Users, userRow{User: x, Locked: now.Before(x.LockedUntil)})
+		}
+		return err
+	})
+	if err != nil {
+		if apperr.Is(err, apperr.Forbidden) {
+			h.message(w, r, u, http.StatusForbidden, "Users", "Only org admins manage users.")
+			return
+		}
+		if d.Error == "" {
+			status = h.showError(r, &d, err)
+		}
+	}
+	d.Data = ud
+	h.render(w, r, status, "users", d)
+}
+
+func (h *Handler) pageUserCreate(w http.ResponseWriter, r *http.Request, u store.User) {
+	d := h.newPage(w, r, u, "Users")
+	spec := UserSpec{OrgID: u.OrgID, Email: strings.TrimSpace(r.PostForm.Get("email")), Role: store.Role(r.PostForm.Get("role")),
+		Password: r.PostForm.Get("password")}
+	d.Fields["email"], d.Fields["role"] = spec.Email, string(spec.Role)
+	err := h.audited(r, u, resUsers, audit.ActionCreate, nil, func(ctx context.Context) error {
+		_, err := CreateUser(ctx, h.st, spec, h.cfg.Argon2, h.clk.Now())
+		return err
+	})
+	if err != nil {
+		h.renderUsers(w, r, u, d, h.showError(r, &d, err))
+		return
+	}
+	http.Redirect(w, r, "/users?m=created", http.StatusSeeOther)
+}
+
+// pageUserChange disables, enables or unlocks a user. Disabling ends the
+// user's sessions; nobody disables themself.
+func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store.User) {
+	id, op := r.PathValue("id"), r.PathValue("op")
+	err := h.audited(r, u, resUsers, audit.ActionEdit, nil, func(ctx context.Context) error {
+		x, err := h.st.GetUser(ctx, u.OrgID, id)
+		if err != nil {
+			return err
+		}
+		switch op {
+		case "disable", "enable":
+			if x.ID == u.ID {
+				return apperr.New(apperr.Conflict, "You cannot disable yourself.")
+			}
+			x.Disabled = op == "disable"
+			x.UpdatedAt = h.clk.Now().UTC()
+			if err := h.st.UpdateUser(ctx, x); err != nil {
+				return err
+			}
+			if x.Disabled {
+				return h.st.DeleteUserSessions(ctx, x.ID)
+			}
+			return nil
+		case "unlock":
+			return h.st.ClearUserLoginFailures(ctx, x.ID)
+		}
+		return apperr.New(apperr.NotFound, "No such action.")
+	})
+	if err != nil {
+		d := h.newPage(w, r, u, "Users")
+		h.renderUsers(w, r, u, d, h.showError(r, &d, err))
+		return
+	}
+	http.Redirect(w, r, "/users?m=saved", http.StatusSeeOther)
+}
