@@ -73,6 +73,9 @@ func (h *Handler) pageKeysRotate(w http.ResponseWriter, r *http.Request, u store
 		if h.keys == nil {
 			return apperr.New(apperr.Unavailable, "This server has no keyring.")
 		}
+		if err := h.soleOrg(ctx, u); err != nil {
+			return err
+		}
 		_, err := h.keys.Rotate(ctx)
 		return err
 	})
@@ -255,4 +258,23 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 		return
 	}
 	http.Redirect(w, r, "/users?m=saved", http.StatusSeeOther)
+}
+
+// soleOrg refuses a key rotation unless u's org is the only one on the
+// server (besides the reserved system org): the signing keys are the
+// server's, so on a server shared by several orgs one org's admin must not
+// rotate the keys every org's lines are signed with. The operator rotates
+// them there with `sigtrail keys rotate`.
+func (h *Handler) soleOrg(ctx context.Context, u store.User) error {
+	orgs, err := h.st.ListOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if o.ID != u.OrgID && o.Name != tenancy.SystemOrgName {
+			return apperr.New(apperr.Forbidden, "The signing keys are shared by every org on this server; "+
+				"the server's operator rotates them (sigtrail keys rotate).")
+		}
+	}
+	return nil
 }

@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -214,5 +217,25 @@ func TestLogPageReadsAPortalsLog(t *testing.T) {
 	}
 	if p := b.get("/log?portal=0193d4a8-9b8e-7c4f-8a4e-000000000000"); p.status != http.StatusNotFound {
 		t.Fatalf("an unknown portal's log answered %d", p.status)
+	}
+}
+
+// On a server shared by several orgs the signing keys are everyone's: one
+// org's admin may not rotate them from the console.
+func TestKeyRotationNeedsTheOnlyOrg(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.user("ada@example.com", store.RoleOrgAdmin)
+	if err := e.st.CreateOrg(context.Background(), store.Org{ID: uuid.Must(uuid.NewV7()).String(), Name: "other", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.login("ada@example.com", testPassword)
+	p := b.post("/keys", "/keys/rotate", url.Values{"confirm": {"yes"}})
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "sigtrail keys rotate") {
+		t.Fatalf("rotation on a shared server answered %d: %s", p.status, p.body)
+	}
+	if keys, _ := e.st.ListSigningKeys(context.Background()); len(keys) != 1 {
+		t.Errorf("%d keys after a refused rotation, want 1", len(keys))
 	}
 }
