@@ -100,3 +100,14 @@ func BenchmarkFormattingOverhead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLeafHash is the Merkle leaf hash every append computes (one JSON
+// render and one SHA-256): the ingest side's cost of completeness proofs,
+// to compare with BenchmarkSignedLine.
+func BenchmarkLeafHash(b *testing.B) {
+	e := sampleEntries()[6].entry
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = LeafHash(&e)
+	}
+}
