@@ -31,9 +31,6 @@ func (s *server) portalAssetRoutes() []route {
 // assetMaxBody fits the largest image as base64 in its JSON body.
 const assetMaxBody = content.MaxImageBytes*4/3 + 4<<10
 
-// RawAssetCSP is sent with every raw image: an SVG opened on its own
-// runs nothing and loads nothing (only its own inline styles apply).
-const RawAssetCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 // assetJSON is Kong's PortalAssetResponse and ReplacePortalImageAsset.
 type assetJSON struct {
@@ -80,7 +77,7 @@ func (s *server) putAsset(kind string) func(c *call) error {
 }
 
 // getAssetRaw answers with the image itself, never sniffed, and an SVG
-// confined by RawAssetCSP.
+// confined by content.ImageCSP.
 func (s *server) getAssetRaw(kind string) func(c *call) error {
 	return func(c *call) error {
 		a, err := s.asset(c, kind)
@@ -91,7 +88,7 @@ func (s *server) getAssetRaw(kind string) func(c *call) error {
 		h.Set("Content-Type", a.ContentType)
 		h.Set("Content-Length", strconv.Itoa(len(a.Data)))
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", RawAssetCSP)
+		h.Set("Content-Security-Policy", content.ImageCSP)
 		h.Set("ETag", `"`+a.Digest+`"`)
 		c.w.WriteHeader(http.StatusOK)
 		_, err = c.w.Write(a.Data)

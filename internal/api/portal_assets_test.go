@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/content"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -75,7 +76,7 @@ func TestPortalAssets(t *testing.T) {
 	h.call(http.MethodPut, base+"favicon", tok, map[string]any{"data": dataURL("image/svg+xml", testSVG)}).expect(t, http.StatusOK)
 	raw = h.call(http.MethodGet, base+"favicon/raw", tok, nil).expect(t, http.StatusOK)
 	if !bytes.Equal(raw.Body, testSVG) || raw.Header.Get("Content-Type") != "image/svg+xml" ||
-		raw.Header.Get("Content-Security-Policy") != RawAssetCSP {
+		raw.Header.Get("Content-Security-Policy") != content.ImageCSP {
 		t.Fatalf("raw favicon: %v %q", raw.Header, raw.Body)
 	}
 	// The logo was left alone.

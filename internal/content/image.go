@@ -15,6 +15,11 @@ import (
 // database and read for every request of it.
 const MaxImageBytes = 1 << 20
 
+// ImageCSP is the Content-Security-Policy every served image carries: an
+// SVG opened on its own runs nothing and loads nothing (only its own
+// inline styles apply).
+const ImageCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
 // Image is a portal logo or favicon, decoded from Kong's data URL.
 type Image struct {
 	ContentType string // canonical: image/png, image/jpeg, image/gif, image/x-icon, image/svg+xml
