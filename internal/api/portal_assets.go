@@ -31,7 +31,6 @@ func (s *server) portalAssetRoutes() []route {
 // assetMaxBody fits the largest image as base64 in its JSON body.
 const assetMaxBody = content.MaxImageBytes*4/3 + 4<<10
 
-
 // assetJSON is Kong's PortalAssetResponse and ReplacePortalImageAsset.
 type assetJSON struct {
 	Data *string `json:"data"`
