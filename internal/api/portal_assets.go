@@ -20,16 +20,12 @@ func (s *server) portalAssetRoutes() []route {
 		path := "/v3/portals/{portalId}/assets/" + kind
 		out = append(out,
 			route{method: http.MethodGet, path: path, resource: resPortals, action: audit.ActionRetrieve, roles: portalReaders(), handle: s.getAsset(kind)},
-			route{method: http.MethodPut, path: path, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(),
-				maxBody: assetMaxBody, handle: s.putAsset(kind)},
+			route{method: http.MethodPut, path: path, resource: resPortals, action: audit.ActionEdit, roles: portalWriters(), handle: s.putAsset(kind)},
 			route{method: http.MethodGet, path: path + "/raw", resource: resPortals, action: audit.ActionRetrieve, roles: portalReaders(), handle: s.getAssetRaw(kind)},
 		)
 	}
 	return out
 }
-
-// assetMaxBody fits the largest image as base64 in its JSON body.
-const assetMaxBody = content.MaxImageBytes*4/3 + 4<<10
 
 // assetJSON is Kong's PortalAssetResponse and ReplacePortalImageAsset.
 type assetJSON struct {

@@ -86,21 +86,21 @@ func TestPortalAssets(t *testing.T) {
 	}
 
 	for name, body := range map[string]any{
-		"no data":          map[string]any{},
-		"null data":        map[string]any{"data": nil},
-		"null body":        nil,
-		"extra property":   map[string]any{"data": dataURL("image/png", testPNG), "x": 1},
-		"not a data URL":   map[string]any{"data": "https://example.com/logo.png"},
-		"webp":             map[string]any{"data": dataURL("image/webp", []byte("RIFF....WEBP"))},
-		"not a png":        map[string]any{"data": "data:image/jpeg;base64,bmljZV9sb29raW5nX3BpY3R1cmU="},
-		"svg with script":  map[string]any{"data": dataURL("image/svg+xml", []byte(`<svg><script>alert(1)</script></svg>`))},
-		"svg with onload":  map[string]any{"data": dataURL("image/svg+xml", []byte(`<svg onload="alert(1)"/>`))},
-		"larger than 1MiB": map[string]any{"data": dataURL("image/png", append(append([]byte{}, testPNG...), bytes.Repeat([]byte{0}, 1<<20)...))},
+		"no data":            map[string]any{},
+		"null data":          map[string]any{"data": nil},
+		"null body":          nil,
+		"extra property":     map[string]any{"data": dataURL("image/png", testPNG), "x": 1},
+		"not a data URL":     map[string]any{"data": "https://example.com/logo.png"},
+		"webp":               map[string]any{"data": dataURL("image/webp", []byte("RIFF....WEBP"))},
+		"not a png":          map[string]any{"data": "data:image/jpeg;base64,bmljZV9sb29raW5nX3BpY3R1cmU="},
+		"svg with script":    map[string]any{"data": dataURL("image/svg+xml", []byte(`<svg><script>alert(1)</script></svg>`))},
+		"svg with onload":    map[string]any{"data": dataURL("image/svg+xml", []byte(`<svg onload="alert(1)"/>`))},
+		"larger than 512KiB": map[string]any{"data": dataURL("image/png", append(append([]byte{}, testPNG...), bytes.Repeat([]byte{0}, content.MaxImageBytes)...))},
 	} {
 		t.Log(name)
 		h.call(http.MethodPut, base+"logo", tok, body).problem(t, http.StatusBadRequest)
 	}
-	h.call(http.MethodPut, base+"logo", tok, map[string]any{"data": strings.Repeat("A", assetMaxBody)}).problem(t, http.StatusRequestEntityTooLarge)
+	h.call(http.MethodPut, base+"logo", tok, map[string]any{"data": strings.Repeat("A", 1<<20)}).problem(t, http.StatusRequestEntityTooLarge)
 	// Nothing refused replaced the logo.
 	h.call(http.MethodGet, base+"logo", tok, nil).expect(t, http.StatusOK).decode(t, &got)
 	if *got.Data != dataURL("image/png", testPNG) {

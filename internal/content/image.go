@@ -11,9 +11,10 @@ import (
 )
 
 // MaxImageBytes caps a portal image once decoded. Kong states no limit; a
-// logo or favicon above 1 MiB is a mistake, and each is stored in the
-// database and read for every request of it.
-const MaxImageBytes = 1 << 20
+// logo or favicon above 512 KiB is a mistake, each is stored in the
+// database and read for every request of it, and as base64 in JSON it
+// still fits the API's default 1 MiB body limit.
+const MaxImageBytes = 512 << 10
 
 // ImageCSP is the Content-Security-Policy every served image carries: an
 // SVG opened on its own runs nothing and loads nothing (only its own
@@ -40,7 +41,7 @@ var canonicalType = map[string]string{
 // Errors of ParseImageDataURL; the API shows their text.
 var (
 	ErrImageDataURL = errors.New("must be a data URL with base64 PNG, JPEG, GIF, ICO or SVG image data, e.g. data:image/png;base64,<BASE64_IMAGE_DATA>")
-	ErrImageSize    = errors.New("the image must not be empty nor larger than 1 MiB")
+	ErrImageSize    = errors.New("the image must not be empty nor larger than 512 KiB")
 	ErrImageContent = errors.New("the image data is not an image of the type the data URL names")
 	ErrImageSVG     = errors.New("an SVG image must be an <svg> document without scripts, event handlers, foreign objects, external references or a DOCTYPE")
 )
