@@ -29,8 +29,8 @@ func (s *server) getCustomization(c *call) error {
 }
 
 // putCustomization replaces (PUT) or merges into (PATCH) the portal's
-// customization: a PATCH keeps what it does not name, object by object;
-// a menu it names replaces that menu.
+// customization: a PATCH keeps what it does not name, object by object,
+// removes what it sets to null; a menu it names replaces that menu.
 func (s *server) putCustomization(merge bool) func(c *call) error {
 	return func(c *call) error {
 		p, err := s.portal(c)
@@ -38,6 +38,7 @@ func (s *server) putCustomization(merge bool) func(c *call) error {
 			return err
 		}
 		var b store.PortalCustomization
+		raw := teeBody(c)
 		if err := c.decode(&b); err != nil {
 			return err
 		}
@@ -46,7 +47,7 @@ func (s *server) putCustomization(merge bool) func(c *call) error {
 			if err != nil && !apperr.Is(err, apperr.NotFound) {
 				return err
 			}
-			b = mergeCustomization(cur, b)
+			b = clearNulls(mergeCustomization(cur, b), findNulls(raw.Bytes()))
 		}
 		if err := checkCustomization(b); err != nil {
 			return err

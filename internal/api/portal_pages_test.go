@@ -216,7 +216,7 @@ func TestPortalSnippetsCustomizationAndDefaultContent(t *testing.T) {
 	} {
 		h.call(http.MethodPatch, base+"/customization", tok, body).problem(t, http.StatusBadRequest)
 	}
-	h.call(http.MethodGet, "/v3/portals/"+p.ID[:35]+"0/customization", tok, nil).problem(t, http.StatusNotFound)
+	h.call(http.MethodGet, "/v3/portals/"+otherID(p.ID)+"/customization", tok, nil).problem(t, http.StatusNotFound)
 
 	h.call(http.MethodDelete, base+"/snippets/"+sn.ID, tok, nil).expect(t, http.StatusNoContent)
 	h.call(http.MethodGet, base+"/snippets/"+sn.ID, tok, nil).problem(t, http.StatusNotFound)

@@ -41,6 +41,7 @@ func (s *server) routes() []route {
 		s.legacyWebhookRoutes(),
 		s.portalRoutes(),
 		s.portalContentRoutes(),
+		s.portalAssetRoutes(),
 		s.portalWebhookRoutes(),
 		s.customDomainRoutes(),
 		s.developerRoutes(),

@@ -45,25 +45,34 @@ func FuzzRender(f *testing.F) {
 		"[x](data:text/html,<script>alert(1)</script>)", "<style>body{}</style>", "<iframe src=//e.com>",
 		"---\ntitle: <script>\n---\nbody", "| a |\n|---|\n| <b onclick=x>b</b> |", "<https://e.com>", "[x]( vbscript:msgbox )",
 		"<div style=\"background:url(javascript:alert(1))\">x</div>", "`<script>`", "```html\n<script>\n```",
+		"::snippet{name=\"a\"}\n<script>x</script>", "::snippet\n---\nname: b\n---\n::\n[x](javascript:y)", ":snippet{ name='c' }",
 	} {
 		f.Add(seed)
 	}
 	r := NewRenderer()
 	f.Fuzz(func(t *testing.T, src string) {
-		out := string(r.Render(src))
-		if m := forbiddenTag.FindString(out); m != "" {
-			t.Fatalf("forbidden tag %q in %q", m, out)
-		}
-		if m := eventAttribute.FindString(out); m != "" {
-			t.Fatalf("event handler %q in %q", m, out)
-		}
-		if m := styleAttribute.FindString(out); m != "" {
-			t.Fatalf("style attribute %q in %q", m, out)
-		}
-		for _, m := range urlAttribute.FindAllStringSubmatch(out, -1) {
-			if v := strings.Trim(m[1], `"'`); unsafeURL(v) {
-				t.Fatalf("unsafe URL %q in %q", v, out)
-			}
-		}
+		// Every snippet a page names is the page itself: references nest
+		// to the depth limit, and the snippet's Markdown is as hostile as
+		// the page's.
+		checkSafe(t, string(r.Render(src)))
+		checkSafe(t, string(r.RenderPage(src, func(string) (string, bool) { return src, true })))
 	})
+}
+
+func checkSafe(t *testing.T, out string) {
+	t.Helper()
+	if m := forbiddenTag.FindString(out); m != "" {
+		t.Fatalf("forbidden tag %q in %q", m, out)
+	}
+	if m := eventAttribute.FindString(out); m != "" {
+		t.Fatalf("event handler %q in %q", m, out)
+	}
+	if m := styleAttribute.FindString(out); m != "" {
+		t.Fatalf("style attribute %q in %q", m, out)
+	}
+	for _, m := range urlAttribute.FindAllStringSubmatch(out, -1) {
+		if v := strings.Trim(m[1], `"'`); unsafeURL(v) {
+			t.Fatalf("unsafe URL %q in %q", v, out)
+		}
+	}
 }

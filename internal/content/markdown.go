@@ -36,8 +36,16 @@ func NewRenderer() *Renderer {
 
 // Render renders a page's Markdown (front matter removed) as HTML to put
 // in a template unescaped.
+// Snippet references render nothing; RenderPage fills them.
 func (r *Renderer) Render(src string) template.HTML {
+	return r.RenderPage(src, nil)
+}
+
+// RenderPage renders a page's Markdown with each snippet it references
+// (Kong's ::snippet) in place, found by snippets.
+func (r *Renderer) RenderPage(src string, snippets Snippets) template.HTML {
 	_, body := SplitFrontMatter(src)
+	body = expandSnippets(body, snippets)
 	var buf bytes.Buffer
 	if err := r.md.Convert([]byte(body), &buf); err != nil {
 		// goldmark fails only when writing to buf fails, which it cannot;

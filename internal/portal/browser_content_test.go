@@ -25,6 +25,7 @@ func TestBrowserContent(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.contentFixture()
+	e.assetsFixture()
 	e.signUp("jane@example.com")
 
 	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -70,6 +71,14 @@ func TestBrowserContent(t *testing.T) {
 	tree := get("read the visitor's page tree", chromedp.Text(id("page-tree")))
 	if !strings.Contains(menu, "About") || strings.Contains(menu, "Guides") || strings.Contains(tree, "Guides") || strings.Contains(tree, "Getting started") {
 		t.Errorf("a visitor sees menu %q and tree %q", menu, tree)
+	}
+	// The logo loads under the pages' Content-Security-Policy (img-src 'self').
+	do("wait for the logo", chromedp.Poll[chromedp.Void](`document.getElementById("logo").complete`))
+	if w := get("read the logo's width", chromedp.Evaluate[string](`String(document.getElementById("logo").naturalWidth)`)); w != "24" {
+		t.Errorf("logo naturalWidth %s, want 24", w)
+	}
+	if icon := get("read the icon link", chromedp.Evaluate[string](`document.querySelector('link[rel="icon"]').getAttribute("href")`)); !strings.HasPrefix(icon, "/assets/favicon?v=") {
+		t.Errorf("icon link %q", icon)
 	}
 	scripted := get("look for script elements", chromedp.Evaluate[string](`String(document.querySelectorAll("script").length)`))
 	if scripted != "0" {

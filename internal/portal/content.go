@@ -193,7 +193,11 @@ func (s *server) servePage(w http.ResponseWriter, r *http.Request, path string, 
 		return true
 	}
 	d.Title, d.Dev, d.Wide = p.Title, dev, true
-	d.Body = s.md.Render(p.Content)
+	snippets, err := s.snippetsFor(r.Context(), p.PortalID, p.Content, signedIn)
+	if err != nil {
+		s.log.Error("portal snippets", "trace_id", info(r).trace, "err", err)
+	}
+	d.Body = s.md.RenderPage(p.Content, snippets)
 	d.PagePath = st.paths[p.ID] // "/home" also when shown at "/"
 	d.Tree = st.tree("", d.PagePath)
 	s.render(w, r, http.StatusOK, "page", d)

@@ -41,6 +41,8 @@ type pageData struct {
 	Tree         []navNode
 	Body         template.HTML
 	PagePath     string
+	// The portal's logo and favicon (assets.go), when it has them.
+	Logo, Favicon string
 }
 
 type fieldRef struct {
@@ -71,6 +73,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	s.assetLinks(r, &d)
 	w.WriteHeader(status)
 	if err := s.pages[page].ExecuteTemplate(w, "layout", d); err != nil {
 		s.log.Error("render page", "page", page, "trace_id", info(r).trace, "err", err)

@@ -178,6 +178,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /reset-password", s.pageResetPost)
 	mux.HandleFunc("GET /assets/portal.css", s.assetCSS)
 	mux.HandleFunc("GET /assets/theme.css", s.themeCSS)
+	mux.HandleFunc("GET /assets/logo", s.serveAsset(store.AssetLogo))
+	mux.HandleFunc("GET /assets/favicon", s.serveAsset(store.AssetFavicon))
 	mux.HandleFunc("/", s.pageContent) // the portal's content pages; else not found
 
 	// Browsers' Sec-Fetch-Site and Origin headers stop cross-site posts

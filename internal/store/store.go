@@ -161,6 +161,7 @@ type Store interface {
 	MailOutbox
 	MerkleLeaves
 	PortalContent
+	PortalAssets
 	PortalAuth
 	Teams
 	Users

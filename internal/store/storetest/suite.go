@@ -90,6 +90,7 @@ func Run(t *testing.T, b Backend) {
 		{"MailOutbox", testMailOutbox},
 		{"Leaves", testLeaves},
 		{"PortalContent", testPortalContent},
+		{"PortalAssets", testPortalAssets},
 		{"PortalAuth", testPortalAuth},
 		{"Teams", testTeams},
 		{"Users", testUsers},
