@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,6 +22,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
+
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 // The identity provider of the SSO tests is zitadel/oidc's OpenID
@@ -198,19 +198,7 @@ func idpUser(id, email string) *storage.User {
 // then provokes every failure outcome, and checks the lines the SIEM
 // received (fields, outcomes, signatures with sigtrail verify).
 func TestSSOThroughTheBrowser(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no chromium binary found (apt-get install chromium); CI must run the browser tests")
-		}
-		t.Skip("no chromium binary found (apt-get install chromium)")
-	}
+	ctx := testenv.Browser(t, 10*time.Minute, 0, 0)
 	h := newHowto(t, "json")
 	portalURL := "http://" + h.host
 	users := idpUsers{"ada": idpUser("ada", "ada@example.com"), "bob": idpUser("bob", "bob@example.com"), "carol": idpUser("carol", "carol@example.com")}
@@ -228,13 +216,6 @@ func TestSSOThroughTheBrowser(t *testing.T) {
 	h.api("PATCH", base+"/authentication-settings", map[string]any{"idp_mapping_enabled": true}, http.StatusOK, nil)
 	h.signUp("bob@example.com", "bob-password-1") // by email; revoked below
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(portalURL+"/login")); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/cli"
 	"github.com/sigtrail/sigtrail/internal/sink"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the console screenshots under testdata/")
@@ -31,25 +31,6 @@ const (
 	readerEmail = "reader@example.com"
 	password    = "correct horse battery staple"
 )
-
-// chromium finds Debian's chromium, or another Chrome-like browser.
-func chromium() string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// needed fails under CI=true (tests never skip there) and skips elsewhere.
-func needed(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing (scripts/test.sh installs it)", what)
-	}
-	t.Skipf("%s is missing (scripts/test.sh installs it)", what)
-}
 
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -113,10 +94,6 @@ func serve(t *testing.T, dir string) string {
 // controls and that the log holds the console log-ins. Every page is
 // checked with axe-core and photographed.
 func TestConsoleInTheBrowser(t *testing.T) {
-	bin := chromium()
-	if bin == "" {
-		needed(t, "chromium")
-	}
 	var axe []byte
 	if p := os.Getenv("SIGTRAIL_AXE_JS"); p != "" {
 		var err error
@@ -143,16 +120,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	sigtrail(t, password+"\n", "user", "create", "--org", "acme", "--email", adminEmail, "--role", "org-admin", "--password-stdin", "--data-dir", dir)
 	sigtrail(t, password+"\n", "user", "create", "--org", "acme", "--email", readerEmail, "--role", "read-only", "--password-stdin", "--data-dir", dir)
 
-	root, cancelRoot := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancelRoot()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(root,
-		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
+	ctx := testenv.Browser(t, 4*time.Minute, 1280, 900)
 	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"context"
 	"github.com/sigtrail/sigtrail/internal/testenv"
 	"os"
 	"path/filepath"
@@ -19,48 +18,13 @@ import (
 // and follows them to the guide. The landing page's screenshot goes to
 // the test's artifact directory.
 func TestBrowserContent(t *testing.T) {
-	bin := chromium()
-	if bin == "" {
-		testenv.Missing(t, "no chromium binary found (apt-get install chromium); the browser test needs one")
-	}
+	ctx := testenv.Browser(t, 2*time.Minute, 1000, 800)
 	e := newEnv(t)
 	e.contentFixture()
 	e.assetsFixture()
 	e.signUp("jane@example.com")
 
-	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancelBase()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base,
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1000, 800),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	get := func(step string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		return v
-	}
+	do, get := driver(t, ctx)
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
 
 	do("open the front page as a visitor", chromedp.Navigate(e.base+"/"), chromedp.WaitVisible(id("page-content")))

@@ -10,25 +10,30 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browser starts a headless Chromium for one test, bounded by a deadline so
-// a hung step fails instead of stalling.
+// browser starts a headless Chromium for one test.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	bin := chromium()
-	if bin == "" {
-		testenv.Missing(t, "no chromium binary found (apt-get install chromium); the browser test needs one")
+	return testenv.Browser(t, 2*time.Minute, 0, 0)
+}
+
+// driver gives a browser test its two ways to act on ctx's page: do runs
+// steps, get reads a value; each fails the test naming the step.
+func driver(t *testing.T, ctx context.Context) (do func(string, ...chromedp.Action[chromedp.Void]), get func(string, chromedp.Action[string]) string) {
+	do = func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
 	}
-	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancelBase)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base,
-		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true))
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	return ctx
+	get = func(step string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return v
+	}
+	return do, get
 }
 
 // TestBrowserFailedLogInStaysOnLogin: after a wrong password the browser
@@ -40,20 +45,7 @@ func TestBrowserFailedLogInStaysOnLogin(t *testing.T) {
 	e := newEnv(t)
 	e.signUp("jane@example.com")
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
-	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	get := func(step string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		return v
-	}
+	do, get := driver(t, ctx)
 	do("open the log-in page", chromedp.Navigate(e.base+"/login"), chromedp.WaitVisible(id("email")))
 	do("log in with a wrong password",
 		chromedp.SendKeys(id("email"), "jane@example.com"),

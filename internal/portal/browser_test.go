@@ -1,10 +1,8 @@
 package portal
 
 import (
-	"context"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,62 +15,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite files under testdata/ (the browser test's screenshot)")
 
-// chromium finds Debian's chromium, or another Chrome-like browser.
-func chromium() string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // TestBrowserSignUpLogInLogOut drives a real Chromium through the pages:
 // sign up, receive the email over SMTP, set the password, log in, see the
 // profile, log out. The profile screenshot lands in the test's artifact
 // directory (kept with -artifacts) and, with -update, in testdata/.
 func TestBrowserSignUpLogInLogOut(t *testing.T) {
-	bin := chromium()
-	if bin == "" {
-		testenv.Missing(t, "no chromium binary found (apt-get install chromium); the browser test needs one")
-	}
+	ctx := testenv.Browser(t, 2*time.Minute, 900, 700)
 	e := newEnv(t)
-
-	// The deadline bounds the whole browser: a hung step fails the test
-	// instead of stalling it.
-	base, cancelBase := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancelBase()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(base,
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(900, 700),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	get := func(step string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		return v
-	}
+	do, get := driver(t, ctx)
 	id := func(s string) chromedp.ID { return chromedp.ID(s) }
 
 	do("open the sign-up page", chromedp.Navigate(e.base+"/signup"), chromedp.WaitVisible(id("email")))
