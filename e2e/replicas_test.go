@@ -135,7 +135,12 @@ func TestThreeReplicasSurviveTheDeliveringOneBeingKilled(t *testing.T) {
 	if ok, why := ingest(reps[(own+2)%3].api, producer, []byte(body)); !ok {
 		t.Fatalf("ingest after the change: %s", why)
 	}
-	arrived := waitFor(t, 30*time.Second, func() bool { return countAcked(t, sink2Out, moved) == 1 })
+	arrived, ok := waitUntil(30*time.Second, func() bool { return countAcked(t, sink2Out, moved) == 1 })
+	if !ok {
+		// Say where it went: to the old sink (a stale destination) or nowhere.
+		t.Fatalf("the entry after the change did not reach the new sink in 30s; at the old sink: %d; owner now %d (was %d)",
+			countAcked(t, sinkOut, moved), owner(t, reps[:], alive), own)
+	}
 	t.Logf("a webhook change on replica %d took effect on replica %d: the next entry reached the new sink %v later",
 		other, own, arrived.Sub(changed).Round(time.Millisecond))
 	// LISTEN/NOTIFY makes it milliseconds; without it the change would not
@@ -322,14 +327,23 @@ func saveJWKS(t *testing.T, api, path string) {
 // waitFor polls cond every 50 ms until it holds, and says when it did.
 func waitFor(t *testing.T, limit time.Duration, cond func() bool) time.Time {
 	t.Helper()
+	at, ok := waitUntil(limit, cond)
+	if !ok {
+		t.Fatalf("not done after %v", limit)
+	}
+	return at
+}
+
+// waitUntil polls cond until it holds or limit passes; ok says which.
+func waitUntil(limit time.Duration, cond func() bool) (time.Time, bool) {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not done after %v", limit)
+			return time.Now(), false
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return time.Now()
+	return time.Now(), true
 }
 
 func lastLine(s string) string {
