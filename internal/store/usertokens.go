@@ -25,6 +25,8 @@ type UserTokens interface {
 	// CreateUserToken stores t: NotFound for an unknown user, Conflict on a
 	// reused hash.
 	CreateUserToken(ctx context.Context, t UserToken) error
+	// GetUserToken finds a token by hash without using it up.
+	GetUserToken(ctx context.Context, hash []byte) (UserToken, error)
 	// ConsumeUserToken deletes and returns a token in one step, so of two
 	// concurrent uses exactly one gets it; NotFound when absent. An expired
 	// token is returned too (and gone): the caller judges expiry.

@@ -32,6 +32,12 @@ func (s *Store) CreateUserToken(ctx context.Context, t store.UserToken) error {
 	})
 }
 
+// GetUserToken finds a token by hash without using it up.
+func (s *Store) GetUserToken(ctx context.Context, hash []byte) (store.UserToken, error) {
+	return getOne(s, ctx, "get user token", "user token",
+		"SELECT "+userTokenCols+" FROM user_tokens WHERE hash = $1", scanUserToken, hash)
+}
+
 // ConsumeUserToken deletes a token and returns it, in one statement.
 func (s *Store) ConsumeUserToken(ctx context.Context, hash []byte) (store.UserToken, error) {
 	var t store.UserToken

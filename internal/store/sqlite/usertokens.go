@@ -32,6 +32,15 @@ func (s *Store) CreateUserToken(ctx context.Context, t store.UserToken) error {
 	return s.internal(err, "create user token")
 }
 
+// GetUserToken finds a token by hash without using it up.
+func (s *Store) GetUserToken(ctx context.Context, hash []byte) (store.UserToken, error) {
+	t, err := scanUserToken(s.rdb.QueryRowContext(ctx, "SELECT "+userTokenCols+" FROM user_tokens WHERE hash = ?", hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.UserToken{}, notFound("user token")
+	}
+	return t, s.internal(err, "get user token")
+}
+
 // ConsumeUserToken deletes a token and returns it, in one statement.
 func (s *Store) ConsumeUserToken(ctx context.Context, hash []byte) (store.UserToken, error) {
 	var t store.UserToken

@@ -25,6 +25,15 @@ func testUserTokens(t *testing.T, b Backend) {
 		unknown := tok
 		unknown.Hash, unknown.UserID = []byte("other-hash"), newID(t)
 		wantCode(t, s.CreateUserToken(ctxT(t), unknown), apperr.NotFound, "CreateUserToken for an unknown user")
+		for range 2 { // looking does not use it up
+			g, err := s.GetUserToken(ctxT(t), sum[:])
+			must(t, err, "GetUserToken")
+			if g.UserID != u.ID || g.Purpose != tok.Purpose || !g.ExpiresAt.Equal(tok.ExpiresAt) {
+				t.Fatalf("GetUserToken = %+v, want %+v", g, tok)
+			}
+		}
+		_, err := s.GetUserToken(ctxT(t), []byte("unknown"))
+		wantCode(t, err, apperr.NotFound, "GetUserToken unknown")
 
 		// Two replicas racing to use one token: exactly one gets it.
 		var wg sync.WaitGroup
