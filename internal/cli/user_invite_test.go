@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/sealing"
 	"github.com/sigtrail/sigtrail/internal/smtptest"
 )
 
@@ -161,5 +163,42 @@ func TestInvitedUserSetsPasswordThroughEmailedLink(t *testing.T) {
 	res = post("/login", url.Values{"csrf": {csrfOf("/login")}, "email": {"ada@example.com"}, "password": {"long enough password"}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
 		t.Fatalf("log in: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestSetPasswordMailIsSealedAtRest: with the key file, the queued mail's
+// text (which carries the link's token, kept otherwise only as a hash) is
+// sealed in the database, and opens with the same key.
+func TestSetPasswordMailIsSealedAtRest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, stop := serveAt(t, dir, "127.0.0.1:0")
+	stop()
+	keyFile := filepath.Join(t.TempDir(), "keys")
+	writeKeyFile(t, keyFile, 1)
+	if code, _, errs := runCLI(t, nil, "", "org", "create", "acme", "--data-dir", dir); code != 0 {
+		t.Fatalf("org create: %s", errs)
+	}
+	if code, _, errs := runCLI(t, nil, "", "user", "create", "--org", "acme", "--data-dir", dir, "--email", "s@example.com",
+		"--role", "read-only", "--console-url", "https://audit.example.com", "--secret-key-file", keyFile); code != 0 {
+		t.Fatalf("user create: %s", errs)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, dir, "", keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The raw outbox, under the sealing layer, is read without claiming.
+	raw, err := sealing.Inner(st).ClaimMail(ctx, "raw", time.Now().Add(time.Minute), time.Nanosecond, 10)
+	if err != nil || len(raw) != 1 {
+		t.Fatalf("raw outbox: %d mails, %v", len(raw), err)
+	}
+	if !sealing.IsSealed(raw[0].Text) || strings.Contains(raw[0].Text, "set-password") {
+		t.Fatalf("the queued mail is stored in the clear: %q", raw[0].Text)
+	}
+	opened, err := st.ClaimMail(ctx, "test", time.Now().Add(2*time.Minute), time.Minute, 10)
+	if err != nil || len(opened) != 1 || !setPasswordLink.MatchString(opened[0].Text) {
+		t.Fatalf("the sealed mail does not open with the key: %+v, %v", opened, err)
 	}
 }

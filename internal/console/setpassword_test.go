@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
 var linkPattern = regexp.MustCompile(`https?://\S+/set-password\?token=([A-Za-z0-9_-]+)`)
@@ -173,4 +176,30 @@ func bodyError(body string) string {
 		return m[1]
 	}
 	return ""
+}
+
+func TestSweepDeletesExpiredSetPasswordLinks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	_, old := e.invite("old@example.com", store.RoleReadOnly)
+	e.clk.Advance(SetPasswordTTL - time.Hour)
+	_, fresh := e.invite("fresh@example.com", store.RoleReadOnly)
+	e.clk.Advance(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { SweepSessions(ctx, e.st, e.clk, time.Hour, slog.New(slog.DiscardHandler)); close(done) }()
+	// The first sweep runs at once; wait until it has.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := e.st.GetUserToken(ctx, webform.SecretHash(old)); apperr.Is(err, apperr.NotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the expired link was not swept")
+		}
+	}
+	cancel()
+	<-done
+	if _, err := e.st.GetUserToken(context.Background(), webform.SecretHash(fresh)); err != nil {
+		t.Fatalf("a live link was swept: %v", err)
+	}
 }
