@@ -30,15 +30,15 @@ const replayToken = "bootstrap-secret-for-replay-tests"
 
 // serveAt boots `sigtrail serve` on addr with the data dir and returns its
 // API base URL and a stop that ends it (also run at the end of the test).
-func serveAt(t *testing.T, dataDir, addr string) (string, func()) {
+func serveAt(t *testing.T, dataDir, addr string, extra ...string) (string, func()) {
 	t.Helper()
 	env := map[string]string{"SIGTRAIL_BOOTSTRAP_TOKEN": replayToken}
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errs := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "--data-dir", dataDir, "--addr", addr, "--portal-addr", "127.0.0.1:0",
-			"--insecure-destinations", "--log-level", "warn"}, func(k string) string { return env[k] }, strings.NewReader(""), out, errs)
+		done <- Run(ctx, append([]string{"serve", "--data-dir", dataDir, "--addr", addr, "--portal-addr", "127.0.0.1:0",
+			"--insecure-destinations", "--log-level", "warn"}, extra...), func(k string) string { return env[k] }, strings.NewReader(""), out, errs)
 	}()
 	var once sync.Once
 	stop := func() {

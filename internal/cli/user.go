@@ -16,7 +16,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-const userUsage = "usage: sigtrail user create --org NAME --email EMAIL --role ROLE --password-stdin [--data-dir DIR] [--db URL]\n" +
+const userUsage = "usage: sigtrail user create --org NAME --email EMAIL --role ROLE (--password-stdin | --console-url URL) [--data-dir DIR] [--db URL]\n" +
+	"       sigtrail user reset-password --org NAME --email EMAIL --console-url URL [--data-dir DIR] [--db URL]\n" +
 	"       sigtrail user list --org NAME [--data-dir DIR] [--db URL]\n" +
 	"       sigtrail user disable|enable --org NAME EMAIL [--data-dir DIR] [--db URL]"
 
@@ -37,13 +38,14 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		probe.String(f, "", "")
 	}
 	probe.Bool("password-stdin", false, "")
+	probe.String("console-url", "", "")
 	sub, rest := subcommand(probe, args)
 	if isHelp(sub) {
 		fmt.Fprintln(env.Stderr, usage)
 		return flag.ErrHelp
 	}
 	switch sub {
-	case "create", "list", "disable", "enable":
+	case "create", "list", "disable", "enable", "reset-password":
 		return userCommand(ctx, env, sub, rest, usage)
 	}
 	fmt.Fprintln(env.Stderr, usage)
@@ -54,12 +56,15 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 	fs := newFlagSet("user "+sub, env.Stderr)
 	dataDir, db, keyFile := storeFlags(fs)
 	orgName := fs.String("org", "", "the org of the user")
-	var email, role *string
+	var email, role, consoleURL *string
 	var fromStdin *bool
-	if sub == "create" {
+	if sub == "create" || sub == "reset-password" {
 		email = fs.String("email", "", "the user's email, with which they log in")
+		consoleURL = fs.String("console-url", "", "the console's public URL, as users' browsers reach it (https://audit.example.com): the base of the emailed set-password link")
+	}
+	if sub == "create" {
 		role = fs.String("role", "", "the user's role: "+userRoleNames())
-		fromStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+		fromStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input (else a set-password link is emailed)")
 	}
 	pos, err := parseWithPositionals(fs, args, env.Getenv)
 	if err != nil {
@@ -71,15 +76,24 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 	switch {
 	case *orgName == "":
 		return errors.New("--org is required")
-	case (sub == "create" || sub == "list") && len(pos) > 0:
+	case (sub == "create" || sub == "list" || sub == "reset-password") && len(pos) > 0:
 		return fmt.Errorf("unexpected argument %q", pos[0])
 	case (sub == "disable" || sub == "enable") && len(pos) != 1:
 		return fmt.Errorf("%s takes exactly one EMAIL", sub)
-	case sub == "create" && !*fromStdin:
-		return errors.New("--password-stdin is required: pipe the password in, so it stays out of the shell history and process list")
+	case sub == "create" && *fromStdin && *consoleURL != "":
+		return errors.New("--password-stdin and --console-url exclude each other: a password is either piped in or set through the emailed link")
+	case (sub == "create" && !*fromStdin || sub == "reset-password") && *consoleURL == "":
+		return errors.New("--console-url is required to email a set-password link (or pipe the password in with --password-stdin)")
+	case sub == "reset-password" && strings.TrimSpace(*email) == "":
+		return errors.New("--email is required")
+	}
+	if consoleURL != nil && *consoleURL != "" {
+		if _, err := console.CheckConsoleURL(*consoleURL); err != nil {
+			return fmt.Errorf("--console-url: %w", userError(err))
+		}
 	}
 	var password string
-	if sub == "create" {
+	if sub == "create" && *fromStdin {
 		if password, err = readPassword(env.Stdin); err != nil {
 			return err
 		}
@@ -102,6 +116,9 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 	}
 	switch sub {
 	case "create":
+		if !*fromStdin {
+			return inviteUser(ctx, env, st, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role)}, *consoleURL)
+		}
 		u, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role), Password: password},
 			passwd.Default(), time.Now())
 		if err != nil {
@@ -110,6 +127,8 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		fmt.Fprintf(env.Stderr, "user %s (%s) created in org %s with role %s; they log in to the console at the management listener's /\n",
 			u.ID, u.Email, o.Name, u.Role)
 		return nil
+	case "reset-password":
+		return resetUserPassword(ctx, env, st, o, strings.TrimSpace(*email), *consoleURL)
 	case "list":
 		users, err := st.ListUsers(ctx, o.ID)
 		if err != nil {

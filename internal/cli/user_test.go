@@ -20,7 +20,7 @@ func TestUserCreateListDisable(t *testing.T) {
 		code        int
 		want        string
 	}{
-		{"no password flag", "", []string{"--email", "a@example.com", "--role", "org-admin"}, 1, "--password-stdin is required"},
+		{"no password flag", "", []string{"--email", "a@example.com", "--role", "org-admin"}, 1, "--console-url is required"},
 		{"empty stdin", "", []string{"--email", "a@example.com", "--role", "org-admin", "--password-stdin"}, 1, "no password on standard input"},
 		{"bad fields", "short\n", []string{"--email", "nope", "--role", "producer", "--password-stdin"}, 1, "email must be an email address"},
 		{"unknown org", "long enough password\n", []string{"--email", "a@example.com", "--role", "org-admin", "--password-stdin", "--org", "nope"}, 1, `no org named "nope"`},

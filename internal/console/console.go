@@ -111,7 +111,8 @@ func New(cfg Config, deps Deps) *Handler {
 // consolePaths are the first path segments the console answers on the
 // management listener; everything else is the API's.
 var consolePaths = map[string]bool{"": true, "login": true, "logout": true, "assets": true, "destinations": true,
-	"webhooks": true, "log": true, "replay": true, "portals": true, "keys": true, "tokens": true, "users": true}
+	"webhooks": true, "log": true, "replay": true, "portals": true, "keys": true, "tokens": true, "users": true,
+	"set-password": true}
 
 // Mount returns the management listener's handler: the console's pages at
 // their paths, the API everywhere else.

@@ -28,7 +28,7 @@ const maxForm = 64 << 10
 
 // pageNames are the templates parsed with the layout.
 var pageNames = []string{"login", "message", "overview", "destinations", "destination", "webhooks", "log", "replay",
-	"portals", "keys", "tokens", "users"}
+	"portals", "keys", "tokens", "users", "setpassword", "message-public"}
 
 // navItem is one link of the console's navigation.
 type navItem struct {
@@ -209,6 +209,8 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("GET /login", h.pageLogin)
 	mux.HandleFunc("POST /login", h.pageLoginPost)
 	mux.HandleFunc("POST /logout", h.pageLogout)
+	mux.HandleFunc("GET /set-password", h.pageSetPassword)
+	mux.HandleFunc("POST /set-password", h.pageSetPasswordPost)
 	mux.HandleFunc("GET /assets/portal.css", serveAsset("text/css; charset=utf-8", portal.Stylesheet()))
 	mux.HandleFunc("GET /assets/console.css", serveAsset("text/css; charset=utf-8", consoleCSS))
 	mux.HandleFunc("GET /assets/console.js", serveAsset("text/javascript; charset=utf-8", consoleJS))
@@ -242,6 +244,8 @@ func loginNotice(key string) string {
 		return "Your session has expired. Please log in again."
 	case "logged-out":
 		return "You have logged out."
+	case "password-set":
+		return "Your password is set. Log in with it."
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 // SessionSweeper is what SweepSessions deletes through.
 type SessionSweeper interface {
 	DeleteExpiredUserSessions(ctx context.Context, now time.Time) (int, error)
+	DeleteExpiredUserTokens(ctx context.Context, now time.Time) (int, error)
 }
 
 // SweepSessions deletes expired console sessions now and then every
@@ -25,6 +26,10 @@ func SweepSessions(ctx context.Context, st SessionSweeper, clk clock.Clock, ever
 			log.Error("sweep expired console sessions", "err", err)
 		case n > 0:
 			log.Debug("swept expired console sessions", "count", n)
+		}
+		// Expired set-password links, which are refused anyway.
+		if _, err := st.DeleteExpiredUserTokens(ctx, clk.Now()); err != nil && ctx.Err() == nil {
+			log.Error("sweep expired console user tokens", "err", err)
 		}
 		t := clk.NewTimer(every)
 		select {

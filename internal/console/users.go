@@ -29,7 +29,10 @@ type UserSpec struct {
 }
 
 // CheckUserSpec validates a new user: every problem at once, by field.
-func CheckUserSpec(spec UserSpec) error {
+func CheckUserSpec(spec UserSpec) error { return checkUserSpec(spec, true) }
+
+// checkUserSpec checks the password too when withPassword is set.
+func checkUserSpec(spec UserSpec, withPassword bool) error {
 	var params []apperr.InvalidParam
 	bad := func(field, reason string) { params = append(params, apperr.InvalidParam{Field: field, Reason: reason}) }
 	if a, err := mail.ParseAddress(spec.Email); err != nil || a.Address != spec.Email || len(spec.Email) > 254 {
@@ -44,11 +47,8 @@ func CheckUserSpec(spec UserSpec) error {
 	if !valid {
 		bad("role", "must be one of "+strings.Join(names, ", "))
 	}
-	switch {
-	case utf8.RuneCountInString(spec.Password) < passwd.MinLen:
-		bad("password", "must be at least 8 characters long")
-	case len(spec.Password) > passwd.MaxLen:
-		bad("password", "must be at most 256 bytes long")
+	if reason := passwordProblem(spec.Password); withPassword && reason != "" {
+		bad("password", reason)
 	}
 	if len(params) > 0 {
 		return &apperr.Error{Code: apperr.Invalid, Message: "Invalid user", Params: params}
@@ -77,4 +77,15 @@ func CreateUser(ctx context.Context, st store.Users, spec UserSpec, p passwd.Par
 		return store.User{}, err
 	}
 	return u, nil
+}
+
+// passwordProblem says what is wrong with a new password, "" if nothing.
+func passwordProblem(pw string) string {
+	switch {
+	case utf8.RuneCountInString(pw) < passwd.MinLen:
+		return "must be at least 8 characters long"
+	case len(pw) > passwd.MaxLen:
+		return "must be at most 256 bytes long"
+	}
+	return ""
 }

@@ -165,6 +165,7 @@ type Store interface {
 	PortalAuth
 	Teams
 	Users
+	UserTokens
 	Overview
 	// Ping checks the backend answers.
 	Ping(ctx context.Context) error

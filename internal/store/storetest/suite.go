@@ -94,6 +94,7 @@ func Run(t *testing.T, b Backend) {
 		{"PortalAuth", testPortalAuth},
 		{"Teams", testTeams},
 		{"Users", testUsers},
+		{"UserTokens", testUserTokens},
 		{"Overview", testOverview},
 	}
 	t.Run("Ping", func(t *testing.T) {

@@ -1,0 +1,122 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/webform"
+)
+
+// errBadLink answers every set-password link that cannot be used: an
+// unknown, expired or used token, or one whose user is gone, alike, so the
+// page tells nothing about which addresses have accounts.
+var errBadLink = apperr.New(apperr.NotFound, "This link cannot be used: it may have expired or been used already. Ask an org admin to send you a new one.")
+
+// linkToken finds the user of a set-password token without using it up.
+func (h *Handler) linkToken(ctx context.Context, token string) (store.UserToken, store.User, error) {
+	if token == "" || len(token) > 128 {
+		return store.UserToken{}, store.User{}, errBadLink
+	}
+	t, err := h.st.GetUserToken(ctx, webform.SecretHash(token))
+	if err == nil && (t.Purpose != store.PurposeSetPassword || !h.clk.Now().Before(t.ExpiresAt)) {
+		err = errBadLink
+	}
+	var u store.User
+	if err == nil {
+		u, err = h.st.GetUser(ctx, t.OrgID, t.UserID)
+	}
+	if apperr.Is(err, apperr.NotFound) {
+		err = errBadLink
+	}
+	return t, u, err
+}
+
+func (h *Handler) badLink(w http.ResponseWriter, r *http.Request, err error) {
+	d := h.newPage(w, r, store.User{}, "Set your password")
+	status := h.showError(r, &d, err)
+	h.render(w, r, status, "message-public", d)
+}
+
+func (h *Handler) pageSetPassword(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	_, u, err := h.linkToken(r.Context(), token)
+	if err != nil {
+		h.badLink(w, r, err)
+		return
+	}
+	d := h.newPage(w, r, store.User{}, "Set your password")
+	d.Fields["token"], d.Fields["email"] = token, u.Email
+	h.render(w, r, http.StatusOK, "setpassword", d)
+}
+
+// pageSetPasswordPost sets the password of the token's user, uses the
+// token up, ends the user's sessions and lifts a lock (the link proves
+// control of the address), and records the change in the user's org log as
+// the console records other user changes.
+func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r, store.User{}) {
+		return
+	}
+	token := r.PostForm.Get("token")
+	_, u, err := h.linkToken(r.Context(), token)
+	if err != nil {
+		h.badLink(w, r, err)
+		return
+	}
+	d := h.newPage(w, r, store.User{}, "Set your password")
+	d.Fields["token"], d.Fields["email"] = token, u.Email
+	password := r.PostForm.Get("password")
+	var params []apperr.InvalidParam
+	if reason := passwordProblem(password); reason != "" {
+		params = append(params, apperr.InvalidParam{Field: "password", Reason: reason})
+	} else if r.PostForm.Get("confirm") != password {
+		params = append(params, apperr.InvalidParam{Field: "confirm", Reason: "does not match the password"})
+	}
+	if len(params) > 0 {
+		h.render(w, r, h.showError(r, &d, &apperr.Error{Code: apperr.Invalid, Message: "Invalid password", Params: params}), "setpassword", d)
+		return
+	}
+	hash, err := h.hash.Hash(r.Context(), password)
+	if err != nil {
+		h.render(w, r, h.showError(r, &d, apperr.Wrap(err, "hash password")), "setpassword", d)
+		return
+	}
+	// The user acts on their own account: granted for their role.
+	err = h.audited(r, u, resUsers, audit.ActionEdit, []store.Role{u.Role}, func(ctx context.Context) error {
+		t, err := h.st.ConsumeUserToken(ctx, webform.SecretHash(token))
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			return errBadLink // used meanwhile
+		case err != nil:
+			return err
+		case t.UserID != u.ID || !h.clk.Now().Before(t.ExpiresAt):
+			return errBadLink
+		}
+		x, err := h.st.GetUser(ctx, u.OrgID, u.ID)
+		if apperr.Is(err, apperr.NotFound) {
+			return errBadLink
+		}
+		if err != nil {
+			return err
+		}
+		x.PasswordHash, x.UpdatedAt = hash, h.clk.Now().UTC()
+		x.FailedLogins, x.FailedSince, x.LockedUntil = 0, time.Time{}, time.Time{}
+		if err := h.st.UpdateUser(ctx, x); err != nil {
+			return err
+		}
+		return h.st.DeleteUserSessions(ctx, x.ID)
+	})
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			h.badLink(w, r, err)
+			return
+		}
+		h.render(w, r, h.showError(r, &d, err), "setpassword", d)
+		return
+	}
+	http.Redirect(w, r, "/login?m=password-set", http.StatusSeeOther)
+}
