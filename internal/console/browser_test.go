@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sigtrail/sigtrail/internal/cli"
@@ -94,17 +93,7 @@ func serve(t *testing.T, dir string) string {
 // controls and that the log holds the console log-ins. Every page is
 // checked with axe-core and photographed.
 func TestConsoleInTheBrowser(t *testing.T) {
-	var axe []byte
-	if p := os.Getenv("SIGTRAIL_AXE_JS"); p != "" {
-		var err error
-		if axe, err = os.ReadFile(p); err != nil {
-			t.Fatalf("SIGTRAIL_AXE_JS: %v", err)
-		}
-	} else if os.Getenv("CI") == "true" {
-		t.Fatal("SIGTRAIL_AXE_JS is not set (scripts/test.sh installs axe-core and sets it)")
-	} else {
-		t.Log("SIGTRAIL_AXE_JS is not set: the accessibility checks do not run")
-	}
+	axe := testenv.Axe(t)
 
 	received := &lockedBuffer{}
 	sk, err := sink.New(sink.Config{Out: received})
@@ -143,11 +132,8 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		}
 		return v
 	}
-	// The pages allow no script; axe is injected through the DevTools
-	// protocol with the page's CSP bypassed for the test only.
-	if _, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true}); err != nil {
-		t.Fatalf("bypass CSP: %v", err)
-	}
+	// The pages allow no script; axe is injected with their policy bypassed.
+	testenv.AllowInjectedScripts(t, ctx)
 	check := func(name string) {
 		t.Helper()
 		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -155,25 +141,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 			t.Fatalf("screenshot of %s: %v", name, err)
 		}
 		saveScreenshot(t, "console-"+name+".png", shot)
-		if axe == nil {
-			return
-		}
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(axe)+";true")); err != nil {
-			t.Fatalf("load axe on %s: %v", name, err)
-		}
-		type violation struct {
-			ID, Impact, Help string
-			Nodes            []string
-		}
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]violation](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
-			r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v =>
-				({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("axe on %s: %v", name, err)
-		}
-		for _, v := range got {
-			t.Errorf("%s: %s accessibility violation %s (%s) at %v", name, v.Impact, v.ID, v.Help, v.Nodes)
-		}
+		testenv.AxeCheck(t, ctx, name, axe)
 	}
 	until := func(step, url string, ok func() bool) {
 		t.Helper()
