@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/signing"
@@ -157,103 +156,18 @@ type verifyCounts struct{ ok, failed int }
 // make the hand-over cost nothing next to the signature checks.
 const verifyChunkLines = 256
 
-// verifyChunk is a run of consecutive lines, stored back to back in buf.
-type verifyChunk struct {
-	nums []int // line numbers (empty lines are skipped, so not always consecutive)
-	ends []int // end offset of each line in buf
-	buf  []byte
-	errs []error
-	done chan struct{}
-}
-
 // verifyStream verifies the lines of r on workers goroutines and reports
 // the failures through fail in input order. Empty lines are skipped.
 func verifyStream(ctx context.Context, r io.Reader, verify func([]byte) error, workers int,
 	fail func(n int, why error) error) (verifyCounts, error) {
 	var counts verifyCounts
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan *verifyChunk, workers)
-	order := make(chan *verifyChunk, 2*workers)
-	pool := sync.Pool{New: func() any { return new(verifyChunk) }}
-
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for c := range work {
-				start := 0
-				for i, end := range c.ends {
-					c.errs[i] = verify(c.buf[start:end])
-					start = end
-				}
-				close(c.done)
-			}
-		})
-	}
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(order)
-		defer close(work)
-		c := newChunk(&pool)
-		send := func() bool {
-			c.errs = c.errs[:0]
-			for range c.ends {
-				c.errs = append(c.errs, nil)
-			}
-			select {
-			case order <- c:
-			case <-ctx.Done():
-				return false
-			}
-			work <- c
-			c = newChunk(&pool)
-			return true
-		}
-		err := eachLine(ctx, r, func(n int, line []byte) error {
-			if len(line) == 0 {
-				return nil
-			}
-			c.buf = append(c.buf, line...)
-			c.ends = append(c.ends, len(c.buf))
-			c.nums = append(c.nums, n)
-			if len(c.ends) == verifyChunkLines && !send() {
-				return ctx.Err()
-			}
+	err := orderedLines(ctx, r, workers, verify, func(n int, why error) error {
+		if why == nil {
+			counts.ok++
 			return nil
-		})
-		if err == nil && len(c.ends) > 0 {
-			send()
 		}
-		readErr <- err
-	}()
-
-	var outErr error
-	for c := range order {
-		<-c.done
-		for i, e := range c.errs {
-			if e == nil {
-				counts.ok++
-				continue
-			}
-			counts.failed++
-			if outErr == nil {
-				if outErr = fail(c.nums[i], e); outErr != nil {
-					cancel()
-				}
-			}
-		}
-		pool.Put(c)
-	}
-	wg.Wait()
-	if outErr != nil {
-		return counts, outErr
-	}
-	return counts, <-readErr
-}
-
-func newChunk(pool *sync.Pool) *verifyChunk {
-	c := pool.Get().(*verifyChunk)
-	c.nums, c.ends, c.buf = c.nums[:0], c.ends[:0], c.buf[:0]
-	c.done = make(chan struct{})
-	return c
+		counts.failed++
+		return fail(n, why)
+	})
+	return counts, err
 }

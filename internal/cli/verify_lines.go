@@ -8,16 +8,24 @@ import (
 
 // orderedLines runs work on every non-empty line of r on workers
 // goroutines and hands each result to emit in input order, with its line
-// number. It is verifyStream's pipeline with a result per line instead of
-// an error.
+// number; after emit fails, it stops and returns that error. Lines travel
+// in chunks of verifyChunkLines, reused through a pool (a chunk holds a few
+// MB of lines).
 func orderedLines[T any](ctx context.Context, r io.Reader, workers int, work func([]byte) T,
 	emit func(n int, v T) error) error {
 	type chunk struct {
-		nums []int
-		ends []int
+		nums []int // line numbers (empty lines are skipped, so not always consecutive)
+		ends []int // end offset of each line in buf
 		buf  []byte
 		out  []T
 		done chan struct{}
+	}
+	pool := sync.Pool{New: func() any { return new(chunk) }}
+	newChunk := func() *chunk {
+		c := pool.Get().(*chunk)
+		c.nums, c.ends, c.buf = c.nums[:0], c.ends[:0], c.buf[:0]
+		c.done = make(chan struct{})
+		return c
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -40,16 +48,20 @@ func orderedLines[T any](ctx context.Context, r io.Reader, workers int, work fun
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		c := &chunk{done: make(chan struct{})}
+		c := newChunk()
 		send := func() bool {
-			c.out = make([]T, len(c.ends))
+			if cap(c.out) >= len(c.ends) {
+				c.out = c.out[:len(c.ends)]
+			} else {
+				c.out = make([]T, len(c.ends))
+			}
 			select {
 			case order <- c:
 			case <-ctx.Done():
 				return false
 			}
 			jobs <- c
-			c = &chunk{done: make(chan struct{})}
+			c = newChunk()
 			return true
 		}
 		err := eachLine(ctx, r, func(n int, line []byte) error {
@@ -81,6 +93,8 @@ func orderedLines[T any](ctx context.Context, r io.Reader, workers int, work fun
 				break
 			}
 		}
+		clear(c.out) // the results may hold memory; the chunk goes back to the pool
+		pool.Put(c)
 	}
 	wg.Wait()
 	if outErr != nil {
