@@ -112,69 +112,33 @@ func (s *Store) DeleteDeveloper(ctx context.Context, portalID, id string) error 
 	})
 }
 
-const devTokenCols = "hash, developer_id, portal_id, purpose, created_at, expires_at"
-
-func scanDevToken(sc scanner) (store.DeveloperToken, error) {
-	var t store.DeveloperToken
-	var created, expires int64
-	err := sc.Scan(&t.Hash, &t.DeveloperID, &t.PortalID, &t.Purpose, &created, &expires)
-	t.CreatedAt = sqlcodec.FromNS(created)
-	t.ExpiresAt = sqlcodec.FromNS(expires)
-	return t, err
-}
-
 // CreateDeveloperToken stores a token; an unknown developer is NotFound, a
 // reused hash a Conflict.
 func (s *Store) CreateDeveloperToken(ctx context.Context, t store.DeveloperToken) error {
-	return s.write(ctx, "create developer token", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO developer_tokens ("+devTokenCols+") VALUES ($1,$2,$3,$4,$5,$6)",
-			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
-		return constraint(err, "developer token")
-	})
+	return s.createToken(ctx, developerTokens, devTokenRow(t))
 }
 
 // GetDeveloperToken finds a token by hash without using it up.
 func (s *Store) GetDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
-	return getOne(s, ctx, "get developer token", "developer token",
-		"SELECT "+devTokenCols+" FROM developer_tokens WHERE hash = $1", scanDevToken, hash)
+	r, err := s.getToken(ctx, developerTokens, hash)
+	return r.developerToken(), err
 }
 
 // ConsumeDeveloperToken deletes a token and returns it, in one statement,
 // so of two concurrent uses exactly one gets it.
 func (s *Store) ConsumeDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
-	var t store.DeveloperToken
-	err := s.write(ctx, "consume developer token", func(ctx context.Context, tx pgx.Tx) error {
-		var err error
-		t, err = scanDevToken(tx.QueryRow(ctx, "DELETE FROM developer_tokens WHERE hash = $1 RETURNING "+devTokenCols, hash))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("developer token")
-		}
-		return err
-	})
-	if err != nil {
-		return store.DeveloperToken{}, err
-	}
-	return t, nil
+	r, err := s.consumeToken(ctx, developerTokens, hash)
+	return r.developerToken(), err
 }
 
 // DeleteDeveloperTokens deletes a developer's tokens of one purpose (all
 // purposes when purpose is empty).
 func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose string) error {
-	return s.write(ctx, "delete developer tokens", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM developer_tokens WHERE developer_id = $1 AND ($2 = '' OR purpose = $2)",
-			developerID, purpose)
-		return err
-	})
+	return s.deleteTokens(ctx, developerTokens, developerID, purpose)
 }
 
 // DeleteExpiredDeveloperTokens deletes tokens expired at now (a zero
 // expiry never expires) and says how many.
 func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {
-	var n int64
-	err := s.write(ctx, "delete expired developer tokens", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= $1", sqlcodec.ToNS(now))
-		n = tag.RowsAffected()
-		return err
-	})
-	return int(n), err
+	return s.deleteExpiredTokens(ctx, developerTokens, now)
 }

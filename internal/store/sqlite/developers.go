@@ -94,84 +94,35 @@ func (s *Store) DeleteDeveloper(ctx context.Context, portalID, id string) error 
 	return s.internal(err, "delete developer")
 }
 
-const devTokenCols = "hash, developer_id, portal_id, purpose, created_at, expires_at"
-
-func scanDevToken(sc interface{ Scan(...any) error }) (store.DeveloperToken, error) {
-	var t store.DeveloperToken
-	var created, expires int64
-	err := sc.Scan(&t.Hash, &t.DeveloperID, &t.PortalID, &t.Purpose, &created, &expires)
-	t.CreatedAt = sqlcodec.FromNS(created)
-	t.ExpiresAt = sqlcodec.FromNS(expires)
-	return t, err
-}
-
 // CreateDeveloperToken stores a token; an unknown developer is NotFound, a
 // reused hash a Conflict.
 func (s *Store) CreateDeveloperToken(ctx context.Context, t store.DeveloperToken) error {
-	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO developer_tokens ("+devTokenCols+") VALUES (?,?,?,?,?,?)",
-			t.Hash, t.DeveloperID, t.PortalID, t.Purpose, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
-		return constraint(err, "developer token")
-	})
-	return s.internal(err, "create developer token")
+	return s.createToken(ctx, developerTokens, devTokenRow(t))
 }
 
 // GetDeveloperToken finds a token by hash without using it up.
 func (s *Store) GetDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
-	t, err := scanDevToken(s.rdb.QueryRowContext(ctx, "SELECT "+devTokenCols+" FROM developer_tokens WHERE hash = ?", hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.DeveloperToken{}, notFound("developer token")
-	}
-	return t, s.internal(err, "get developer token")
+	r, err := s.getToken(ctx, developerTokens, hash)
+	return r.developerToken(), err
 }
 
 // ConsumeDeveloperToken deletes a token and returns it, in one statement,
 // so of two concurrent uses exactly one gets it.
 func (s *Store) ConsumeDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
-	var t store.DeveloperToken
-	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		var err error
-		t, err = scanDevToken(q.QueryRowContext(ctx, "DELETE FROM developer_tokens WHERE hash = ? RETURNING "+devTokenCols, hash))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("developer token")
-		}
-		return err
-	})
-	if err != nil {
-		return store.DeveloperToken{}, s.internal(err, "consume developer token")
-	}
-	return t, nil
+	r, err := s.consumeToken(ctx, developerTokens, hash)
+	return r.developerToken(), err
 }
 
 // DeleteDeveloperTokens deletes a developer's tokens of one purpose (all
 // purposes when purpose is empty).
 func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose string) error {
-	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "DELETE FROM developer_tokens WHERE developer_id = ? AND (? = '' OR purpose = ?)",
-			developerID, purpose, purpose)
-		return err
-	})
-	return s.internal(err, "delete developer tokens")
+	return s.deleteTokens(ctx, developerTokens, developerID, purpose)
 }
 
 // DeleteExpiredDeveloperTokens deletes tokens expired at now (a zero
 // expiry never expires) and says how many.
 func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {
-	var n int64
-	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM developer_tokens WHERE expires_at <> 0 AND expires_at <= ?", sqlcodec.ToNS(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		// Not n: a caller whose context ended gets its error while the
-		// writer may still be running the job, and setting n.
-		return 0, s.internal(err, "delete expired developer tokens")
-	}
-	return int(n), nil
+	return s.deleteExpiredTokens(ctx, developerTokens, now)
 }
 
 // RecordLoginFailure counts a failed login inside one write transaction,
