@@ -97,32 +97,32 @@ func (s *Store) DeleteDeveloper(ctx context.Context, portalID, id string) error 
 // CreateDeveloperToken stores a token; an unknown developer is NotFound, a
 // reused hash a Conflict.
 func (s *Store) CreateDeveloperToken(ctx context.Context, t store.DeveloperToken) error {
-	return s.createToken(ctx, developerTokens, devTokenRow(t))
+	return s.createToken(ctx, sqlcodec.DeveloperTokens, sqlcodec.DeveloperTokenRow(t))
 }
 
 // GetDeveloperToken finds a token by hash without using it up.
 func (s *Store) GetDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
-	r, err := s.getToken(ctx, developerTokens, hash)
-	return r.developerToken(), err
+	r, err := s.getToken(ctx, sqlcodec.DeveloperTokens, hash)
+	return r.DeveloperToken(), err
 }
 
 // ConsumeDeveloperToken deletes a token and returns it, in one statement,
 // so of two concurrent uses exactly one gets it.
 func (s *Store) ConsumeDeveloperToken(ctx context.Context, hash []byte) (store.DeveloperToken, error) {
-	r, err := s.consumeToken(ctx, developerTokens, hash)
-	return r.developerToken(), err
+	r, err := s.consumeToken(ctx, sqlcodec.DeveloperTokens, hash)
+	return r.DeveloperToken(), err
 }
 
 // DeleteDeveloperTokens deletes a developer's tokens of one purpose (all
 // purposes when purpose is empty).
 func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose string) error {
-	return s.deleteTokens(ctx, developerTokens, developerID, purpose)
+	return s.deleteTokens(ctx, sqlcodec.DeveloperTokens, developerID, purpose)
 }
 
 // DeleteExpiredDeveloperTokens deletes tokens expired at now (a zero
 // expiry never expires) and says how many.
 func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {
-	return s.deleteExpiredTokens(ctx, developerTokens, now)
+	return s.deleteExpiredTokens(ctx, sqlcodec.DeveloperTokens, now)
 }
 
 // RecordLoginFailure counts a failed login inside one write transaction,

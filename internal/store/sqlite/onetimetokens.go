@@ -6,103 +6,62 @@ import (
 	"errors"
 	"time"
 
-	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
-// tokenTable is a table of one-time tokens kept only as hashes, for
-// someone (owner) within a scope: developers' tokens in a portal and org
-// users' set-password links in an org have one shape and one set of rules.
-type tokenTable struct {
-	table, owner, scope string // table and column names
-	what                string // names the token in errors
-	// zeroNeverExpires: a zero expiry is kept by DeleteExpired.
-	zeroNeverExpires bool
-}
-
-var (
-	developerTokens = tokenTable{table: "developer_tokens", owner: "developer_id", scope: "portal_id",
-		what: "developer token", zeroNeverExpires: true}
-	userTokens = tokenTable{table: "user_tokens", owner: "user_id", scope: "org_id", what: "user token"}
-)
-
-// tokenRow is one row of a tokenTable.
-type tokenRow struct {
-	hash                  []byte
-	owner, scope, purpose string
-	created, expires      time.Time
-}
-
-func (tt tokenTable) cols() string {
-	return "hash, " + tt.owner + ", " + tt.scope + ", purpose, created_at, expires_at"
-}
-
-func scanTokenRow(sc interface{ Scan(...any) error }) (tokenRow, error) {
-	var r tokenRow
-	var created, expires int64
-	err := sc.Scan(&r.hash, &r.owner, &r.scope, &r.purpose, &created, &expires)
-	r.created, r.expires = sqlcodec.FromNS(created), sqlcodec.FromNS(expires)
-	return r, err
-}
-
 // createToken stores r; an unknown owner is NotFound, a reused hash a
 // Conflict.
-func (s *Store) createToken(ctx context.Context, tt tokenTable, r tokenRow) error {
+func (s *Store) createToken(ctx context.Context, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO "+tt.table+" ("+tt.cols()+") VALUES (?,?,?,?,?,?)",
-			r.hash, r.owner, r.scope, r.purpose, sqlcodec.ToNS(r.created), sqlcodec.ToNS(r.expires))
-		return constraint(err, tt.what)
+		_, err := q.ExecContext(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES (?,?,?,?,?,?)", r.Args()...)
+		return constraint(err, tt.What)
 	})
-	return s.internal(err, "create "+tt.what)
+	return s.internal(err, "create "+tt.What)
 }
 
 // getToken finds a token by hash without using it up.
-func (s *Store) getToken(ctx context.Context, tt tokenTable, hash []byte) (tokenRow, error) {
-	r, err := scanTokenRow(s.rdb.QueryRowContext(ctx, "SELECT "+tt.cols()+" FROM "+tt.table+" WHERE hash = ?", hash))
+func (s *Store) getToken(ctx context.Context, tt sqlcodec.TokenTable, hash []byte) (sqlcodec.TokenRow, error) {
+	r, err := sqlcodec.ScanToken(s.rdb.QueryRowContext(ctx, "SELECT "+tt.Cols()+" FROM "+tt.Table+" WHERE hash = ?", hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return tokenRow{}, notFound(tt.what)
+		return sqlcodec.TokenRow{}, notFound(tt.What)
 	}
-	return r, s.internal(err, "get "+tt.what)
+	return r, s.internal(err, "get "+tt.What)
 }
 
 // consumeToken deletes a token and returns it, in one statement, so of
 // two concurrent uses exactly one gets it.
-func (s *Store) consumeToken(ctx context.Context, tt tokenTable, hash []byte) (tokenRow, error) {
-	var r tokenRow
+func (s *Store) consumeToken(ctx context.Context, tt sqlcodec.TokenTable, hash []byte) (sqlcodec.TokenRow, error) {
+	var r sqlcodec.TokenRow
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		r, err = scanTokenRow(q.QueryRowContext(ctx, "DELETE FROM "+tt.table+" WHERE hash = ? RETURNING "+tt.cols(), hash))
+		r, err = sqlcodec.ScanToken(q.QueryRowContext(ctx, "DELETE FROM "+tt.Table+" WHERE hash = ? RETURNING "+tt.Cols(), hash))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound(tt.what)
+			return notFound(tt.What)
 		}
 		return err
 	})
 	if err != nil {
-		return tokenRow{}, s.internal(err, "consume "+tt.what)
+		return sqlcodec.TokenRow{}, s.internal(err, "consume "+tt.What)
 	}
 	return r, nil
 }
 
 // deleteTokens deletes owner's tokens of one purpose (all purposes when
 // purpose is empty).
-func (s *Store) deleteTokens(ctx context.Context, tt tokenTable, owner, purpose string) error {
+func (s *Store) deleteTokens(ctx context.Context, tt sqlcodec.TokenTable, owner, purpose string) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "DELETE FROM "+tt.table+" WHERE "+tt.owner+" = ? AND (? = '' OR purpose = ?)",
+		_, err := q.ExecContext(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Owner+" = ? AND (? = '' OR purpose = ?)",
 			owner, purpose, purpose)
 		return err
 	})
-	return s.internal(err, "delete "+tt.what+"s")
+	return s.internal(err, "delete "+tt.What+"s")
 }
 
 // deleteExpiredTokens deletes the tokens expired at now and says how many.
-func (s *Store) deleteExpiredTokens(ctx context.Context, tt tokenTable, now time.Time) (int, error) {
-	cond := "expires_at <= ?"
-	if tt.zeroNeverExpires {
-		cond = "expires_at <> 0 AND " + cond
-	}
+func (s *Store) deleteExpiredTokens(ctx context.Context, tt sqlcodec.TokenTable, now time.Time) (int, error) {
 	var n int64
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM "+tt.table+" WHERE "+cond, sqlcodec.ToNS(now))
+		res, err := q.ExecContext(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Expired("?"), sqlcodec.ToNS(now))
 		if err != nil {
 			return err
 		}
@@ -112,23 +71,7 @@ func (s *Store) deleteExpiredTokens(ctx context.Context, tt tokenTable, now time
 	if err != nil {
 		// Not n: a caller whose context ended gets its error while the
 		// writer may still be running the job, and setting n.
-		return 0, s.internal(err, "delete expired "+tt.what+"s")
+		return 0, s.internal(err, "delete expired "+tt.What+"s")
 	}
 	return int(n), nil
-}
-
-func devTokenRow(t store.DeveloperToken) tokenRow {
-	return tokenRow{hash: t.Hash, owner: t.DeveloperID, scope: t.PortalID, purpose: t.Purpose, created: t.CreatedAt, expires: t.ExpiresAt}
-}
-
-func (r tokenRow) developerToken() store.DeveloperToken {
-	return store.DeveloperToken{Hash: r.hash, DeveloperID: r.owner, PortalID: r.scope, Purpose: r.purpose, CreatedAt: r.created, ExpiresAt: r.expires}
-}
-
-func userTokenRow(t store.UserToken) tokenRow {
-	return tokenRow{hash: t.Hash, owner: t.UserID, scope: t.OrgID, purpose: t.Purpose, created: t.CreatedAt, expires: t.ExpiresAt}
-}
-
-func (r tokenRow) userToken() store.UserToken {
-	return store.UserToken{Hash: r.hash, UserID: r.owner, OrgID: r.scope, Purpose: r.purpose, CreatedAt: r.created, ExpiresAt: r.expires}
 }
