@@ -90,12 +90,7 @@ func (s *server) listDevelopers(c *call) error {
 		}
 		pg.After = ds[len(ds)-1].ID
 	}
-	page, meta := slicePage(all, size, number)
-	data := make([]developerJSON, 0, len(page))
-	for _, d := range page {
-		data = append(data, toDeveloperJSON(d))
-	}
-	return c.json(http.StatusOK, map[string]any{"data": data, "meta": meta})
+	return writePage(c, all, size, number, toDeveloperJSON)
 }
 
 func (s *server) getDeveloper(c *call) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -212,3 +213,18 @@ func parseFilters(q url.Values, fields ...string) (map[string]stringFilter, erro
 	}
 	return out, nil
 }
+
+// writePage answers page number of items (pages of size), each shown as
+// show gives it, as Kong's page-numbered lists do: {"data": [...], "meta"}.
+// data is [] rather than null when the page is empty.
+func writePage[T, J any](c *call, items []T, size, number int, show func(T) J) error {
+	page, meta := slicePage(items, size, number)
+	data := make([]J, 0, len(page))
+	for _, v := range page {
+		data = append(data, show(v))
+	}
+	return c.json(http.StatusOK, map[string]any{"data": data, "meta": meta})
+}
+
+// same is show for items already in their answer's shape.
+func same[T any](v T) T { return v }

@@ -153,12 +153,7 @@ func (s *server) listSnippets(c *call) error {
 			matched = append(matched, sn)
 		}
 	}
-	page, meta := slicePage(matched, size, number)
-	data := make([]snippetInfoJSON, 0, len(page))
-	for _, sn := range page {
-		data = append(data, toSnippetInfo(sn))
-	}
-	return c.json(http.StatusOK, map[string]any{"data": data, "meta": meta})
+	return writePage(c, matched, size, number, toSnippetInfo)
 }
 
 func (s *server) createSnippet(c *call) error {

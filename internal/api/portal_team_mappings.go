@@ -62,11 +62,7 @@ func (s *server) groupedMappings(c *call, p store.Portal, i store.IdentityProvid
 			all = append(all, teamGroupsJSON{TeamID: t.ID, Groups: g})
 		}
 	}
-	page, meta := slicePage(all, size, number)
-	if page == nil {
-		page = []teamGroupsJSON{}
-	}
-	return c.json(http.StatusOK, map[string]any{"data": page, "meta": meta})
+	return writePage(c, all, size, number, same[teamGroupsJSON])
 }
 
 func (s *server) listTeamMappings(c *call) error {

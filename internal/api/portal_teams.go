@@ -145,12 +145,7 @@ func (s *server) teamPage(c *call, load func() ([]store.Team, error), filterFiel
 			kept = append(kept, t)
 		}
 	}
-	page, meta := slicePage(kept, size, number)
-	data := make([]teamJSON, 0, len(page))
-	for _, t := range page {
-		data = append(data, toTeamJSON(t))
-	}
-	return c.json(http.StatusOK, map[string]any{"data": data, "meta": meta})
+	return writePage(c, kept, size, number, toTeamJSON)
 }
 
 func (s *server) createTeam(c *call) error {
@@ -251,11 +246,7 @@ func (s *server) listTeamDevelopers(c *call) error {
 				CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()})
 		}
 	}
-	page, meta := slicePage(kept, size, number)
-	if page == nil {
-		page = []basicDeveloperJSON{}
-	}
-	return c.json(http.StatusOK, map[string]any{"data": page, "meta": meta})
+	return writePage(c, kept, size, number, same[basicDeveloperJSON])
 }
 
 func boolText(b bool) string {

@@ -228,12 +228,7 @@ func (s *server) listPortals(c *call) error {
 		return err
 	}
 	all = slices.DeleteFunc(all, func(p store.Portal) bool { return !matchLabels(filters["labels"], p.Labels) })
-	page, meta := slicePage(all, size, number)
-	data := make([]portalJSON, 0, len(page))
-	for _, p := range page {
-		data = append(data, toPortalJSON(p))
-	}
-	return c.json(http.StatusOK, map[string]any{"data": data, "meta": meta})
+	return writePage(c, all, size, number, toPortalJSON)
 }
 
 func (s *server) createPortal(c *call) error {
