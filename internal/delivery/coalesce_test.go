@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/store"
 )
 
 // sinkOn127 is a recorder at a real httptest server on 127.0.0.1 that
@@ -60,16 +61,62 @@ func TestTrickleCoalesces(t *testing.T) {
 	if got := traceIDs(t, testVerifier(t), rc.next(t).lines); !slices.Equal(got, seqTraces(2, 10)) {
 		t.Fatalf("second request %v, want t2..t10 in one", got)
 	}
-	// Nothing more is sent, and both went over one connection. (The
-	// batch of 9 halved the adaptive wait, coalesce.go.)
+	// Nothing is pending, so no timer runs; the next entry waits from its
+	// own arrival, half as long (the batch of 9 halved the adaptive wait,
+	// coalesce.go).
+	if p := clk.Pending(); len(p) != 0 {
+		t.Fatalf("timers %v while nothing is pending", p)
+	}
+	record(t, m, entries(h, 11, 1))
 	waitTimer(t, clk, wait/2)
 	select {
 	case r := <-rc.arrived:
-		t.Fatalf("a third request of %d lines", len(r.lines))
+		t.Fatalf("sent %d lines before the wait ended", len(r.lines))
 	default:
 	}
+	clk.Advance(wait / 2)
+	if got := traceIDs(t, testVerifier(t), rc.next(t).lines); !slices.Equal(got, seqTraces(11, 11)) {
+		t.Fatalf("third request %v, want t11", got)
+	}
+	// All three went over one connection.
 	if n := conns.Load(); n != 1 {
-		t.Fatalf("%d connections for 2 requests, want 1 (keep-alive)", n)
+		t.Fatalf("%d connections for 3 requests, want 1 (keep-alive)", n)
+	}
+}
+
+// The wait runs from the first pending entry's arrival, so an entry that
+// came while the previous batch was in flight waits only what is left of
+// it, and one after a quiet spell goes at once.
+func TestCoalesceWaitRunsFromTheFirstEntry(t *testing.T) {
+	t.Parallel()
+	const wait = 10 * time.Millisecond
+	st := newStore(t)
+	rc, url, _ := sinkOn127(t)
+	h := addWebhook(t, st, url, audit.FormatCEF)
+	clk := clock.NewFake(time.Now())
+	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{CoalesceWait: wait}})
+
+	record(t, m, entries(h, 1, 1))
+	rc.next(t)
+	// t2 arrives, then 4 ms pass before the dispatcher looks: 6 are left.
+	record(t, m, entries(h, 2, 1))
+	waitTimer(t, clk, wait)
+	clk.Advance(4 * time.Millisecond)
+	select {
+	case r := <-rc.arrived:
+		t.Fatalf("sent %d lines before the wait ended", len(r.lines))
+	default:
+	}
+	clk.Advance(6 * time.Millisecond)
+	if got := traceIDs(t, testVerifier(t), rc.next(t).lines); !slices.Equal(got, seqTraces(2, 2)) {
+		t.Fatalf("second request %v, want t2", got)
+	}
+	// More than two waits of quiet: t3 goes without waiting.
+	waitCursor(t, st, h, 2)
+	clk.Advance(3 * wait)
+	record(t, m, entries(h, 3, 1))
+	if got := traceIDs(t, testVerifier(t), rc.next(t).lines); !slices.Equal(got, seqTraces(3, 3)) {
+		t.Fatalf("third request %v, want t3", got)
 	}
 }
 
@@ -90,5 +137,18 @@ func TestCoalesceEndsAtAFullBatch(t *testing.T) {
 	// The clock never moves: only the full batch can end the wait.
 	if got := traceIDs(t, testVerifier(t), rc.next(t).lines); !slices.Equal(got, seqTraces(2, 6)) {
 		t.Fatalf("second request %v, want t2..t6", got)
+	}
+}
+
+// waitCursor waits until the webhook's cursor reaches seq: the dispatcher
+// has settled the batch the sink received.
+func waitCursor(t testing.TB, st store.Store, h hook, seq int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for state(t, st, h).Cursor < seq {
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor %d, want %d", state(t, st, h).Cursor, seq)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -26,6 +26,10 @@ type dispatcher struct {
 	head    atomic.Int64 // highest sequence number known in the stream
 	cursor  atomic.Int64
 	nFailed atomic.Int64
+	// pendingAt is when (UnixNano on the injected clock) the first
+	// notification since the dispatcher's last read arrived; 0 when none
+	// has. The coalescing wait runs from it (coalesce).
+	pendingAt atomic.Int64
 
 	// recheck is set by Record when an append touching this stream failed
 	// with its outcome unknown (see Manager.Record).
@@ -118,6 +122,9 @@ const storeRetryWait = time.Second
 // notify tells the dispatcher its stream has grown to seq.
 func (d *dispatcher) notify(seq int64) {
 	d.raiseHead(seq)
+	if d.pendingAt.Load() == 0 {
+		d.pendingAt.CompareAndSwap(0, d.m.clock.Now().UnixNano())
+	}
 	d.poke()
 }
 
@@ -223,6 +230,10 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	// smallAt is when the last batch that was not full was settled; zero
 	// when the last one was full (the stream is busy, nothing to wait for).
 	var smallAt time.Time
+	// caughtUp: the batch just settled took the stream to its known head,
+	// so there is nothing to read until a notification (or a recheck)
+	// wakes the dispatcher; reading anyway cost a query per batch.
+	caughtUp := false
 	co := newCoalescer(d.m.cfg.CoalesceWait)
 	for {
 		if d.strict() && len(d.failed) > 0 {
@@ -234,7 +245,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		}
 		cur := ahead
 		ahead = nil
-		if cur == nil {
+		if cur == nil && !caughtUp {
 			if err := d.coalesce(ctx, cursor, smallAt, co.wait); err != nil {
 				return err
 			}
@@ -242,6 +253,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 				return err
 			}
 		}
+		caughtUp = false
 		if cur == nil {
 			if d.healthy && !d.refused && len(d.failed) > 0 {
 				if err := d.resend(ctx, d.m.cfg.Retry.MaxRetries); err != nil {
@@ -279,24 +291,25 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		// Send this batch while the next one is read, rendered and signed:
 		// the CPU work overlaps the round trip. The next batch only reads
 		// the log; nothing about it is stored until this one is settled.
-		type result struct {
-			a   answer
-			err error
-		}
-		done := make(chan result, 1)
-		go func() {
-			a, err := d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
-			done <- result{a, err}
-		}()
 		// A batch that took all there was leaves nothing worth reading
-		// ahead: the next one waits to coalesce (coalesce) instead.
+		// ahead: the next one waits to coalesce (coalesce) instead, and
+		// the request goes from this goroutine (a goroutine per request
+		// cost two scheduler hand-offs a batch at trickle rates).
 		small := cur.r.n == len(cur.entries) && len(cur.entries) < d.m.cfg.MaxBatchLines
 		var next *batch
 		var nextErr error
-		if !small {
+		var res sendResult
+		if small {
+			res.a, res.err = d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
+		} else {
+			done := make(chan sendResult, 1)
+			go func() {
+				a, err := d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
+				done <- sendResult{a, err}
+			}()
 			next, nextErr = d.prepare(ctx, cur.r.last)
+			res = <-done
 		}
-		res := <-done
 		if res.err != nil {
 			return res.err
 		}
@@ -335,6 +348,12 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		if small {
 			smallAt = d.m.clock.Now()
 			co.sent(r.n)
+			if d.head.Load() <= cursor {
+				// What notified since the read is in this batch. (A
+				// notification racing this check only loses its wait.)
+				caughtUp = true
+				d.pendingAt.Store(0)
+			}
 		}
 		if d.strict() {
 			if !res.a.ok() {
@@ -366,32 +385,50 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	}
 }
 
-// coalesce waits, after a batch that was not full was settled at since,
-// until wait (the coalescer's) has passed or a full batch is waiting, so
-// entries that trickle in share a request. One timer per wait; a wake-up
-// costs an atomic load, so the cost does not grow with the entries that
+// coalesce holds the next batch, after a batch that was not full was
+// settled at since, until its first entry has waited wait (the
+// coalescer's) or a full batch is waiting, so entries that trickle in
+// share a request. The wait runs from the first entry's arrival, not from
+// the last send: that is what bounds the latency it adds, and at 50
+// entries a second it makes batches of two or three where waiting from
+// the send made batches of one. An entry after a quiet spell (more than
+// two waits after the last batch) goes at once, as does one that came
+// while nothing was known to be pending. One timer per wait; a wake-up
+// costs two atomic loads, so the cost does not grow with the entries that
 // arrive.
 func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time, wait time.Duration) error {
 	if since.IsZero() || wait <= 0 {
 		return nil
 	}
 	full := int64(d.m.cfg.MaxBatchLines)
-	left := since.Add(wait).Sub(d.m.clock.Now())
-	if left <= 0 || d.head.Load()-cursor >= full {
-		return nil
-	}
-	t := d.m.clock.NewTimer(left)
-	defer t.Stop()
+	var t clock.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
 	for {
+		p := d.pendingAt.Load()
+		if p == 0 || d.head.Load()-cursor >= full {
+			return nil
+		}
+		first := time.Unix(0, p)
+		if first.Sub(since) > 2*wait {
+			return nil
+		}
+		if t == nil {
+			left := first.Add(wait).Sub(d.m.clock.Now())
+			if left <= 0 {
+				return nil
+			}
+			t = d.m.clock.NewTimer(left)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C():
 			return nil
 		case <-d.wake:
-			if d.head.Load()-cursor >= full {
-				return nil
-			}
 		}
 	}
 }
@@ -424,6 +461,12 @@ func (d *dispatcher) runProbe(ctx context.Context) error {
 	return nil
 }
 
+// sendResult is the outcome of sending one batch.
+type sendResult struct {
+	a   answer
+	err error
+}
+
 // batch is a rendered batch and the entries it holds a prefix of.
 type batch struct {
 	after   int64 // the cursor it was read after
@@ -432,7 +475,9 @@ type batch struct {
 }
 
 // prepare reads and renders the batch after cursor; nil when there is none.
+// Notifications from now on are news to the next coalescing wait.
 func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) {
+	d.pendingAt.Store(0)
 	entries, err := d.m.deps.Store.Read(ctx, d.stream, cursor, d.m.cfg.MaxBatchLines)
 	if err != nil || len(entries) == 0 {
 		return nil, err
