@@ -32,8 +32,18 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// deflateInto appends p deflated at BestSpeed and sync-flushed to dst.
+// storeBelow is the size under which a chunk goes in stored (uncompressed)
+// deflate blocks: building a Huffman code for a few lines cost 50-60 us,
+// more than signing them, to save a few hundred bytes of a request that
+// trickling entries send a few times a second.
+const storeBelow = 4 << 10
+
+// deflateInto appends p deflated at BestSpeed and sync-flushed to dst;
+// below storeBelow, as stored blocks.
 func (s *sender) deflateInto(dst, p []byte) []byte {
+	if len(p) < storeBelow {
+		return appendStored(dst, p)
+	}
 	out := &sliceWriter{b: dst}
 	fw, _ := s.flatePool.Get().(*flate.Writer)
 	if fw == nil {
@@ -112,4 +122,15 @@ func (s *sender) gzip(chunks []*chunk) ([]byte, int, int, error) {
 	out = binary.LittleEndian.AppendUint32(out, crc)
 	out = binary.LittleEndian.AppendUint32(out, uint32(size-1))
 	return out, size - 1, n, nil
+}
+
+// appendStored appends p as one stored deflate block that is not final
+// (RFC 1951 3.2.4): like a sync flush, it ends on a byte boundary, so the
+// next chunk's blocks follow it directly. p is shorter than 65,536 bytes.
+func appendStored(dst, p []byte) []byte {
+	n := uint16(len(p))
+	dst = append(dst, 0x00) // BFINAL 0, BTYPE 00, padded to the byte
+	dst = binary.LittleEndian.AppendUint16(dst, n)
+	dst = binary.LittleEndian.AppendUint16(dst, ^n)
+	return append(dst, p...)
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"io"
 	"testing"
@@ -56,5 +57,31 @@ func TestGzipIsOneMember(t *testing.T) {
 				t.Fatalf("%d workers, %d lines: %d bytes after the first gzip member", workers, want, src.Len())
 			}
 		}
+	}
+}
+
+// Chunks below storeBelow go as stored blocks, larger ones compressed;
+// either way they end on a byte boundary, so chunks of both kinds join
+// into one deflate stream that inflates to their concatenation.
+func TestDeflateIntoStoresSmallChunks(t *testing.T) {
+	t.Parallel()
+	m, err := New(Config{}, Deps{Store: newStore(t), Signer: testSigner(), Clock: clock.Real{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream, want []byte
+	for _, n := range []int{0, 1, 300, storeBelow - 1, storeBelow, 5 * storeBelow, 2} {
+		p := bytes.Repeat([]byte("CEF:0|Kong|sigtrail|1|"), n/22+1)[:n]
+		z := m.sender.deflateInto(nil, p)
+		if stored := len(z) == n+5 && z[0] == 0; stored != (n < storeBelow) {
+			t.Errorf("%d bytes: stored %v, want %v", n, stored, n < storeBelow)
+		}
+		stream = append(stream, z...)
+		want = append(want, p...)
+	}
+	stream = append(stream, finalBlock...)
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(stream)))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("inflated %d bytes (%v), want %d", len(got), err, len(want))
 	}
 }
