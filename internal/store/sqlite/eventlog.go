@@ -45,11 +45,28 @@ func (s *Store) Read(ctx context.Context, stream store.StreamID, after int64, li
 	if after <= 0 || limit <= 0 {
 		return s.Query(ctx, q)
 	}
+	if recs, first, ok := s.w.tail.read(stream, after, limit, s.opts.Clock.Now()); ok {
+		return s.decodeTail(stream, recs, first)
+	}
 	rows, err := s.readAfter.QueryContext(ctx, string(stream), after, limit)
 	if err != nil {
 		return nil, s.internal(err, "query entries")
 	}
 	return s.collectEntries(rows, q)
+}
+
+// decodeTail decodes records served by the tail cache, first's first, as
+// collectEntries decodes the query's rows.
+func (s *Store) decodeTail(stream store.StreamID, recs [][]byte, first int64) ([]store.StoredEntry, error) {
+	out := make([]store.StoredEntry, len(recs))
+	for i, rec := range recs {
+		e, err := audit.DecodeRecord(rec)
+		if err != nil {
+			return nil, s.internal(err, "decode entry")
+		}
+		out[i] = store.StoredEntry{Stream: stream, Seq: first + int64(i), Entry: e}
+	}
+	return out, nil
 }
 
 // entryWhere builds the filter shared by Query and Count. Time bounds go
@@ -236,6 +253,11 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 			}
 			return err
 		})
+	}
+	if deleted > 0 || err != nil {
+		// Whatever the tail cache holds may be among the deleted (an
+		// entry's time is its producer's).
+		s.w.tail.clear()
 	}
 	if err != nil {
 		// Not deleted: a caller whose context ended gets its error while

@@ -88,6 +88,10 @@ type writer struct {
 	// commits counts append transactions committed, for tests and
 	// benchmarks to see how many appends share one.
 	commits atomic.Int64
+
+	// tail holds copies of the records committed last (tail.go).
+	tail     *tailCache
+	tailRows []tailRow
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, error) {
@@ -101,6 +105,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 		multi:   make(map[multiKey]*sql.Stmt),
 
 		prepared: make(map[string]*sql.Stmt),
+		tail:     newTailCache(),
 	}
 	var err error
 	for _, p := range []struct {
@@ -289,6 +294,7 @@ func (w *writer) runJob(r *jobReq) {
 		for _, s := range r.forget {
 			delete(w.pos, s)
 		}
+		w.tail.drop(r.forget)
 	}
 	r.done <- err
 }
@@ -388,6 +394,14 @@ func (w *writer) commitAppends(batch []*appendReq) {
 	for s, p := range next {
 		w.pos[s] = p
 	}
+	w.tailRows = w.tailRows[:0]
+	for _, r := range live {
+		for i := range r.rows {
+			w.tailRows = append(w.tailRows, tailRow{stream: r.rows[i].stream, seq: r.seqs[i], record: r.rows[i].record})
+		}
+	}
+	w.tail.add(w.tailRows, w.opts.Clock.Now())
+	clear(w.tailRows) // drop references to the requests' records
 	for _, r := range live {
 		r.done <- nil
 	}
@@ -483,6 +497,7 @@ func (w *writer) checkVersion(ctx context.Context) error {
 	}
 	if v != w.version {
 		clear(w.pos)
+		w.tail.clear()
 		w.version = v
 	}
 	return nil
