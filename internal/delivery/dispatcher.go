@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,10 +27,13 @@ type dispatcher struct {
 	head    atomic.Int64 // highest sequence number known in the stream
 	cursor  atomic.Int64
 	nFailed atomic.Int64
-	// pendingAt is when (UnixNano on the injected clock) the first
-	// notification since the dispatcher's last read arrived; 0 when none
-	// has. The coalescing wait runs from it (coalesce).
-	pendingAt atomic.Int64
+	// pendingAt is when (on the injected clock) the first notification
+	// since the dispatcher's last read arrived; zero when none has. The
+	// coalescing wait runs from it (coalesce). pendMu makes clearing it
+	// once caught up atomic with the look at head, so an entry notified
+	// meanwhile keeps its time.
+	pendMu    sync.Mutex
+	pendingAt time.Time
 
 	// recheck is set by Record when an append touching this stream failed
 	// with its outcome unknown (see Manager.Record).
@@ -122,9 +126,11 @@ const storeRetryWait = time.Second
 // notify tells the dispatcher its stream has grown to seq.
 func (d *dispatcher) notify(seq int64) {
 	d.raiseHead(seq)
-	if d.pendingAt.Load() == 0 {
-		d.pendingAt.CompareAndSwap(0, d.m.clock.Now().UnixNano())
+	d.pendMu.Lock()
+	if d.pendingAt.IsZero() {
+		d.pendingAt = d.m.clock.Now()
 	}
+	d.pendMu.Unlock()
 	d.poke()
 }
 
@@ -315,10 +321,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		}
 		r := cur.r
 		if res.a.ok() {
-			sctx, cancel := settleContext(ctx)
-			err := st.AdvanceCursor(sctx, d.stream, d.fence, r.last, nil)
-			cancel()
-			if err != nil {
+			if err := d.moveCursor(ctx, r.last, small); err != nil {
 				return err
 			}
 			d.m.sender.observeDelivered(r, cur.entries, true)
@@ -348,12 +351,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		if small {
 			smallAt = d.m.clock.Now()
 			co.sent(r.n)
-			if d.head.Load() <= cursor {
-				// What notified since the read is in this batch. (A
-				// notification racing this check only loses its wait.)
-				caughtUp = true
-				d.pendingAt.Store(0)
-			}
+			caughtUp = d.caughtUp(cursor)
 		}
 		if d.strict() {
 			if !res.a.ok() {
@@ -385,6 +383,27 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	}
 }
 
+// firstPending is pendingAt.
+func (d *dispatcher) firstPending() time.Time {
+	d.pendMu.Lock()
+	defer d.pendMu.Unlock()
+	return d.pendingAt
+}
+
+// caughtUp reports whether the stream's known head is at cursor, and then
+// forgets pendingAt: what was notified since the read is in the batch
+// just settled. notify raises head before it takes pendMu, so an entry
+// notified while this runs is either seen here or sets pendingAt after.
+func (d *dispatcher) caughtUp(cursor int64) bool {
+	d.pendMu.Lock()
+	defer d.pendMu.Unlock()
+	if d.head.Load() > cursor {
+		return false
+	}
+	d.pendingAt = time.Time{}
+	return true
+}
+
 // coalesce holds the next batch, after a batch that was not full was
 // settled at since, until its first entry has waited wait (the
 // coalescer's) or a full batch is waiting, so entries that trickle in
@@ -408,11 +427,10 @@ func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time
 		}
 	}()
 	for {
-		p := d.pendingAt.Load()
-		if p == 0 || d.head.Load()-cursor >= full {
+		first := d.firstPending()
+		if first.IsZero() || d.head.Load()-cursor >= full {
 			return nil
 		}
-		first := time.Unix(0, p)
 		if first.Sub(since) > 2*wait {
 			return nil
 		}
@@ -431,6 +449,21 @@ func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time
 		case <-d.wake:
 		}
 	}
+}
+
+// moveCursor moves the cursor past a delivered batch. After a batch that
+// was not full (entries trickle in) a store that can defers the move to
+// its next transaction (store.CursorDeferrer), which at trickle rates
+// saved a transaction per webhook request; a full batch's move is made at
+// once, so a crash in a backlog re-sends at most the batch in flight.
+func (d *dispatcher) moveCursor(ctx context.Context, seq int64, small bool) error {
+	if dc, ok := d.m.deps.Store.(store.CursorDeferrer); ok && small && d.fence == store.NoFence {
+		dc.DeferCursor(d.stream, seq)
+		return nil
+	}
+	sctx, cancel := settleContext(ctx)
+	defer cancel()
+	return d.m.deps.Store.AdvanceCursor(sctx, d.stream, d.fence, seq, nil)
 }
 
 // armProbe starts the probe timer while failed ranges wait for a 2xx that
@@ -477,7 +510,9 @@ type batch struct {
 // prepare reads and renders the batch after cursor; nil when there is none.
 // Notifications from now on are news to the next coalescing wait.
 func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) {
-	d.pendingAt.Store(0)
+	d.pendMu.Lock()
+	d.pendingAt = time.Time{}
+	d.pendMu.Unlock()
 	entries, err := d.m.deps.Store.Read(ctx, d.stream, cursor, d.m.cfg.MaxBatchLines)
 	if err != nil || len(entries) == 0 {
 		return nil, err

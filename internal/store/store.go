@@ -94,6 +94,15 @@ type Webhooks interface {
 	RecordLoss(ctx context.Context, stream StreamID, fence Fence, l Loss) error
 }
 
+// CursorDeferrer is implemented by a store that can make a delivered
+// batch's cursor move in its next write transaction instead of one of its
+// own (the SQLite store). The move shows in GetWebhookState at once; a
+// process crash before the next transaction loses it, so the batch may be
+// sent again, never lost. For a dispatcher without a lease fence only.
+type CursorDeferrer interface {
+	DeferCursor(stream StreamID, seq int64)
+}
+
 // ReplayJobs keeps the one replay job of each stream.
 type ReplayJobs interface {
 	GetReplayJob(ctx context.Context, stream StreamID) (ReplayJob, error) // NotFound: unconfigured

@@ -41,8 +41,8 @@ const (
 
 // tailCache is safe for concurrent use: the writer adds, readers read.
 type tailCache struct {
-	mu   sync.Mutex
-	runs map[store.StreamID]*tailRun
+	mu      sync.Mutex
+	runs    map[store.StreamID]*tailRun
 	held    int       // record bytes of all runs
 	trimmed time.Time // when trim last walked the runs
 }

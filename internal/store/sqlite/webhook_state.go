@@ -13,6 +13,9 @@ import (
 // GetWebhookState returns where the webhook's delivery stands.
 func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (store.WebhookState, error) {
 	st, err := getWebhookState(ctx, s.rdb, stream)
+	if err == nil {
+		st.Cursor = max(st.Cursor, s.w.cursors.pendingCursor(stream))
+	}
 	return st, s.internal(err, "get webhook state")
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -90,7 +91,9 @@ type writer struct {
 	commits atomic.Int64
 
 	// tail holds copies of the records committed last (tail.go).
-	tail     *tailCache
+	tail *tailCache
+	// cursors are moves the next transaction makes (cursors.go).
+	cursors  deferredCursors
 	tailRows []tailRow
 }
 
@@ -106,6 +109,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, opts Options) (*writer, erro
 
 		prepared: make(map[string]*sql.Stmt),
 		tail:     newTailCache(),
+		cursors:  deferredCursors{kick: make(chan struct{}, 1)},
 	}
 	var err error
 	for _, p := range []struct {
@@ -191,14 +195,35 @@ func (w *writer) doLazy(ctx context.Context, fn func(ctx context.Context, q quer
 func (w *writer) run() {
 	defer close(w.stopped)
 	var next any // a request taken while collecting that did not fit
+	var flush clock.Timer
+	defer func() {
+		if flush != nil {
+			flush.Stop()
+		}
+	}()
 	for {
 		req := next
 		next = nil
 		if req == nil {
+			var flushC <-chan time.Time
+			if flush != nil {
+				flushC = flush.C()
+			}
 			select {
 			case req = <-w.reqs:
+			case <-w.cursors.kick:
+				if flush == nil {
+					flush = w.opts.Clock.NewTimer(cursorFlushWait)
+				}
+				continue
+			case <-flushC:
+				flush = nil
+				w.cursors.disarm()
+				w.flushCursors()
+				continue
 			case <-w.quit:
 				w.refuseQueued()
+				w.flushCursors()
 				return
 			}
 		}
@@ -262,6 +287,18 @@ func (w *writer) collect(first *appendReq) ([]*appendReq, any) {
 	return batch, nil
 }
 
+// flushCursors makes the deferred cursor moves that no transaction has
+// carried, in one lazy transaction of their own: cursorFlushWait after the
+// first, and before the writer stops (so a clean shutdown sends nothing
+// twice).
+func (w *writer) flushCursors() {
+	if w.cursors.pendingAny() {
+		if err := w.inLazyTx(context.Background(), func() error { return nil }); err != nil {
+			w.opts.Logger.Error("sqlite store: deferred cursor moves at close", "err", err)
+		}
+	}
+}
+
 // refuseQueued answers everything still queued once the writer stops.
 func (w *writer) refuseQueued() {
 	for {
@@ -295,6 +332,7 @@ func (w *writer) runJob(r *jobReq) {
 			delete(w.pos, s)
 		}
 		w.tail.drop(r.forget)
+		w.cursors.drop(r.forget...)
 	}
 	r.done <- err
 }
@@ -337,17 +375,28 @@ func (w *writer) inLazyTx(ctx context.Context, fn func() error) error {
 // so a BEGIN could report failure yet leave its transaction open (and the
 // next PRAGMA or BEGIN fail). The caller checked ctx before; fn's own
 // statements still end with it.
+//
+// Every transaction also makes the cursor moves deferred to it
+// (cursors.go), and gives them back should it not commit.
 func (w *writer) tx(_ context.Context, fn func() error) error {
 	q := preparedConn{w}
 	if _, err := q.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
+	moves := w.cursors.take()
+	if err := w.applyCursors(context.Background(), moves); err != nil {
+		w.rollback()
+		w.cursors.restore(moves)
+		return err
+	}
 	if err := fn(); err != nil {
 		w.rollback()
+		w.cursors.restore(moves)
 		return err
 	}
 	if _, err := q.ExecContext(context.Background(), "COMMIT"); err != nil {
 		w.rollback()
+		w.cursors.restore(moves)
 		return err
 	}
 	return nil
