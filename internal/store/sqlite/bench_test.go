@@ -293,3 +293,9 @@ func BenchmarkDeleteBefore(b *testing.B) {
 	}
 	b.ReportMetric(float64(deleted)/elapsed.Seconds(), "deleted/s")
 }
+
+// BenchmarkAppendConcurrent16 is 16 producers of one entry each on one
+// stream: the store's side of `sigtrail bench --batch 1 --concurrency 16`.
+func BenchmarkAppendConcurrent16(b *testing.B) {
+	benchAppend(b, benchOptions(b), 16, 1, 1)
+}

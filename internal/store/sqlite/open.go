@@ -27,8 +27,13 @@ type Options struct {
 	GroupCommitMaxBatch int
 	// GroupCommitMaxWait bounds how long the writer waits for more appends
 	// when fewer callers are queued than its previous commit served
-	// (default 1ms; negative: never wait). A lone append after a quiet
-	// moment never waits.
+	// (default 200us; negative: never wait). A lone append after a quiet
+	// moment never waits. In-process callers append again within
+	// microseconds of their answer, but a producer over HTTP takes a
+	// round trip or more: with 1ms, 16 producers sending one event per
+	// request got 5,746 events/s through `sigtrail bench` against 6,592
+	// and 7,567 with 200us, while 64 in-process appenders lost nothing
+	// measurable (43,237 against 45,202 entries/s, within the noise).
 	GroupCommitMaxWait time.Duration
 	// ReadConns is the size of the read pool (default max(4, GOMAXPROCS)).
 	ReadConns int
@@ -54,7 +59,7 @@ func (o *Options) defaults() {
 	}
 	switch {
 	case o.GroupCommitMaxWait == 0:
-		o.GroupCommitMaxWait = time.Millisecond
+		o.GroupCommitMaxWait = 200 * time.Microsecond
 	case o.GroupCommitMaxWait < 0:
 		o.GroupCommitMaxWait = 0
 	}

@@ -26,17 +26,18 @@ import (
 const (
 	// tailRunMax bounds the records one stream's run holds: a dispatcher
 	// that is further behind than this reads from the file anyway.
-	tailRunMax = 2048
+	tailRunMax = 8192
 	// tailBudget bounds the record bytes all runs hold.
-	tailBudget = 4 << 20
+	tailBudget = 8 << 20
 	// tailMaxAge is how long after its last append a run is served: a
 	// dispatcher reads within milliseconds of an append, and the bound
 	// limits what another process's deletion could leave visible.
 	tailMaxAge = 5 * time.Second
 	// tailAppendMax is the largest append (rows of one stream in one
-	// commit) that is copied in; a larger one ends the stream's run, since
-	// bulk reads cost little per entry and copying them would not pay.
-	tailAppendMax = 256
+	// commit) that is copied in (the group commit's default cap); a larger
+	// one, such as a 16 MiB ingest request, ends the stream's run rather
+	// than flush the cache.
+	tailAppendMax = 4096
 )
 
 // tailCache is safe for concurrent use: the writer adds, readers read.
