@@ -24,14 +24,25 @@ import "github.com/sigtrail/sigtrail/internal/store"
 // stored cursor, as for any destination change; when the change was one
 // that does not alter delivery (a destination's name), that batch may
 // reach the same destination twice, which at-least-once delivery allows.
-// ReloadAll (a resync, where nothing was heard in order) only holds.
+// ReloadAll (a resync: nothing was heard in order) and DestinationChanged
+// (a store read, out of the feed's order) only hold.
 
-// hold marks stream as being reloaded; the caller holds changedMu.
-func (m *Manager) hold(stream store.StreamID) {
-	if _, ok := m.held[stream]; !ok {
-		m.held[stream] = 0
-		m.holding.Add(1)
+// reload asks the manager's goroutine to reload the streams, holding
+// their wake-ups meanwhile. It never blocks.
+func (m *Manager) reload(streams ...store.StreamID) {
+	if len(streams) == 0 {
+		return
 	}
+	m.changedMu.Lock()
+	for _, s := range streams {
+		m.changed[s] = struct{}{}
+		if _, ok := m.held[s]; !ok {
+			m.held[s] = 0
+			m.holding.Add(1)
+		}
+	}
+	m.changedMu.Unlock()
+	m.signalChanged()
 }
 
 // interrupt stops stream's dispatcher, if one runs, without waiting for

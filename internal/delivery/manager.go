@@ -197,24 +197,25 @@ func (m *Manager) wakeAfterError(entries []store.NewEntry, unknown bool) {
 // so an entry appended after the change goes the new way. It never
 // blocks.
 func (m *Manager) WebhookChanged(stream store.StreamID) {
-	m.changedMu.Lock()
-	m.changed[stream] = struct{}{}
-	m.hold(stream)
-	m.changedMu.Unlock()
+	m.reload(stream)
 	m.interrupt(stream)
-	m.signalChanged()
 }
 
 // DestinationChanged reloads every webhook that points at the destination,
-// after it was updated.
+// after it was updated. It reads the store, so it is not called in the
+// change feed's order: the dispatchers that send to the destination are
+// stopped by ReloadDestination, which is; these reloads only catch the
+// webhooks without one.
 func (m *Manager) DestinationChanged(ctx context.Context, orgID, destinationID string) error {
 	hooks, err := m.deps.Store.WebhooksUsingDestination(ctx, orgID, destinationID)
 	if err != nil {
 		return err
 	}
-	for _, w := range hooks {
-		m.WebhookChanged(w.Stream)
+	streams := make([]store.StreamID, len(hooks))
+	for i, w := range hooks {
+		streams[i] = w.Stream
 	}
+	m.reload(streams...)
 	return nil
 }
 

@@ -21,11 +21,5 @@ func (m *Manager) ReloadAll() {
 		}
 	}
 	m.mu.RUnlock()
-	m.changedMu.Lock()
-	for _, s := range streams {
-		m.changed[s] = struct{}{}
-		m.hold(s)
-	}
-	m.changedMu.Unlock()
-	m.signalChanged()
+	m.reload(streams...)
 }
