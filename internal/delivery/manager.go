@@ -322,7 +322,9 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 }
 
 // sameDelivery reports whether two versions of a destination send the same
-// way, so an unrelated edit (its name) does not restart the dispatcher.
+// way, so a reload that finds an unrelated edit (its name) does not restart
+// the dispatcher, unless the change was heard in order and the dispatcher
+// stopped short for it (hold.go).
 func sameDelivery(a, b store.Destination) bool {
 	return a.ID == b.ID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
 		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification &&
