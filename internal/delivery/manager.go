@@ -31,6 +31,9 @@ type Manager struct {
 
 	mu   sync.RWMutex
 	disp map[store.StreamID]*dispatcher
+	// cut holds the dispatchers stopped short by a change heard and not
+	// yet reloaded (hold.go): the reload starts them again.
+	cut map[store.StreamID]*dispatcher
 	// owned holds, in clustered mode, the streams this replica holds the
 	// lease of and the lease's fence (see ownership.go).
 	owned map[store.StreamID]store.Fence
@@ -38,6 +41,11 @@ type Manager struct {
 	changedMu sync.Mutex
 	changed   map[store.StreamID]struct{}
 	changedCh chan struct{} // capacity 1
+	// held: the streams being reloaded, whose wake-ups wait for the
+	// reload, with the highest sequence number heard meanwhile (hold.go).
+	// Under changedMu; holding is its size, read without the lock.
+	held    map[store.StreamID]int64
+	holding atomic.Int32
 }
 
 var _ store.Recorder = (*Manager)(nil)
@@ -59,9 +67,11 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		cfg: cfg, deps: deps, clock: deps.Clock, log: deps.Logger,
 		metrics:   newMetrics(),
 		disp:      map[store.StreamID]*dispatcher{},
+		cut:       map[store.StreamID]*dispatcher{},
 		owned:     map[store.StreamID]store.Fence{},
 		changed:   map[store.StreamID]struct{}{},
 		changedCh: make(chan struct{}, 1),
+		held:      map[store.StreamID]int64{},
 	}
 	m.sender = newSender(cfg, deps, m.metrics)
 	if err := m.metrics.register(deps.Registerer, lagCollector{m}); err != nil {
@@ -103,7 +113,11 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-m.changedCh:
 			failed := false
 			for _, s := range m.takeChanged() {
-				if err := m.reconcile(ctx, s); err != nil && ctx.Err() == nil {
+				err := m.reconcile(ctx, s)
+				switch {
+				case err == nil:
+					m.reloaded(s)
+				case ctx.Err() == nil:
 					m.log.Error("delivery: reloading the webhook failed", "stream", s, "err", err)
 					m.retryLater(s)
 					failed = true
@@ -139,7 +153,7 @@ func (m *Manager) Record(ctx context.Context, entries []store.NewEntry) ([]int64
 		for j < len(entries) && entries[j].Stream == entries[i].Stream {
 			j++
 		}
-		if d := m.disp[entries[i].Stream]; d != nil {
+		if d := m.disp[entries[i].Stream]; d != nil && !m.holdWake(d.stream, seqs[j-1]) {
 			d.notify(seqs[j-1])
 		}
 		i = j
@@ -168,7 +182,9 @@ func (m *Manager) wakeAfterError(entries []store.NewEntry, unknown bool) {
 			if unknown {
 				d.recheck.Store(true)
 			}
-			d.poke()
+			if !m.holdWake(s, 0) {
+				d.poke()
+			}
 		}
 	}
 }
@@ -177,24 +193,29 @@ func (m *Manager) wakeAfterError(entries []store.NewEntry, unknown bool) {
 // destination: enabling starts sending from the stored cursor, disabling
 // or deleting stops at once (a request in flight is abandoned and its
 // batch sent again on re-enabling), a new destination takes over from the
-// cursor. It never blocks.
+// cursor. The stream's dispatcher sends nothing more the old way (hold.go),
+// so an entry appended after the change goes the new way. It never
+// blocks.
 func (m *Manager) WebhookChanged(stream store.StreamID) {
-	m.changedMu.Lock()
-	m.changed[stream] = struct{}{}
-	m.changedMu.Unlock()
-	m.signalChanged()
+	m.reload(stream)
+	m.interrupt(stream)
 }
 
 // DestinationChanged reloads every webhook that points at the destination,
-// after it was updated.
+// after it was updated. It reads the store, so it is not called in the
+// change feed's order: the dispatchers that send to the destination are
+// stopped by ReloadDestination, which is; these reloads only catch the
+// webhooks without one.
 func (m *Manager) DestinationChanged(ctx context.Context, orgID, destinationID string) error {
 	hooks, err := m.deps.Store.WebhooksUsingDestination(ctx, orgID, destinationID)
 	if err != nil {
 		return err
 	}
-	for _, w := range hooks {
-		m.WebhookChanged(w.Stream)
+	streams := make([]store.StreamID, len(hooks))
+	for i, w := range hooks {
+		streams[i] = w.Stream
 	}
+	m.reload(streams...)
 	return nil
 }
 
@@ -290,8 +311,9 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 	}
 	m.mu.RLock()
 	cur := m.disp[w.Stream]
+	interrupted := cur != nil && m.cut[w.Stream] == cur
 	m.mu.RUnlock()
-	if cur != nil && sameDelivery(cur.dest, dest) && cur.fence == fence && !cur.stopped() {
+	if cur != nil && !interrupted && sameDelivery(cur.dest, dest) && cur.fence == fence && !cur.stopped() {
 		return nil
 	}
 	m.stopLocked(w.Stream)
@@ -300,7 +322,9 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 }
 
 // sameDelivery reports whether two versions of a destination send the same
-// way, so an unrelated edit (its name) does not restart the dispatcher.
+// way, so a reload that finds an unrelated edit (its name) does not restart
+// the dispatcher, unless the change was heard in order and the dispatcher
+// stopped short for it (hold.go).
 func sameDelivery(a, b store.Destination) bool {
 	return a.ID == b.ID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
 		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification &&
@@ -333,6 +357,7 @@ func (m *Manager) stopLocked(stream store.StreamID) {
 	m.mu.Lock()
 	d := m.disp[stream]
 	delete(m.disp, stream)
+	delete(m.cut, stream)
 	m.mu.Unlock()
 	if d != nil {
 		d.cancel()
@@ -346,6 +371,7 @@ func (m *Manager) stopAll() {
 	m.mu.Lock()
 	all := m.disp
 	m.disp = map[store.StreamID]*dispatcher{}
+	clear(m.cut)
 	m.mu.Unlock()
 	for _, d := range all {
 		d.cancel()

@@ -65,7 +65,7 @@ func (m *Manager) leaseLost(d *dispatcher) {
 func (m *Manager) StreamGrew(stream store.StreamID, seq int64) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if d := m.disp[stream]; d != nil {
+	if d := m.disp[stream]; d != nil && !m.holdWake(stream, seq) {
 		d.notify(seq)
 	}
 }
@@ -75,7 +75,9 @@ func (m *Manager) StreamGrew(stream store.StreamID, seq int64) {
 func (m *Manager) PokeAll() {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for _, d := range m.disp {
-		d.poke()
+	for s, d := range m.disp {
+		if !m.holdWake(s, 0) {
+			d.poke()
+		}
 	}
 }

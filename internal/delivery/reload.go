@@ -7,7 +7,8 @@ import "github.com/sigtrail/sigtrail/internal/store"
 // delivery changed. A replica calls it when changes made elsewhere may
 // have gone unheard: the change feed reconnected, or reloading after a
 // destination change failed. Without it a replica could keep sending to an
-// endpoint, with a secret, that another replica's user replaced.
+// endpoint, with a secret, that another replica's user replaced. Their
+// wake-ups wait for the reload, as after WebhookChanged.
 func (m *Manager) ReloadAll() {
 	m.mu.RLock()
 	streams := make([]store.StreamID, 0, len(m.disp)+len(m.owned))
@@ -20,10 +21,5 @@ func (m *Manager) ReloadAll() {
 		}
 	}
 	m.mu.RUnlock()
-	m.changedMu.Lock()
-	for _, s := range streams {
-		m.changed[s] = struct{}{}
-	}
-	m.changedMu.Unlock()
-	m.signalChanged()
+	m.reload(streams...)
 }

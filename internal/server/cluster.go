@@ -65,6 +65,9 @@ func (c *changes) WebhookChanged(stream store.StreamID) {
 }
 
 func (c *changes) DestinationChanged(orgID, destinationID string) {
+	// At once, in the feed's order: the dispatchers sending to it must not
+	// be woken for an entry appended after the change before they reload.
+	c.dm.ReloadDestination(orgID, destinationID)
 	go func() {
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 		defer cancel()
