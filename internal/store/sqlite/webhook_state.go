@@ -12,9 +12,13 @@ import (
 
 // GetWebhookState returns where the webhook's delivery stands.
 func (s *Store) GetWebhookState(ctx context.Context, stream store.StreamID) (store.WebhookState, error) {
+	// The deferred move is read first: whatever its dispatcher wrote
+	// before deferring it (the attempt's status) is then committed before
+	// the row is read, so the answer is never a cursor ahead of its status.
+	pending := s.w.cursors.pendingCursor(stream)
 	st, err := getWebhookState(ctx, s.rdb, stream)
 	if err == nil {
-		st.Cursor = max(st.Cursor, s.w.cursors.pendingCursor(stream))
+		st.Cursor = max(st.Cursor, pending)
 	}
 	return st, s.internal(err, "get webhook state")
 }
