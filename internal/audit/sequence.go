@@ -27,9 +27,15 @@ type Position struct {
 // position p as signed fields.
 func (r Renderer) AppendSignedAt(dst []byte, f Format, e *Entry, p Position, s Signer) []byte {
 	start := len(dst)
-	dst = r.AppendUnsigned(dst, f, e)
-	dst = appendPosition(dst, start, f, p)
+	dst = r.AppendUnsignedAt(dst, f, e, p)
 	return AttachSignature(dst, start, f, s)
+}
+
+// AppendUnsignedAt appends the unsigned line AppendSignedAt signs.
+func (r Renderer) AppendUnsignedAt(dst []byte, f Format, e *Entry, p Position) []byte {
+	start := len(dst)
+	dst = r.AppendUnsigned(dst, f, e)
+	return appendPosition(dst, start, f, p)
 }
 
 // appendPosition adds the seq and stream fields to the unsigned line

@@ -133,6 +133,11 @@ func fitting(entries []store.StoredEntry, maxBytes int) int {
 type chunk struct {
 	buf  []byte
 	ends []int
+	// Scratch of appendLinesBatch: the unsigned lines, and the slices and
+	// signatures SignBatch takes.
+	raw        []byte
+	msgs, sigs [][]byte
+	sigBuf     []byte
 	// z is buf deflated (deflate.go); zLast: without its final newline,
 	// as the last chunk of a batch.
 	z     []byte
@@ -165,10 +170,14 @@ func (s *sender) renderLines(lf lineFormat, entries []store.StoredEntry) []*chun
 				c = &chunk{buf: make([]byte, 0, renderPiece*512), ends: make([]int, 0, renderPiece)}
 			}
 			c.buf, c.ends = c.buf[:0], c.ends[:0]
-			for i := lo; i < hi; i++ {
-				c.buf = s.appendLine(c.buf, lf, &entries[i])
-				c.buf = append(c.buf, '\n')
-				c.ends = append(c.ends, len(c.buf))
+			if bs, ok := s.signer.(audit.BatchSigner); ok && hi-lo > 1 {
+				s.appendLinesBatch(c, bs, lf, entries[lo:hi])
+			} else {
+				for i := lo; i < hi; i++ {
+					c.buf = s.appendLine(c.buf, lf, &entries[i])
+					c.buf = append(c.buf, '\n')
+					c.ends = append(c.ends, len(c.buf))
+				}
 			}
 			s.deflateChunk(c, p == pieces-1)
 			chunks[p] = c

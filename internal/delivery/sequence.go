@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/ed25519"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
@@ -42,6 +43,48 @@ func (s *sender) appendLine(dst []byte, lf lineFormat, e *store.StoredEntry) []b
 		return s.renderer.AppendSignedAt(dst, lf.format, &e.Entry, audit.Position{Stream: string(e.Stream), Seq: e.Seq}, s.signer)
 	}
 	return s.renderer.AppendSigned(dst, lf.format, &e.Entry, s.signer)
+}
+
+// appendLinesBatch appends the signed lines of entries to c, as appendLine
+// does one by one, signing them together (audit.BatchSigner): the lines
+// are rendered unsigned first, then signed, then copied with their
+// signatures attached.
+func (s *sender) appendLinesBatch(c *chunk, bs audit.BatchSigner, lf lineFormat, entries []store.StoredEntry) {
+	n := len(entries)
+	c.raw = c.raw[:0]
+	starts := c.ends[:0] // borrowed until the lines are copied: ends is rebuilt below
+	for i := range entries {
+		starts = append(starts, len(c.raw))
+		e := &entries[i]
+		if lf.seq {
+			c.raw = s.renderer.AppendUnsignedAt(c.raw, lf.format, &e.Entry, audit.Position{Stream: string(e.Stream), Seq: e.Seq})
+		} else {
+			c.raw = s.renderer.AppendUnsigned(c.raw, lf.format, &e.Entry)
+		}
+	}
+	if cap(c.sigBuf) < n*ed25519.SignatureSize {
+		c.sigBuf = make([]byte, n*ed25519.SignatureSize)
+	}
+	c.msgs, c.sigs = c.msgs[:0], c.sigs[:0]
+	for i := range n {
+		end := len(c.raw)
+		if i+1 < n {
+			end = starts[i+1]
+		}
+		c.msgs = append(c.msgs, c.raw[starts[i]:end])
+		c.sigs = append(c.sigs, c.sigBuf[i*ed25519.SignatureSize:(i+1)*ed25519.SignatureSize])
+	}
+	bs.SignBatch(c.msgs, c.sigs)
+	c.ends = c.ends[:0]
+	for i, m := range c.msgs {
+		start := len(c.buf)
+		c.buf = append(c.buf, m...)
+		c.buf = audit.AttachSig(c.buf, start, lf.format, c.sigs[i])
+		c.buf = append(c.buf, '\n')
+		c.ends = append(c.ends, len(c.buf))
+	}
+	clear(c.msgs) // the chunk goes back to a pool: no references to old lines
+	clear(c.sigs)
 }
 
 // withCheckpoint adds a checkpoint line to the batch of entries when the

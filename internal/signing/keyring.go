@@ -53,6 +53,8 @@ type keyState struct {
 	next   ed25519.PrivateKey
 	nextID string
 	nextAt time.Time
+	// batch and nextBatch are signer and next expanded for SignBatch.
+	batch, nextBatch *batchKey
 }
 
 // Open loads the keys, creating the first one on first start, and drops
@@ -131,6 +133,13 @@ func (k *Keyring) Sign(msg []byte) []byte {
 	return ed25519.Sign(k.current().signer, msg)
 }
 
+// SignBatch writes the signature of msgs[i] to sigs[i][:64], each what
+// Sign would give, with one key for the whole batch (batch.go). It
+// implements audit.BatchSigner.
+func (k *Keyring) SignBatch(msgs, sigs [][]byte) {
+	k.current().batch.signBatch(msgs, sigs)
+}
+
 // ActiveID returns the kid of the key that signs now.
 func (k *Keyring) ActiveID() string { return k.current().activeID }
 
@@ -143,6 +152,7 @@ func (k *Keyring) current() *keyState {
 	}
 	promoted := *st
 	promoted.signer, promoted.activeID, promoted.next, promoted.nextID = st.next, st.nextID, nil, ""
+	promoted.batch, promoted.nextBatch = st.nextBatch, nil
 	if k.state.CompareAndSwap(st, &promoted) {
 		return &promoted
 	}
@@ -252,6 +262,15 @@ func newState(stored []store.SigningKey, now, cutoff time.Time) (*keyState, erro
 	default:
 		st.signer, st.activeID = ed25519.PrivateKey(inForce.PrivateKey), inForce.ID
 		st.next, st.nextID, st.nextAt = ed25519.PrivateKey(active.PrivateKey), active.ID, active.CreatedAt
+	}
+	var err error
+	if st.batch, err = expandKey(st.signer); err != nil {
+		return nil, err
+	}
+	if st.next != nil {
+		if st.nextBatch, err = expandKey(st.next); err != nil {
+			return nil, err
+		}
 	}
 	st.jwks = marshalJWKS(st.published)
 	return st, nil
