@@ -26,6 +26,7 @@ func TestBenchCommand(t *testing.T) {
 		// The raw signing rate of the same run and the ratio to it, and CPU
 		// per event (issue 14).
 		`raw sign:   [1-9]\d* Ed25519 signatures/s on \d+ goroutines`,
+		`raw after:  [1-9]\d* Ed25519 signatures/s, measured 200ms after the run`,
 		`ratio:      end to end / raw signing = [0-9]+\.[0-9]{2} `,
 		`of one core over the run, [0-9]+\.[0-9]{3} ms per event\)`,
 	} {
