@@ -4,9 +4,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/sigtrail/sigtrail/internal/audit"
-	"github.com/sigtrail/sigtrail/internal/clock"
 )
 
 func TestCoalescerAdapts(t *testing.T) {
@@ -53,11 +50,8 @@ func TestCoalescerAdapts(t *testing.T) {
 func TestCoalesceWaitFollowsTheBatches(t *testing.T) {
 	t.Parallel()
 	const bound = 8 * time.Millisecond
-	st := newStore(t)
-	rc, url, _ := sinkOn127(t)
-	h := addWebhook(t, st, url, audit.FormatCEF)
-	clk := clock.NewFake(time.Now())
-	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{CoalesceWait: bound}})
+	c := newCoalescing(t, Config{CoalesceWait: bound})
+	rc, h, clk, m := c.rc, c.h, c.clk, c.m
 
 	record(t, m, entries(h, 1, 1)) // after a quiet spell: at once
 	rc.next(t)

@@ -31,16 +31,34 @@ func sinkOn127(t *testing.T) (*recorder, string, *atomic.Int64) {
 	return rc, srv.URL, &conns
 }
 
+// coalescing is a webhook on a sink at 127.0.0.1 and a manager with cfg
+// on a fake clock: the setup of the coalescing tests.
+type coalescing struct {
+	st    store.Store
+	rc    *recorder
+	conns *atomic.Int64
+	h     hook
+	clk   *clock.Fake
+	m     *Manager
+}
+
+func newCoalescing(t *testing.T, cfg Config) coalescing {
+	t.Helper()
+	c := coalescing{st: newStore(t), clk: clock.NewFake(time.Now())}
+	var url string
+	c.rc, url, c.conns = sinkOn127(t)
+	c.h = addWebhook(t, c.st, url, audit.FormatCEF)
+	c.m = startManager(t, c.st, managerOpts{clock: c.clk, cfg: cfg})
+	return c
+}
+
 // Entries that trickle in after a send go out together once the
 // coalescing wait ends, over the connection already open (issue 14).
 func TestTrickleCoalesces(t *testing.T) {
 	t.Parallel()
 	const wait = 7 * time.Millisecond
-	st := newStore(t)
-	rc, url, conns := sinkOn127(t)
-	h := addWebhook(t, st, url, audit.FormatCEF)
-	clk := clock.NewFake(time.Now())
-	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{CoalesceWait: wait}})
+	c := newCoalescing(t, Config{CoalesceWait: wait})
+	rc, conns, h, clk, m := c.rc, c.conns, c.h, c.clk, c.m
 
 	// After a quiet spell a lone entry goes at once.
 	record(t, m, entries(h, 1, 1))
@@ -90,11 +108,8 @@ func TestTrickleCoalesces(t *testing.T) {
 func TestCoalesceWaitRunsFromTheFirstEntry(t *testing.T) {
 	t.Parallel()
 	const wait = 10 * time.Millisecond
-	st := newStore(t)
-	rc, url, _ := sinkOn127(t)
-	h := addWebhook(t, st, url, audit.FormatCEF)
-	clk := clock.NewFake(time.Now())
-	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{CoalesceWait: wait}})
+	c := newCoalescing(t, Config{CoalesceWait: wait})
+	st, rc, h, clk, m := c.st, c.rc, c.h, c.clk, c.m
 
 	record(t, m, entries(h, 1, 1))
 	rc.next(t)
@@ -123,11 +138,8 @@ func TestCoalesceWaitRunsFromTheFirstEntry(t *testing.T) {
 // A full batch does not wait for the coalescing wait to end.
 func TestCoalesceEndsAtAFullBatch(t *testing.T) {
 	t.Parallel()
-	st := newStore(t)
-	rc, url, _ := sinkOn127(t)
-	h := addWebhook(t, st, url, audit.FormatCEF)
-	clk := clock.NewFake(time.Now())
-	m := startManager(t, st, managerOpts{clock: clk, cfg: Config{CoalesceWait: time.Hour, MaxBatchLines: 5}})
+	c := newCoalescing(t, Config{CoalesceWait: time.Hour, MaxBatchLines: 5})
+	rc, h, m := c.rc, c.h, c.m
 
 	record(t, m, entries(h, 1, 1))
 	rc.next(t)
