@@ -53,9 +53,7 @@ func TestCoalesceWaitFollowsTheBatches(t *testing.T) {
 	c := newCoalescing(t, Config{CoalesceWait: bound})
 	rc, h, clk, m := c.rc, c.h, c.clk, c.m
 
-	record(t, m, entries(h, 1, 1)) // after a quiet spell: at once
-	rc.next(t)
-	seq := 2
+	seq := 2 // t1 went at once (newCoalescing)
 	for _, step := range []struct {
 		n    int
 		wait time.Duration // the wait before this batch leaves

@@ -66,6 +66,11 @@ type dispatcher struct {
 	// the oldest unsent range, and the last of them.
 	failures    int
 	lastFailure answer
+	// tailCP sends a checkpoint line of its own once the stream has been
+	// idle with delivered entries no checkpoint covers (tailcheckpoint.go);
+	// coveredTo is the size of the last checkpoint delivered.
+	tailCP    alarm
+	coveredTo int64
 	// checkpointAt is when the last checkpoint line went into a batch
 	// (sequence.go); only the dispatcher goroutine uses it.
 	checkpointAt time.Time
@@ -227,6 +232,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 	d.lastOK = false
 	d.probeWait = probeMin
 	defer d.probe.stop()
+	defer d.tailCP.stop()
 	var recheck alarm
 	defer recheck.stop()
 	rechecks := 0
@@ -285,6 +291,10 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 				if err := d.runProbe(ctx); err != nil {
 					return err
 				}
+			case <-d.tailCP.c():
+				if err := d.sendTailCheckpoint(ctx); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -326,6 +336,10 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 			}
 			d.m.sender.observeDelivered(r, cur.entries, true)
 			d.healthy = true
+			if r.checkpoint {
+				d.coveredTo = r.last
+			}
+			d.armTailCheckpoint(r.last)
 		} else {
 			rng := store.SeqRange{From: r.first, To: r.last}
 			if err := st.AdvanceCursor(ctx, d.stream, d.fence, r.last, &rng); err != nil {

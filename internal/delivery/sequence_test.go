@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,10 +91,32 @@ func TestSequenceNumbersAndCheckpointLines(t *testing.T) {
 					t.Fatal("the checkpoint's root is not the tree of the lines sent")
 				}
 			}
+			// tail: the stream goes idle with entries no checkpoint covers;
+			// a period after the last checkpoint, one comes on its own.
+			tail := func() {
+				t.Helper()
+				waitTimer(t, clk, DefaultCheckpointEvery)
+				clk.Advance(DefaultCheckpointEvery)
+				req := dst.next(t)
+				pos, _, cps := sequenced(t, req)
+				if len(pos) != 0 || len(cps) != 1 || cps[0].Size != int64(len(all)) {
+					t.Fatalf("tail request: %d entries, checkpoints %+v; want one checkpoint of size %d alone", len(pos), cps, len(all))
+				}
+				if tlog.RootsAt(all, []int64{cps[0].Size})[0] != cps[0].Root {
+					t.Fatal("the tail checkpoint's root is not the tree of the lines sent")
+				}
+			}
 			step(3, true)
 			step(2, false)
+			tail()
+			step(4, false) // within the minute of the tail checkpoint
+			tail()
+			// Covered: no further checkpoint while the stream stays idle.
+			if p := clk.Pending(); slices.Contains(p, DefaultCheckpointEvery) {
+				t.Fatalf("a tail checkpoint armed with nothing uncovered: %v", p)
+			}
 			clk.Advance(DefaultCheckpointEvery)
-			step(4, true)
+			step(1, true)
 		})
 	}
 	// Without sequence numbers, lines are as before: no seq, no checkpoint.
