@@ -74,4 +74,3 @@ func BenchmarkIngestBody(b *testing.B) {
 		})
 	}
 }
-
