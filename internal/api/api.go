@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/httpx"
@@ -34,6 +36,17 @@ type Config struct {
 	// across all requests; past it an ingest is refused with a 503.
 	// Default DefaultIngestMaxInflightBytes.
 	IngestMaxInflightBytes int64
+	// IngestBodyStallTimeout is the longest an ingest body may pause; past
+	// it the request is cut with a 408 (ingestpace.go). Default
+	// DefaultIngestBodyStallTimeout.
+	IngestBodyStallTimeout time.Duration
+	// IngestMinBodyRate is the average, in bytes per second, an ingest
+	// body must keep after a short grace; below it the request is cut with
+	// a 408. Default DefaultIngestMinBodyRate; negative: no floor.
+	IngestMinBodyRate int64
+	// IngestBodyGrace is how long an ingest body may take before the
+	// minimum rate counts. Default DefaultIngestBodyGrace.
+	IngestBodyGrace time.Duration
 }
 
 // DefaultRetention is Konnect's window: 7 days.
@@ -59,6 +72,9 @@ type Deps struct {
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	Metrics  http.Handler // may be nil: /metrics answers 404
+	// Registerer takes the API's own series (ingest cut for slowness);
+	// nil: they are counted but not exported.
+	Registerer prometheus.Registerer
 
 	// For the replay, pull and ingest groups.
 	Signer   audit.Signer   // signs entries the pull API returns
@@ -92,6 +108,8 @@ type server struct {
 	noteSigner tlog.KeySigner
 
 	ingestBudget *ingestBudget
+	wall         clock.Clock            // socket deadlines are wall-clock times (ingestpace.go)
+	ingestSlow   *prometheus.CounterVec // sigtrail_ingest_too_slow_total
 
 	mux   *http.ServeMux
 	paths *http.ServeMux      // every route's path without its method, to tell 405 from 404
@@ -117,6 +135,15 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.IngestMaxInflightBytes <= 0 {
 		cfg.IngestMaxInflightBytes = DefaultIngestMaxInflightBytes
 	}
+	if cfg.IngestBodyStallTimeout <= 0 {
+		cfg.IngestBodyStallTimeout = DefaultIngestBodyStallTimeout
+	}
+	if cfg.IngestBodyGrace <= 0 {
+		cfg.IngestBodyGrace = DefaultIngestBodyGrace
+	}
+	if cfg.IngestMinBodyRate == 0 {
+		cfg.IngestMinBodyRate = DefaultIngestMinBodyRate
+	}
 	if deps.Clock == nil {
 		deps.Clock = clock.Real{}
 	}
@@ -134,6 +161,8 @@ func New(cfg Config, deps Deps) http.Handler {
 		ingestBudget: newIngestBudget(cfg.IngestMaxInflightBytes),
 		mux:          http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
 	}
+	s.wall = clock.Real{}
+	s.ingestSlow = newIngestSlowCounter(deps.Registerer)
 	s.tree, s.noteSigner = deps.Tree, deps.NoteSigner
 	if s.tree == nil && deps.Store != nil {
 		s.tree = tlog.NewTree(deps.Store)

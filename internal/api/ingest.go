@@ -67,7 +67,7 @@ func (s *server) ingest(c *call) error {
 	if c.r.ContentLength > ingestMaxBody {
 		return tooLarge()
 	}
-	body, release, err := s.ingestBudget.reader(http.MaxBytesReader(c.w, c.r.Body, ingestMaxBody), c.r.ContentLength, ingestMaxBody)
+	body, release, err := s.ingestBudget.reader(http.MaxBytesReader(c.w, s.pacedReader(c.conn, c.r), ingestMaxBody), c.r.ContentLength, ingestMaxBody)
 	defer release()
 	if err != nil {
 		return overBudget(c)
@@ -76,6 +76,9 @@ func (s *server) ingest(c *call) error {
 	entries, err := p.parse(body, c.r.ContentLength)
 	if errors.Is(err, errOverBudget) {
 		return overBudget(c)
+	}
+	if slow := (*errTooSlow)(nil); errors.As(err, &slow) {
+		return s.tooSlow(c, slow)
 	}
 	if err != nil {
 		return err
@@ -94,6 +97,26 @@ func (s *server) ingest(c *call) error {
 func overBudget(c *call) error {
 	c.w.Header().Set("Retry-After", "1")
 	return apperr.New(apperr.Unavailable, "The server is ingesting as much as it is configured to hold; nothing was accepted, try again shortly")
+}
+
+// tooSlow answers a request whose body stopped arriving or arrived too
+// slowly. Its budget is released as the handler returns; nothing of it is
+// stored. The connection cannot carry another request (its read side is
+// past the deadline), so it is closed after the answer.
+func (s *server) tooSlow(c *call, slow *errTooSlow) error {
+	s.ingestSlow.WithLabelValues(slow.why).Inc()
+	s.log.Warn("ingest: body too slow, request cut", "trace_id", c.traceID, "src", c.src, "reason", slow.why)
+	c.w.Header().Set("Connection", "close")
+	var why string
+	switch slow.why {
+	case slowStalled:
+		why = "no bytes of it arrived for " + s.cfg.IngestBodyStallTimeout.String()
+	case slowBelowRate:
+		why = "it arrived slower than " + strconv.FormatInt(s.cfg.IngestMinBodyRate, 10) + " bytes/s"
+	default:
+		why = "it did not arrive within the server's read timeout"
+	}
+	return apperr.New(apperr.Timeout, "The request body arrived too slowly (%s); nothing was accepted, send it again", why)
 }
 
 func tooLarge() error {
@@ -177,7 +200,7 @@ func (p *ingestParser) parse(body io.Reader, length int64) ([]store.NewEntry, er
 		switch {
 		case errors.As(err, &mbe):
 			return nil, tooLarge()
-		case errors.Is(err, errOverBudget):
+		case errors.Is(err, errOverBudget), errors.As(err, new(*errTooSlow)):
 			return nil, err
 		case errors.Is(err, bufio.ErrTooLong):
 			p.bad(n+1, "", "is longer than "+strconv.Itoa(ingestMaxLine)+" bytes")

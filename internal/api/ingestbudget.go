@@ -19,11 +19,12 @@ import (
 // (docs/performance.md), against a goal of 300 MB.
 const DefaultIngestMaxInflightBytes = 16 << 20
 
-// ingestChunk is how much a body without Content-Length reserves at a time
-// (less under a small bound): small enough that a streamed request does not
-// hold much more than it read, large enough that reserving costs nothing
-// next to parsing.
-const ingestChunk = 1 << 20
+// ingestChunk is how much a body reserves at a time, ahead of what it has
+// read (less under a small bound or for a shorter body): small enough that
+// a reader that stalls holds little it is not using, whether its length is
+// known or not, large enough that reserving (a semaphore and a mutex) costs
+// nothing next to parsing it.
+const ingestChunk = 256 << 10
 
 // errOverBudget is a body that would take the ingest requests in flight
 // past their bound.
@@ -37,6 +38,7 @@ var errOverBudget = errors.New("ingest: bytes in flight past the bound")
 // configuration and not by how many producers send at once.
 type ingestBudget struct {
 	sem   *semaphore.Weighted
+	bound int64
 	chunk int64
 
 	mu     sync.Mutex
@@ -57,7 +59,7 @@ const (
 )
 
 func newIngestBudget(bound int64) *ingestBudget {
-	return &ingestBudget{sem: semaphore.NewWeighted(bound), chunk: max(1, min(ingestChunk, bound/8))}
+	return &ingestBudget{sem: semaphore.NewWeighted(bound), bound: bound, chunk: max(1, min(ingestChunk, bound/8))}
 }
 
 func (b *ingestBudget) tryAcquire(n int64) bool {
@@ -90,46 +92,60 @@ func (b *ingestBudget) release(n int64) {
 	}
 }
 
-// reader returns body, reserving length bytes at once when the length is
-// known and by chunks as it is read otherwise, never more than limit (the
-// body's own cap, which body enforces). release gives back all that
-// was reserved; it must be called once the request's entries are no
-// longer held.
+// fits says whether n more bytes are free now.
+func (b *ingestBudget) fits(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.inUse+n <= b.bound
+}
+
+// reader returns body, reserving by chunks as it is read, never more than
+// limit (the body's own cap, which body enforces) or the length when it is
+// known. A body whose known length does not fit now is refused at once,
+// before anything is read; one that fits may still be refused part way if
+// others took the room meanwhile. release gives back all that was
+// reserved; it must be called once the request's entries are no longer
+// held.
 func (b *ingestBudget) reader(body io.Reader, length, limit int64) (r io.Reader, release func(), err error) {
 	br := &budgetReader{b: b, r: body, limit: limit}
 	if length > 0 {
-		if !b.tryAcquire(length) {
+		// The server stops the body at Content-Length: it never reads more.
+		br.limit = min(length, limit)
+		if !b.fits(br.limit) {
 			return nil, func() {}, errOverBudget
 		}
-		// The server stops the body at Content-Length: it never reads more.
-		br.reserved, br.fixed = length, true
+		// A small body (one event) reserves once, as it always did.
+		first := min(br.limit, b.chunk)
+		if !b.tryAcquire(first) {
+			return nil, func() {}, errOverBudget
+		}
+		br.reserved = first
 	}
 	return br, br.release, nil
 }
 
-// budgetReader reserves ahead of what it reads.
+// budgetReader reserves ahead of what it reads, a chunk at a time.
 type budgetReader struct {
 	b        *ingestBudget
 	r        io.Reader
 	reserved int64 // bytes reserved
 	read     int64 // bytes read
-	fixed    bool  // reserved by Content-Length
 	limit    int64 // most bytes the body may have
 }
 
 func (r *budgetReader) Read(p []byte) (int, error) {
 	switch {
-	case r.fixed:
 	case r.read == r.reserved && r.reserved >= r.limit:
-		// Body as large as a request may be: one more byte tells its end
-		// from a body too large (which body's own limit refuses), and
-		// reserving a chunk for it could refuse a request that fits.
+		// Body as large as it may be: one more byte tells its end from a
+		// body too large (which body's own limit refuses), and reserving
+		// a chunk for it could refuse a request that fits.
 		p = p[:min(len(p), 1)]
 	case r.read == r.reserved:
-		if !r.b.tryAcquire(min(r.b.chunk, r.limit-r.reserved)) {
+		n := min(r.b.chunk, r.limit-r.reserved)
+		if !r.b.tryAcquire(n) {
 			return 0, errOverBudget
 		}
-		r.reserved += min(r.b.chunk, r.limit-r.reserved)
+		r.reserved += n
 		fallthrough
 	default:
 		p = p[:min(int64(len(p)), r.reserved-r.read)]

@@ -55,6 +55,7 @@ type call struct {
 	s       *server
 	rt      *route
 	w       http.ResponseWriter // buffered for audited routes, so the access entry sees the status before the answer leaves
+	conn    http.ResponseWriter // the connection's own writer, which takes read deadlines (ingestpace.go)
 	r       *http.Request
 	traceID string
 	src     string
@@ -209,7 +210,7 @@ func (s *server) unmatched(c *call) error {
 // entries, panic recovery and problem+json errors.
 func (s *server) handler(rt *route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &call{s: s, rt: rt, r: r, traceID: httpx.NewTraceID(), src: httpx.ClientIP(r, s.cfg.TrustedProxies)}
+		c := &call{s: s, rt: rt, r: r, conn: w, traceID: httpx.NewTraceID(), src: httpx.ClientIP(r, s.cfg.TrustedProxies)}
 		w.Header().Set(httpx.TraceHeader, c.traceID)
 		if rt.auth == authNone {
 			c.w = w

@@ -25,6 +25,7 @@ const (
 	Unavailable      Code = "unavailable"        // 503: try again later
 	Internal         Code = "internal"           // 500: a bug or a broken dependency; detail is never shown
 	MethodNotAllowed Code = "method_not_allowed" // 405
+	Timeout          Code = "timeout"            // 408: the request did not arrive in time
 )
 
 // HTTPStatus is the one mapping from codes to HTTP statuses.
@@ -40,6 +41,8 @@ func HTTPStatus(c Code) int {
 		return http.StatusNotFound
 	case MethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case Timeout:
+		return http.StatusRequestTimeout
 	case Conflict:
 		return http.StatusConflict
 	case TooLarge:

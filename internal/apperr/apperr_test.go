@@ -11,7 +11,7 @@ func TestHTTPStatus(t *testing.T) {
 	t.Parallel()
 	cases := map[Code]int{
 		Invalid: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, MethodNotAllowed: 405,
-		Conflict: 409, TooLarge: 413, Unsupported: 415, RateLimited: 429, Unavailable: 503,
+		Timeout: 408, Conflict: 409, TooLarge: 413, Unsupported: 415, RateLimited: 429, Unavailable: 503,
 		Internal: 500, Code("made-up"): 500,
 	}
 	for c, want := range cases {

@@ -33,6 +33,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&cfg.MaxBatchBytes, "batch-bytes", cfg.MaxBatchBytes, "most uncompressed bytes in one webhook request")
 	fs.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "file of keys that encrypt destination secrets and signing private keys at rest (see docs/operations.md)")
 	fs.Int64Var(&cfg.IngestMaxInflightBytes, "ingest-max-inflight-bytes", cfg.IngestMaxInflightBytes, "most request-body bytes all ingest requests hold at once; past it POST /v1/entries answers 503 with Retry-After")
+	durationVar(fs, &cfg.IngestBodyStallTimeout, "ingest-body-stall-timeout", cfg.IngestBodyStallTimeout, "longest an ingest body may pause; past it POST /v1/entries is cut with 408")
+	fs.Int64Var(&cfg.IngestMinBodyRate, "ingest-min-body-rate", cfg.IngestMinBodyRate, "bytes/s an ingest body must average after its first 5s, else POST /v1/entries is cut with 408 (0: no floor)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		err = flagError(env, fs, err)

@@ -33,6 +33,9 @@ func TestServeRefusesBadInputWithOneLine(t *testing.T) {
 		{"unknown database scheme", nil, []string{"serve", "--db", "mysql://127.0.0.1/x"}, `unknown database scheme "mysql"`},
 		{"bad env value", map[string]string{"SIGTRAIL_BATCH_LINES": "many"}, []string{"serve"}, "SIGTRAIL_BATCH_LINES"},
 		{"host with space", nil, []string{"serve", "--cef-host", "a b"}, "--cef-host"},
+		{"ingest stall limit too short", nil, []string{"serve", "--ingest-body-stall-timeout", "10ms"}, "--ingest-body-stall-timeout must be between 1s"},
+		{"ingest stall limit through the environment", map[string]string{"SIGTRAIL_INGEST_BODY_STALL_TIMEOUT": "5m"}, []string{"serve"}, "--ingest-body-stall-timeout"},
+		{"negative ingest rate through the environment", map[string]string{"SIGTRAIL_INGEST_MIN_BODY_RATE": "-5"}, []string{"serve"}, "--ingest-min-body-rate"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

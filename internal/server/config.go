@@ -39,6 +39,12 @@ type Config struct {
 	// IngestMaxInflightBytes bounds the ingest request bodies held at once;
 	// past it an ingest is refused with 503 and Retry-After.
 	IngestMaxInflightBytes int64
+	// IngestBodyStallTimeout is the longest an ingest body may pause and
+	// IngestMinBodyRate the average (bytes/s, 0: none) it must keep after
+	// a grace of api.DefaultIngestBodyGrace; past either the request is
+	// cut with 408.
+	IngestBodyStallTimeout time.Duration
+	IngestMinBodyRate      int64
 }
 
 // Defaults returns the configuration `sigtrail serve` starts from.
@@ -55,6 +61,8 @@ func Defaults() Config {
 		MaxBatchBytes:      1 << 20,
 
 		IngestMaxInflightBytes: api.DefaultIngestMaxInflightBytes,
+		IngestBodyStallTimeout: api.DefaultIngestBodyStallTimeout,
+		IngestMinBodyRate:      api.DefaultIngestMinBodyRate,
 	}
 }
 
@@ -82,6 +90,14 @@ func (c Config) Validate() error {
 	if c.IngestMaxInflightBytes != 0 && c.IngestMaxInflightBytes < api.IngestMaxBody {
 		// A smaller bound would refuse a full request forever (0: the default).
 		errs = append(errs, fmt.Sprintf("--ingest-max-inflight-bytes must be at least %d (one full ingest request)", api.IngestMaxBody))
+	}
+	if c.IngestBodyStallTimeout < time.Second || c.IngestBodyStallTimeout > readTimeout {
+		// Shorter cuts producers on a lossy link; longer than the server's
+		// read timeout never applies.
+		errs = append(errs, fmt.Sprintf("--ingest-body-stall-timeout must be between 1s and %v", readTimeout))
+	}
+	if c.IngestMinBodyRate < 0 {
+		errs = append(errs, "--ingest-min-body-rate must be 0 (no floor) or more bytes per second")
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))

@@ -21,6 +21,10 @@ func TestValidate(t *testing.T) {
 		{"smtp without from", func(c *Config) { c.SMTPURL = "smtp://127.0.0.1:25" }, "--smtp-from"},
 		{"tiny batch", func(c *Config) { c.MaxBatchBytes = 10 }, "--batch-bytes"},
 		{"ingest bound below one request", func(c *Config) { c.IngestMaxInflightBytes = 1 << 20 }, "--ingest-max-inflight-bytes"},
+		{"ingest stall limit too short", func(c *Config) { c.IngestBodyStallTimeout = 100 * time.Millisecond }, "--ingest-body-stall-timeout"},
+		{"ingest stall limit past the read timeout", func(c *Config) { c.IngestBodyStallTimeout = 2 * time.Minute }, "--ingest-body-stall-timeout"},
+		{"negative ingest rate", func(c *Config) { c.IngestMinBodyRate = -1 }, "--ingest-min-body-rate"},
+		{"no ingest rate floor", func(c *Config) { c.IngestMinBodyRate = 0 }, ""},
 	}
 	for _, c := range cases {
 		cfg := Defaults()

@@ -153,6 +153,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		Retention:            cfg.Retention,
 
 		IngestMaxInflightBytes: cfg.IngestMaxInflightBytes,
+		IngestBodyStallTimeout: cfg.IngestBodyStallTimeout,
+		IngestMinBodyRate:      apiBodyRate(cfg.IngestMinBodyRate),
 	}, api.Deps{
 		Store:    st,
 		Recorder: dm,
@@ -165,6 +167,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		Clock:    clk,
 		Logger:   log,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+
+		Registerer: reg,
 	})
 	mailer, err := newMailer(cfg, clk, log)
 	if err != nil {
@@ -291,10 +295,23 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// readTimeout bounds reading one whole request; ingest bodies are paced
+// more tightly within it (--ingest-body-stall-timeout, --ingest-min-body-rate).
+const readTimeout = 60 * time.Second
+
+// apiBodyRate maps --ingest-min-body-rate to api.Config, where 0 means the
+// default and a negative rate none.
+func apiBodyRate(r int64) int64 {
+	if r == 0 {
+		return -1
+	}
+	return r
 }
