@@ -166,8 +166,9 @@ func TestTailCacheBounds(t *testing.T) {
 		}
 		return out
 	}
-	var long [][]tailRow // 9 appends of tailAppendMax one-byte records
-	for i := range 9 {
+	const appends = tailRunMax/tailAppendMax + 2
+	var long [][]tailRow // more appends of tailAppendMax one-byte records than a run keeps
+	for i := range appends {
 		long = append(long, rows("a", 1+i*tailAppendMax, tailAppendMax, 1))
 	}
 	tests := []struct {
@@ -186,8 +187,8 @@ func TestTailCacheBounds(t *testing.T) {
 		{"before the run", [][]tailRow{rows("a", 4, 5, 10)}, "a", 2, 10, 0, 0, 50},
 		{"a gap starts a new run", [][]tailRow{rows("a", 1, 2, 10), rows("a", 9, 2, 10)}, "a", 8, 10, 9, 2, 20},
 		{"a large append ends the run", [][]tailRow{rows("a", 1, 2, 10), rows("a", 3, tailAppendMax+1, 10)}, "a", 1, 10, 0, 0, 0},
-		{"a run keeps its newest tailRunMax", long, "a", int64(9*tailAppendMax - tailRunMax), 10, int64(9*tailAppendMax-tailRunMax) + 1, 10, tailRunMax},
-		{"and forgets the older", long, "a", int64(9*tailAppendMax-tailRunMax) - 1, 10, 0, 0, tailRunMax},
+		{"a run keeps its newest tailRunMax", long, "a", int64(appends*tailAppendMax - tailRunMax), 10, int64(appends*tailAppendMax-tailRunMax) + 1, 10, tailRunMax},
+		{"and forgets the older", long, "a", int64(appends*tailAppendMax-tailRunMax) - 1, 10, 0, 0, tailRunMax},
 		{"the budget drops runs", [][]tailRow{rows("a", 1, 3, tailBudget/2), rows("b", 1, 3, tailBudget/2)}, "b", 1, 10, 2, 2, tailBudget},
 		{"other streams are apart", [][]tailRow{rows("a", 1, 2, 10), rows("b", 1, 2, 10)}, "b", 1, 10, 2, 1, 40},
 	}
