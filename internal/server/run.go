@@ -236,6 +236,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	run("replay", func() error { return runner.Run(ctx) })
 	run("retention", func() error { return replay.RunRetention(ctx, st, clk, cfg.Retention, log) })
 	run("keys", func() error { return keys.Maintain(ctx) })
+	run("coordination prune", func() error { return pruneCoordination(ctx, st, clk, log) })
 	run("developer tokens", func() error {
 		portal.SweepTokens(ctx, st, clk, 10*time.Minute, log)
 		return ctx.Err()

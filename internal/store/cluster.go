@@ -85,6 +85,13 @@ type Coordination interface {
 	// periodic task now: true for exactly one caller per period of length
 	// every, cluster-wide.
 	ClaimPeriodic(ctx context.Context, name string, now time.Time, every time.Duration) (bool, error)
+
+	// PruneCoordination deletes what no replica will read again (see
+	// prune.go): the replicas whose heartbeat expired before before, and
+	// the webhook and replay leases that expired before before and whose
+	// stream has neither a webhook nor a replay job. It says how many of
+	// each it deleted. Concurrent calls are safe.
+	PruneCoordination(ctx context.Context, before time.Time) (replicas, leases int, err error)
 }
 
 // RateLimits are token buckets kept in the database, so a limit holds

@@ -68,8 +68,9 @@ func scanLease(sc scanner) (store.Lease, error) {
 // AcquireLease gives the lease to owner when it is free, expired at now or
 // already owner's, in one statement: the upsert's row lock makes two
 // replicas' attempts take turns, and the second sees the first's owner. A
-// new owner gets the next epoch; the row is never deleted, so epochs never
-// repeat.
+// new owner gets the next epoch; the row is deleted only by
+// PruneCoordination, which keeps the floor a new row starts above, so
+// epochs never repeat.
 func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, expires time.Time) (store.Lease, error) {
 	if name == "" || owner == "" {
 		return store.Lease{}, apperr.New(apperr.Invalid, "a lease needs a name and an owner")
@@ -77,11 +78,13 @@ func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, expir
 	var got store.Lease
 	err := s.write(ctx, "acquire lease", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		got, err = scanLease(tx.QueryRow(ctx, `INSERT INTO leases AS l (name, owner, epoch, expires) VALUES ($1, $2, 1, $4)
+		// A new row starts above the epochs PruneCoordination deleted.
+		got, err = scanLease(tx.QueryRow(ctx, `INSERT INTO leases AS l (name, owner, epoch, expires)
+			VALUES ($1, $2, 1 + COALESCE((SELECT epoch FROM leases WHERE name = $5), 0), $4)
 			ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires,
 				epoch = CASE WHEN l.owner = excluded.owner THEN l.epoch ELSE l.epoch + 1 END
 			WHERE l.owner = excluded.owner OR l.owner = '' OR l.expires <= $3
-			RETURNING `+leaseCols, name, owner, sqlcodec.ToNS(now), sqlcodec.ToNS(expires)))
+			RETURNING `+leaseCols, name, owner, sqlcodec.ToNS(now), sqlcodec.ToNS(expires), store.PrunedEpochsLease))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

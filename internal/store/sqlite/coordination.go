@@ -68,7 +68,12 @@ func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, expir
 		cur, err := scanLease(q.QueryRowContext(ctx, "SELECT "+leaseCols+" FROM leases WHERE name = ?", name))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
+			// A new row starts above the epochs PruneCoordination deleted.
 			cur = store.Lease{Name: name}
+			err = q.QueryRowContext(ctx, "SELECT epoch FROM leases WHERE name = ?", store.PrunedEpochsLease).Scan(&cur.Epoch)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		case err != nil:
 			return err
 		}

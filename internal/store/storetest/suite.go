@@ -85,6 +85,7 @@ func Run(t *testing.T, b Backend) {
 		{"Developers", testDevelopers},
 		{"SigningKeys", testSigningKeys},
 		{"Coordination", testCoordination},
+		{"Prune", testPrune},
 		{"Fencing", testFencing},
 		{"RateLimits", testRateLimits},
 		{"MailOutbox", testMailOutbox},
