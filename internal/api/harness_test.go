@@ -29,6 +29,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 // specHost is the origin responses are matched under when validating; the
@@ -191,25 +192,7 @@ type harness struct {
 	ten     *tenancy.Service
 	specs   *specSet
 	metrics http.Handler
-	logs    *lockedBuffer // everything the API logged
-}
-
-// lockedBuffer collects log lines from concurrent requests.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs    *testenv.LogBuffer // everything the API logged
 }
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -226,7 +209,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 	if specs.err != nil {
 		t.Fatalf("load specs: %v", specs.err)
 	}
-	h := &harness{t: t, st: st, clk: clock.NewFake(epoch), hooks: &notifier{}, specs: specs, logs: &lockedBuffer{}}
+	h := &harness{t: t, st: st, clk: clock.NewFake(epoch), hooks: &notifier{}, specs: specs, logs: &testenv.LogBuffer{}}
 	h.ten = tenancy.New(st, h.clk)
 	h.api = New(cfg, Deps{
 		Store: st, Recorder: store.LogRecorder{Log: st}, JWKS: jwks(`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`),

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,27 +30,10 @@ const (
 	password    = "correct horse battery staple"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // sigtrail runs a CLI command in-process and returns its stdout.
 func sigtrail(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
-	var out, errs lockedBuffer
+	var out, errs testenv.LogBuffer
 	if code := cli.Run(context.Background(), args, func(string) string { return "" }, strings.NewReader(stdin), &out, &errs); code != 0 {
 		t.Fatalf("sigtrail %s: exit %d: %s", strings.Join(args, " "), code, errs.String())
 	}
@@ -63,7 +45,7 @@ func sigtrail(t *testing.T, stdin string, args ...string) string {
 func serve(t *testing.T, dir string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errs lockedBuffer
+	var out, errs testenv.LogBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, []string{"serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--portal-addr", "127.0.0.1:0",
@@ -95,7 +77,7 @@ func serve(t *testing.T, dir string) string {
 func TestConsoleInTheBrowser(t *testing.T) {
 	axe := testenv.Axe(t)
 
-	received := &lockedBuffer{}
+	received := &testenv.LogBuffer{}
 	sk, err := sink.New(sink.Config{Out: received})
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,11 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +14,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
-
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // expire deletes the entries older than cutoff as the retention sweep does
 // (replay.Retention calls DeleteBefore; that package imports this one).
@@ -83,7 +64,7 @@ func TestRetentionDeletedFailedRangeIsLost(t *testing.T) {
 			start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 			clk := clock.NewFake(start)
 			advanceShort(t, clk, time.Second)
-			logs := &lockedBuffer{}
+			logs := &testenv.LogBuffer{}
 			reg := prometheus.NewRegistry()
 			retry := RetryPolicy{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond, Rand: noJitter.Rand}
 			m := startManager(t, st, managerOpts{clock: clk, reg: reg, cfg: Config{Retry: retry},

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/portal/smtpmail"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 const (
@@ -46,7 +46,7 @@ type testEnv struct {
 	base   string // http://acme.localhost:port
 	client *http.Client
 	mails  <-chan receivedMail
-	logs   *lockedBuffer
+	logs   *testenv.LogBuffer
 	// path, cfg and mailer let replica start another handler on the same
 	// database.
 	path      string
@@ -81,7 +81,7 @@ func newEnvOutbox(t testing.TB, relay string, outboxClk clock.Clock, opts ...env
 	path := filepath.Join(t.TempDir(), "db")
 	st := openStore(t, path)
 	clk := clock.NewFake(time.Now().UTC().Truncate(time.Millisecond))
-	e := &testEnv{t: t, st: st, clk: clk, logs: &lockedBuffer{}, path: path, outboxClk: outboxClk}
+	e := &testEnv{t: t, st: st, clk: clk, logs: &testenv.LogBuffer{}, path: path, outboxClk: outboxClk}
 	e.org = store.Org{ID: uuid.Must(uuid.NewV7()).String(), Name: "acme-org", CreatedAt: clk.Now()}
 	if err := st.CreateOrg(ctx, e.org); err != nil {
 		t.Fatal(err)
@@ -374,22 +374,4 @@ func (e *testEnv) assertEntries(want ...audit.Entry) {
 			e.t.Errorf("entry %d:\n got %+v\nwant %+v", i, g, w)
 		}
 	}
-}
-
-// lockedBuffer is a log sink safe for concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

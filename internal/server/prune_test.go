@@ -1,36 +1,17 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store/sqlite"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
-
-// syncBuffer is a log sink the loop writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestPruneCoordinationRunsOnTheClock(t *testing.T) {
 	t.Parallel()
@@ -47,7 +28,7 @@ func TestPruneCoordinationRunsOnTheClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(start.Add(time.Minute))
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
 	ctx, cancel := context.WithCancel(t.Context())

@@ -1,7 +1,8 @@
-// Package testenv lets a test that needs a program the machine may lack
-// (Chromium, OpenSSL, curl) say so in one way: skipped on a developer's
-// machine without it, failed in CI (CI=true), where scripts/test.sh
-// installs it and a skip would hide a test that never ran.
+// Package testenv holds what tests of several packages share. A test that
+// needs a program the machine may lack (Chromium, OpenSSL, curl) says so
+// in one way: skipped on a developer's machine without it, failed in CI
+// (CI=true), where scripts/test.sh installs it and a skip would hide a
+// test that never ran. LogBuffer collects the logs of code under test.
 package testenv
 
 import (
