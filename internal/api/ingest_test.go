@@ -310,23 +310,7 @@ func BenchmarkIngestParse(b *testing.B) {
 // 127.0.0.1, token check, the request's own audit entries, parsing, and the
 // durable (fsync'd) append to SQLite.
 func BenchmarkIngestHTTP(b *testing.B) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	clk := clock.NewFake(epoch)
-	ten := tenancy.New(st, clk)
-	o, err := ten.CreateOrg(context.Background(), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: "bench", Role: store.RoleProducer})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(New(Config{}, Deps{Store: st, Clock: clk}))
-	defer srv.Close()
+	srv, secret := benchIngestServer(b, nil)
 	body := benchBody(1000)
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
@@ -510,4 +494,29 @@ func TestIngestRecordFailureWording(t *testing.T) {
 			}
 		})
 	}
+}
+
+// benchIngestServer is the API on a SQLite store in b's temporary
+// directory, served on 127.0.0.1, with a producer token's secret; rec, when
+// set, takes the appends instead of the store. Both close when b ends.
+func benchIngestServer(b *testing.B, rec store.Recorder) (*httptest.Server, string) {
+	b.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	clk := clock.NewFake(epoch)
+	ten := tenancy.New(st, clk)
+	o, err := ten.CreateOrg(context.Background(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: "bench", Role: store.RoleProducer})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Config{}, Deps{Store: st, Recorder: rec, Clock: clk}))
+	b.Cleanup(srv.Close)
+	return srv, secret
 }

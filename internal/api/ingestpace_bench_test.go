@@ -4,14 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
-	"github.com/sigtrail/sigtrail/internal/store/sqlite"
-	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
 // countingRecorder takes entries without storing them, so a benchmark
@@ -28,23 +23,7 @@ func (countingRecorder) Record(_ context.Context, es []store.NewEntry) ([]int64,
 // and a full 16 MiB body sent at loopback speed. CPU per request is the
 // figure to compare across changes to how the body is read.
 func BenchmarkIngestBody(b *testing.B) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	clk := clock.NewFake(epoch)
-	ten := tenancy.New(st, clk)
-	o, err := ten.CreateOrg(context.Background(), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: "bench", Role: store.RoleProducer})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(New(Config{}, Deps{Store: st, Recorder: countingRecorder{}, Clock: clk}))
-	defer srv.Close()
+	srv, secret := benchIngestServer(b, countingRecorder{})
 	one := benchBody(1)
 	full := benchBody(1000)
 	for len(full) < IngestMaxBody {
