@@ -19,8 +19,11 @@ const orphanLeases = `(substr(name, 1, 8) = 'webhook/' OR substr(name, 1, 7) = '
 
 // PruneCoordination deletes the replicas and leases no replica will read
 // again, and raises the pruned-epochs floor to the highest epoch deleted.
-func (s *Store) PruneCoordination(ctx context.Context, before time.Time) (replicas, leases int, err error) {
-	err = s.w.do(ctx, func(ctx context.Context, q querier) error {
+func (s *Store) PruneCoordination(ctx context.Context, before time.Time) (int, int, error) {
+	// The job's counts are read only once it answered: a caller whose ctx
+	// ends returns while the writer may still run the job.
+	var replicas, leases int
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		res, err := q.ExecContext(ctx, "DELETE FROM replicas WHERE expires < ?", sqlcodec.ToNS(before))
 		if err != nil {
 			return err
