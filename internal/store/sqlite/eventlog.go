@@ -254,7 +254,7 @@ func (s *Store) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (
 			return err
 		})
 	}
-	if deleted > 0 || err != nil {
+	if err != nil || deleted > 0 { // err first: a job still running after its caller gave up writes deleted
 		// Whatever the tail cache holds may be among the deleted (an
 		// entry's time is its producer's).
 		s.w.tail.clear()
