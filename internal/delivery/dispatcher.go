@@ -175,6 +175,9 @@ func (d *dispatcher) run(ctx context.Context) {
 	gone := false
 	for {
 		err := d.deliver(ctx)
+		if errors.Is(err, errSettingsChanged) {
+			return // the reload asked for starts the next one
+		}
 		if errors.Is(err, store.ErrLeaseLost) || d.lost.Load() {
 			// Retrying cannot help: another replica delivers the stream.
 			d.lost.Store(true)
@@ -297,6 +300,9 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 				}
 			}
 			continue
+		}
+		if err := d.checkSettings(ctx); err != nil {
+			return err
 		}
 		// Entries deleted between the cursor and this batch are lost; say
 		// so before the batch can move the cursor past them, so a crash
@@ -586,6 +592,9 @@ func (d *dispatcher) resendFailed(ctx context.Context, retries int) (a answer, s
 		sentTo := rng.To // nothing left to read: the rest was deleted
 		delivered := 0
 		if len(entries) > 0 {
+			if err := d.checkSettings(ctx); err != nil {
+				return answer{}, false, err
+			}
 			r, err := d.m.sender.render(lineFormatOf(d.dest), entries)
 			if err != nil {
 				return answer{}, false, err
