@@ -96,9 +96,7 @@ func (s *sender) render(lf lineFormat, entries []store.StoredEntry) (rendered, e
 	entries = entries[:fitting(entries, s.cfg.MaxBatchBytes)]
 	chunks := s.renderLines(lf, entries)
 	if lf.checkpoint != nil {
-		cp := &chunk{buf: append(append(make([]byte, 0, len(lf.checkpoint)+1), lf.checkpoint...), '\n')}
-		cp.ends = []int{len(cp.buf)}
-		chunks = append(chunks, cp)
+		chunks = append(chunks, lineChunk(lf.checkpoint))
 	}
 	defer s.release(chunks)
 	gz, size, n, err := s.gzip(chunks)
@@ -126,6 +124,12 @@ func fitting(entries []store.StoredEntry, maxBytes int) int {
 		total++ // the newline
 	}
 	return len(entries)
+}
+
+// lineChunk is a chunk of one line (a checkpoint line), not deflated yet.
+func lineChunk(line []byte) *chunk {
+	buf := append(append(make([]byte, 0, len(line)+1), line...), '\n')
+	return &chunk{buf: buf, ends: []int{len(buf)}}
 }
 
 // chunk is the signed lines of one signing worker, each followed by \n;

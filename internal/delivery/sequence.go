@@ -103,7 +103,7 @@ func (d *dispatcher) withCheckpoint(ctx context.Context, entries []store.StoredE
 		return lf
 	}
 	size := entries[len(entries)-1].Seq
-	note, err := cp.Checkpoint(ctx, d.stream, size)
+	line, err := d.checkpointLine(ctx, lf.format, size, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.m.log.Warn("delivery: no checkpoint line", "stream", d.stream, "size", size, "err", err)
@@ -111,7 +111,17 @@ func (d *dispatcher) withCheckpoint(ctx context.Context, entries []store.StoredE
 		d.checkpointAt = now // try again a period later, not every batch
 		return lf
 	}
-	c := audit.CheckpointLine{Stream: string(d.stream), Size: size, Time: now, Note: note}
-	lf.checkpoint = d.m.sender.renderer.AppendCheckpointSigned(nil, lf.format, &c, d.m.sender.signer)
+	lf.checkpoint = line
 	return lf
+}
+
+// checkpointLine is the signed checkpoint line of the stream's first size
+// entries, made at now.
+func (d *dispatcher) checkpointLine(ctx context.Context, f audit.Format, size int64, now time.Time) ([]byte, error) {
+	note, err := d.m.deps.Checkpoints.Checkpoint(ctx, d.stream, size)
+	if err != nil {
+		return nil, err
+	}
+	c := audit.CheckpointLine{Stream: string(d.stream), Size: size, Time: now, Note: note}
+	return d.m.sender.renderer.AppendCheckpointSigned(nil, f, &c, d.m.sender.signer), nil
 }

@@ -1,10 +1,6 @@
 package delivery
 
-import (
-	"context"
-
-	"github.com/sigtrail/sigtrail/internal/audit"
-)
+import "context"
 
 // Tail checkpoints (completeness proofs, issue 13). A checkpoint line goes
 // into a batch at most once every Config.CheckpointEvery, so the entries
@@ -44,7 +40,8 @@ func (d *dispatcher) sendTailCheckpoint(ctx context.Context) error {
 		again() // the probe brings the destination back first
 		return nil
 	}
-	note, err := d.m.deps.Checkpoints.Checkpoint(ctx, d.stream, size)
+	now := d.m.clock.Now()
+	line, err := d.checkpointLine(ctx, d.dest.LogFormat, size, now)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -53,13 +50,7 @@ func (d *dispatcher) sendTailCheckpoint(ctx context.Context) error {
 		again()
 		return nil
 	}
-	now := d.m.clock.Now()
-	lf := lineFormatOf(d.dest)
-	line := d.m.sender.renderer.AppendCheckpointSigned(nil, lf.format,
-		&audit.CheckpointLine{Stream: string(d.stream), Size: size, Time: now, Note: note}, d.m.sender.signer)
-	c := &chunk{buf: append(line, '\n')}
-	c.ends = []int{len(c.buf)}
-	gz, _, _, err := d.m.sender.gzip([]*chunk{c})
+	gz, _, _, err := d.m.sender.gzip([]*chunk{lineChunk(line)})
 	if err != nil {
 		return err
 	}
