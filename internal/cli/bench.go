@@ -346,7 +346,21 @@ func benchWebhook(ctx context.Context, client *http.Client, o benchOpts, sinkURL
 // time, paced to --rate when set.
 func benchIngest(ctx context.Context, client *http.Client, o benchOpts, servers []string, ingested *atomic.Int64) error {
 	reqs := (o.entries + o.batch - 1) / o.batch
+	// Paced, a feeder hands out request numbers on the ticks; flat out,
+	// producers take the next number themselves (a hand-off a request
+	// costs as much as the work at one event per request).
 	jobs := make(chan int)
+	var taken atomic.Int64
+	next := func() (int, bool) {
+		if o.rate > 0 {
+			i, ok := <-jobs
+			return i, ok
+		}
+		if i := int(taken.Add(1)) - 1; i < reqs && ctx.Err() == nil {
+			return i, true
+		}
+		return 0, false
+	}
 	var firstErr error
 	var errOnce sync.Once
 	ctx, cancel := context.WithCancel(ctx)
@@ -358,10 +372,35 @@ func benchIngest(ctx context.Context, client *http.Client, o benchOpts, servers 
 		go func() {
 			defer wg.Done()
 			var buf []byte
-			for i := range jobs {
+			conns := make([]*benchConn, len(servers))
+			for i, s := range servers {
+				var err error
+				if conns[i], err = newBenchConn(s, o.token); err != nil {
+					fail(err)
+					return
+				}
+			}
+			defer func() {
+				for _, c := range conns {
+					if c != nil {
+						c.close()
+					}
+				}
+			}()
+			for {
+				i, ok := next()
+				if !ok {
+					return
+				}
 				n := min(o.batch, o.entries-i*o.batch)
 				buf = benchLines(buf[:0], i*o.batch, n)
-				if err := benchPost(ctx, client, servers[i%len(servers)], o.token, buf); err != nil {
+				var err error
+				if c := conns[i%len(servers)]; c != nil {
+					err = c.post(ctx, buf)
+				} else {
+					err = benchPost(ctx, client, servers[i%len(servers)], o.token, buf)
+				}
+				if err != nil {
 					fail(err)
 					return
 				}
@@ -369,32 +408,36 @@ func benchIngest(ctx context.Context, client *http.Client, o benchOpts, servers 
 			}
 		}()
 	}
-	var tick *time.Ticker
 	if o.rate > 0 {
-		tick = time.NewTicker(time.Duration(float64(time.Second) * float64(o.batch) / o.rate))
-		defer tick.Stop()
+		benchFeed(ctx, jobs, reqs, time.Duration(float64(time.Second)*float64(o.batch)/o.rate))
 	}
-feed:
-	for i := range reqs {
-		if tick != nil && i > 0 {
-			select {
-			case <-ctx.Done():
-				break feed
-			case <-tick.C:
-			}
-		}
-		select {
-		case <-ctx.Done():
-			break feed
-		case jobs <- i:
-		}
-	}
-	close(jobs)
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// benchFeed hands out request numbers 0..reqs-1, one every tick, and
+// closes jobs after the last or once ctx ends.
+func benchFeed(ctx context.Context, jobs chan<- int, reqs int, every time.Duration) {
+	defer close(jobs)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for i := range reqs {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case jobs <- i:
+		}
+	}
 }
 
 // benchLines appends n ingest lines; rt is the moment of sending, so the

@@ -36,6 +36,22 @@ func TestBenchCommand(t *testing.T) {
 	}
 }
 
+// A paced run at one event per request: the feeder hands out the requests.
+func TestBenchCommandPaced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots a server")
+	}
+	t.Parallel()
+	code, stdout, stderr := runCLI(t, map[string]string{}, "", "bench", "--in-process", "--entries", "200",
+		"--batch", "1", "--rate", "2000", "--concurrency", "3", "--sign-for", "0", "--data-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stdout, stderr)
+	}
+	if want := regexp.MustCompile(`delivered:  200 lines in \d+ requests`); !want.MatchString(stdout) {
+		t.Errorf("output lacks %q:\n%s", want, stdout)
+	}
+}
+
 func TestBenchCommandUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
