@@ -140,6 +140,51 @@ func TestCoalesceWaitRunsFromTheFirstEntry(t *testing.T) {
 	}
 }
 
+// An entry that arrives near the end of the wait takes the batch with it,
+// so the batch leaves with an ingest instead of on a timer of its own; one
+// that arrives earlier waits with the rest.
+func TestCoalesceRidesAnArrival(t *testing.T) {
+	t.Parallel()
+	const wait = 8 * time.Millisecond
+	c := newCoalescing(t, Config{CoalesceWait: wait})
+	rc, h, clk, m := c.rc, c.h, c.clk, c.m
+
+	record(t, m, entries(h, 2, 1))
+	waitTimer(t, clk, wait)
+	clk.Advance(2 * time.Millisecond)
+	record(t, m, entries(h, 3, 1)) // a quarter of the wait: no
+	select {
+	case r := <-rc.arrived:
+		t.Fatalf("sent %d lines at a quarter of the wait", len(r.lines))
+	case <-time.After(50 * time.Millisecond):
+	}
+	clk.Advance(4 * time.Millisecond)
+	record(t, m, entries(h, 4, 1)) // three quarters: it goes, with t4
+	if got := traceIDs(t, testVerifier(t), rc.next(t).lines); !slices.Equal(got, seqTraces(2, 4)) {
+		t.Fatalf("second request %v, want t2..t4", got)
+	}
+	if p := clk.Pending(); len(p) != 0 {
+		t.Fatalf("timers %v after the batch left", p)
+	}
+}
+
+func TestRideArrival(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_700_000_000, 0)
+	const wait = 20 * time.Millisecond
+	for _, tc := range []struct {
+		after time.Duration
+		want  bool
+	}{
+		{0, false}, {10 * time.Millisecond, false}, {14999 * time.Microsecond, false},
+		{15 * time.Millisecond, true}, {30 * time.Millisecond, true},
+	} {
+		if got := rideArrival(t0, t0.Add(tc.after), wait); got != tc.want {
+			t.Errorf("after %v of %v: %v, want %v", tc.after, wait, got, tc.want)
+		}
+	}
+}
+
 // A full batch does not wait for the coalescing wait to end.
 func TestCoalesceEndsAtAFullBatch(t *testing.T) {
 	t.Parallel()
