@@ -9,15 +9,7 @@ import (
 // A small end-to-end run: an in-process server, the ingest API, the
 // webhook, the sink checking every signature.
 func TestBenchCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a server")
-	}
-	t.Parallel()
-	code, stdout, stderr := runCLI(t, map[string]string{}, "", "bench", "--in-process", "--entries", "500",
-		"--batch", "40", "--concurrency", "2", "--verify-every", "1", "--sign-for", "200ms", "--data-dir", t.TempDir())
-	if code != 0 {
-		t.Fatalf("exit %d: %s\n%s", code, stdout, stderr)
-	}
+	stdout := benchInProcess(t, "--entries", "500", "--batch", "40", "--concurrency", "2", "--verify-every", "1", "--sign-for", "200ms")
 	for _, want := range []string{
 		`delivered:  500 lines in \d+ requests`,
 		`signatures: 500 verified, 0 failed`,
@@ -38,18 +30,26 @@ func TestBenchCommand(t *testing.T) {
 
 // A paced run at one event per request: the feeder hands out the requests.
 func TestBenchCommandPaced(t *testing.T) {
+	stdout := benchInProcess(t, "--entries", "200", "--batch", "1", "--rate", "2000", "--concurrency", "3", "--sign-for", "0")
+	if want := regexp.MustCompile(`delivered:  200 lines in \d+ requests`); !want.MatchString(stdout) {
+		t.Errorf("output lacks %q:\n%s", want, stdout)
+	}
+}
+
+// benchInProcess runs `sigtrail bench --in-process` with args on a fresh data
+// directory, in parallel with other tests, and returns its output.
+func benchInProcess(t *testing.T, args ...string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("boots a server")
 	}
 	t.Parallel()
-	code, stdout, stderr := runCLI(t, map[string]string{}, "", "bench", "--in-process", "--entries", "200",
-		"--batch", "1", "--rate", "2000", "--concurrency", "3", "--sign-for", "0", "--data-dir", t.TempDir())
+	args = append([]string{"bench", "--in-process", "--data-dir", t.TempDir()}, args...)
+	code, stdout, stderr := runCLI(t, map[string]string{}, "", args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stdout, stderr)
 	}
-	if want := regexp.MustCompile(`delivered:  200 lines in \d+ requests`); !want.MatchString(stdout) {
-		t.Errorf("output lacks %q:\n%s", want, stdout)
-	}
+	return stdout
 }
 
 func TestBenchCommandUsage(t *testing.T) {
