@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,12 +12,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
+	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 // binary is the sigtrail executable built once for the package.
@@ -46,21 +45,10 @@ func TestMain(m *testing.M) {
 // proc is a running sigtrail process whose output the test keeps.
 type proc struct {
 	cmd    *exec.Cmd
-	mu     sync.Mutex
-	stderr bytes.Buffer
+	stderr testenv.LogBuffer
 }
 
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.Write(b)
-}
-
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stderr.String()
-}
+func (p *proc) log() string { return p.stderr.String() }
 
 // start runs `sigtrail args...` and waits for the first stdout line that
 // matches ready, returning its submatches. The process is stopped (SIGTERM,
@@ -70,7 +58,7 @@ func start(t testing.TB, env []string, ready *regexp.Regexp, args ...string) (*p
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd}
-	cmd.Stderr = p
+	cmd.Stderr = &p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
