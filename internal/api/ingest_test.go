@@ -355,22 +355,30 @@ func (p prefixRecorder) Record(ctx context.Context, entries []store.NewEntry) ([
 func ingestServer(t *testing.T, st *sqlite.Store, rec func(store.Recorder) store.Recorder, wrap func(http.Handler) http.Handler) (string, string, *httptest.Server) {
 	t.Helper()
 	clk := clock.NewFake(epoch)
-	ten := tenancy.New(st, clk)
-	o, err := ten.CreateOrg(context.Background(), "o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: "p", Role: store.RoleProducer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	orgID, secret := newProducer(t, st, clk, "o", "p")
 	var h http.Handler = New(Config{}, Deps{Store: st, Recorder: rec(store.LogRecorder{Log: st}), Clock: clk})
 	if wrap != nil {
 		h = wrap(h)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return o.ID, secret, srv
+	return orgID, secret, srv
+}
+
+// newProducer creates an org named org and a producer token named token in
+// it, and returns the org's id and the token's secret.
+func newProducer(tb testing.TB, st store.Store, clk clock.Clock, org, token string) (string, string) {
+	tb.Helper()
+	ten := tenancy.New(st, clk)
+	o, err := ten.CreateOrg(context.Background(), org)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: token, Role: store.RoleProducer})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o.ID, secret
 }
 
 func openTestStore(t *testing.T) *sqlite.Store {
@@ -507,15 +515,7 @@ func benchIngestServer(b *testing.B, rec store.Recorder) (*httptest.Server, stri
 	}
 	b.Cleanup(func() { st.Close() })
 	clk := clock.NewFake(epoch)
-	ten := tenancy.New(st, clk)
-	o, err := ten.CreateOrg(context.Background(), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, secret, err := ten.CreateToken(context.Background(), tenancy.TokenSpec{OrgID: o.ID, Name: "bench", Role: store.RoleProducer})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, secret := newProducer(b, st, clk, "bench", "bench")
 	srv := httptest.NewServer(New(Config{}, Deps{Store: st, Recorder: rec, Clock: clk}))
 	b.Cleanup(srv.Close)
 	return srv, secret
