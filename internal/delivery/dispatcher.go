@@ -320,15 +320,16 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		small := cur.r.n == len(cur.entries) && len(cur.entries) < d.m.cfg.MaxBatchLines
 		var next *batch
 		var nextErr error
+		send := func() sendResult {
+			a, err := d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
+			return sendResult{a, err}
+		}
 		var res sendResult
 		if small {
-			res.a, res.err = d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
+			res = send()
 		} else {
 			done := make(chan sendResult, 1)
-			go func() {
-				a, err := d.m.sender.sendRetrying(ctx, d.dest, cur.r.gz, d.recordAttempt(ctx))
-				done <- sendResult{a, err}
-			}()
+			go func() { done <- send() }()
 			next, nextErr = d.prepare(ctx, cur.r.last)
 			res = <-done
 		}
@@ -433,9 +434,10 @@ func (d *dispatcher) caughtUp(cursor int64) bool {
 // the send made batches of one. An entry after a quiet spell (more than
 // two waits after the last batch) goes at once, as does one that came
 // while nothing was known to be pending. An entry that arrives once the
-// first has waited rideAfter of the wait ends it early (rideArrival). One
-// timer per wait; a wake-up costs two atomic loads and a clock read, so
-// the cost does not grow with the entries that arrive.
+// first has waited three quarters of the wait ends it early
+// (rideArrival). One timer per wait; a wake-up costs a mutex, an atomic
+// load and a clock read, so the cost does not grow with the entries that
+// arrive.
 func (d *dispatcher) coalesce(ctx context.Context, cursor int64, since time.Time, wait time.Duration) error {
 	if since.IsZero() || wait <= 0 {
 		return nil

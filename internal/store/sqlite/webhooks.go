@@ -95,10 +95,14 @@ func belongs(ctx context.Context, q querier, table, orgID, id, what string) erro
 
 // DeleteWebhook removes the webhook and, by cascade, its state.
 func (s *Store) DeleteWebhook(ctx context.Context, stream store.StreamID) error {
-	s.w.cursors.drop(stream)
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		return mustAffect(q.ExecContext(ctx, "DELETE FROM webhooks WHERE stream = ?", string(stream)))("webhook")
-	}, stream)
+	})
+	if err == nil {
+		// A move deferred for the deleted webhook must not be made on
+		// one created later on the same stream.
+		s.w.cursors.drop(stream)
+	}
 	return s.internal(err, "delete webhook")
 }
 

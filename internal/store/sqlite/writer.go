@@ -294,7 +294,7 @@ func (w *writer) collect(first *appendReq) ([]*appendReq, any) {
 func (w *writer) flushCursors() {
 	if w.cursors.pendingAny() {
 		if err := w.inLazyTx(context.Background(), func() error { return nil }); err != nil {
-			w.opts.Logger.Error("sqlite store: deferred cursor moves at close", "err", err)
+			w.opts.Logger.Error("sqlite store: deferred cursor moves", "err", err)
 		}
 	}
 }
