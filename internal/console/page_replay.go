@@ -65,12 +65,7 @@ func (h *Handler) renderReplay(w http.ResponseWriter, r *http.Request, u store.U
 	if job.Progress != nil {
 		rd.Sent, rd.Total = job.Progress.Sent, job.Progress.Total
 	}
-	switch {
-	case job.Status == store.JobCompleted:
-		rd.Percent = 100
-	case rd.Total > 0:
-		rd.Percent = min(100, rd.Sent*100/rd.Total)
-	}
+	rd.Percent = replayPercent(job.Status, rd.Sent, rd.Total)
 	switch job.Status {
 	case store.JobAccepted, store.JobPending, store.JobRunning:
 		d.Refresh = 2 // watch it live
@@ -104,4 +99,18 @@ func (h *Handler) pageReplayStart(w http.ResponseWriter, r *http.Request, u stor
 		return
 	}
 	http.Redirect(w, r, "/replay?m=started", http.StatusSeeOther)
+}
+
+// replayPercent is the progress shown for a replay job. Only a completed
+// job shows 100 %: a running job that has sent every entry has still to
+// record that it finished, and a reader (or a script) takes 100 % as done.
+func replayPercent(status string, sent, total int64) int64 {
+	switch {
+	case status == store.JobCompleted:
+		return 100
+	case total <= 0 || sent <= 0:
+		return 0
+	default:
+		return min(99, sent*100/total)
+	}
 }
