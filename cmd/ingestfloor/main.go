@@ -24,12 +24,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/sigtrail/sigtrail/internal/procstat"
 )
 
 func main() {
@@ -99,7 +100,7 @@ func measure(store string, rate, requests, inFlight int, out io.Writer) error {
 	if err := pace(c, url, rate, max(requests/10, 1), inFlight); err != nil {
 		return err
 	}
-	before, err := processCPU(cmd.Process.Pid)
+	before, err := procstat.CPUSeconds(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -108,14 +109,13 @@ func measure(store string, rate, requests, inFlight int, out io.Writer) error {
 		return err
 	}
 	took := time.Since(start)
-	after, err := processCPU(cmd.Process.Pid)
+	after, err := procstat.CPUSeconds(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
 	used := after - before
 	fmt.Fprintf(out, "store=%s: %d requests at %d/s in %.1fs, server CPU %.2fs (%.1f%% of one core), %.3f ms per request\n",
-		store, requests, rate, took.Seconds(), used.Seconds(), 100*used.Seconds()/took.Seconds(),
-		float64(used.Microseconds())/1000/float64(requests))
+		store, requests, rate, took.Seconds(), used, 100*used/took.Seconds(), 1000*used/float64(requests))
 	return nil
 }
 
@@ -165,32 +165,6 @@ func post(c *http.Client, url string) error {
 	}
 	return nil
 }
-
-// processCPU is the user and system time a process has used.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The fields after the command name, which is in parentheses and may
-	// hold spaces: utime and stime are the 12th and 13th.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	var ticks int64
-	for _, s := range f[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
-}
-
-// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
-const clockTicks = 100
 
 // runServer answers POST /v1/entries until stop ends, printing its address
 // first.

@@ -42,10 +42,3 @@ func TestRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
-
-func TestProcessCPUReadsItself(t *testing.T) {
-	t.Parallel()
-	if _, err := processCPU(os.Getpid()); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sigtrail/sigtrail/internal/procstat"
 )
 
 // benchServers are the server processes (replicas) the bench started.
@@ -182,38 +184,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
-
-// procCPU returns the user+system CPU seconds of pid from /proc.
-func procCPU(pid int) (float64, error) {
-	if pid <= 0 {
-		return 0, errors.New("no pid")
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name may hold spaces; fields start after its ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / clockTicks, nil
-}
-
-// procsCPU reads procCPU of each pid (0 where unknown).
+// procsCPU reads the CPU seconds of each pid (0 where unknown).
 func procsCPU(pids []int) []float64 {
 	out := make([]float64, len(pids))
 	for i, pid := range pids {
-		out[i], _ = procCPU(pid)
+		out[i], _ = procstat.CPUSeconds(pid)
 	}
 	return out
 }
