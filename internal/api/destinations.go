@@ -208,12 +208,17 @@ func (s *server) updateDestination(c *call) error {
 	if err := c.decode(&b); err != nil {
 		return err
 	}
+	old := d
 	if err := b.apply(&d, s.cfg.InsecureDestinations, false); err != nil {
 		return err
 	}
 	d.UpdatedAt = c.now()
 	if err := s.st.UpdateDestination(c.ctx(), d); err != nil {
 		return err
+	}
+	if store.SameDelivery(old, d) {
+		// A rename: the webhooks send on undisturbed.
+		return c.json(http.StatusOK, toDestinationJSON(d))
 	}
 	// Webhooks sending to it must pick up the new endpoint or format.
 	hooks, err := s.st.WebhooksUsingDestination(c.ctx(), c.org, d.ID)

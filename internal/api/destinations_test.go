@@ -225,8 +225,14 @@ func TestDestinationInUse(t *testing.T) {
 	if detail, _ := p["detail"].(string); !strings.Contains(detail, "org audit log webhook") {
 		t.Errorf("detail %q does not say what uses it", detail)
 	}
-	// Changing a destination in use tells delivery about its webhook.
+	// A rename leaves delivery alone: telling it would stop a request in
+	// flight to the destination, and that batch would be sent twice.
 	before := h.hooks.changed(streamOfOrg(t, h, tok))
+	h.call(http.MethodPatch, "/v3/audit-log-destinations/"+d.ID, tok, map[string]any{"name": "renamed"}).expect(t, http.StatusOK)
+	if h.hooks.changed(streamOfOrg(t, h, tok)) != before {
+		t.Error("delivery was told of a rename")
+	}
+	// Changing how it delivers tells delivery about its webhook.
 	h.call(http.MethodPatch, "/v3/audit-log-destinations/"+d.ID, tok, map[string]any{"endpoint": "https://other.example.com/", "authorization": "Bearer other"}).expect(t, http.StatusOK)
 	if h.hooks.changed(streamOfOrg(t, h, tok)) != before+1 {
 		t.Error("delivery was not told the destination changed")

@@ -21,9 +21,9 @@ import "github.com/sigtrail/sigtrail/internal/store"
 // leaves running), and a dispatcher that is running is stopped short
 // (interrupt) and started again by the reload, whatever it decides. A
 // request in flight at that moment is abandoned and sent again from the
-// stored cursor, as for any destination change; when the change was one
-// that does not alter delivery (a destination's name), that batch may
-// reach the same destination twice, which at-least-once delivery allows.
+// stored cursor, as for any destination change. A change that does not
+// alter delivery (a destination's name, store.SameDelivery) is not
+// announced at all, by the API or the change feed, so it abandons nothing.
 // ReloadAll (a resync: nothing was heard in order) and DestinationChanged
 // (a store read, out of the feed's order) only hold.
 

@@ -313,22 +313,15 @@ func (m *Manager) apply(ctx context.Context, w store.Webhook) error {
 	cur := m.disp[w.Stream]
 	interrupted := cur != nil && m.cut[w.Stream] == cur
 	m.mu.RUnlock()
-	if cur != nil && !interrupted && sameDelivery(cur.dest, dest) && cur.fence == fence && !cur.stopped() {
+	// A reload that finds an unrelated edit (the name) leaves the
+	// dispatcher running, unless the change was heard in order and the
+	// dispatcher stopped short for it (hold.go).
+	if cur != nil && !interrupted && store.SameDelivery(cur.dest, dest) && cur.fence == fence && !cur.stopped() {
 		return nil
 	}
 	m.stopLocked(w.Stream)
 	m.start(ctx, w, dest, fence)
 	return nil
-}
-
-// sameDelivery reports whether two versions of a destination send the same
-// way, so a reload that finds an unrelated edit (its name) does not restart
-// the dispatcher, unless the change was heard in order and the dispatcher
-// stopped short for it (hold.go).
-func sameDelivery(a, b store.Destination) bool {
-	return a.ID == b.ID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
-		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification &&
-		store.NormalOrdering(a.Ordering) == store.NormalOrdering(b.Ordering) && a.SequenceNumbers == b.SequenceNumbers
 }
 
 // start runs a new dispatcher, which reads the stored cursor, head and

@@ -44,7 +44,7 @@ func (d *dispatcher) checkSettings(ctx context.Context) error {
 		return d.settingsChanged()
 	case err != nil:
 		return err
-	case !sameDelivery(d.dest, dest):
+	case !store.SameDelivery(d.dest, dest):
 		return d.settingsChanged()
 	}
 	return nil

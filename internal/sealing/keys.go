@@ -109,6 +109,13 @@ func (k *Keyring) Seal(plain []byte, context string) string {
 	return header + base64.RawURLEncoding.EncodeToString(out)
 }
 
+// sealedByCurrent reports whether v is sealed under the key that seals new
+// values (a value under an older key is left for Reseal to move).
+func (k *Keyring) sealedByCurrent(v string) bool {
+	id, _, ok := parse(v)
+	return ok && id == k.ids[0]
+}
+
 // Open decrypts a sealed value. A value that is not sealed is returned as
 // is with sealed false: plaintext left from before a key was configured.
 // A nil Keyring opens plaintext only.

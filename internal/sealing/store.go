@@ -79,7 +79,20 @@ func (s *Store) CreateDestination(ctx context.Context, d store.Destination) erro
 	return s.Store.CreateDestination(ctx, s.sealDest(d))
 }
 
+// UpdateDestination keeps the stored sealed authorization when it opens,
+// under the key that seals, to the value being written: sealed afresh it
+// would differ (a new nonce), and a rename would look to the backend like
+// a change of how the destination delivers (store.SameDelivery).
 func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) error {
+	if d.Authorization != "" && s.keys != nil {
+		cur, err := s.Store.GetDestination(ctx, d.OrgID, d.ID)
+		if err == nil && s.keys.sealedByCurrent(cur.Authorization) {
+			if plain, _, err := s.keys.Open(cur.Authorization, destContext(cur)); err == nil && string(plain) == d.Authorization {
+				d.Authorization = cur.Authorization
+				return s.Store.UpdateDestination(ctx, d)
+			}
+		}
+	}
 	return s.Store.UpdateDestination(ctx, s.sealDest(d))
 }
 

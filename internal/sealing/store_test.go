@@ -293,3 +293,48 @@ func TestQueuedMailIsSealed(t *testing.T) {
 		t.Fatalf("the mail that cannot be opened was not dropped: %+v", left)
 	}
 }
+
+// A rename keeps the sealed authorization as stored, so the backend sees
+// no change to how the destination delivers; a new value is sealed anew.
+func TestUpdateKeepsAnUnchangedSealedAuthorization(t *testing.T) {
+	t.Parallel()
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			raw := open(t)
+			st := Wrap(raw, mustKeys(t, newKey(t)), quiet)
+			fill(t, st)
+			sealed := func() string {
+				t.Helper()
+				d, err := raw.GetDestination(ctx, orgID, listedID)
+				if err != nil || !IsSealed(d.Authorization) {
+					t.Fatalf("raw authorization %q %v", d.Authorization, err)
+				}
+				return d.Authorization
+			}
+			before := sealed()
+			d, err := st.GetDestination(ctx, orgID, listedID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Name = "renamed"
+			if err := st.UpdateDestination(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			if sealed() != before {
+				t.Error("a rename sealed the unchanged authorization anew")
+			}
+			d.Authorization = "Bearer listed-SECRET-3"
+			if err := st.UpdateDestination(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			if sealed() == before {
+				t.Error("a new authorization kept the old sealed value")
+			}
+			if got, err := st.GetDestination(ctx, orgID, listedID); err != nil || got.Authorization != "Bearer listed-SECRET-3" || got.Name != "renamed" {
+				t.Fatalf("read back %q %q %v", got.Name, got.Authorization, err)
+			}
+		})
+	}
+}

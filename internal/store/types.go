@@ -95,6 +95,17 @@ type Destination struct {
 	UpdatedAt time.Time
 }
 
+// SameDelivery reports whether two versions of a destination send the
+// same way: they differ at most in name and times. A change that keeps the
+// delivery need not reach the dispatchers sending to it, and must not stop
+// a request they have in flight (that batch would be sent twice).
+func SameDelivery(a, b Destination) bool {
+	return a.ID == b.ID && a.OrgID == b.OrgID && a.Endpoint == b.Endpoint && a.Authorization == b.Authorization &&
+		a.LogFormat == b.LogFormat && a.SkipSSLVerification == b.SkipSSLVerification &&
+		NormalOrdering(a.Ordering) == NormalOrdering(b.Ordering) && a.SequenceNumbers == b.SequenceNumbers &&
+		a.Legacy == b.Legacy
+}
+
 // Delivery orderings of a destination.
 const (
 	// OrderingBestEffort records a batch whose retries ran out as a failed

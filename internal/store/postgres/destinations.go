@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -52,15 +53,30 @@ func (s *Store) ListDestinations(ctx context.Context, orgID string, f store.Name
 }
 
 // UpdateDestination replaces a destination's fields (not its org, legacy
-// mark or creation time).
+// mark or creation time). Only a change to how it delivers is announced
+// to the replicas: one to its name alone would stop their requests in
+// flight to it for nothing (store.SameDelivery).
 func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) error {
 	return s.write(ctx, "update destination", func(ctx context.Context, tx pgx.Tx) error {
-		err := mustAffect(tx.Exec(ctx, `UPDATE destinations SET name = $1, endpoint = $2, authorization_header = $3,
+		old, err := scanDestination(tx.QueryRow(ctx,
+			"SELECT "+destinationCols+" FROM destinations WHERE org_id = $1 AND id = $2 FOR UPDATE", d.OrgID, d.ID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("destination")
+		}
+		if err != nil {
+			return err
+		}
+		err = mustAffect(tx.Exec(ctx, `UPDATE destinations SET name = $1, endpoint = $2, authorization_header = $3,
 			log_format = $4, skip_ssl_verification = $5, updated_at = $6, ordering = $7, sequence_numbers = $8 WHERE org_id = $9 AND id = $10`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), d.SkipSSLVerification,
 			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.SequenceNumbers, d.OrgID, d.ID))("destination")
 		if err != nil {
 			return err
+		}
+		next := d
+		next.Legacy = old.Legacy // not written
+		if store.SameDelivery(old, next) {
+			return nil
 		}
 		return notify(ctx, tx, change{K: "d", O: d.OrgID, D: d.ID})
 	})

@@ -103,11 +103,18 @@ func TestListenHearsOtherReplicas(t *testing.T) {
 	}
 	mustOK(t, a.PutWebhook(ctx, store.Webhook{Stream: "org-1", OrgID: org.ID, DestinationID: d.ID, Enabled: true}))
 	f.expect(t, "webhook org-1", time.Second)
+	// A rename changes nothing the replicas deliver by and says nothing:
+	// the signing key added after it is heard first.
 	d.Name = "renamed"
 	mustOK(t, a.UpdateDestination(ctx, d))
-	f.expect(t, "destination org-1 dest-1", time.Second)
 	mustOK(t, a.AddSigningKey(ctx, store.SigningKey{ID: "k1", PrivateKey: make([]byte, 64), CreatedAt: time.Unix(2, 0)}))
 	f.expect(t, "keys", time.Second)
+	d.Endpoint = "https://siem.example.com/other"
+	mustOK(t, a.UpdateDestination(ctx, d))
+	f.expect(t, "destination org-1 dest-1", time.Second)
+	if err := a.UpdateDestination(ctx, store.Destination{ID: "no-such", OrgID: org.ID, Name: "x"}); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("updating an unknown destination: %v", err)
+	}
 	mustOK(t, a.AddSigningKey(ctx, store.SigningKey{ID: "k2", PrivateKey: make([]byte, 64), CreatedAt: time.Unix(3, 0)}))
 	f.expect(t, "keys", time.Second)
 	mustOK(t, a.DeleteSigningKeysRetiredBefore(ctx, time.Unix(4, 0)))
