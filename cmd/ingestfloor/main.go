@@ -56,11 +56,17 @@ func run(args []string, out io.Writer) error {
 	if *rate <= 0 || *requests <= 0 || *inFlight <= 0 {
 		return errors.New("-rate, -requests and -in-flight must be positive")
 	}
+	if *rate > maxRate {
+		return fmt.Errorf("-rate %d: at most %d", *rate, maxRate)
+	}
 	if *serve != "" {
 		return runServer(*store, *serve, os.Stdin, out)
 	}
 	return measure(*store, *rate, *requests, *inFlight, out)
 }
+
+// maxRate keeps the pacing interval far above the ticker's resolution.
+const maxRate = 100_000
 
 // measure starts the server as a child process, so its CPU is its own,
 // paces the requests and prints the server's CPU per request.
@@ -91,9 +97,18 @@ func measure(store string, rate, requests, inFlight int, out io.Writer) error {
 		stdin.Close()
 		cmd.Wait()
 	}()
-	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("the server did not start: %w", err)
+	addrc := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		addrc <- line // empty when the child exited first
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case <-time.After(30 * time.Second):
+	}
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		return errors.New("the server did not start (see its errors above)")
 	}
 	url := "http://" + strings.TrimSpace(addr) + "/v1/entries"
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: inFlight}, Timeout: 30 * time.Second}
@@ -114,8 +129,8 @@ func measure(store string, rate, requests, inFlight int, out io.Writer) error {
 		return err
 	}
 	used := after - before
-	fmt.Fprintf(out, "store=%s: %d requests at %d/s in %.1fs, server CPU %.2fs (%.1f%% of one core), %.3f ms per request\n",
-		store, requests, rate, took.Seconds(), used, 100*used/took.Seconds(), 1000*used/float64(requests))
+	fmt.Fprintf(out, "store=%s: %d requests at %d/s (%.0f/s achieved) in %.1fs, server CPU %.2fs (%.1f%% of one core), %.3f ms per request\n",
+		store, requests, rate, float64(requests)/took.Seconds(), took.Seconds(), used, 100*used/took.Seconds(), 1000*used/float64(requests))
 	return nil
 }
 

@@ -23,7 +23,7 @@ func TestMeasuresAServerChild(t *testing.T) {
 		if err := run([]string{"-store", store, "-rate", "500", "-requests", "40"}, &out); err != nil {
 			t.Fatalf("-store %s: %v", store, err)
 		}
-		want := regexp.MustCompile(`^store=` + store + `: 40 requests at 500/s in [0-9.]+s, server CPU [0-9.]+s \([0-9.]+% of one core\), [0-9.]+ ms per request\n$`)
+		want := regexp.MustCompile(`^store=` + store + `: 40 requests at 500/s \([0-9]+/s achieved\) in [0-9.]+s, server CPU [0-9.]+s \([0-9.]+% of one core\), [0-9.]+ ms per request\n$`)
 		if !want.MatchString(out.String()) {
 			t.Errorf("-store %s printed %q", store, out.String())
 		}
@@ -35,6 +35,7 @@ func TestRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-store", "postgres"},
 		{"-rate", "0"},
+		{"-rate", "1000000000"},
 		{"-requests", "-1"},
 	} {
 		if err := run(args, &strings.Builder{}); err == nil {

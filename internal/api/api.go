@@ -57,7 +57,14 @@ type JWKS interface{ JWKS() []byte }
 
 // WebhookNotifier is told after a webhook's configuration or destination
 // changed, so delivery picks the change up at once.
-type WebhookNotifier interface{ WebhookChanged(store.StreamID) }
+// RecheckWebhook follows a change that should leave delivery as it was (a
+// destination's rename): delivery reads the webhook again and restarts it
+// only if what it sends with differs from the store, which a concurrent
+// change can make so, without stopping a request in flight otherwise.
+type WebhookNotifier interface {
+	WebhookChanged(store.StreamID)
+	RecheckWebhook(store.StreamID)
+}
 
 // ReplayNotifier is told after a replay job was stored, so the runner
 // starts it.
@@ -188,6 +195,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *server) webhookChanged(stream store.StreamID) {
 	if s.hooks != nil {
 		s.hooks.WebhookChanged(stream)
+	}
+}
+
+// recheckWebhook tells delivery about a stored change that leaves its
+// sending as it was.
+func (s *server) recheckWebhook(stream store.StreamID) {
+	if s.hooks != nil {
+		s.hooks.RecheckWebhook(stream)
 	}
 }
 

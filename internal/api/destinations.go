@@ -216,17 +216,20 @@ func (s *server) updateDestination(c *call) error {
 	if err := s.st.UpdateDestination(c.ctx(), d); err != nil {
 		return err
 	}
+	// Webhooks sending to it must pick up the new endpoint or format. A
+	// rename leaves them sending; they still compare with the store, as
+	// old was read outside the write and a concurrent change may have
+	// come between.
+	notify := s.webhookChanged
 	if store.SameDelivery(old, d) {
-		// A rename: the webhooks send on undisturbed.
-		return c.json(http.StatusOK, toDestinationJSON(d))
+		notify = s.recheckWebhook
 	}
-	// Webhooks sending to it must pick up the new endpoint or format.
 	hooks, err := s.st.WebhooksUsingDestination(c.ctx(), c.org, d.ID)
 	if err != nil {
 		s.log.Error("list webhooks of a changed destination", "trace_id", c.traceID, "err", err)
 	}
 	for _, w := range hooks {
-		s.webhookChanged(w.Stream)
+		notify(w.Stream)
 	}
 	return c.json(http.StatusOK, toDestinationJSON(d))
 }

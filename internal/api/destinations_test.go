@@ -230,7 +230,10 @@ func TestDestinationInUse(t *testing.T) {
 	before := h.hooks.changed(streamOfOrg(t, h, tok))
 	h.call(http.MethodPatch, "/v3/audit-log-destinations/"+d.ID, tok, map[string]any{"name": "renamed"}).expect(t, http.StatusOK)
 	if h.hooks.changed(streamOfOrg(t, h, tok)) != before {
-		t.Error("delivery was told of a rename")
+		t.Error("delivery was told of a rename as of a change")
+	}
+	if h.hooks.rechecked(streamOfOrg(t, h, tok)) != 1 {
+		t.Error("delivery was not asked to check its webhook after a rename")
 	}
 	// Changing how it delivers tells delivery about its webhook.
 	h.call(http.MethodPatch, "/v3/audit-log-destinations/"+d.ID, tok, map[string]any{"endpoint": "https://other.example.com/", "authorization": "Bearer other"}).expect(t, http.StatusOK)

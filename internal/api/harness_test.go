@@ -152,10 +152,24 @@ func (s *specSet) validate(method, path, query string, res *response) []error {
 	return errs
 }
 
-// notifier records the streams whose webhook changed.
+// notifier records the streams whose webhook changed, and those only to
+// check again.
 type notifier struct {
-	mu      sync.Mutex
-	streams []store.StreamID
+	mu       sync.Mutex
+	streams  []store.StreamID
+	rechecks []store.StreamID
+}
+
+func (n *notifier) RecheckWebhook(s store.StreamID) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.rechecks = append(n.rechecks, s)
+}
+
+func (n *notifier) rechecked(s store.StreamID) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return countStream(n.rechecks, s)
 }
 
 func (n *notifier) WebhookChanged(s store.StreamID) {
@@ -167,8 +181,12 @@ func (n *notifier) WebhookChanged(s store.StreamID) {
 func (n *notifier) changed(s store.StreamID) int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return countStream(n.streams, s)
+}
+
+func countStream(streams []store.StreamID, s store.StreamID) int {
 	c := 0
-	for _, x := range n.streams {
+	for _, x := range streams {
 		if x == s {
 			c++
 		}

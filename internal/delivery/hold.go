@@ -22,8 +22,9 @@ import "github.com/sigtrail/sigtrail/internal/store"
 // (interrupt) and started again by the reload, whatever it decides. A
 // request in flight at that moment is abandoned and sent again from the
 // stored cursor, as for any destination change. A change that does not
-// alter delivery (a destination's name, store.SameDelivery) is not
-// announced at all, by the API or the change feed, so it abandons nothing.
+// alter delivery (a destination's name, store.SameDelivery) is not on the
+// change feed, and the API that made it asks only for a recheck
+// (RecheckWebhook), which stops nothing that sends as the store says.
 // ReloadAll (a resync: nothing was heard in order) and DestinationChanged
 // (a store read, out of the feed's order) only hold.
 

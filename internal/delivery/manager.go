@@ -201,6 +201,14 @@ func (m *Manager) WebhookChanged(stream store.StreamID) {
 	m.interrupt(stream)
 }
 
+// RecheckWebhook reloads the stream's webhook and destination without
+// stopping its dispatcher: one that sends as the store now says goes on,
+// its request in flight included (a destination's rename); one that does
+// not is restarted. It never blocks.
+func (m *Manager) RecheckWebhook(stream store.StreamID) {
+	m.reload(stream)
+}
+
 // DestinationChanged reloads every webhook that points at the destination,
 // after it was updated. It reads the store, so it is not called in the
 // change feed's order: the dispatchers that send to the destination are
