@@ -152,46 +152,35 @@ func (s *specSet) validate(method, path, query string, res *response) []error {
 	return errs
 }
 
-// notifier records the streams whose webhook changed, and those only to
-// check again.
+// notifier counts, per stream, the webhook changes delivery was told of
+// and the rechecks it was asked for.
 type notifier struct {
-	mu       sync.Mutex
-	streams  []store.StreamID
-	rechecks []store.StreamID
+	mu                sync.Mutex
+	changes, rechecks map[store.StreamID]int
 }
 
-func (n *notifier) RecheckWebhook(s store.StreamID) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.rechecks = append(n.rechecks, s)
-}
+func (n *notifier) WebhookChanged(s store.StreamID) { n.add(&n.changes, s) }
+func (n *notifier) RecheckWebhook(s store.StreamID) { n.add(&n.rechecks, s) }
 
-func (n *notifier) rechecked(s store.StreamID) int {
+func (n *notifier) add(m *map[store.StreamID]int, s store.StreamID) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return countStream(n.rechecks, s)
-}
-
-func (n *notifier) WebhookChanged(s store.StreamID) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.streams = append(n.streams, s)
+	if *m == nil {
+		*m = map[store.StreamID]int{}
+	}
+	(*m)[s]++
 }
 
 func (n *notifier) changed(s store.StreamID) int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return countStream(n.streams, s)
+	return n.changes[s]
 }
 
-func countStream(streams []store.StreamID, s store.StreamID) int {
-	c := 0
-	for _, x := range streams {
-		if x == s {
-			c++
-		}
-	}
-	return c
+func (n *notifier) rechecked(s store.StreamID) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.rechecks[s]
 }
 
 // jwks is a fixed key set for the public route.

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/store/sqlite"
 )
 
-// A destination changed where this manager did not hear of it (another
-// replica, while the change feed was down) is picked up by ReloadAll.
-func TestReloadAllPicksUpUnheardChanges(t *testing.T) {
-	t.Parallel()
+// deliveringToOneOfTwo starts a manager whose webhook has delivered an
+// entry to one sink, and returns a second sink to move it to.
+func deliveringToOneOfTwo(t *testing.T) (*sqlite.Store, hook, *Manager, string, *recorder) {
+	t.Helper()
 	st := newStore(t)
 	oldSink, newSink := newRecorder(), newRecorder()
 	a, b := httptest.NewServer(oldSink), httptest.NewServer(newSink)
@@ -21,9 +22,17 @@ func TestReloadAllPicksUpUnheardChanges(t *testing.T) {
 	m := startManager(t, st, managerOpts{})
 	record(t, m, entries(h, 0, 1))
 	oldSink.next(t)
+	return st, h, m, b.URL, newSink
+}
+
+// A destination changed where this manager did not hear of it (another
+// replica, while the change feed was down) is picked up by ReloadAll.
+func TestReloadAllPicksUpUnheardChanges(t *testing.T) {
+	t.Parallel()
+	st, h, m, newURL, newSink := deliveringToOneOfTwo(t)
 
 	d := h.dest
-	d.Endpoint, d.UpdatedAt = b.URL, time.Now()
+	d.Endpoint, d.UpdatedAt = newURL, time.Now()
 	if err := st.UpdateDestination(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +44,7 @@ func TestReloadAllPicksUpUnheardChanges(t *testing.T) {
 		m.mu.RLock()
 		cur := m.disp[h.stream]
 		m.mu.RUnlock()
-		if cur != nil && cur.dest.Endpoint == b.URL {
+		if cur != nil && cur.dest.Endpoint == newURL {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -52,15 +61,7 @@ func TestReloadAllPicksUpUnheardChanges(t *testing.T) {
 // since (a change that raced the rename).
 func TestRecheckWebhookRestartsOnlyWhatDiffers(t *testing.T) {
 	t.Parallel()
-	st := newStore(t)
-	oldSink, newSink := newRecorder(), newRecorder()
-	a, b := httptest.NewServer(oldSink), httptest.NewServer(newSink)
-	t.Cleanup(a.Close)
-	t.Cleanup(b.Close)
-	h := addWebhook(t, st, a.URL, audit.FormatCEF)
-	m := startManager(t, st, managerOpts{})
-	record(t, m, entries(h, 0, 1))
-	oldSink.next(t)
+	st, h, m, newURL, newSink := deliveringToOneOfTwo(t)
 	running := func() *dispatcher {
 		m.mu.RLock()
 		defer m.mu.RUnlock()
@@ -94,13 +95,13 @@ func TestRecheckWebhookRestartsOnlyWhatDiffers(t *testing.T) {
 		t.Fatal("a rename restarted the dispatcher")
 	}
 
-	d.Endpoint = b.URL
+	d.Endpoint = newURL
 	if err := st.UpdateDestination(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
 	m.RecheckWebhook(h.stream)
 	waitReloaded()
-	if cur := running(); cur == first || cur == nil || cur.dest.Endpoint != b.URL {
+	if cur := running(); cur == first || cur == nil || cur.dest.Endpoint != newURL {
 		t.Fatal("a recheck kept a dispatcher whose endpoint the store had changed")
 	}
 	record(t, m, entries(h, 1, 1))
