@@ -56,11 +56,11 @@ const DefaultRetention = 7 * 24 * time.Hour
 type JWKS interface{ JWKS() []byte }
 
 // WebhookNotifier is told after a webhook's configuration or destination
-// changed, so delivery picks the change up at once.
-// RecheckWebhook follows a change that should leave delivery as it was (a
-// destination's rename): delivery reads the webhook again and restarts it
-// only if what it sends with differs from the store, which a concurrent
-// change can make so, without stopping a request in flight otherwise.
+// changed, so delivery picks the change up at once. RecheckWebhook is for
+// a change that should leave delivery as it was (a destination's rename):
+// delivery reads the webhook again and restarts it only if what it sends
+// with differs from the store (a concurrent change can make it so), and
+// otherwise stops no request in flight.
 type WebhookNotifier interface {
 	WebhookChanged(store.StreamID)
 	RecheckWebhook(store.StreamID)

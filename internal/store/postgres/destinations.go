@@ -66,11 +66,11 @@ func (s *Store) UpdateDestination(ctx context.Context, d store.Destination) erro
 		if err != nil {
 			return err
 		}
-		err = mustAffect(tx.Exec(ctx, `UPDATE destinations SET name = $1, endpoint = $2, authorization_header = $3,
+		// The row is locked: the update finds it.
+		if _, err := tx.Exec(ctx, `UPDATE destinations SET name = $1, endpoint = $2, authorization_header = $3,
 			log_format = $4, skip_ssl_verification = $5, updated_at = $6, ordering = $7, sequence_numbers = $8 WHERE org_id = $9 AND id = $10`,
 			d.Name, d.Endpoint, d.Authorization, string(d.LogFormat), d.SkipSSLVerification,
-			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.SequenceNumbers, d.OrgID, d.ID))("destination")
-		if err != nil {
+			sqlcodec.ToNS(d.UpdatedAt), store.NormalOrdering(d.Ordering), d.SequenceNumbers, d.OrgID, d.ID); err != nil {
 			return err
 		}
 		next := d
