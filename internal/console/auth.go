@@ -143,16 +143,17 @@ func (h *Handler) vanished(ctx context.Context, r *http.Request, err error) erro
 	return h.failAuth(ctx, r, audit.OutcomeNotFound, store.User{}, errInvalidCredentials)
 }
 
-// checkRate takes a token of the client address's log-in bucket. A store
-// failure refuses the attempt: a limit that guards passwords must not open
-// when it cannot count.
+// checkRate takes a token of the client's log-in bucket: an IPv4 address,
+// or an IPv6 client's /64 (httpx.RateKey), as the Dev Portal counts. A
+// store failure refuses the attempt: a limit that guards passwords must
+// not open when it cannot count.
 func (h *Handler) checkRate(ctx context.Context, r *http.Request) error {
 	l := h.cfg.RateLimit
 	if l.Burst <= 0 || l.Every <= 0 {
 		return nil
 	}
 	client := httpx.ClientIP(r, h.cfg.TrustedProxies)
-	ok, wait, err := h.st.TakeRateToken(ctx, "console/auth/"+client, h.clk.Now(), l)
+	ok, wait, err := h.st.TakeRateToken(ctx, "console/auth/"+httpx.RateKey(client), h.clk.Now(), l)
 	switch {
 	case err != nil:
 		return err

@@ -28,7 +28,8 @@ type Config struct {
 	SecureCookies bool
 	// Lockout: default 5 failures within 15 minutes lock for 15 minutes.
 	Lockout store.LockoutPolicy
-	// RateLimit of log-in attempts per client address; default 10 at once,
+	// RateLimit of log-in attempts per client address (an IPv6 client's
+	// /64, see httpx.RateKey); default 10 at once,
 	// then one every 6 seconds. Every <= 0 with Burst < 0 turns it off.
 	RateLimit       store.RateLimit
 	Argon2          passwd.Params // default passwd.Default()
