@@ -539,22 +539,24 @@ func portalTitle(p store.Portal) string {
 	return p.Name
 }
 
-// verifyEmailText greets nobody by name: whoever signs up chooses the name
-// and any address, so a name would carry a stranger's text (a phishing
-// line, a link) in a genuine email from the portal.
+// The emails greet nobody by name: whoever signs up chooses the name and
+// any address, so a name would carry a stranger's text (a phishing line, a
+// link) in a genuine email from the portal to the address's owner. That
+// holds for the notice of a second sign-up and for a reset too: the name
+// of an account stays the one its first sign-up chose.
 func verifyEmailText(p store.Portal, _ store.Developer, link string) string {
 	return fmt.Sprintf("Hello,\n\nThank you for signing up to %s. Confirm your email address and choose a password here:\n\n%s\n\nThe link works once and expires in a day. If you did not sign up, ignore this email.\n",
 		portalTitle(p), link)
 }
 
-func resetEmailText(p store.Portal, d store.Developer, link string) string {
-	return fmt.Sprintf("Hello %s,\n\nSomeone asked to reset your password on %s. Choose a new password here:\n\n%s\n\nThe link works once and expires in an hour. If it was not you, ignore this email.\n",
-		oneLine(d.FullName), portalTitle(p), link)
+func resetEmailText(p store.Portal, _ store.Developer, link string) string {
+	return fmt.Sprintf("Hello,\n\nSomeone asked to reset your password on %s. Choose a new password here:\n\n%s\n\nThe link works once and expires in an hour. If it was not you, ignore this email.\n",
+		portalTitle(p), link)
 }
 
-func existingAccountText(p store.Portal, d store.Developer, link string) string {
-	return fmt.Sprintf("Hello %s,\n\nSomeone tried to sign up to %s with this email address, which already has an account. If it was you and you forgot your password, reset it here:\n\n%s\n\nOtherwise ignore this email.\n",
-		oneLine(d.FullName), portalTitle(p), link)
+func existingAccountText(p store.Portal, _ store.Developer, link string) string {
+	return fmt.Sprintf("Hello,\n\nSomeone tried to sign up to %s with this email address, which already has an account. If it was you and you forgot your password, reset it here:\n\n%s\n\nOtherwise ignore this email.\n",
+		portalTitle(p), link)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
