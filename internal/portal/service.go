@@ -176,7 +176,8 @@ func (s *server) verifyEmail(ctx context.Context, r *http.Request, token string)
 }
 
 // resetPassword sets a new password with a reset token. It proves control
-// of the email, so it also verifies it and lifts a lock; every session ends.
+// of the email, so it also verifies it and lifts a lock; every session and
+// every other emailed link of the developer ends.
 func (s *server) resetPassword(ctx context.Context, r *http.Request, token, password string) (store.Developer, error) {
 	if _, err := checkToken(token); err != nil {
 		return store.Developer{}, err
@@ -205,7 +206,10 @@ func (s *server) resetPassword(ctx context.Context, r *http.Request, token, pass
 	if err := s.st.UpdateDeveloper(ctx, d); err != nil {
 		return d, err
 	}
-	for _, p := range []string{store.PurposeSession, store.PurposeRefresh} {
+	// Every session ends, and so does every other emailed link: an earlier
+	// reset link or an unfollowed verification link (which answers a reset
+	// token) that reached someone else must not replace this password.
+	for _, p := range []string{store.PurposeSession, store.PurposeRefresh, store.PurposeResetPassword, store.PurposeVerifyEmail} {
 		if err := s.st.DeleteDeveloperTokens(ctx, d.ID, p); err != nil {
 			return d, err
 		}
