@@ -346,7 +346,8 @@ func (h *Handler) export(_ context.Context, w http.ResponseWriter, r *http.Reque
 				continue
 			}
 			if cw != nil {
-				_ = cw.Write([]string{row.TS, row.Type, row.What, row.Outcome, row.Principal, row.Client, row.PortalID, row.TraceID, strconv.FormatBool(row.Verified)})
+				_ = cw.Write([]string{csvText(row.TS), csvText(row.Type), csvText(row.What), csvText(row.Outcome), csvText(row.Principal),
+					csvText(row.Client), csvText(row.PortalID), csvText(row.TraceID), strconv.FormatBool(row.Verified)})
 			} else {
 				_, _ = w.Write(append(append([]byte(nil), raw...), '\n'))
 			}
@@ -361,4 +362,17 @@ func (h *Handler) export(_ context.Context, w http.ResponseWriter, r *http.Reque
 		cw.Flush()
 	}
 	return nil
+}
+
+// csvText keeps a value a spreadsheet would take for a formula (one that
+// starts with = + - @, a tab or a carriage return) as text, with the
+// leading apostrophe spreadsheets read as "text follows": producers write
+// what their own users typed (a user name as the principal, a requested
+// path) into entries, and an export opened in a spreadsheet must not run
+// it. The NDJSON export keeps the signed items exactly.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
