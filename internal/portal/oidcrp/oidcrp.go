@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -26,6 +27,52 @@ import (
 // providerTTL bounds how long a discovered provider (and its cached keys,
 // which go-oidc refreshes on an unknown key id) is reused.
 const providerTTL = time.Hour
+
+// maxAnswer caps every answer read from a provider (discovery, keys,
+// token, user info): a few KiB in practice, and x/oauth2 caps the token
+// answer at this too. go-oidc reads the others whole, and puts an error
+// answer's body in its error, which is logged; a provider (configured by a
+// portal admin, reached for anyone who opens the log-in) that answers
+// without end must not grow the server's memory or its log.
+const maxAnswer = 1 << 20
+
+// errAnswerTooLarge ends the read of an answer past maxAnswer.
+var errAnswerTooLarge = errors.New("the identity provider's answer is larger than 1 MiB")
+
+// cappedTransport reads at most maxAnswer bytes of each answer.
+type cappedTransport struct{ next http.RoundTripper }
+
+func (t cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	res.Body = &cappedBody{rc: res.Body, left: maxAnswer}
+	return res, nil
+}
+
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	if int64(n) > b.left {
+		b.left = -1
+		return 0, errAnswerTooLarge
+	}
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
 
 // ErrUnreachable is a provider that could not be discovered: a dependency
 // down (or refused by the dial guard), not a refused log-in.
@@ -74,7 +121,7 @@ func New(insecure bool, now func() time.Time) *Client {
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	c := &http.Client{Transport: t, Timeout: 15 * time.Second,
+	c := &http.Client{Transport: cappedTransport{next: t}, Timeout: 15 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 3 {
 				return errors.New("too many redirects")
