@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -84,7 +85,7 @@ func (s *server) ssoStart(w http.ResponseWriter, r *http.Request) {
 		state, nonce, verifier := newSecret(), newSecret(), oidcrp.NewVerifier()
 		to, err := s.rp.AuthCodeURL(r.Context(), rpProvider(idp), s.baseURL(ri)+ssoCallbackPath, state, nonce, verifier)
 		if err != nil {
-			s.log.Warn("oidc discovery", "trace_id", ri.trace, "issuer", idp.IssuerURL, "err", err)
+			s.log.Warn("oidc discovery", "trace_id", ri.trace, "issuer", idp.IssuerURL, "err", idpError(err))
 			return errIdPDown
 		}
 		s.setCookie(w, r, ssoCookie, strings.Join([]string{state, nonce, verifier, idp.ID}, "."), ssoStartPath, http.SameSiteLaxMode, s.clk.Now().Add(ssoFlowTTL))
@@ -157,10 +158,10 @@ func (s *server) ssoLogin(ctx context.Context, r *http.Request) (session, error)
 	id, err := s.rp.Redeem(ctx, rpProvider(idp), s.baseURL(ri)+ssoCallbackPath, q.Get("code"), flow.verifier, flow.nonce)
 	switch {
 	case errors.Is(err, oidcrp.ErrUnreachable):
-		s.log.Warn("oidc discovery", "trace_id", ri.trace, "issuer", idp.IssuerURL, "err", err)
+		s.log.Warn("oidc discovery", "trace_id", ri.trace, "issuer", idp.IssuerURL, "err", idpError(err))
 		return session{}, errIdPDown
 	case err != nil:
-		return session{}, invalid("%v", err)
+		return session{}, invalid("%s", idpError(err))
 	}
 	email, err := checkEmail("email", id.Email)
 	if err != nil || !id.EmailVerified {
@@ -317,6 +318,25 @@ func (s *server) basicAllowed(ctx context.Context, r *http.Request) error {
 		return nil
 	}
 	return s.failAuth(ctx, r, audit.OutcomeDisabled, "", errBasicOff)
+}
+
+// maxIdPErrorLog caps the text of a provider's error in the log.
+const maxIdPErrorLog = 512
+
+// idpError is an error of the relying party as the log shows it: go-oidc
+// puts a provider's error answer in its error, and anyone can make the
+// server ask the provider again (the start is not rate limited), so the
+// provider's text is cut short rather than copied into the log whole.
+func idpError(err error) string {
+	msg := err.Error()
+	if len(msg) <= maxIdPErrorLog {
+		return msg
+	}
+	cut := maxIdPErrorLog
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes more)", msg[:cut], len(msg)-cut)
 }
 
 // ssoRP is what single sign-on needs of the relying party (oidcrp.Client).
