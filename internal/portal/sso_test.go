@@ -229,6 +229,12 @@ func TestSSOIssuerBehindTheDialGuard(t *testing.T) {
 // callback URL the provider sends the browser back to.
 func loginAtOP(t *testing.T, authURL string) string {
 	t.Helper()
+	return loginAtOPAs(t, authURL, grace)
+}
+
+// loginAtOPAs is loginAtOP as the provider's user u.
+func loginAtOPAs(t *testing.T, authURL string, u *storage.User) string {
+	t.Helper()
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	next := authURL
 	for range 5 {
@@ -242,7 +248,7 @@ func loginAtOP(t *testing.T, authURL string) string {
 			t.Fatalf("GET %s: %d without a redirect", next, res.StatusCode)
 		}
 		if id := loc.Query().Get("authRequestID"); id != "" {
-			res, err := c.PostForm(loc.Scheme+"://"+loc.Host+"/login/username", url.Values{"id": {id}, "username": {grace.Username}, "password": {grace.Password}})
+			res, err := c.PostForm(loc.Scheme+"://"+loc.Host+"/login/username", url.Values{"id": {id}, "username": {u.Username}, "password": {u.Password}})
 			if err != nil {
 				t.Fatal(err)
 			}
