@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -238,6 +239,13 @@ func identity(p Provider, subject string, claims map[string]any) Identity {
 		id.EmailVerified = v
 	case string: // some providers send "true"
 		id.EmailVerified = v == "true"
+	}
+	// email_verified vouches for the email claim alone (OpenID Connect
+	// Core 5.1). An address mapped from another claim (a user name the
+	// provider's user chose, say) is verified only when it is that email.
+	if id.EmailVerified && p.ClaimEmail != "email" {
+		std, _ := claims["email"].(string)
+		id.EmailVerified = std != "" && strings.EqualFold(std, id.Email)
 	}
 	switch g := claims[p.ClaimGroups].(type) {
 	case string:

@@ -19,10 +19,16 @@ func TestIdentityReadsTheMappedClaims(t *testing.T) {
 		claims map[string]any
 		want   Identity
 	}{
-		{"all", map[string]any{"display": "Ada", "mail": "ada@example.com", "email_verified": true, "roles": []any{"eng", 7, "ops"}},
+		{"all", map[string]any{"display": "Ada", "mail": "ada@example.com", "email": "Ada@Example.com", "email_verified": true, "roles": []any{"eng", 7, "ops"}},
 			Identity{Subject: "s", Name: "Ada", Email: "ada@example.com", EmailVerified: true, Groups: []string{"eng", "ops"}}},
-		{"one group as a string, verified as text", map[string]any{"mail": "a@b.example", "email_verified": "true", "roles": "eng"},
+		{"one group as a string, verified as text", map[string]any{"mail": "a@b.example", "email": "a@b.example", "email_verified": "true", "roles": "eng"},
 			Identity{Subject: "s", Email: "a@b.example", EmailVerified: true, Groups: []string{"eng"}}},
+		// email_verified is the email claim's: a mapped claim that is not
+		// that email is not verified by it.
+		{"mapped claim other than the verified email", map[string]any{"mail": "victim@example.com", "email": "mallory@example.net", "email_verified": true},
+			Identity{Subject: "s", Email: "victim@example.com"}},
+		{"mapped claim without an email claim", map[string]any{"mail": "victim@example.com", "email_verified": true},
+			Identity{Subject: "s", Email: "victim@example.com"}},
 		{"unmapped names are not read", map[string]any{"name": "Ada", "email": "ada@example.com", "groups": []any{"eng"}, "email_verified": "yes"},
 			Identity{Subject: "s"}},
 		{"wrong types", map[string]any{"display": 1, "mail": []any{"x"}, "email_verified": 1, "roles": map[string]any{}},
