@@ -94,17 +94,28 @@ type Identity struct {
 	Groups               []string
 }
 
+// failureTTL is how long a failed discovery answers for its issuer
+// before the provider is asked again: anyone may open a portal's SSO
+// start, and without it each opening would make the server ask a failing
+// (or slow) provider again and hold a connection to it for up to 15 s.
+const failureTTL = 10 * time.Second
+
 // Client talks to identity providers and caches their discovery.
 type Client struct {
 	http *http.Client
 	now  func() time.Time
 	mu   sync.Mutex
 	byIs map[string]cached
+	// discovering serialises one issuer's discoveries, so requests that
+	// arrive during one wait for its result instead of each asking.
+	discovering map[string]*sync.Mutex
 }
 
+// cached is a discovery's result: a provider, or the error it failed with.
 type cached struct {
-	p  *oidc.Provider
-	at time.Time
+	p   *oidc.Provider
+	err error
+	at  time.Time
 }
 
 // New returns a client whose ID token checks use now. insecure lifts the
@@ -132,28 +143,45 @@ func New(insecure bool, now func() time.Time) *Client {
 			}
 			return nil
 		}}
-	return &Client{http: c, now: now, byIs: map[string]cached{}}
+	return &Client{http: c, now: now, byIs: map[string]cached{}, discovering: map[string]*sync.Mutex{}}
 }
 
 // NewVerifier returns a fresh PKCE code verifier.
 func NewVerifier() string { return oauth2.GenerateVerifier() }
 
+// provider is the issuer's discovered provider, asked for at most once an
+// hour while it answers, and once per failureTTL while it fails.
 func (c *Client) provider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	c.mu.Lock()
+	one, ok := c.discovering[issuer]
+	if !ok {
+		one = &sync.Mutex{}
+		c.discovering[issuer] = one
+	}
+	c.mu.Unlock()
+	one.Lock()
+	defer one.Unlock()
+
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.byIs[issuer]
 	c.mu.Unlock()
-	if ok && now.Sub(e.at) < providerTTL {
+	switch {
+	case ok && e.err == nil && now.Sub(e.at) < providerTTL:
 		return e.p, nil
+	case ok && e.err != nil && now.Sub(e.at) < failureTTL:
+		return nil, e.err
 	}
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, c.http), issuer)
+	// The result serves every request for a while: one client hanging up
+	// must not cut it short (the HTTP client's timeout bounds it).
+	p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), c.http), issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		err = fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	c.mu.Lock()
-	c.byIs[issuer] = cached{p: p, at: now}
+	c.byIs[issuer] = cached{p: p, err: err, at: now}
 	c.mu.Unlock()
-	return p, nil
+	return p, err
 }
 
 func config(p Provider, op *oidc.Provider, redirectURL string) *oauth2.Config {
