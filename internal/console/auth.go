@@ -115,10 +115,29 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 	if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, u); err != nil {
 		return "", u, err
 	}
+	// A browser holds one session: the one it presented (its user's, or
+	// whoever logged in on it before) ends before the new one opens, so
+	// it cannot outlive this log-in in a copied or planted cookie.
+	if err := h.endPresentedSession(ctx, r); err != nil {
+		return "", u, err
+	}
 	secret := webform.NewSecret()
 	err = h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
 		CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(h.cfg.SessionTTL)})
 	return secret, u, err
+}
+
+// endPresentedSession deletes the session whose cookie came with r, if
+// any.
+func (h *Handler) endPresentedSession(ctx context.Context, r *http.Request) error {
+	secret := webform.CookieValue(r, sessionCookie)
+	if secret == "" || len(secret) > 128 {
+		return nil
+	}
+	if err := h.st.DeleteUserSession(ctx, webform.SecretHash(secret)); err != nil && !apperr.Is(err, apperr.NotFound) {
+		return err
+	}
+	return nil
 }
 
 // sameWorkAsFailure does for an unknown address or a locked account the
@@ -254,12 +273,18 @@ func (h *Handler) currentUser(ctx context.Context, r *http.Request) (store.User,
 	return u, nil
 }
 
+// setSessionCookie gives the browser its new session, with a new form
+// token: a form token is never carried from one session into another.
 func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(h.cfg.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	webform.RotateCSRF(w, r, csrfCookie, h.secure(r))
 }
 
+// clearSessionCookie ends the browser's session cookie (a log-out, an
+// expired session) and gives it a new form token.
 func (h *Handler) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	webform.RotateCSRF(w, r, csrfCookie, h.secure(r))
 }

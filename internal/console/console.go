@@ -16,6 +16,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/passwd"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
 // Config tunes the console. Zero fields take the defaults named on each.
@@ -146,13 +147,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
+	webform.SetHSTS(w, h.secure(r))
 	if !strings.HasPrefix(r.URL.Path, "/assets/") {
 		hd.Set("Cache-Control", "no-store")
 	}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reqKey{}, ri)))
 }
 
-// secure reports whether cookies must be marked Secure.
+// secure reports whether the answer goes out over https (TLS here, or a
+// TLS proxy the operator named): cookies are then Secure and the answer
+// carries Strict-Transport-Security.
 func (h *Handler) secure(r *http.Request) bool { return r.TLS != nil || h.cfg.SecureCookies }
 
 // lockFor serialises one address's log-in attempts in this process.

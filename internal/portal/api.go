@@ -177,7 +177,7 @@ func (s *server) apiAuthenticate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	s.setSessionCookies(w, r, ss)
+	s.startSession(w, r, ss)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -186,7 +186,7 @@ func (s *server) apiLogout(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	s.clearSessionCookies(w, r)
+	s.endSession(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
 

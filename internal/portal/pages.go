@@ -273,7 +273,7 @@ func (s *server) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		s.setSessionCookies(w, r, ss)
+		s.startSession(w, r, ss)
 		return nil
 	}()
 	if err != nil {
@@ -317,7 +317,7 @@ func (s *server) pageLogout(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, s.showError(r, &d, err), "message", d)
 		return
 	}
-	s.clearSessionCookies(w, r)
+	s.endSession(w, r)
 	http.Redirect(w, r, "/login?m=logged-out", http.StatusSeeOther)
 }
 

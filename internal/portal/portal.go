@@ -21,6 +21,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/portal/oidcrp"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
 // Config tunes the portal listener. Zero fields take the defaults named on
@@ -203,6 +204,7 @@ func info(r *http.Request) reqInfo { return r.Context().Value(reqKey{}).(reqInfo
 
 // ServeHTTP picks the portal by Host and hands the request to the routes.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	webform.SetHSTS(w, s.secure(r))
 	host := requestHost(r.Host)
 	p, err := s.st.GetPortalByDomain(r.Context(), host)
 	if err != nil {

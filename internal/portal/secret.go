@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
 // Cookie names, as the dev-portal v2 contract spells them.
@@ -72,6 +74,20 @@ func (s *server) setSessionCookies(w http.ResponseWriter, r *http.Request, ss se
 func (s *server) clearSessionCookies(w http.ResponseWriter, r *http.Request) {
 	s.clearCookie(w, r, accessCookie, "/", http.SameSiteLaxMode)
 	s.clearCookie(w, r, refreshCookie, refreshPath, http.SameSiteStrictMode)
+}
+
+// startSession gives the browser the session of a log-in and a new form
+// token: a form token is never carried from one session into another.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, ss session) {
+	s.setSessionCookies(w, r, ss)
+	webform.RotateCSRF(w, r, csrfCookie, s.secure(r))
+}
+
+// endSession clears the session cookies of a log-out and gives the
+// browser a new form token.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
+	s.clearSessionCookies(w, r)
+	webform.RotateCSRF(w, r, csrfCookie, s.secure(r))
 }
 
 func cookieValue(r *http.Request, name string) string {

@@ -332,7 +332,7 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	if err := s.record(ctx, r, audit.OutcomeSuccess, d.ID); err != nil {
 		return session{}, err
 	}
-	return s.openSession(ctx, d)
+	return s.openLoginSession(ctx, r, d)
 }
 
 // rejectUsername answers a log-in whose username is not an email address,
@@ -432,6 +432,28 @@ func (s *server) openSession(ctx context.Context, d store.Developer) (session, e
 		}
 	}
 	return ss, nil
+}
+
+// openLoginSession opens the session of a log-in (password or SSO) after
+// ending the one the browser presented, whoever's it was: a browser holds
+// one session, and the secrets of the one before (another developer's, or
+// a copied or planted cookie) must not outlive the log-in. The presented
+// secrets are deleted before the new ones exist, so a failure leaves no
+// two sessions.
+func (s *server) openLoginSession(ctx context.Context, r *http.Request, d store.Developer) (session, error) {
+	for _, c := range []struct{ cookie, purpose string }{{accessCookie, store.PurposeSession}, {refreshCookie, store.PurposeRefresh}} {
+		t, ok, err := s.lookupToken(ctx, r, cookieValue(r, c.cookie), c.purpose)
+		if err != nil {
+			return session{}, err
+		}
+		if !ok {
+			continue
+		}
+		if _, err := s.st.ConsumeDeveloperToken(ctx, t.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
+			return session{}, err
+		}
+	}
+	return s.openSession(ctx, d)
 }
 
 // lookupToken finds a session or refresh secret of this portal, expired or

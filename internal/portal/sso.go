@@ -120,7 +120,7 @@ func (s *server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		s.ssoFail(w, r, err)
 		return
 	}
-	s.setSessionCookies(w, r, ss)
+	s.startSession(w, r, ss)
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 }
 
@@ -208,7 +208,7 @@ func (s *server) ssoDeveloper(ctx context.Context, r *http.Request, email string
 	if err := s.recordAs(ctx, r, audit.AuthTypeSSO, audit.OutcomeSuccess, d.ID); err != nil {
 		return session{}, err
 	}
-	return s.openSession(ctx, d)
+	return s.openLoginSession(ctx, r, d)
 }
 
 // ssoSignUp creates the developer of a first SSO log-in: its email is

@@ -42,12 +42,49 @@ func CSRFToken(w http.ResponseWriter, r *http.Request, name string, secure bool)
 	if v := CookieValue(r, name); len(v) == 43 {
 		return v
 	}
+	return RotateCSRF(w, r, name, secure)
+}
+
+// RotateCSRF gives the browser a new form token, whatever it had, and
+// returns it; later CSRFToken calls in this request return the new one.
+// Pages call it whenever the session changes (log-in, log-out), so a form
+// token seen before a log-in (by another user of the browser, or planted
+// by whoever set the cookie) is worth nothing after it.
+func RotateCSRF(w http.ResponseWriter, r *http.Request, name string, secure bool) string {
 	v := NewSecret()
 	// A browser-session cookie: the token outlives no browser restart.
 	http.SetCookie(w, &http.Cookie{Name: name, Value: v, Path: "/", HttpOnly: true,
 		Secure: secure, SameSite: http.SameSiteStrictMode})
-	r.AddCookie(&http.Cookie{Name: name, Value: v}) // later calls in this request agree
+	replaceRequestCookie(r, name, v) // later calls in this request agree
 	return v
+}
+
+// replaceRequestCookie makes r carry value as its only cookie named name.
+func replaceRequestCookie(r *http.Request, name, value string) {
+	cookies := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cookies {
+		if c.Name != name {
+			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+	}
+	r.AddCookie(&http.Cookie{Name: name, Value: value})
+}
+
+// HSTSValue is the Strict-Transport-Security the pages send on https
+// answers: one year, this host only (a portal's or the console's
+// subdomains may be other services), and no preload (which an operator
+// asks of the browsers' lists themselves; it cannot be undone quickly).
+const HSTSValue = "max-age=31536000"
+
+// SetHSTS sets Strict-Transport-Security on an answer that goes out over
+// https (the request came over TLS, or the operator says a TLS proxy
+// fronts the listener); plain http answers never carry it, since a
+// browser must not be told to insist on https where there is none.
+func SetHSTS(w http.ResponseWriter, https bool) {
+	if https {
+		w.Header().Set("Strict-Transport-Security", HSTSValue)
+	}
 }
 
 // CSRFOK checks the posted form token against the cookie, in constant

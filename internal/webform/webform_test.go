@@ -51,3 +51,41 @@ func TestCSRFDoubleSubmit(t *testing.T) {
 		t.Error("SecretHash")
 	}
 }
+
+func TestRotateCSRFReplacesTheRequestsToken(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	old := NewSecret()
+	r.AddCookie(&http.Cookie{Name: "other", Value: "kept"})
+	r.AddCookie(&http.Cookie{Name: "c", Value: old})
+	if CSRFToken(rec, r, "c", false) != old {
+		t.Fatal("an existing token is not reused")
+	}
+	v := RotateCSRF(rec, r, "c", false)
+	if v == old || len(v) != 43 || CSRFToken(rec, r, "c", false) != v {
+		t.Fatalf("rotated %q from %q; later calls in the request see %q", v, old, CSRFToken(rec, r, "c", false))
+	}
+	if c, err := r.Cookie("other"); err != nil || c.Value != "kept" {
+		t.Errorf("other cookies of the request: %v %v", c, err)
+	}
+	set := rec.Result().Cookies()
+	if len(set) != 1 || set[0].Value != v {
+		t.Errorf("set cookies %+v, want the one new token", set)
+	}
+}
+
+func TestSetHSTS(t *testing.T) {
+	t.Parallel()
+	for _, https := range []bool{false, true} {
+		rec := httptest.NewRecorder()
+		SetHSTS(rec, https)
+		want := ""
+		if https {
+			want = "max-age=31536000"
+		}
+		if got := rec.Header().Get("Strict-Transport-Security"); got != want {
+			t.Errorf("https %v: %q, want %q", https, got, want)
+		}
+	}
+}
