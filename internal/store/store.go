@@ -31,6 +31,11 @@ type Tenancy interface {
 	GetOrg(ctx context.Context, id string) (Org, error)
 	GetOrgByName(ctx context.Context, name string) (Org, error)
 	ListOrgs(ctx context.Context) ([]Org, error)
+	// CreateToken stores t: Conflict on a reused hash or ID, NotFound for
+	// an unknown org or an owner who is no user of the org, Conflict for a
+	// disabled owner. The owner is checked under its row lock in the same
+	// transaction, so a token created while its owner is being disabled
+	// either is deleted with the owner's tokens or is not created.
 	CreateToken(ctx context.Context, t Token) error
 	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)
 	ListTokens(ctx context.Context, orgID string) ([]Token, error)

@@ -49,6 +49,12 @@ type Token struct {
 	System    bool   // a system account token (logged as AUTHENTICATION_TYPE_SPAT)
 	CreatedAt time.Time
 	ExpiresAt time.Time // zero: never
+	// OwnerUserID is the org user who owns the token: the console user who
+	// created it. "" is an org-level token, owned by no user: created by
+	// the operator (sigtrail token create, SIGTRAIL_BOOTSTRAP_TOKEN) or
+	// before tokens had owners. Disabling the owner deletes the token
+	// (Users.DisableUser), and so would deleting the user.
+	OwnerUserID string
 }
 
 // Portal is a Dev Portal.

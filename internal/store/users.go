@@ -39,8 +39,17 @@ type Users interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error) // any org, any case
 	ListUsers(ctx context.Context, orgID string) ([]User, error)    // by ID
 	// UpdateUser replaces email, role, disabled, password hash and the
-	// failure fields (not the org or creation time).
+	// failure fields (not the org or creation time). A user left disabled
+	// loses its sessions and the API tokens it owns in the same
+	// transaction, as with DisableUser.
 	UpdateUser(ctx context.Context, u User) error
+	// DisableUser disables a user of the org at now and, in the same
+	// transaction, ends its console sessions and deletes the API tokens it
+	// owns (Token.OwnerUserID), which it returns in ID order so the caller
+	// can audit each revocation. NotFound for no such user in the org.
+	// Disabling a disabled user revokes whatever it still owns (nothing,
+	// normally) and succeeds.
+	DisableUser(ctx context.Context, orgID, id string, now time.Time) ([]Token, error)
 	// RecordUserLoginFailure counts one failed log-in at now under p
 	// (LockoutPolicy.CountUserFailure) atomically, so failures reaching
 	// several replicas at once all count, and returns the user after it.

@@ -133,3 +133,37 @@ func TestOpenUnreachable(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenOwnerMigrationLeavesExistingTokensOrgLevel: a token stored
+// before 0010_token_owner is, after it, an org-level token (no owner),
+// still valid.
+func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	openURL(t, url, Options{}).Close()
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	// Back to the schema before the migration, with a token in it.
+	for _, q := range []string{
+		"DROP INDEX tokens_owner",
+		"ALTER TABLE tokens DROP COLUMN owner_user_id",
+		"DELETE FROM schema_migrations WHERE name = '0010_token_owner.sql'",
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
+		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', '\\x01', false, 0, 0)",
+	} {
+		if _, err := c.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s := openURL(t, url, Options{})
+	tok, err := s.GetTokenByHash(t.Context(), []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ID != "tok-1" || tok.OwnerUserID != "" {
+		t.Fatalf("after the migration: %+v, want tok-1 with no owner", tok)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
@@ -59,26 +60,45 @@ func (s *Store) ListOrgs(ctx context.Context) ([]store.Org, error) {
 }
 
 // CreateToken stores an API token; a reused hash or ID is a Conflict, an
-// unknown org NotFound.
+// unknown org NotFound. An owner is read under FOR SHARE: a DisableUser of
+// the owner either committed before (the owner reads disabled: Conflict)
+// or waits for this insert, and then deletes the new token with the rest.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	return s.write(ctx, "create token", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, t.System, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
+		if t.OwnerUserID != "" {
+			var disabled bool
+			err := tx.QueryRow(ctx, "SELECT disabled FROM users WHERE org_id = $1 AND id = $2 FOR SHARE", t.OrgID, t.OwnerUserID).Scan(&disabled)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return notFound("token owner")
+			case err != nil:
+				return err
+			case disabled:
+				return apperr.New(apperr.Conflict, "the token's owner is disabled")
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, t.System, sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt),
+			nullable(t.OwnerUserID))
 		return constraint(err, "token")
 	})
 }
 
-const tokenCols = "id, org_id, name, role, hash, system, created_at, expires_at"
+const tokenCols = "id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id"
 
 func scanToken(sc scanner) (store.Token, error) {
 	var t store.Token
 	var role string
 	var created, expires int64
-	err := sc.Scan(&t.ID, &t.OrgID, &t.Name, &role, &t.Hash, &t.System, &created, &expires)
+	var owner *string
+	err := sc.Scan(&t.ID, &t.OrgID, &t.Name, &role, &t.Hash, &t.System, &created, &expires, &owner)
 	t.Role = store.Role(role)
 	t.CreatedAt = sqlcodec.FromNS(created)
 	t.ExpiresAt = sqlcodec.FromNS(expires)
+	if owner != nil {
+		t.OwnerUserID = *owner
+	}
 	return t, err
 }
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,8 +67,50 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 			failed_logins = $6, failed_since = $7, locked_until = $8, updated_at = $9 WHERE org_id = $10 AND id = $11`,
 			u.Email, store.EmailKey(u.Email), string(u.Role), u.Disabled, u.PasswordHash, u.FailedLogins,
 			sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), sqlcodec.ToNS(u.UpdatedAt), u.OrgID, u.ID)
-		return mustAffect(tag, constraint(err, "user"))("user")
+		if err := mustAffect(tag, constraint(err, "user"))("user"); err != nil || !u.Disabled {
+			return err
+		}
+		_, err = revokeUser(ctx, tx, u.ID)
+		return err
 	})
+}
+
+// DisableUser disables a user and, in the same transaction, deletes its
+// sessions and the tokens it owns, which it returns. The UPDATE takes the
+// user's row lock first: a CreateToken for the user (which reads it FOR
+// SHARE) either committed before, and its token is deleted here (the
+// DELETE's snapshot is taken after the lock), or waits and then finds the
+// user disabled.
+func (s *Store) DisableUser(ctx context.Context, orgID, id string, now time.Time) ([]store.Token, error) {
+	var revoked []store.Token
+	err := s.write(ctx, "disable user", func(ctx context.Context, tx pgx.Tx) error {
+		err := mustAffect(tx.Exec(ctx, "UPDATE users SET disabled = true, updated_at = $1 WHERE org_id = $2 AND id = $3",
+			sqlcodec.ToNS(now), orgID, id))("user")
+		if err != nil {
+			return err
+		}
+		revoked, err = revokeUser(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
+
+// revokeUser deletes a disabled user's sessions and the tokens it owns,
+// and returns those tokens in ID order.
+func revokeUser(ctx context.Context, tx pgx.Tx, userID string) ([]store.Token, error) {
+	rows, err := tx.Query(ctx, "DELETE FROM tokens WHERE owner_user_id = $1 RETURNING "+tokenCols, userID)
+	revoked, err := collect(rows, err, scanToken)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(revoked, func(a, b store.Token) int { return strings.Compare(a.ID, b.ID) })
+	if _, err := tx.Exec(ctx, "DELETE FROM user_sessions WHERE user_id = $1", userID); err != nil {
+		return nil, err
+	}
+	return revoked, nil
 }
 
 // RecordUserLoginFailure counts a failed log-in under the user's row lock

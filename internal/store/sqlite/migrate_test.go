@@ -170,3 +170,51 @@ func TestRelativePath(t *testing.T) {
 		t.Fatalf("rel.db not created in the working directory: %v", err)
 	}
 }
+
+// TestTokenOwnerMigrationLeavesExistingTokensOrgLevel: a token stored
+// before 0012_token_owner is, after it, an org-level token (no owner),
+// still valid.
+func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := -1
+	for i, m := range ms {
+		if m.Name == "0012_token_owner.sql" {
+			before = i
+		}
+	}
+	if before < 0 {
+		t.Fatal("no migration 0012_token_owner.sql")
+	}
+	db := rawDB(t, path)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
+		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', x'01', 0, 0, 0)",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+	db.Close()
+	s := openAt(t, path, Options{})
+	tok, err := s.GetTokenByHash(ctx, []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ID != "tok-1" || tok.OwnerUserID != "" {
+		t.Fatalf("after the migration: %+v, want tok-1 with no owner", tok)
+	}
+}

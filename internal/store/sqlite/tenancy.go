@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
@@ -58,27 +59,43 @@ func (s *Store) ListOrgs(ctx context.Context) ([]store.Org, error) {
 }
 
 // CreateToken stores an API token; a reused hash or ID is a Conflict, an
-// unknown org NotFound.
+// unknown org NotFound. An owner is checked in the same write transaction
+// (SQLite has one writer at a time), so it cannot be disabled in between.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, boolInt(t.System), sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt))
+		if t.OwnerUserID != "" {
+			var disabled bool
+			err := q.QueryRowContext(ctx, "SELECT disabled FROM users WHERE org_id = ? AND id = ?", t.OrgID, t.OwnerUserID).Scan(&disabled)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return notFound("token owner")
+			case err != nil:
+				return err
+			case disabled:
+				return apperr.New(apperr.Conflict, "the token's owner is disabled")
+			}
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.OrgID, t.Name, string(t.Role), t.Hash, boolInt(t.System), sqlcodec.ToNS(t.CreatedAt), sqlcodec.ToNS(t.ExpiresAt),
+			nullable(t.OwnerUserID))
 		return constraint(err, "token")
 	})
 	return s.internal(err, "create token")
 }
 
-const tokenCols = "id, org_id, name, role, hash, system, created_at, expires_at"
+const tokenCols = "id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id"
 
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
 	var role string
 	var created, expires int64
-	err := sc.Scan(&t.ID, &t.OrgID, &t.Name, &role, &t.Hash, &t.System, &created, &expires)
+	var owner sql.NullString
+	err := sc.Scan(&t.ID, &t.OrgID, &t.Name, &role, &t.Hash, &t.System, &created, &expires, &owner)
 	t.Role = store.Role(role)
 	t.CreatedAt = sqlcodec.FromNS(created)
 	t.ExpiresAt = sqlcodec.FromNS(expires)
+	t.OwnerUserID = owner.String
 	return t, err
 }
 

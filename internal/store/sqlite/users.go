@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -76,9 +78,50 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 			failed_logins = ?, failed_since = ?, locked_until = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
 			u.Email, store.EmailKey(u.Email), string(u.Role), boolInt(u.Disabled), u.PasswordHash, u.FailedLogins,
 			sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), sqlcodec.ToNS(u.UpdatedAt), u.OrgID, u.ID)
-		return mustAffect(res, constraint(err, "user"))("user")
+		if err := mustAffect(res, constraint(err, "user"))("user"); err != nil || !u.Disabled {
+			return err
+		}
+		_, err = revokeUser(ctx, q, u.ID)
+		return err
 	})
 	return s.internal(err, "update user")
+}
+
+// DisableUser disables a user and, in the same transaction, deletes its
+// sessions and the tokens it owns, which it returns.
+func (s *Store) DisableUser(ctx context.Context, orgID, id string, now time.Time) ([]store.Token, error) {
+	var revoked []store.Token
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		err := mustAffect(q.ExecContext(ctx, "UPDATE users SET disabled = 1, updated_at = ? WHERE org_id = ? AND id = ?",
+			sqlcodec.ToNS(now), orgID, id))("user")
+		if err != nil {
+			return err
+		}
+		revoked, err = revokeUser(ctx, q, id)
+		return err
+	})
+	if err != nil {
+		return nil, s.internal(err, "disable user")
+	}
+	return revoked, nil
+}
+
+// revokeUser deletes a disabled user's sessions and the tokens it owns,
+// and returns those tokens in ID order.
+func revokeUser(ctx context.Context, q querier, userID string) ([]store.Token, error) {
+	rows, err := q.QueryContext(ctx, "DELETE FROM tokens WHERE owner_user_id = ? RETURNING "+tokenCols, userID)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := collectRows(rows, scanToken)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(revoked, func(a, b store.Token) int { return strings.Compare(a.ID, b.ID) })
+	if _, err := q.ExecContext(ctx, "DELETE FROM user_sessions WHERE user_id = ?", userID); err != nil {
+		return nil, err
+	}
+	return revoked, nil
 }
 
 // RecordUserLoginFailure counts a failed log-in inside one write

@@ -96,6 +96,7 @@ func Run(t *testing.T, b Backend) {
 		{"Teams", testTeams},
 		{"Users", testUsers},
 		{"UserTokens", testUserTokens},
+		{"TokenOwners", testTokenOwners},
 		{"Overview", testOverview},
 	}
 	t.Run("Ping", func(t *testing.T) {
