@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/console"
+	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/passwd"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
 const userUsage = "usage: sigtrail user create --org NAME --email EMAIL --role ROLE (--password-stdin | --console-url URL) [--data-dir DIR] [--db URL]\n" +
@@ -152,17 +155,37 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		}
 		return err
 	}
-	u.Disabled = sub == "disable"
+	if sub == "disable" {
+		return disableUser(ctx, env, st, o, u)
+	}
+	u.Disabled = false
 	u.UpdatedAt = time.Now().UTC()
 	if err := st.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	if u.Disabled {
-		if err := st.DeleteUserSessions(ctx, u.ID); err != nil {
-			return err
+	fmt.Fprintf(env.Stderr, "user %s of org %s enabled\n", u.Email, o.Name)
+	return nil
+}
+
+// disableUser disables u, ending its sessions and revoking the API tokens
+// it owns in one store transaction, and records each revocation in the
+// org log. The operator acts through no user or token, so the entries name
+// no principal and are marked kong_initiated (done by the service, not a
+// user of the org).
+func disableUser(ctx context.Context, env *Env, st store.Store, o store.Org, u store.User) error {
+	now := time.Now().UTC()
+	revoked, err := st.DisableUser(ctx, o.ID, u.ID, now)
+	if err != nil {
+		return err
+	}
+	base := audit.Entry{Time: now, OrgID: o.ID, KongInitiated: true, TraceID: httpx.NewTraceID(), UserAgent: "sigtrail-cli"}
+	if len(revoked) > 0 {
+		if _, err := st.Append(ctx, tenancy.RevocationEntries(base, revoked)); err != nil {
+			return fmt.Errorf("user %s disabled and its %d tokens revoked, but the revocations were not recorded in the org log: %w",
+				u.Email, len(revoked), err)
 		}
 	}
-	fmt.Fprintf(env.Stderr, "user %s of org %s %sd\n", u.Email, o.Name, sub)
+	fmt.Fprintf(env.Stderr, "user %s of org %s disabled; %d API tokens it owned revoked\n", u.Email, o.Name, len(revoked))
 	return nil
 }
 

@@ -86,7 +86,10 @@ func (h *Handler) pageKeysRotate(w http.ResponseWriter, r *http.Request, u store
 	http.Redirect(w, r, "/keys?m=rotated", http.StatusSeeOther)
 }
 
-type tokenRow struct{ ID, Name, Role, Created, Expires string }
+// tokenRow is one token on the Tokens page. Owner is the email of the
+// user who owns it (shown to org-admins and to the owner; other roles
+// see "another user"), or empty for an org-level token.
+type tokenRow struct{ ID, Name, Role, Created, Expires, Owner string }
 
 type tokensData struct {
 	Tokens             []tokenRow
@@ -107,14 +110,34 @@ func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, u store.U
 	td.Roles = tenancy.RoleNames()
 	err := h.audited(r, u, resTokens, audit.ActionList, anyRole(), func(ctx context.Context) error {
 		ts, err := h.st.ListTokens(ctx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		emails := map[string]string{}
+		if u.Role == store.RoleOrgAdmin {
+			us, err := h.st.ListUsers(ctx, u.OrgID)
+			if err != nil {
+				return err
+			}
+			for _, x := range us {
+				emails[x.ID] = x.Email
+			}
+		}
+		emails[u.ID] = u.Email
 		for _, t := range ts {
 			row := tokenRow{ID: t.ID, Name: t.Name, Role: string(t.Role), Created: t.CreatedAt.UTC().Format(time.RFC3339)}
 			if !t.ExpiresAt.IsZero() {
 				row.Expires = t.ExpiresAt.UTC().Format(time.RFC3339)
 			}
+			if t.OwnerUserID != "" {
+				row.Owner = emails[t.OwnerUserID]
+				if row.Owner == "" {
+					row.Owner = "another user"
+				}
+			}
 			td.Tokens = append(td.Tokens, row)
 		}
-		return err
+		return nil
 	})
 	if err != nil && d.Error == "" {
 		status = h.showError(r, &d, err)
@@ -133,8 +156,9 @@ func (h *Handler) pageTokenCreate(w http.ResponseWriter, r *http.Request, u stor
 		if err != nil || days < 0 || days > 3650 {
 			return apperr.InvalidField("body", "expires", "invalid", "must be a whole number of days from 0 to 3650")
 		}
+		// The token is the user's: disabling the user revokes it.
 		_, secret, err = h.tenancy.CreateToken(ctx, tenancy.TokenSpec{OrgID: u.OrgID, Name: name, Role: store.Role(role),
-			TTL: time.Duration(days) * 24 * time.Hour})
+			TTL: time.Duration(days) * 24 * time.Hour, OwnerUserID: u.ID})
 		return err
 	})
 	if err != nil {
@@ -225,7 +249,10 @@ func (h *Handler) pageUserCreate(w http.ResponseWriter, r *http.Request, u store
 }
 
 // pageUserChange disables, enables or unlocks a user. Disabling ends the
-// user's sessions; nobody disables themself.
+// user's sessions and revokes the API tokens the user owns, in one store
+// transaction, and records each revocation in the org log naming the
+// acting user; enabling again restores none of them. Nobody disables
+// themself.
 func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store.User) {
 	id, op := r.PathValue("id"), r.PathValue("op")
 	err := h.audited(r, u, resUsers, audit.ActionEdit, nil, func(ctx context.Context) error {
@@ -238,15 +265,17 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 			if x.ID == u.ID {
 				return apperr.New(apperr.Conflict, "You cannot disable yourself.")
 			}
-			x.Disabled = op == "disable"
+			if op == "disable" {
+				revoked, err := h.st.DisableUser(ctx, u.OrgID, x.ID, h.clk.Now().UTC())
+				if err != nil {
+					return err
+				}
+				h.recordRevocations(r, u, revoked)
+				return nil
+			}
+			x.Disabled = false
 			x.UpdatedAt = h.clk.Now().UTC()
-			if err := h.st.UpdateUser(ctx, x); err != nil {
-				return err
-			}
-			if x.Disabled {
-				return h.st.DeleteUserSessions(ctx, x.ID)
-			}
-			return nil
+			return h.st.UpdateUser(ctx, x)
 		case "unlock":
 			return h.st.ClearUserLoginFailures(ctx, x.ID)
 		}
@@ -277,4 +306,23 @@ func (h *Handler) soleOrg(ctx context.Context, u store.User) error {
 		}
 	}
 	return nil
+}
+
+// recordRevocations appends the entries of tokens revoked with their
+// owner, naming the acting user u. The tokens are gone whatever happens
+// here; an entry that cannot be recorded is logged as lost, as audited
+// does with an access entry.
+func (h *Handler) recordRevocations(r *http.Request, u store.User, revoked []store.Token) {
+	if len(revoked) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+	defer cancel()
+	if _, err := h.rec.Record(ctx, tenancy.RevocationEntries(h.entry(r, audit.KindAuthorization, u), revoked)); err != nil {
+		ids := make([]string, len(revoked))
+		for i, t := range revoked {
+			ids[i] = t.ID
+		}
+		h.log.Error("console: revocation entries lost", "trace_id", info(r).trace, "user_id", u.ID, "tokens", ids, "err", err)
+	}
 }

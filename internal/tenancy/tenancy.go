@@ -107,6 +107,13 @@ type TokenSpec struct {
 	Role   store.Role
 	System bool
 	TTL    time.Duration // 0: never expires
+	// OwnerUserID is the org user who owns the token: the console user
+	// creating it. "" makes an org-level token (the operator's: sigtrail
+	// token create, the bootstrap token). A token created through a
+	// request another token authenticated (no API operation does so
+	// today) would be owned by that token's owner, so disabling the owner
+	// ends everything it started. See store.Token.OwnerUserID.
+	OwnerUserID string
 }
 
 // CreateToken creates a token and returns it with its secret, which is
@@ -141,7 +148,7 @@ func (s *Service) createTokenWithSecret(ctx context.Context, spec TokenSpec, sec
 	now := s.clk.Now().UTC()
 	t := store.Token{
 		ID: id.String(), OrgID: spec.OrgID, Name: spec.Name, Role: spec.Role,
-		Hash: HashSecret(secret), System: spec.System, CreatedAt: now,
+		Hash: HashSecret(secret), System: spec.System, CreatedAt: now, OwnerUserID: spec.OwnerUserID,
 	}
 	if spec.TTL > 0 {
 		t.ExpiresAt = now.Add(spec.TTL)
@@ -150,6 +157,30 @@ func (s *Service) createTokenWithSecret(ctx context.Context, spec TokenSpec, sec
 		return store.Token{}, err
 	}
 	return t, nil
+}
+
+// RevocationResource names the authorization entry of a token revoked
+// because its owner was disabled: Kong's "Authz.<resource>/{id}" form.
+func RevocationResource(tokenID string) string { return "tokens/" + tokenID }
+
+// RevocationEntries are the org-log entries of tokens revoked with their
+// owner (store.Users.DisableUser): one granted authorization entry
+// (Authz.tokens/<id>, action delete) per token, each a copy of base (time,
+// source, principal, trace) in the token's org stream.
+func RevocationEntries(base audit.Entry, revoked []store.Token) []store.NewEntry {
+	out := make([]store.NewEntry, 0, len(revoked))
+	for _, t := range revoked {
+		e := base
+		e.Kind = audit.KindAuthorization
+		e.Product = audit.ProductKonnect
+		e.ClassID = audit.AuthzClassID
+		e.Name = audit.AuthzNamePrefix + RevocationResource(t.ID)
+		e.Action = audit.ActionDelete
+		e.Granted = true
+		e.OrgID = t.OrgID
+		out = append(out, store.NewEntry{Stream: store.StreamID(t.OrgID), Entry: e})
+	}
+	return out
 }
 
 // RoleNames lists the roles a token may have.
