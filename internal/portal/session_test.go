@@ -135,3 +135,31 @@ func TestHSTSOnlyOnHTTPSAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestSSOLogInEndsPresentedSessionAndRotatesFormToken: an SSO log-in, like
+// a password one, ends the session the browser presented and gives it a
+// new form token.
+func TestSSOLogInEndsPresentedSessionAndRotatesFormToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, insecureDestinations)
+	e.addIdP(startOP(t, e.base+ssoCallbackPath))
+	e.signUp("jane@example.com")
+	e.loginOK()
+	janeAccess := e.cookie(e.client, accessCookie)
+	_, tok := e.page(e.client, "/profile")
+	if janeAccess == "" || tok == "" {
+		t.Fatalf("no session (%q) or form token (%q) before the SSO log-in", janeAccess, tok)
+	}
+
+	if r := e.ssoRoundTrip(t); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("SSO log-in: %d %s", r.StatusCode, r.body)
+	}
+	if _, err := e.st.GetDeveloperToken(context.Background(), tokenHash(janeAccess)); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("the session the browser presented outlived the SSO log-in: %v", err)
+	}
+	if now := e.cookie(e.client, csrfCookie); now == "" || now == tok {
+		t.Fatalf("form token not rotated at the SSO log-in: before %q, after %q", tok, now)
+	}
+	r, _ := e.page(e.client, "/profile")
+	wantPage(t, r, http.StatusOK, "Grace@Example.com")
+}
