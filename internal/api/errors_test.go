@@ -159,6 +159,48 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	}
 }
 
+// TestMalformedQueries: a query that url.Values would read only in part
+// (a pair it cannot decode is dropped, of a repeated parameter only the
+// first value counts) is a 400 naming the parameter, never an answer that
+// silently ignores what the client sent. The refusal is audited.
+func TestMalformedQueries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	org, tok := h.org("o")
+	for _, tc := range []struct {
+		path, field string
+	}{
+		{"/v3/audit-logs?filter%5Btype%5D=authorization%zz", "filter[type]"},
+		{"/v3/audit-logs?page%5Bsize%5D=1;filter%5Btype%5D=authorization", "page[size]"},
+		{"/v3/audit-logs?filter%5Btype%5D=authorization&filter%5Btype%5D=authentication", "filter[type]"},
+		{"/v3/audit-logs?filter%5Bts%5D%5Bgte%5D=2026-03-01T00%3A00%3A00Z&filter%5Bts%5D%5Bgte%5D=2026-02-28T00%3A00%3A00Z", "filter[ts][gte]"},
+		{"/v3/audit-log-destinations?page%5Bsize%5D=1&page%5Bsize%5D=1000", "page[size]"},
+		{"/v3/portals?filter%5Bname%zz=x", "filter%5Bname%zz"},
+		{"/v3/audit-log-tree/checkpoint?delivered=%", "delivered"},
+	} {
+		res := h.call(http.MethodGet, tc.path, tok, nil)
+		p := res.problem(t, http.StatusBadRequest)
+		params, _ := p["invalid_parameters"].([]any)
+		if len(params) != 1 || params[0].(map[string]any)["field"] != tc.field || params[0].(map[string]any)["source"] != "query" {
+			t.Errorf("%s: invalid_parameters %v, want the query parameter %s", tc.path, params, tc.field)
+		}
+		es := requestEntries(h.entries(org), res.Header.Get("X-Sigtrail-Trace-Id"))
+		if len(es) != 3 || es[2].Status != http.StatusBadRequest {
+			t.Errorf("%s: audited as %+v, want authentication, authorization and a 400 access entry", tc.path, es)
+		}
+	}
+	// Well-formed queries pass: an escaped ";" or "%", a value repeated as it was.
+	for _, path := range []string{
+		"/v3/portals?filter%5Bname%5D=a%3Bb%25",
+		"/v3/audit-logs?filter%5Btype%5D=authorization&filter%5Btype%5D=authorization",
+		"/v3/audit-logs?&page%5Bsize%5D=5&",
+	} {
+		h.call(http.MethodGet, path, tok, nil).expect(t, http.StatusOK)
+	}
+	// An unknown route stays a 404, whatever its query.
+	h.call(http.MethodGet, "/v3/nope?a=%zz", tok, nil).problem(t, http.StatusNotFound)
+}
+
 func TestPublicRoutes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, Config{})
