@@ -340,6 +340,11 @@ func (s *server) authenticate(c *call) error {
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
 func bearer(r *http.Request) (string, bool) {
+	// Authorization is not a list (RFC 9110): of two, a proxy in front may
+	// check one and sigtrail would act on the other.
+	if len(r.Header.Values("Authorization")) != 1 {
+		return "", false
+	}
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
