@@ -301,7 +301,12 @@ func (s *server) pullFilters(q url.Values, now time.Time) (pullWindow, error) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			bad(field, "is_date_time", "must be an RFC 3339 date-time, for example 2026-07-21T00:00:00Z")
+			reason := "must be an RFC 3339 date-time, for example 2026-07-21T00:00:00Z"
+			if strings.Contains(v, " ") {
+				// An offset's "+" written as is arrives as a space.
+				reason += " (a + in a query string must be sent as %2B)"
+			}
+			bad(field, "is_date_time", reason)
 			return time.Time{}, false
 		}
 		return t.UTC(), true

@@ -401,6 +401,11 @@ func TestPullValidation(t *testing.T) {
 		{"another list's cursor", q("page[before]", encodeCursor("0193d4a8-9b8e-7c4f-8a4e-1e2f3a4b5c6d")), "page[before]"},
 		{"filter contradicts cursor", q("page[after]", cursor, "filter[type]", "authentication"), "filter[type]"},
 	}
+	// An offset's + sent unencoded arrives as a space: the answer says so.
+	p := f.call(http.MethodGet, "/v3/audit-logs?filter%5Bts%5D%5Bgte%5D=2026-03-01T10:00:00+02:00", tok, nil).problem(t, http.StatusBadRequest)
+	if params, _ := p["invalid_parameters"].([]any); len(params) != 1 || !strings.Contains(params[0].(map[string]any)["reason"].(string), "%2B") {
+		t.Errorf("an unencoded + in an offset: %v, want a hint at %%2B", p)
+	}
 	for _, tc := range tests {
 		p := f.call(http.MethodGet, tc.path, tok, nil).problem(t, http.StatusBadRequest)
 		params, _ := p["invalid_parameters"].([]any)
