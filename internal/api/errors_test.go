@@ -197,8 +197,29 @@ func TestMalformedQueries(t *testing.T) {
 	} {
 		h.call(http.MethodGet, path, tok, nil).expect(t, http.StatusOK)
 	}
+	// A page number far past the end is an empty page, not an overflowed
+	// offset (a panic, answered 500).
+	for _, path := range []string{"/v3/portals", "/v3/portals/" + portalOf(t, h, tok) + "/snippets"} {
+		for _, q := range []string{"page%5Bnumber%5D=9223372036854775807&page%5Bsize%5D=100", "page%5Bnumber%5D=4611686018427387905&page%5Bsize%5D=2"} {
+			var page struct {
+				Data []any `json:"data"`
+			}
+			h.call(http.MethodGet, path+"?"+q, tok, nil).expect(t, http.StatusOK).decode(t, &page)
+			if len(page.Data) != 0 {
+				t.Errorf("%s?%s: %d items, want none", path, q, len(page.Data))
+			}
+		}
+	}
 	// An unknown route stays a 404, whatever its query.
 	h.call(http.MethodGet, "/v3/nope?a=%zz", tok, nil).problem(t, http.StatusNotFound)
+}
+
+// portalOf creates a portal and returns its id.
+func portalOf(t *testing.T, h *harness, tok string) string {
+	t.Helper()
+	var p portalJSON
+	h.call(http.MethodPost, "/v3/portals", tok, map[string]any{"name": "paged"}).expect(t, http.StatusCreated).decode(t, &p)
+	return p.ID
 }
 
 func TestPublicRoutes(t *testing.T) {
