@@ -366,7 +366,9 @@ func (s *server) run(c *call) {
 			c.fail(errors.New("panic"))
 		}
 	}()
-	if c.rt.auth != authOptional { // a route's, not the 404 or 405 of none
+	// Routes that take a token read parameters; the public ones (health,
+	// metrics, JWKS, spec) read none, and a 404 or 405 is about the path.
+	if c.rt.auth == authRequired {
 		if err := checkQuery(c.r.URL.RawQuery); err != nil {
 			c.fail(err)
 			return
