@@ -18,7 +18,7 @@ func refParseJSON(line []byte) (Entry, error) {
 	if !utf8.Valid(line) {
 		return Entry{}, fieldErr("", "is not valid UTF-8")
 	}
-	if json.Valid(line) && refLoneSurrogate(line) {
+	if refLoneSurrogate(line) {
 		return Entry{}, fieldErr("", "is not valid UTF-8 (a lone UTF-16 surrogate escape)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(line))
@@ -116,11 +116,14 @@ func refKnownJSONKey(k string) bool {
 	return false
 }
 
-// refLoneSurrogate reports whether a string of line (valid JSON) holds a
-// \u escape of a UTF-16 surrogate that is not half of a pair. Unlike the
-// scanner, which pairs escapes as it goes, it gathers each run of
-// consecutive \u escapes and decodes it whole with utf16.Decode: every
-// surrogate must end up in a rune beyond the BMP.
+// refLoneSurrogate reports whether a string of line holds a \u escape of a
+// UTF-16 surrogate that is not half of a pair. Unlike the scanner, which
+// pairs escapes as it goes, it gathers each run of consecutive \u escapes
+// and decodes it whole with utf16.Decode: every surrogate must end up in a
+// rune beyond the BMP. It reads strings as the scanner does up to any
+// syntax error, so a lone surrogate the scanner meets before one is found
+// here too (the line is refused either way, and which error comes first
+// is the scanner's business).
 func refLoneSurrogate(line []byte) bool {
 	var run []uint16
 	lone := func() bool {
@@ -145,14 +148,12 @@ func refLoneSurrogate(line []byte) bool {
 			in = c == '"'
 			continue
 		}
-		if c == '\\' && line[i+1] == 'u' {
-			u, err := strconv.ParseUint(string(line[i+2:i+6]), 16, 16)
-			if err != nil {
-				return true // not valid JSON, which the caller rules out
+		if c == '\\' && i+6 <= len(line) && line[i+1] == 'u' {
+			if u, err := strconv.ParseUint(string(line[i+2:i+6]), 16, 16); err == nil {
+				run = append(run, uint16(u))
+				i += 5
+				continue
 			}
-			run = append(run, uint16(u))
-			i += 5
-			continue
 		}
 		if lone() {
 			return true
