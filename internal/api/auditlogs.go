@@ -49,6 +49,11 @@ type pullCursor struct {
 
 const pullCursorVersion = 1
 
+// pullMaxTime is the latest time a window may reach, the last millisecond
+// RFC 3339 can write in UTC. A later lte (9999-12-31T23:59:59-23:00 is
+// in the year 10000) is taken as this, so its cursors stay readable.
+var pullMaxTime = time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+
 // encode makes the cursor opaque and URL-safe: version, seq, max seq, gte
 // and lte in milliseconds, kind.
 func (p pullCursor) encode() string {
@@ -100,8 +105,7 @@ func decodePullCursor(s string) (pullCursor, bool) {
 	if kind != 0 && kind.String() == "unknown" {
 		return p, false
 	}
-	const maxMS = 253402300799999 // 9999-12-31T23:59:59.999Z
-	if gte < 0 || lte < gte || lte > maxMS {
+	if gte < 0 || lte < gte || lte > pullMaxTime.UnixMilli() {
 		return p, false
 	}
 	p.Seq, p.MaxSeq, p.Kind = seq, maxSeq, kind
@@ -297,13 +301,21 @@ func (s *server) pullFilters(q url.Values, now time.Time) (pullWindow, error) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			bad(field, "is_date_time", "must be an RFC 3339 date-time, for example 2026-07-21T00:00:00Z")
+			reason := "must be an RFC 3339 date-time, for example 2026-07-21T00:00:00Z"
+			if strings.Contains(v, " ") {
+				// An offset's "+" written as is arrives as a space.
+				reason += " (a + in a query string must be sent as %2B)"
+			}
+			bad(field, "is_date_time", reason)
 			return time.Time{}, false
 		}
 		return t.UTC(), true
 	}
 	lte, lteSet := ts("filter[ts][lte]")
 	gte, gteSet := ts("filter[ts][gte]")
+	if lte.After(pullMaxTime) {
+		lte = pullMaxTime
+	}
 	if !lteSet {
 		lte = now
 	} else if lte.Before(oldest) {

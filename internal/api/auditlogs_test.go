@@ -401,6 +401,11 @@ func TestPullValidation(t *testing.T) {
 		{"another list's cursor", q("page[before]", encodeCursor("0193d4a8-9b8e-7c4f-8a4e-1e2f3a4b5c6d")), "page[before]"},
 		{"filter contradicts cursor", q("page[after]", cursor, "filter[type]", "authentication"), "filter[type]"},
 	}
+	// An offset's + sent unencoded arrives as a space: the answer says so.
+	p := f.call(http.MethodGet, "/v3/audit-logs?filter%5Bts%5D%5Bgte%5D=2026-03-01T10:00:00+02:00", tok, nil).problem(t, http.StatusBadRequest)
+	if params, _ := p["invalid_parameters"].([]any); len(params) != 1 || !strings.Contains(params[0].(map[string]any)["reason"].(string), "%2B") {
+		t.Errorf("an unencoded + in an offset: %v, want a hint at %%2B", p)
+	}
 	for _, tc := range tests {
 		p := f.call(http.MethodGet, tc.path, tok, nil).problem(t, http.StatusBadRequest)
 		params, _ := p["invalid_parameters"].([]any)
@@ -431,6 +436,36 @@ func TestPullIsScopedToTheOrg(t *testing.T) {
 			if strings.HasPrefix(l.TraceID, "only-a") {
 				t.Fatalf("org b pulled org a's entry %s", l.TraceID)
 			}
+		}
+	}
+}
+
+// A window that reaches far ahead finds what is in it and pages to the
+// end: nanoseconds since the epoch overflow after 2262, and an offset can
+// put a bound in the year 10000, past what a cursor carries.
+func TestPullFarFutureBounds(t *testing.T) {
+	t.Parallel()
+	f := newFullHarness(t, Config{}, false)
+	org, tok := f.org("o")
+	mixedEntries(t, f.st, org, "far", epoch.Add(-time.Hour), 30)
+	gte := url.QueryEscape(rfc(epoch.Add(-2 * time.Hour)))
+	for _, lte := range []string{"2262-04-12T00:00:00Z", "2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-23:59"} {
+		next := "/v3/audit-logs?page%5Bsize%5D=7&filter%5Bts%5D%5Bgte%5D=" + gte + "&filter%5Bts%5D%5Blte%5D=" + url.QueryEscape(lte)
+		got := 0
+		for pages := 0; next != "" && pages < 10; pages++ {
+			p := f.pull(tok, next)
+			for _, l := range p.Data {
+				if strings.HasPrefix(l.TraceID, "far-") {
+					got++
+				}
+			}
+			next = ""
+			if p.Meta.Page.Next != nil {
+				next = *p.Meta.Page.Next
+			}
+		}
+		if got != 30 {
+			t.Errorf("lte %s: pulled %d of the 30 entries", lte, got)
 		}
 	}
 }

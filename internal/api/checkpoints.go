@@ -85,11 +85,20 @@ func (s *server) getCheckpoint(streamOf func(*call) (store.StreamID, error), byS
 			return err
 		}
 		size := int64(-1)
+		delivered := false
+		if v := c.r.URL.Query().Get("delivered"); v != "" && !bySize {
+			// Anything but a boolean is refused: a typo taken as false
+			// would answer the latest checkpoint, and a completeness
+			// check would count lines still in flight as missing.
+			if delivered, err = strconv.ParseBool(v); err != nil {
+				return apperr.InvalidField("query", "delivered", "type", "must be true or false")
+			}
+		}
 		if bySize {
 			if size, err = treeSize("path", "size", c.r.PathValue("size")); err != nil {
 				return err
 			}
-		} else if c.r.URL.Query().Get("delivered") == "true" {
+		} else if delivered {
 			// What the webhook has handed over (its cursor): lines still
 			// in flight are not yet the SIEM's to hold.
 			st, err := s.st.GetWebhookState(c.ctx(), stream)

@@ -88,6 +88,12 @@ func TestCheckpointRoutes(t *testing.T) {
 		h.call(http.MethodGet, tc.base+"/checkpoints/100000", f.token, nil).expect(t, http.StatusNotFound)
 		h.call(http.MethodGet, tc.base+"/consistency-proofs?from=3&to=2", f.token, nil).expect(t, http.StatusBadRequest)
 		h.call(http.MethodGet, tc.base+"/inclusion-proofs/x", f.token, nil).expect(t, http.StatusBadRequest)
+		for _, v := range []string{"yes", "1x", "TRUE!"} {
+			h.call(http.MethodGet, tc.base+"/checkpoint?delivered="+v, f.token, nil).problem(t, http.StatusBadRequest)
+		}
+		for _, v := range []string{"false", "0"} {
+			h.call(http.MethodGet, tc.base+"/checkpoint?delivered="+v, f.token, nil).expect(t, http.StatusOK)
+		}
 		reader := h.token(f.org, store.RoleReadOnly, false, 0)
 		h.call(http.MethodGet, tc.base+"/checkpoint", reader, nil).expect(t, http.StatusOK)
 		prod := h.token(f.org, store.RoleProducer, false, 0)

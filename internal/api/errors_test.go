@@ -159,6 +159,71 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	}
 }
 
+// TestMalformedQueries: a query that url.Values would read only in part
+// (a pair it cannot decode is dropped, of a repeated parameter only the
+// first value counts) is a 400 naming the parameter, never an answer that
+// silently ignores what the client sent. The refusal is audited.
+func TestMalformedQueries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, Config{})
+	org, tok := h.org("o")
+	for _, tc := range []struct {
+		path, field string
+	}{
+		{"/v3/audit-logs?filter%5Btype%5D=authorization%zz", "filter[type]"},
+		{"/v3/audit-logs?page%5Bsize%5D=1;filter%5Btype%5D=authorization", "page[size]"},
+		{"/v3/audit-logs?filter%5Btype%5D=authorization&filter%5Btype%5D=authentication", "filter[type]"},
+		{"/v3/audit-logs?filter%5Bts%5D%5Bgte%5D=2026-03-01T00%3A00%3A00Z&filter%5Bts%5D%5Bgte%5D=2026-02-28T00%3A00%3A00Z", "filter[ts][gte]"},
+		{"/v3/audit-log-destinations?page%5Bsize%5D=1&page%5Bsize%5D=1000", "page[size]"},
+		{"/v3/portals?filter%5Bname%zz=x", "filter%5Bname%zz"},
+		{"/v3/audit-log-tree/checkpoint?delivered=%", "delivered"},
+	} {
+		res := h.call(http.MethodGet, tc.path, tok, nil)
+		p := res.problem(t, http.StatusBadRequest)
+		params, _ := p["invalid_parameters"].([]any)
+		if len(params) != 1 || params[0].(map[string]any)["field"] != tc.field || params[0].(map[string]any)["source"] != "query" {
+			t.Errorf("%s: invalid_parameters %v, want the query parameter %s", tc.path, params, tc.field)
+		}
+		es := requestEntries(h.entries(org), res.Header.Get("X-Sigtrail-Trace-Id"))
+		if len(es) != 3 || es[2].Status != http.StatusBadRequest {
+			t.Errorf("%s: audited as %+v, want authentication, authorization and a 400 access entry", tc.path, es)
+		}
+	}
+	// Well-formed queries pass: an escaped ";" or "%", a value repeated as it was.
+	for _, path := range []string{
+		"/v3/portals?filter%5Bname%5D=a%3Bb%25",
+		"/v3/audit-logs?filter%5Btype%5D=authorization&filter%5Btype%5D=authorization",
+		"/v3/audit-logs?&page%5Bsize%5D=5&",
+	} {
+		h.call(http.MethodGet, path, tok, nil).expect(t, http.StatusOK)
+	}
+	// A page number far past the end is an empty page, not an overflowed
+	// offset (a panic, answered 500).
+	for _, path := range []string{"/v3/portals", "/v3/portals/" + portalOf(t, h, tok) + "/snippets"} {
+		for _, q := range []string{"page%5Bnumber%5D=9223372036854775807&page%5Bsize%5D=100", "page%5Bnumber%5D=4611686018427387905&page%5Bsize%5D=2"} {
+			var page struct {
+				Data []any `json:"data"`
+			}
+			h.call(http.MethodGet, path+"?"+q, tok, nil).expect(t, http.StatusOK).decode(t, &page)
+			if len(page.Data) != 0 {
+				t.Errorf("%s?%s: %d items, want none", path, q, len(page.Data))
+			}
+		}
+	}
+	// An unknown route stays a 404, whatever its query; public routes read
+	// no parameters and answer as ever.
+	h.call(http.MethodGet, "/v3/nope?a=%zz", tok, nil).problem(t, http.StatusNotFound)
+	h.call(http.MethodGet, "/v2/audit-log-webhook/jwks.json?a=%zz&a=1&a=2", "", nil).expect(t, http.StatusOK)
+}
+
+// portalOf creates a portal and returns its id.
+func portalOf(t *testing.T, h *harness, tok string) string {
+	t.Helper()
+	var p portalJSON
+	h.call(http.MethodPost, "/v3/portals", tok, map[string]any{"name": "paged"}).expect(t, http.StatusCreated).decode(t, &p)
+	return p.ID
+}
+
 func TestPublicRoutes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, Config{})

@@ -139,6 +139,7 @@ func TestIngestIsAllOrNothing(t *testing.T) {
 		{"bad event_ts", strings.Replace(good, `{`, `{"event_ts":"2026-03-01T11:00:00+01:00x",`, 1), "line 3: event_ts"},
 		{"wrong severity", strings.Replace(good, `{`, `{"severity":7,`, 1), "line 3: severity"},
 		{"invalid UTF-8", strings.Replace(good, `"src":"`, "\"src\":\"\xff", 1), "line 3"},
+		{"lone surrogate escape", strings.Replace(good, `"src":"`, `"src":"\ud800`, 1), "line 3"},
 		{"duplicate key", strings.Replace(good, `{`, `{"success":true,`, 1), "line 3: success"},
 		{"stray brace after the object", good + `}`, "line 3"},
 	}

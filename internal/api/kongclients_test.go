@@ -51,4 +51,22 @@ func TestKongClientDetails(t *testing.T) {
 	for _, bad := range []string{"Basic " + tok, "Bearer", "Bearer ", tok, "Bearertoken " + tok} {
 		h.callWith(http.MethodGet, "/v3/portals", "", nil, map[string]string{"Authorization": bad}).problem(t, http.StatusUnauthorized)
 	}
+	// Two Authorization headers, even both good, are refused: a proxy in
+	// front may have checked the other one.
+	for _, pair := range [][2]string{{"Bearer " + tok, "Bearer " + tok}, {"Bearer " + tok, "Bearer stpat_other"}, {"Basic eDp5", "Bearer " + tok}} {
+		req, err := http.NewRequest(http.MethodGet, h.srv.URL+"/v3/portals", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Add("Authorization", pair[0])
+		req.Header.Add("Authorization", pair[1])
+		res, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("Authorization %q and %q: status %d, want 401", pair[0], pair[1], res.StatusCode)
+		}
+	}
 }

@@ -155,6 +155,11 @@ type pageMeta struct {
 func slicePage[T any](items []T, size, number int) ([]T, pageMeta) {
 	var m pageMeta
 	m.Page.Number, m.Page.Size, m.Page.Total = number, size, len(items)
+	// A page past the end is empty; compared before multiplying, since a
+	// huge page[number] times the size overflows to a negative offset.
+	if number-1 > len(items)/size {
+		return []T{}, m
+	}
 	from := (number - 1) * size
 	if from >= len(items) {
 		return []T{}, m

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"runtime/debug"
 	"slices"
@@ -339,6 +340,11 @@ func (s *server) authenticate(c *call) error {
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
 func bearer(r *http.Request) (string, bool) {
+	// Authorization is not a list (RFC 9110): of two, a proxy in front may
+	// check one and sigtrail would act on the other.
+	if len(r.Header.Values("Authorization")) != 1 {
+		return "", false
+	}
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -360,9 +366,47 @@ func (s *server) run(c *call) {
 			c.fail(errors.New("panic"))
 		}
 	}()
+	// Routes that take a token read parameters; the public ones (health,
+	// metrics, JWKS, spec) read none, and a 404 or 405 is about the path.
+	if c.rt.auth == authRequired {
+		if err := checkQuery(c.r.URL.RawQuery); err != nil {
+			c.fail(err)
+			return
+		}
+	}
 	if err := c.rt.handle(c); err != nil {
 		c.fail(err)
 	}
+}
+
+// checkQuery refuses a query string that url.Values would read only in
+// part. A pair it cannot decode (a stray "%", a ";") is dropped from
+// URL.Query() without a word, and of a parameter given twice only the
+// first value counts: either way a filter or cursor the client sent would
+// be ignored and the answer would look like one to the request it meant.
+func checkQuery(raw string) error {
+	seen := map[string]string{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil || strings.Contains(k, ";") {
+			return apperr.InvalidField("query", k, "invalid", "is not a well-formed query parameter name (percent-encode %, ; and other reserved characters)")
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil || strings.Contains(v, ";") {
+			return apperr.InvalidField("query", key, "invalid", "has a value that is not well-formed (percent-encode %, ; and other reserved characters)")
+		}
+		if prev, ok := seen[key]; ok && prev != val {
+			return apperr.InvalidField("query", key, "invalid", "is given more than once with different values")
+		}
+		seen[key] = val
+	}
+	return nil
 }
 
 // bufferedWriter holds an answer until its access entry is recorded.

@@ -11,8 +11,9 @@ import (
 // second token pass to catch duplicate keys). It accepts exactly what
 // encoding/json accepted into jsonLine, with the same FieldError field names
 // and reasons, and in addition rejects invalid UTF-8 (encoding/json replaced
-// it with U+FFFD) and anything after the object (encoding/json let a stray
-// '}' or ']' through). FuzzScanJSONMatchesReference holds it to that.
+// it with U+FFFD), lone UTF-16 surrogate escapes (which it also made U+FFFD)
+// and anything after the object (encoding/json let a stray '}' or ']'
+// through). FuzzScanJSONMatchesReference holds it to that.
 
 // jsonKeySig is the signature key; it is in no jsonKey order because
 // renderers append it last.
@@ -396,8 +397,8 @@ func (sc *jsonScanner) str() (string, error) {
 }
 
 // strEscaped finishes a string that has escapes, decoding them the way
-// encoding/json does: a \u escape that is half of a surrogate pair without
-// its other half becomes U+FFFD.
+// encoding/json does, except that a \u escape that is half of a surrogate
+// pair without its other half is refused (encoding/json made it U+FFFD).
 func (sc *jsonScanner) strEscaped(start int) (string, error) {
 	buf := make([]byte, 0, sc.pos-start+16)
 	buf = append(buf, sc.s[start:sc.pos]...)
@@ -444,12 +445,14 @@ func (sc *jsonScanner) strEscaped(start int) (string, error) {
 				if sc.pos+1 < len(sc.s) && sc.s[sc.pos] == '\\' && sc.s[sc.pos+1] == 'u' {
 					lo, ok = sc.hex4(sc.pos + 2)
 				}
-				if d := utf16.DecodeRune(r, lo); ok && d != utf8.RuneError {
-					r = d
-					sc.pos += 6
-				} else {
-					r = utf8.RuneError
+				d := utf16.DecodeRune(r, lo)
+				if !ok || d == utf8.RuneError {
+					// encoding/json wrote U+FFFD: text the sender never
+					// wrote, as invalid UTF-8 would be, so refused alike.
+					return "", fieldErr("", "is not valid UTF-8 (a lone UTF-16 surrogate escape \\u%04x)", r)
 				}
+				r = d
+				sc.pos += 6
 			}
 			buf = utf8.AppendRune(buf, r)
 			continue

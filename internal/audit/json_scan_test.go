@@ -21,6 +21,9 @@ var jsonScanSeeds = []string{
 	`{"name":"Ingress","status":200,"src":null}`,
 	`{"n\u0061me":"Ingress","status":200,"user_agent":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x\udc00"}`,
 	` { "name" : "Ingress" , "status" : 200 } `,
+	`{"name":"Ingress","status":200,"src":"\ud83d\ude00\ud83d"}`,
+	`{"name":"Ingress","status":200,"src":{"k\udc00":["\\ud800","\ud800\u0041"]}}`,
+	`{"name":"Ingress","status":"x","src":"\udbff\udfff\\"}`,
 	`{"name":"Ingress","status":200} {}`,
 	`{"name":"Ingress","status":200}}`,
 	`{"name":"Ingress","status":200,}`,
@@ -47,8 +50,14 @@ func TestScanJSONLine(t *testing.T) {
 	}{
 		{"escapes and a surrogate pair", `{"name":"Ingress","status":200,"user_agent":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}`, "", "",
 			func(e Entry) bool { return e.UserAgent == "a\"\\/\b\f\n\r\té😀" }},
-		{"lone surrogates become U+FFFD", `{"name":"Ingress","status":200,"src":"\ud800x\udc00\ud800\u0041"}`, "", "",
-			func(e Entry) bool { return e.Src == "\uFFFDx\uFFFD\uFFFDA" }},
+		// encoding/json made a lone surrogate U+FFFD, text the sender never
+		// wrote: refused, as raw invalid UTF-8 is.
+		{"lone high surrogate", `{"name":"Ingress","status":200,"src":"\ud800x"}`, "", "is not valid UTF-8", nil},
+		{"lone low surrogate", `{"name":"Ingress","status":200,"src":"x\udc00"}`, "", "is not valid UTF-8", nil},
+		{"high surrogate before a BMP escape", `{"name":"Ingress","status":200,"src":"\ud800\u0041"}`, "", "is not valid UTF-8", nil},
+		{"high surrogate at the end", `{"name":"Ingress","status":200,"src":"\uDBFF"}`, "", "is not valid UTF-8", nil},
+		{"escaped backslash before u", `{"name":"Ingress","status":200,"src":"\\ud800"}`, "", "",
+			func(e Entry) bool { return e.Src == `\ud800` }},
 		{"escaped key", `{"n\u0061me":"Ingress","status":200}`, "", "", func(e Entry) bool { return e.Kind == KindAccess }},
 		{"null is absent", `{"name":"Ingress","status":200,"src":null,"rt":null}`, "", "",
 			func(e Entry) bool { return e.Src == "" && e.Time.IsZero() }},

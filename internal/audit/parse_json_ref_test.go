@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,9 @@ import (
 func refParseJSON(line []byte) (Entry, error) {
 	if !utf8.Valid(line) {
 		return Entry{}, fieldErr("", "is not valid UTF-8")
+	}
+	if refLoneSurrogate(line) {
+		return Entry{}, fieldErr("", "is not valid UTF-8 (a lone UTF-16 surrogate escape)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	var raw json.RawMessage
@@ -110,4 +114,56 @@ func refKnownJSONKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// refLoneSurrogate reports whether a string of line holds a \u escape of a
+// UTF-16 surrogate that is not half of a pair. Unlike the scanner, which
+// pairs escapes as it goes, it gathers each run of consecutive \u escapes
+// and decodes it whole with utf16.Decode: every surrogate must end up in a
+// rune beyond the BMP. It reads strings as the scanner does up to any
+// syntax error, so a lone surrogate the scanner meets before one is found
+// here too (the line is refused either way, and which error comes first
+// is the scanner's business).
+func refLoneSurrogate(line []byte) bool {
+	var run []uint16
+	lone := func() bool {
+		surrogates, astral := 0, 0
+		for _, u := range run {
+			if utf16.IsSurrogate(rune(u)) {
+				surrogates++
+			}
+		}
+		for _, r := range utf16.Decode(run) {
+			if r > 0xFFFF {
+				astral++
+			}
+		}
+		run = run[:0]
+		return surrogates != 2*astral
+	}
+	in := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if !in {
+			in = c == '"'
+			continue
+		}
+		if c == '\\' && i+6 <= len(line) && line[i+1] == 'u' {
+			if u, err := strconv.ParseUint(string(line[i+2:i+6]), 16, 16); err == nil {
+				run = append(run, uint16(u))
+				i += 5
+				continue
+			}
+		}
+		if lone() {
+			return true
+		}
+		switch c {
+		case '\\':
+			i++ // a two-character escape
+		case '"':
+			in = false
+		}
+	}
+	return lone()
 }

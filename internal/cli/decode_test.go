@@ -93,14 +93,14 @@ func TestDecodeFiles(t *testing.T) {
 // prints the usage and exits 0.
 func TestWrongFlagIsOneLine(t *testing.T) {
 	t.Parallel()
-	for _, cmd := range []string{"decode", "verify"} {
+	for _, cmd := range []string{"decode", "verify", "sink", "bench"} {
 		code, _, errOut := runCLI(t, nil, "", cmd, "--no-such-flag")
 		if code != 2 || !strings.HasPrefix(errOut, "sigtrail "+cmd+": flag provided but not defined") ||
 			strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "-h") {
 			t.Errorf("%s --no-such-flag: exit %d, stderr %q", cmd, code, errOut)
 		}
 		code, _, errOut = runCLI(t, nil, "", cmd, "-h")
-		if code != 0 || strings.Count(errOut, "usage: sigtrail "+cmd) != 1 {
+		if code != 0 || strings.Count(errOut, "sigtrail "+cmd) < 1 || strings.Count(errOut, "\n") < 3 {
 			t.Errorf("%s -h: exit %d, stderr %q", cmd, code, errOut)
 		}
 	}

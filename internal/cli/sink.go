@@ -96,14 +96,13 @@ func loadKeySet(ctx context.Context, src string, wait time.Duration) (*sink.KeyS
 // for -h, 2 otherwise.
 func flagUsage(env *Env, fs *flag.FlagSet, name string, err error) error {
 	if !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(env.Stderr, "sigtrail %s: %v\n", name, err)
+		// One line, as every command says a wrong flag; -h has the rest.
+		fmt.Fprintf(env.Stderr, "sigtrail %s: %v (run 'sigtrail %s -h' for the flags)\n", name, err, name)
+		return errUsage
 	}
 	fs.SetOutput(env.Stderr)
 	fs.Usage()
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return errUsage
+	return err
 }
 
 func parseJWKS(b []byte) (sink.Verifier, error) { return signing.ParseJWKS(b) }

@@ -60,32 +60,78 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64)
 	return exactKeys(body, dst)
 }
 
-// exactKeys rejects top-level keys that encoding/json matched to a field
-// only case-insensitively ("Enabled" for "enabled"): the API's properties
-// are case-sensitive, and a client that misspells one must hear about it.
+// exactKeys rejects keys that encoding/json matched to a field only
+// case-insensitively ("Enabled" for "enabled"), at any depth
+// ({"theme":{"Colors":...}} too): the API's properties are case-sensitive,
+// and a client that misspells one must hear about it. It also rejects an
+// object that names a key twice, which encoding/json settles silently in
+// favour of the last (a proxy or WAF in front may read the first), and a
+// string with a lone UTF-16 surrogate escape ("\ud800"), which it turns
+// into U+FFFD: text the sender never wrote, as raw invalid UTF-8 would be.
 func exactKeys(body []byte, dst any) error {
-	t := reflect.TypeOf(dst)
+	if err := duplicateKeys(body); err != nil {
+		return err
+	}
+	if loneSurrogate(body) {
+		return apperr.InvalidField("body", "body", "type", "must not hold a lone UTF-16 surrogate escape (\\ud800-\\udfff)")
+	}
+	return checkKeys(body, reflect.TypeOf(dst), "")
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// checkKeys walks raw along t: object keys of structs must be their
+// fields' names exactly; slices, arrays and maps are walked into. Types
+// that decode themselves are left to their own rules.
+func checkKeys(raw []byte, t reflect.Type, path string) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nil || t.Kind() != reflect.Struct {
+	if t == nil || reflect.PointerTo(t).Implements(unmarshalerType) {
 		return nil
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
-		return nil
-	}
-	known := map[string]bool{}
-	collectJSONNames(t, known)
-	for k := range obj {
-		if !known[k] {
-			return apperr.InvalidField("body", k, "unknown_property", "is not a known property (names are case-sensitive)")
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil // null, or not an object: the decoder had its say
+		}
+		known := map[string]reflect.Type{}
+		collectJSONNames(t, known)
+		for k, v := range obj {
+			ft, ok := known[k]
+			if !ok {
+				return apperr.InvalidField("body", path+k, "unknown_property", "is not a known property (names are case-sensitive)")
+			}
+			if err := checkKeys(v, ft, path+k+"."); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		for _, v := range items {
+			if err := checkKeys(v, t.Elem(), path); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		for k, v := range obj {
+			if err := checkKeys(v, t.Elem(), path+k+"."); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func collectJSONNames(t reflect.Type, known map[string]bool) {
+func collectJSONNames(t reflect.Type, known map[string]reflect.Type) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -109,8 +155,105 @@ func collectJSONNames(t reflect.Type, known map[string]bool) {
 		if name == "" {
 			name = f.Name
 		}
-		known[name] = true
+		known[name] = f.Type
 	}
+}
+
+// duplicateKeys names the first key an object of body gives twice.
+// body is one valid JSON value (the decoder accepted it).
+func duplicateKeys(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next token of an object is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; anything else the decoder already refused
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if k, isKey := tok.(string); isKey && top != nil && top.object && top.key {
+			if top.keys[k] {
+				return apperr.InvalidField("body", k, "invalid", "is given more than once")
+			}
+			top.keys[k] = true
+			top.key = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, keys: map[string]bool{}, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value (or a closed container) ends; in an object a key is next.
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].key = true
+		}
+	}
+}
+
+// loneSurrogate reports whether a string of body (valid JSON) holds a
+// \uD800-\uDFFF escape that is not half of a surrogate pair.
+func loneSurrogate(body []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, c := range body[i+2 : i+6] {
+			switch {
+			case '0' <= c && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case 'a' <= c && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case 'A' <= c && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	in := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case !in:
+			in = c == '"'
+		case c == '"':
+			in = false
+		case c == '\\':
+			r, ok := hex4(i)
+			if !ok {
+				i++ // a two-character escape
+				continue
+			}
+			switch {
+			case 0xD800 <= r && r < 0xDC00:
+				lo, ok := hex4(i + 6)
+				if !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return true
+				}
+				i += 11
+			case 0xDC00 <= r && r <= 0xDFFF:
+				return true
+			default:
+				i += 5
+			}
+		}
+	}
+	return false
 }
 
 func jsonError(err error) error {
@@ -141,7 +284,9 @@ func jsonTypeName(kind string) string {
 		return "string"
 	case "bool":
 		return "boolean"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "integer"
+	case "float32", "float64":
 		return "number"
 	case "slice", "array":
 		return "array"

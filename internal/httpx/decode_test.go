@@ -70,7 +70,8 @@ func TestDecodeJSON(t *testing.T) {
 
 // FuzzDecodeJSON: any body is either decoded or refused with a 4xx code.
 func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{`{"name":"a"}`, `{"count":1e400}`, `{"enabled":null}`, `[`, `{"name":"\ud800"}`, "\x00"} {
+	for _, s := range []string{`{"name":"a"}`, `{"count":1e400}`, `{"enabled":null}`, `[`, `{"name":"\ud800"}`, "\x00",
+		`{"name":"\ud800\u0041"}`, `{"name":"\\ud800\ud83d\ude00"}`, `{"name":"a","name":"b"}`, `{"Name":{"x":[{}]}}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -100,6 +101,12 @@ func (s *Service) SystemOrg(ctx context.Context) (store.Org, error) {
 	return o, err
 }
 
+// latestExpiry is the latest expiry the stores can keep: they hold times
+// as nanoseconds since the epoch in an int64, which a later time
+// overflows into the past (a token made with --expires 100000d was
+// refused at once, its expiry read back as 1716).
+var latestExpiry = time.Unix(0, math.MaxInt64).UTC().Truncate(time.Second)
+
 // TokenSpec describes a token to create.
 type TokenSpec struct {
 	OrgID  string
@@ -137,6 +144,10 @@ func (s *Service) createTokenWithSecret(ctx context.Context, spec TokenSpec, sec
 	}
 	if spec.TTL < 0 {
 		return store.Token{}, apperr.InvalidField("body", "expires", "invalid", "must not be negative")
+	}
+	if spec.TTL > 0 && s.clk.Now().Add(spec.TTL).After(latestExpiry) {
+		return store.Token{}, apperr.InvalidField("body", "expires", "invalid",
+			"must end by "+latestExpiry.Format(time.RFC3339)+" (omit it for a token that never expires)")
 	}
 	if _, err := s.st.GetOrg(ctx, spec.OrgID); err != nil {
 		return store.Token{}, err

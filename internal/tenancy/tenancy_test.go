@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,6 +103,9 @@ func TestAuthenticate(t *testing.T) {
 		{OrgID: o.ID, Name: "x", Role: "root"},
 		{OrgID: o.ID, Name: " ", Role: store.RoleReadOnly},
 		{OrgID: o.ID, Name: "x", Role: store.RoleReadOnly, TTL: -time.Second},
+		// Past what the store can keep (2262), which wrapped into the past.
+		{OrgID: o.ID, Name: "x", Role: store.RoleReadOnly, TTL: 100000 * 24 * time.Hour},
+		{OrgID: o.ID, Name: "x", Role: store.RoleReadOnly, TTL: math.MaxInt64},
 	} {
 		if _, _, err := s.CreateToken(ctx, bad); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("CreateToken(%+v) = %v, want invalid", bad, err)
@@ -114,6 +118,14 @@ func TestAuthenticate(t *testing.T) {
 	got, err := s.Authenticate(ctx, secret)
 	if err != nil || got.ID != tok.ID || Outcome(err) != audit.OutcomeSuccess {
 		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	// A long life that the store can keep is kept, and the token works.
+	long, longSecret, err := s.CreateToken(ctx, TokenSpec{OrgID: o.ID, Name: "long", Role: store.RoleReadOnly, TTL: 200 * 365 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Authenticate(ctx, longSecret); err != nil || !got.ExpiresAt.Equal(long.ExpiresAt) {
+		t.Errorf("a token for 200 years: %+v, %v; want it valid until %v", got, err, long.ExpiresAt)
 	}
 	for _, tc := range []struct {
 		name, secret string

@@ -30,25 +30,20 @@ func FromNS(ns int64) time.Time {
 // CeilMS and FloorMS turn inclusive time bounds into entry times, which are
 // milliseconds (the precision of rt), rounding inwards, so a bound between
 // two milliseconds admits neither more nor less than the nanosecond
-// comparison would.
+// comparison would. They work in milliseconds throughout: nanoseconds
+// since the epoch overflow int64 after 2262, and a bound such as
+// filter[ts][lte]=2300-01-01T00:00:00Z wrapped into the past and matched
+// nothing.
 func CeilMS(t time.Time) int64 {
-	ns := t.UnixNano()
-	ms := ns / 1e6
-	if ms*1e6 < ns {
+	ms := t.UnixMilli() // rounds towards the past (time.Time's nanoseconds are never negative)
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
 		ms++
 	}
 	return ms
 }
 
 // FloorMS: see CeilMS.
-func FloorMS(t time.Time) int64 {
-	ns := t.UnixNano()
-	ms := ns / 1e6
-	if ms*1e6 > ns {
-		ms--
-	}
-	return ms
-}
+func FloorMS(t time.Time) int64 { return t.UnixMilli() }
 
 // PageResult trims the look-ahead row a page query asks for (Size+1) and
 // restores ascending order after a query that walked backwards (Before);

@@ -25,13 +25,18 @@ func TestTimes(t *testing.T) {
 		{time.UnixMilli(1000).Add(time.Nanosecond), 1001, 1000},
 		{time.UnixMilli(1000).Add(-time.Nanosecond), 1000, 999},
 		{time.UnixMilli(-5).Add(time.Nanosecond), -4, -5},
+		{time.UnixMilli(-5).Add(-time.Nanosecond), -5, -6},
+		// Past 2262 nanoseconds since the epoch overflow int64.
+		{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), 10413792000000, 10413792000000},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), 253402300800000, 253402300799999},
+		{time.Date(1600, 1, 1, 0, 0, 0, 1, time.UTC), -11676096000000 + 1, -11676096000000},
 	}
 	for _, c := range cases {
 		if got := CeilMS(c.t); got != c.ceil {
-			t.Errorf("CeilMS(%v) = %d, want %d", c.t.UnixNano(), got, c.ceil)
+			t.Errorf("CeilMS(%v) = %d, want %d", c.t, got, c.ceil)
 		}
 		if got := FloorMS(c.t); got != c.floor {
-			t.Errorf("FloorMS(%v) = %d, want %d", c.t.UnixNano(), got, c.floor)
+			t.Errorf("FloorMS(%v) = %d, want %d", c.t, got, c.floor)
 		}
 	}
 }
