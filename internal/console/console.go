@@ -111,8 +111,8 @@ func New(cfg Config, deps Deps) *Handler {
 }
 
 // consolePaths are the first path segments the console answers on the
-// management listener; everything else is the API's.
-var consolePaths = map[string]bool{"": true, "login": true, "logout": true, "assets": true, "destinations": true,
+// management listener, besides "/" itself; everything else is the API's.
+var consolePaths = map[string]bool{"login": true, "logout": true, "assets": true, "destinations": true,
 	"webhooks": true, "log": true, "replay": true, "portals": true, "keys": true, "tokens": true, "users": true,
 	"set-password": true}
 
@@ -120,8 +120,10 @@ var consolePaths = map[string]bool{"": true, "login": true, "logout": true, "ass
 // their paths, the API everywhere else.
 func (h *Handler) Mount(api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An empty first segment is the console's only as "/" itself:
+		// "//v3/portals" is an API path written badly, the API's to answer.
 		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		if consolePaths[first] {
+		if r.URL.Path == "/" || consolePaths[first] {
 			h.ServeHTTP(w, r)
 			return
 		}
