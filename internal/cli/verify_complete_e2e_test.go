@@ -21,22 +21,9 @@ import (
 func TestVerifyCompleteThroughServerAndSink(t *testing.T) {
 	t.Parallel()
 	base, token := replayServer(t)
-	jwks := base + "/v2/audit-log-webhook/jwks.json"
-	kept := filepath.Join(t.TempDir(), "siem.log")
-	sink := startSinkCommand(t, "--jwks", jwks, "--out", kept)
-	var d struct {
-		ID string `json:"id"`
-	}
-	if code := apiCall(t, http.MethodPost, base+"/v3/audit-log-destinations", token,
-		map[string]any{"name": "siem", "endpoint": sink, "authorization": "x", "log_format": "cps", "sequence_numbers": true}, &d); code != http.StatusCreated {
-		t.Fatalf("create destination: %d", code)
-	}
-	if code := apiCall(t, http.MethodPatch, base+"/v3/audit-log-webhook", token,
-		map[string]any{"audit_log_destination_id": d.ID, "enabled": true}, nil); code != http.StatusOK {
-		t.Fatalf("configure webhook: %d", code)
-	}
+	jwks, kept, destID := orgStreamToSink(t, base, token)
 	// Lines in another format too: the check reads any mix.
-	if code := apiCall(t, http.MethodPatch, base+"/v3/audit-log-destinations/"+d.ID, token,
+	if code := apiCall(t, http.MethodPatch, base+"/v3/audit-log-destinations/"+destID, token,
 		map[string]any{"log_format": "cef"}, nil); code != http.StatusOK {
 		t.Fatalf("switch format: %d", code)
 	}
@@ -94,6 +81,27 @@ func TestVerifyCompleteThroughServerAndSink(t *testing.T) {
 			t.Fatalf("%s: exit %d:\n%s", tc.name, code, out)
 		}
 	}
+}
+
+// orgStreamToSink points the org's webhook at a `sigtrail sink` that keeps
+// what it receives (CPS lines with sequence numbers) in kept.
+func orgStreamToSink(t *testing.T, base, token string) (jwks, kept, destID string) {
+	t.Helper()
+	jwks = base + "/v2/audit-log-webhook/jwks.json"
+	kept = filepath.Join(t.TempDir(), "siem.log")
+	sink := startSinkCommand(t, "--jwks", jwks, "--out", kept)
+	var d struct {
+		ID string `json:"id"`
+	}
+	if code := apiCall(t, http.MethodPost, base+"/v3/audit-log-destinations", token,
+		map[string]any{"name": "siem", "endpoint": sink, "authorization": "x", "log_format": "cps", "sequence_numbers": true}, &d); code != http.StatusCreated {
+		t.Fatalf("create destination: %d", code)
+	}
+	if code := apiCall(t, http.MethodPatch, base+"/v3/audit-log-webhook", token,
+		map[string]any{"audit_log_destination_id": d.ID, "enabled": true}, nil); code != http.StatusOK {
+		t.Fatalf("configure webhook: %d", code)
+	}
+	return jwks, kept, d.ID
 }
 
 // firstSeq is the seq of the first entry line in file, "" while it has none.

@@ -18,15 +18,22 @@ const maxServerAnswer = 1 << 20
 // treeClient fetches checkpoints (the latest one the stream's webhook has
 // delivered, so lines still in flight are not counted missing) and proofs from sigtrail's management API
 // (GET .../audit-log-tree/...). A stream is the org's or a portal's: the
-// portal's path is tried first, then the org's, and the checkpoint's
-// origin must name the stream either way.
+// org's path is tried first, and once it has named the org's stream only
+// the portal's path is tried for any other, so no run asks a path that
+// answers 404 (each would be a failed request in the org's audit log).
+// The checkpoint's origin must name the stream either way.
 type treeClient struct {
 	base  string
 	token string
 	http  *http.Client
 	keys  []ed25519.PublicKey
 	paths map[string]string // stream -> its tree's base path, once found
+	// orgStream is the org's stream, once its checkpoint has been read.
+	orgStream string
 }
+
+// orgTree is the base path of the org stream's tree.
+const orgTree = "/v3/audit-log-tree"
 
 func (c *treeClient) get(ctx context.Context, path string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
@@ -44,9 +51,12 @@ func (c *treeClient) get(ctx context.Context, path string) (int, []byte, error) 
 }
 
 func (c *treeClient) Latest(ctx context.Context, stream string) (tlog.Checkpoint, error) {
-	candidates := []string{"/v3/portals/" + url.PathEscape(stream) + "/audit-log-tree", "/v3/audit-log-tree"}
+	portalTree := "/v3/portals/" + url.PathEscape(stream) + "/audit-log-tree"
+	candidates := []string{orgTree, portalTree}
 	if p, ok := c.paths[stream]; ok {
 		candidates = []string{p}
+	} else if c.orgStream != "" {
+		candidates = []string{portalTree}
 	}
 	var last error
 	for _, base := range candidates {
@@ -63,8 +73,16 @@ func (c *treeClient) Latest(ctx context.Context, stream string) (tlog.Checkpoint
 			return cp, err
 		}
 		if cp.Origin != tlog.Origin(stream) {
-			last = fmt.Errorf("GET %s/checkpoint gave stream %q", base, strings.TrimPrefix(cp.Origin, tlog.OriginPrefix))
+			got := strings.TrimPrefix(cp.Origin, tlog.OriginPrefix)
+			if base == orgTree {
+				c.orgStream = got
+				c.paths[got] = orgTree
+			}
+			last = fmt.Errorf("GET %s/checkpoint gave stream %q", base, got)
 			continue
+		}
+		if base == orgTree {
+			c.orgStream = stream
 		}
 		c.paths[stream] = base
 		return cp, nil
