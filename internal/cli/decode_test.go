@@ -104,4 +104,12 @@ func TestWrongFlagIsOneLine(t *testing.T) {
 			t.Errorf("%s -h: exit %d, stderr %q", cmd, code, errOut)
 		}
 	}
+	// The operator's commands, with a sub-command: the same one line, exit 2.
+	for _, cmd := range [][]string{{"org", "create"}, {"token", "create"}, {"token", "list"}, {"user", "create"}, {"user", "disable"}} {
+		code, _, errOut := runCLI(t, nil, "", append(cmd, "--no-such-flag")...)
+		if code != 2 || !strings.HasPrefix(errOut, "sigtrail "+cmd[0]) || !strings.Contains(errOut, "flag provided but not defined") ||
+			strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "-h") {
+			t.Errorf("%v --no-such-flag: exit %d, stderr %q", cmd, code, errOut)
+		}
+	}
 }

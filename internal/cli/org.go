@@ -14,10 +14,16 @@ import (
 )
 
 // parseWithPositionals parses flags given before or after the positional
-// arguments and returns the positionals (see parseFlags).
-func parseWithPositionals(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
-	if err := parseFlags(fs, args, getenv); err != nil {
-		return nil, err
+// arguments and returns the positionals (see parseFlags). -h prints usage;
+// a wrong flag is one line pointing at -h and exits 2, as for every other
+// command.
+func parseWithPositionals(env *Env, fs *flag.FlagSet, args []string, usage string) ([]string, error) {
+	if err := parseFlags(fs, args, env.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.Stderr, usage)
+			return nil, err
+		}
+		return nil, flagError(env, fs, err)
 	}
 	return fs.Args(), nil
 }
@@ -52,11 +58,8 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, usage)
 		return errUsage
 	}
-	pos, err := parseWithPositionals(fs, rest, env.Getenv)
+	pos, err := parseWithPositionals(env, fs, rest, usage)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(env.Stderr, usage)
-		}
 		return err
 	}
 	switch {

@@ -55,11 +55,8 @@ func tokenCreate(ctx context.Context, env *Env, args []string, usage string) err
 	name := fs.String("name", "", "a label for the token")
 	system := fs.Bool("system", false, "a system account token (stspat_..., logged as AUTHENTICATION_TYPE_SPAT)")
 	expires := durationFlag(fs, "expires", 0, "lifetime, for example 30d (default: never expires)")
-	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
+	pos, err := parseWithPositionals(env, fs, args[1:], usage)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(env.Stderr, usage)
-		}
 		return err
 	}
 	switch {
@@ -117,11 +114,8 @@ func tokenListOrRevoke(ctx context.Context, env *Env, args []string, usage strin
 	fs := newFlagSet("token "+args[0], env.Stderr)
 	dataDir, db, keyFile := storeFlags(fs)
 	orgName := fs.String("org", "", "the org whose tokens to list or revoke")
-	pos, err := parseWithPositionals(fs, args[1:], env.Getenv)
+	pos, err := parseWithPositionals(env, fs, args[1:], usage)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(env.Stderr, usage)
-		}
 		return err
 	}
 	switch {

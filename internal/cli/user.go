@@ -69,11 +69,8 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		role = fs.String("role", "", "the user's role: "+userRoleNames())
 		fromStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input (else a set-password link is emailed)")
 	}
-	pos, err := parseWithPositionals(fs, args, env.Getenv)
+	pos, err := parseWithPositionals(env, fs, args, usage)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(env.Stderr, usage)
-		}
 		return err
 	}
 	switch {
