@@ -52,7 +52,9 @@ func (s *server) checkpointRoutes() []route {
 // treeSize reads a size parameter: a non-negative decimal.
 func treeSize(where, name, v string) (int64, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	// Only the canonical spelling: "+5" and "05" would name the same
+	// checkpoint under a second URL.
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != v {
 		return 0, apperr.InvalidField(where, name, "is_size", "must be a non-negative integer")
 	}
 	return n, nil

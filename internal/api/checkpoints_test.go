@@ -88,6 +88,10 @@ func TestCheckpointRoutes(t *testing.T) {
 		h.call(http.MethodGet, tc.base+"/checkpoints/100000", f.token, nil).expect(t, http.StatusNotFound)
 		h.call(http.MethodGet, tc.base+"/consistency-proofs?from=3&to=2", f.token, nil).expect(t, http.StatusBadRequest)
 		h.call(http.MethodGet, tc.base+"/inclusion-proofs/x", f.token, nil).expect(t, http.StatusBadRequest)
+		for _, path := range []string{"/checkpoints/+1", "/checkpoints/01", "/inclusion-proofs/+2?tree_size=3",
+			"/inclusion-proofs/2?tree_size=03", "/consistency-proofs?from=01&to=2", "/consistency-proofs?from=1&to=+2"} {
+			h.call(http.MethodGet, tc.base+path, f.token, nil).problem(t, http.StatusBadRequest)
+		}
 		for _, v := range []string{"yes", "1x", "TRUE!"} {
 			h.call(http.MethodGet, tc.base+"/checkpoint?delivered="+v, f.token, nil).problem(t, http.StatusBadRequest)
 		}
