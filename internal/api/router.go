@@ -153,6 +153,9 @@ func (c *call) record() error {
 	if len(c.pending) == 0 {
 		return nil
 	}
+	for i := range c.pending {
+		c.pending[i].Entry.CapClientText() // a client's text stays small (audit.MaxRequestText ...)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx()), 30*time.Second)
 	defer cancel()
 	_, err := c.s.rec.Record(ctx, c.pending)
