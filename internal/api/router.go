@@ -252,6 +252,11 @@ func (s *server) serveAudited(c *call) {
 			c.pending[i].Entry.OrgID = id
 		}
 	}
+	// Without valid credentials: limited per client, so that nobody can
+	// make the API write without end. Valid ones never reach the limiter.
+	if c.org == "" && s.limitUnauthenticated(c) {
+		return
+	}
 	switch {
 	case c.rt.auth == authRequired && authErr != nil:
 		c.fail(authErr)
