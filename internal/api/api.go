@@ -122,7 +122,7 @@ type server struct {
 	noteSigner tlog.KeySigner
 
 	ingestBudget *ingestBudget
-	unauth       *unauthLimiter // nil: unauthenticated requests are not limited
+	unauth       *unauthLimiter         // nil: unauthenticated requests are not limited
 	wall         clock.Clock            // socket deadlines are wall-clock times (ingestpace.go)
 	ingestSlow   *prometheus.CounterVec // sigtrail_ingest_too_slow_total
 
