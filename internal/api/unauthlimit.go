@@ -74,8 +74,9 @@ type unauthLimiter struct {
 // unauthKey is one client of one log: refusals are reported to the log the
 // request would have been audited in (the expired token's org, else _system).
 type unauthKey struct {
-	stream store.StreamID
-	client string // httpx.RateKey of the address; "" for the overflow
+	stream   store.StreamID
+	client   string // httpx.RateKey of the address
+	overflow bool   // the log's clients past maxClients, together
 }
 
 // unauthClient is what is known of a client between two reports.
@@ -132,7 +133,7 @@ func (l *unauthLimiter) admit(ctx context.Context, c *call) (bool, time.Duration
 			// Too many clients to remember each: count this one with the
 			// log's others. It asks the store every time (a read once the
 			// bucket is empty), as nothing local says when it refills.
-			k.client = ""
+			k = unauthKey{stream: k.stream, overflow: true}
 			if cl = l.clients[k]; cl == nil {
 				cl = &unauthClient{}
 				l.clients[k] = cl
@@ -204,7 +205,7 @@ func (l *unauthLimiter) report(ctx context.Context) error {
 // IPv6 /64, or "other" past maxUnauthClients), T RFC 3339 UTC.
 func (cl *unauthClient) reportEntry(k unauthKey, now time.Time) audit.Entry {
 	client := k.client
-	if client == "" {
+	if k.overflow {
 		client = "other"
 	}
 	e := cl.first
