@@ -116,9 +116,10 @@ func (l *unauthLimiter) admit(ctx context.Context, c *call) (bool, time.Duration
 	k := unauthKey{stream: store.StreamID(c.auditOrg), client: httpx.RateKey(c.src)}
 	l.mu.Lock()
 	if cl := l.clients[k]; cl != nil && cl.until.After(now) {
-		l.refuse(cl, c, now)
+		wait := cl.until.Sub(now)
+		l.refuse(cl, c, now, wait)
 		l.mu.Unlock()
-		return false, cl.until.Sub(now), nil
+		return false, wait, nil
 	}
 	l.mu.Unlock()
 	ok, wait, err := l.st.TakeRateToken(ctx, rateKeyUnauth+k.client, now, l.limit)
@@ -138,20 +139,20 @@ func (l *unauthLimiter) admit(ctx context.Context, c *call) (bool, time.Duration
 				cl = &unauthClient{}
 				l.clients[k] = cl
 			}
-			l.refuse(cl, c, now)
+			l.refuse(cl, c, now, wait)
 			return false, wait, nil
 		}
 		cl = &unauthClient{}
 		l.clients[k] = cl
 	}
 	cl.until = now.Add(wait)
-	l.refuse(cl, c, now)
+	l.refuse(cl, c, now, wait)
 	return false, wait, nil
 }
 
 // refuse counts a refused request; the first of a period is kept (its
 // client text capped) to be named in the report, and logged.
-func (l *unauthLimiter) refuse(cl *unauthClient, c *call, now time.Time) {
+func (l *unauthLimiter) refuse(cl *unauthClient, c *call, now time.Time, wait time.Duration) {
 	l.metric.Inc()
 	cl.refused++
 	if cl.refused > 1 {
@@ -161,7 +162,7 @@ func (l *unauthLimiter) refuse(cl *unauthClient, c *call, now time.Time) {
 	cl.first = audit.Entry{Src: c.src, TraceID: c.traceID, UserAgent: c.r.UserAgent(), Request: c.r.URL.Path, Act: c.r.Method}
 	cl.first.CapClientText()
 	l.log.Warn("api: unauthenticated requests rate limited; refusals are counted and reported once a period",
-		"client", c.src, "org_id", c.auditOrg, "trace_id", c.traceID, "retry_in", cl.until.Sub(now).String())
+		"client", c.src, "org_id", c.auditOrg, "trace_id", c.traceID, "retry_in", wait.String())
 }
 
 // report appends one entry per client and log that had requests refused
