@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/console"
@@ -107,6 +106,10 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		return err
 	}
 	defer st.Close()
+	clk, err := storeClock(ctx, env, st)
+	if err != nil {
+		return err
+	}
 	o, err := st.GetOrgByName(ctx, *orgName)
 	if apperr.Is(err, apperr.NotFound) {
 		return fmt.Errorf("no org named %q (see sigtrail org list)", *orgName)
@@ -117,10 +120,10 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 	switch sub {
 	case "create":
 		if !*fromStdin {
-			return inviteUser(ctx, env, st, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role)}, *consoleURL)
+			return inviteUser(ctx, env, st, clk, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role)}, *consoleURL)
 		}
 		u, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role), Password: password},
-			passwd.Default(), time.Now())
+			passwd.Default(), clk.Now())
 		if err != nil {
 			return userError(err)
 		}
@@ -128,7 +131,7 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 			u.ID, u.Email, o.Name, u.Role)
 		return nil
 	case "reset-password":
-		return resetUserPassword(ctx, env, st, o, strings.TrimSpace(*email), *consoleURL)
+		return resetUserPassword(ctx, env, st, clk, o, strings.TrimSpace(*email), *consoleURL)
 	case "list":
 		users, err := st.ListUsers(ctx, o.ID)
 		if err != nil {
@@ -138,7 +141,7 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 			state := "active"
 			if u.Disabled {
 				state = "disabled"
-			} else if time.Now().Before(u.LockedUntil) {
+			} else if clk.Now().Before(u.LockedUntil) {
 				state = "locked"
 			}
 			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, state, u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
@@ -153,7 +156,7 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		return err
 	}
 	u.Disabled = sub == "disable"
-	u.UpdatedAt = time.Now().UTC()
+	u.UpdatedAt = clk.Now().UTC()
 	if err := st.UpdateUser(ctx, u); err != nil {
 		return err
 	}
