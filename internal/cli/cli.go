@@ -11,6 +11,8 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+
+	"github.com/sigtrail/sigtrail/internal/clock"
 )
 
 // Env is what a command may touch of the outside world.
@@ -19,6 +21,10 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Clock is the host's clock (clock.Real when nil); commands that write
+	// instants other processes compare read the database's through it
+	// (storeClock).
+	Clock clock.Clock
 }
 
 type command struct {

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/signing"
 )
 
@@ -58,7 +57,10 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	clk := clock.Real{}
+	clk, err := storeClock(ctx, env, st)
+	if err != nil {
+		return err
+	}
 	if sub == "list" {
 		stored, err := st.ListSigningKeys(ctx)
 		if err != nil {

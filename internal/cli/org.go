@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
-	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
 
@@ -73,6 +72,10 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	clk, err := storeClock(ctx, env, st)
+	if err != nil {
+		return err
+	}
 	if sub == "list" {
 		orgs, err := st.ListOrgs(ctx)
 		if err != nil {
@@ -83,7 +86,7 @@ func runOrg(ctx context.Context, env *Env, args []string) error {
 		}
 		return nil
 	}
-	o, err := tenancy.New(st, clock.Real{}).CreateOrg(ctx, pos[0])
+	o, err := tenancy.New(st, clk).CreateOrg(ctx, pos[0])
 	if err != nil {
 		return userError(err)
 	}

@@ -3,8 +3,12 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/backend"
+	"github.com/sigtrail/sigtrail/internal/clock"
+	"github.com/sigtrail/sigtrail/internal/cluster"
 	"github.com/sigtrail/sigtrail/internal/sealing"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
@@ -41,4 +45,27 @@ func openStore(ctx context.Context, dataDir, dbURL, keyFile string) (store.Store
 		return nil, err
 	}
 	return sealed, nil
+}
+
+// storeClock is the clock a command writes instants by: on a database
+// several replicas share (PostgreSQL), the database's, as serve's replicas
+// read it (cluster.DBClock), so that a key rotated or a token created from
+// a host whose clock is off activates or expires when the replicas expect;
+// otherwise env's clock.
+func storeClock(ctx context.Context, env *Env, st store.Store) (clock.Clock, error) {
+	base := env.Clock
+	if base == nil {
+		base = clock.Real{}
+	}
+	src, ok := sealing.Inner(st).(cluster.TimeSource)
+	if !ok {
+		return base, nil
+	}
+	c := cluster.NewDBClock(src, base, nil, nil)
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.Sync(sctx); err != nil {
+		return nil, fmt.Errorf("reading the database's clock: %w", err)
+	}
+	return c, nil
 }

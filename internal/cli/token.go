@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
-	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
 )
@@ -78,7 +77,11 @@ func tokenCreate(ctx context.Context, env *Env, args []string, usage string) err
 		return err
 	}
 	defer st.Close()
-	ten := tenancy.New(st, clock.Real{})
+	clk, err := storeClock(ctx, env, st)
+	if err != nil {
+		return err
+	}
+	ten := tenancy.New(st, clk)
 	var o store.Org
 	if *orgName == tenancy.SystemOrgName {
 		// The system org (requests of no org) exists once the first such

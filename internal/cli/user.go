@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/console"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/passwd"
@@ -107,6 +107,10 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		return err
 	}
 	defer st.Close()
+	clk, err := storeClock(ctx, env, st)
+	if err != nil {
+		return err
+	}
 	o, err := st.GetOrgByName(ctx, *orgName)
 	if apperr.Is(err, apperr.NotFound) {
 		return fmt.Errorf("no org named %q (see sigtrail org list)", *orgName)
@@ -117,10 +121,10 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 	switch sub {
 	case "create":
 		if !*fromStdin {
-			return inviteUser(ctx, env, st, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role)}, *consoleURL)
+			return inviteUser(ctx, env, st, clk, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role)}, *consoleURL)
 		}
 		u, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role), Password: password},
-			passwd.Default(), time.Now())
+			passwd.Default(), clk.Now())
 		if err != nil {
 			return userError(err)
 		}
@@ -128,7 +132,7 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 			u.ID, u.Email, o.Name, u.Role)
 		return nil
 	case "reset-password":
-		return resetUserPassword(ctx, env, st, o, strings.TrimSpace(*email), *consoleURL)
+		return resetUserPassword(ctx, env, st, clk, o, strings.TrimSpace(*email), *consoleURL)
 	case "list":
 		users, err := st.ListUsers(ctx, o.ID)
 		if err != nil {
@@ -138,7 +142,7 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 			state := "active"
 			if u.Disabled {
 				state = "disabled"
-			} else if time.Now().Before(u.LockedUntil) {
+			} else if clk.Now().Before(u.LockedUntil) {
 				state = "locked"
 			}
 			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, state, u.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
@@ -153,10 +157,10 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		return err
 	}
 	if sub == "disable" {
-		return disableUser(ctx, env, st, o, u)
+		return disableUser(ctx, env, st, clk, o, u)
 	}
 	u.Disabled = false
-	u.UpdatedAt = time.Now().UTC()
+	u.UpdatedAt = clk.Now().UTC()
 	if err := st.UpdateUser(ctx, u); err != nil {
 		return err
 	}
@@ -169,8 +173,8 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 // org log. The operator acts through no user or token, so the entries name
 // no principal and are marked kong_initiated (done by the service, not a
 // user of the org).
-func disableUser(ctx context.Context, env *Env, st store.Store, o store.Org, u store.User) error {
-	now := time.Now().UTC()
+func disableUser(ctx context.Context, env *Env, st store.Store, clk clock.Clock, o store.Org, u store.User) error {
+	now := clk.Now().UTC()
 	revoked, err := st.DisableUser(ctx, o.ID, u.ID, now)
 	if err != nil {
 		return err

@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/console"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
 // inviteUser creates a user with no password and queues the email with
 // the link that sets it; the running server's mail outbox sends it.
-func inviteUser(ctx context.Context, env *Env, st store.Store, o store.Org, spec console.UserSpec, consoleURL string) error {
-	u, err := console.InviteUser(ctx, st, spec, o.Name, consoleURL, time.Now())
+func inviteUser(ctx context.Context, env *Env, st store.Store, clk clock.Clock, o store.Org, spec console.UserSpec, consoleURL string) error {
+	u, err := console.InviteUser(ctx, st, spec, o.Name, consoleURL, clk.Now())
 	if u.ID == "" {
 		return userError(err)
 	}
@@ -28,7 +28,7 @@ func inviteUser(ctx context.Context, env *Env, st store.Store, o store.Org, spec
 }
 
 // resetUserPassword emails an existing user a link to set a new password.
-func resetUserPassword(ctx context.Context, env *Env, st store.Store, o store.Org, email, consoleURL string) error {
+func resetUserPassword(ctx context.Context, env *Env, st store.Store, clk clock.Clock, o store.Org, email, consoleURL string) error {
 	u, err := st.GetUserByEmail(ctx, email)
 	if err != nil || u.OrgID != o.ID {
 		if err == nil || apperr.Is(err, apperr.NotFound) {
@@ -36,7 +36,7 @@ func resetUserPassword(ctx context.Context, env *Env, st store.Store, o store.Or
 		}
 		return err
 	}
-	if err := console.SendSetPasswordLink(ctx, st, u, o.Name, consoleURL, time.Now()); err != nil {
+	if err := console.SendSetPasswordLink(ctx, st, u, o.Name, consoleURL, clk.Now()); err != nil {
 		return fmt.Errorf("set-password email not queued: %v", mailError(err))
 	}
 	fmt.Fprintf(env.Stderr, "a link to set a new password for %s, valid for %s, is queued for email; earlier links no longer work\n",

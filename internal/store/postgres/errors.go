@@ -33,11 +33,15 @@ var (
 const maxAttempts = 3
 
 // read runs fn on the pool, again on a fresh connection when the one it got
-// turned out dead, and maps its error.
+// turned out dead, and maps its error. The whole call is bounded by
+// CallTimeout; running out of it is Unavailable, the caller's own deadline
+// its context's error.
 func (s *Store) read(ctx context.Context, op string, fn func(ctx context.Context, q querier) error) error {
+	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = fn(ctx, s.pool); err == nil || attempt == maxAttempts || !s.retry(ctx, err) {
+		if err = fn(cctx, s.pool); err == nil || attempt == maxAttempts || !s.retry(cctx, err) {
 			return s.fail(ctx, err, op)
 		}
 	}
@@ -47,13 +51,15 @@ func (s *Store) read(ctx context.Context, op string, fn func(ctx context.Context
 // failed without committing (lost connection, deadlock, serialization
 // failure) is run again from the start, so fn must set its results afresh
 // each time; a connection lost during COMMIT is not, since it may have
-// committed.
+// committed. CallTimeout bounds it as it bounds read.
 func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
 	var err error
 	for attempt := 1; ; attempt++ {
 		var committing bool
-		err = s.tx(ctx, fn, &committing)
-		if err == nil || (committing && !refused(err)) || attempt == maxAttempts || !s.retry(ctx, err) {
+		err = s.tx(cctx, fn, &committing)
+		if err == nil || (committing && !refused(err)) || attempt == maxAttempts || !s.retry(cctx, err) {
 			return s.fail(ctx, err, op)
 		}
 	}

@@ -21,6 +21,7 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 		return nil, nil
 	}
 	r := &appendReq{
+		ctx:  ctx,
 		rows: make([]appendRow, len(entries)),
 		seqs: make([]int64, len(entries)),
 		done: make(chan error, 1),

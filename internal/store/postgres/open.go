@@ -31,6 +31,14 @@ type Options struct {
 	// WriteTimeout bounds one group commit (default 30s), so a database
 	// that stops answering fails appends instead of hanging them.
 	WriteTimeout time.Duration
+	// CallTimeout bounds every other call, its retries included (default
+	// 15s; a caller's earlier deadline wins): a database that stops
+	// answering without closing the connection (a network partition, a
+	// primary that vanished) makes calls Unavailable instead of hanging
+	// them, and frees their pooled connections. A request makes a few
+	// calls and an append, so it is answered (503) well within the HTTP
+	// server's 60 s write timeout.
+	CallTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -45,6 +53,9 @@ func (o *Options) defaults() {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 30 * time.Second
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 15 * time.Second
 	}
 }
 

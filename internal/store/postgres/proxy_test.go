@@ -20,16 +20,20 @@ func pgtestFreePort() (string, error) {
 
 // proxy forwards TCP connections from its own address to target; cut
 // severs every connection and stops listening (the database vanishes),
-// restore listens again on the same address.
+// restore listens again on the same address. stall stops forwarding bytes
+// while keeping every connection open and accepting new ones (a network
+// partition, or a primary gone without a word: nothing answers, nothing
+// is refused), unstall forwards again.
 type proxy struct {
 	t      testing.TB
 	target string
 	addr   string
 
-	mu    sync.Mutex
-	l     net.Listener
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	l       net.Listener
+	conns   map[net.Conn]bool
+	stalled chan struct{} // non-nil while stalled; closed by unstall
+	wg      sync.WaitGroup
 }
 
 func newProxy(t testing.TB, target string) *proxy {
@@ -40,7 +44,7 @@ func newProxy(t testing.TB, target string) *proxy {
 	}
 	p.addr = l.Addr().String()
 	p.serve(l)
-	t.Cleanup(func() { p.cut(); p.wg.Wait() })
+	t.Cleanup(func() { p.unstall(); p.cut(); p.wg.Wait() })
 	return p
 }
 
@@ -62,10 +66,49 @@ func (p *proxy) serve(l net.Listener) {
 			p.mu.Lock()
 			p.conns[c], p.conns[up] = true, true
 			p.mu.Unlock()
-			p.wg.Go(func() { io.Copy(up, c); up.Close() })
-			p.wg.Go(func() { io.Copy(c, up); c.Close() })
+			p.wg.Go(func() { p.copy(up, c); up.Close() })
+			p.wg.Go(func() { p.copy(c, up); c.Close() })
 		}
 	})
+}
+
+// copy forwards src to dst, holding each chunk read while stalled.
+func (p *proxy) copy(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			wait := p.stalled
+			p.mu.Unlock()
+			if wait != nil {
+				<-wait
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *proxy) stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stalled == nil {
+		p.stalled = make(chan struct{})
+	}
+}
+
+func (p *proxy) unstall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stalled != nil {
+		close(p.stalled)
+		p.stalled = nil
+	}
 }
 
 func (p *proxy) cut() {

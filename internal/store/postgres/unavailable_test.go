@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -144,6 +145,142 @@ func TestUnreachableMidRunIsUnavailable(t *testing.T) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping after recovery: %v", err)
+	}
+}
+
+// The database stops answering without closing anything (a network
+// partition, a primary gone silent): calls on pooled connections and on
+// new ones come back Unavailable within CallTimeout (WriteTimeout for
+// appends, ConnectTimeout for dials), not when the caller gives up, and
+// the store recovers when the database answers again.
+func TestSilentDatabaseIsUnavailable(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	host, port, _ := net.SplitHostPort(p.addr)
+	viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+	const bound = 300 * time.Millisecond
+	s := openURL(t, viaProxy, Options{MaxConns: 8, ConnectTimeout: bound, WriteTimeout: bound, CallTimeout: bound})
+	st := store.StreamID("s")
+	org := store.Org{ID: "org-1", Name: "acme", CreatedAt: time.Unix(1, 0)}
+	if err := s.CreateOrg(t.Context(), org); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(t.Context(), []store.NewEntry{testEntry(st, "before")}); err != nil {
+		t.Fatal(err)
+	}
+	// Idle connections in the pool, which the calls below pick up first.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { s.pool.Exec(t.Context(), "SELECT pg_sleep(0.05)") })
+	}
+	wg.Wait()
+
+	p.stall()
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"read", func(ctx context.Context) error { _, err := s.GetOrg(ctx, org.ID); return err }},
+		{"list", func(ctx context.Context) error { _, err := s.LiveReplicas(ctx, time.Now()); return err }},
+		{"write", func(ctx context.Context) error { return s.Heartbeat(ctx, "r1", time.Now().Add(time.Minute)) }},
+		{"append", func(ctx context.Context) error {
+			_, err := s.Append(ctx, []store.NewEntry{testEntry(st, "during")})
+			return err
+		}},
+		{"ping", func(ctx context.Context) error { return s.Ping(ctx) }},
+	}
+	for _, c := range calls {
+		// The caller would wait far longer; the store must not.
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		err := c.call(ctx)
+		callerGaveUp := ctx.Err() != nil
+		cancel()
+		if callerGaveUp || !apperr.Is(err, apperr.Unavailable) {
+			t.Errorf("%s while the database is silent: %v (code %s, caller gave up: %v), want Unavailable",
+				c.name, err, apperr.CodeOf(err), callerGaveUp)
+		}
+	}
+
+	p.unstall()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		_, err := s.GetOrg(ctx, org.ID)
+		if err == nil {
+			break
+		}
+		okOrUnavailable(t, err, "read after the database answers again")
+		if ctx.Err() != nil {
+			t.Fatalf("the store did not recover: %v", err)
+		}
+	}
+	if _, err := s.Append(ctx, []store.NewEntry{testEntry(st, "after")}); err != nil {
+		t.Fatalf("append after recovery: %v", err)
+	}
+}
+
+// An append whose caller stopped waiting while it was queued behind a
+// commit the database did not answer is not committed afterwards: its
+// caller was told it may have been stored and sends it again.
+func TestAppendGivenUpInTheQueueIsNotStored(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	host, port, _ := net.SplitHostPort(p.addr)
+	viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+	s := openURL(t, viaProxy, Options{WriteTimeout: time.Minute})
+	ctx := t.Context()
+	if _, err := s.Append(ctx, []store.NewEntry{testEntry("warm", "x")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The first append's commit hangs on a silent database...
+	p.stall()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, []store.NewEntry{testEntry("first", "1")})
+		first <- err
+	}()
+	for s.pool.Stat().AcquiredConns() == 0 {
+		runtime.Gosched()
+	}
+	// ... so the second waits in the queue until its caller gives up.
+	gctx, cancel := context.WithCancel(ctx)
+	queued := make(chan error, 1)
+	go func() {
+		_, err := s.Append(gctx, []store.NewEntry{testEntry("given-up", "2")})
+		queued <- err
+	}()
+	for len(s.w.reqs) == 0 {
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-queued; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the queued append after its caller gave up: %v, want context.Canceled", err)
+	}
+
+	p.unstall()
+	okOrUnavailable(t, <-first, "the first append")
+	// The writer takes appends in order: once this one is in, the given-up
+	// one was skipped or committed.
+	if _, err := s.Append(ctx, []store.NewEntry{testEntry("after", "3")}); err != nil {
+		t.Fatal(err)
+	}
+	last, err := s.LastSeq(ctx, "given-up")
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		t.Fatal(err)
+	}
+	if last != 0 {
+		t.Fatalf("the append given up in the queue was stored (last seq %d); its caller will send it again", last)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 // appendReq is one Append call waiting for the writer.
 type appendReq struct {
+	ctx  context.Context // the caller's: once it ends, the writer skips the request
 	rows []appendRow
 	seqs []int64
 	done chan error
@@ -75,7 +76,8 @@ func (w *writer) submit(ctx context.Context, r *appendReq) error {
 	case err := <-r.done:
 		return err
 	case <-ctx.Done():
-		// The append may still commit: the caller learns only that it
+		// The append may still commit if the writer took it already
+		// (else it skips it, gaveUp): the caller learns only that it
 		// stopped waiting, as with any write whose answer is lost.
 		return ctx.Err()
 	case <-w.stopped:
@@ -103,12 +105,18 @@ func (w *writer) run() {
 				return
 			}
 		}
+		if w.gaveUp(first) {
+			continue
+		}
 		batch := []*appendReq{first}
 		n := len(first.rows)
 	collect:
 		for n < w.s.opts.GroupCommitMaxBatch {
 			select {
 			case r := <-w.reqs:
+				if w.gaveUp(r) {
+					continue
+				}
 				if n+len(r.rows) > w.s.opts.GroupCommitMaxBatch {
 					next = r
 					break collect
@@ -124,6 +132,19 @@ func (w *writer) run() {
 			r.done <- err
 		}
 	}
+}
+
+// gaveUp answers r with its context's error, committing nothing, when its
+// caller stopped waiting while it was queued (behind a commit the database
+// did not answer, say): the caller was told the entries may have been
+// stored, and will likely send them again, so storing them now would store
+// them twice.
+func (w *writer) gaveUp(r *appendReq) bool {
+	if err := r.ctx.Err(); err != nil {
+		r.done <- err
+		return true
+	}
+	return false
 }
 
 func (w *writer) refuseQueued() {
