@@ -166,6 +166,12 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 	if err != nil {
 		return login{}, u, err
 	}
+	// Only the user's own token is replaced in the store: another's, which
+	// the cookie no longer carries, expires on its own (deleting it would
+	// let whoever holds a copy end its owner's device).
+	if !known {
+		dev = store.UserToken{}
+	}
 	if l.device, err = h.newDevice(ctx, u, dev, now); err != nil {
 		return login{}, u, err
 	}
@@ -204,9 +210,9 @@ func (h *Handler) presentedDevice(ctx context.Context, r *http.Request, now time
 	return t, nil
 }
 
-// newDevice gives u's browser a new device token, replacing the one it
-// presented (u's, or whoever logged in on it before): a browser holds one,
-// and a copy of the old one stops working once its owner logs in again.
+// newDevice gives u's browser a new device token, replacing u's token it
+// presented (the zero token for none): a browser holds one, and a copy of
+// the old one stops working once its owner logs in again.
 func (h *Handler) newDevice(ctx context.Context, u store.User, presented store.UserToken, now time.Time) (string, error) {
 	if presented.Hash != nil {
 		if _, err := h.st.ConsumeUserToken(ctx, presented.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {

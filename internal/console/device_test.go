@@ -245,3 +245,24 @@ func TestDeviceCookieAttributes(t *testing.T) {
 		}
 	}
 }
+
+// Whoever holds a copy of another user's device cookie cannot end it by
+// logging in to an account of their own with it.
+func TestALogInDoesNotEndAnotherUsersDevice(t *testing.T) {
+	t.Parallel()
+	e := deviceEnv(t)
+	e.user("ada@example.com", store.RoleOrgAdmin)
+	e.user("mallory@example.com", store.RoleReadOnly)
+	owner := e.browser()
+	if p := owner.loginFrom("192.0.2.10", "ada@example.com", testPassword); p.status != http.StatusSeeOther {
+		t.Fatalf("log-in answered %d", p.status)
+	}
+	mallory := e.withDevice(owner.deviceValue())
+	if p := mallory.loginFrom("198.51.100.66", "mallory@example.com", testPassword); p.status != http.StatusSeeOther {
+		t.Fatalf("mallory's log-in answered %d", p.status)
+	}
+	e.lockOut("ada@example.com")
+	if p := owner.loginFrom("192.0.2.10", "ada@example.com", testPassword); p.status != http.StatusSeeOther {
+		t.Errorf("ada's browser answered %d after mallory logged in with a copy of its cookie", p.status)
+	}
+}

@@ -235,3 +235,24 @@ func TestPortalDeviceCookieAttributes(t *testing.T) {
 		}
 	}
 }
+
+// Whoever holds a copy of another developer's device cookie cannot end it
+// by logging in to an account of their own with it.
+func TestALogInDoesNotEndAnotherDevelopersDevice(t *testing.T) {
+	t.Parallel()
+	e := deviceEnv(t)
+	e.signUp("jane@example.com")
+	e.signUp("mallory@example.com")
+	owner := e.newClient()
+	if r := e.loginFrom(owner, "192.0.2.10", "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("log-in answered %d", r.StatusCode)
+	}
+	mallory := e.withDevice(e.deviceValue(owner))
+	if r := e.loginFrom(mallory, "198.51.100.66", "mallory@example.com", testPassword); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("mallory's log-in answered %d", r.StatusCode)
+	}
+	e.lockOut("jane@example.com")
+	if r := e.loginFrom(owner, "192.0.2.10", "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent {
+		t.Errorf("jane's browser answered %d after mallory logged in with a copy of its cookie", r.StatusCode)
+	}
+}

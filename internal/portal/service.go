@@ -377,7 +377,14 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	if err != nil {
 		return session{}, err
 	}
-	if ss.device, err = s.newDevice(ctx, d, dev.Hash); err != nil {
+	// Only the developer's own token is replaced in the store: another's,
+	// which the cookie no longer carries, expires on its own (deleting it
+	// would let whoever holds a copy end its owner's device).
+	var replaced []byte
+	if known {
+		replaced = dev.Hash
+	}
+	if ss.device, err = s.newDevice(ctx, d, replaced); err != nil {
 		return session{}, err
 	}
 	return ss, nil
@@ -403,8 +410,8 @@ func (s *server) presentedDevice(ctx context.Context, r *http.Request, now time.
 	return t, nil
 }
 
-// newDevice issues a device token for d's browser, replacing the one it
-// presented (replaced, a hash; nil for none): a browser holds one, and a
+// newDevice issues a device token for d's browser, replacing d's token it
+// presented (replaced, its hash; nil for none): a browser holds one, and a
 // copy of the old one stops working once its owner logs in again.
 func (s *server) newDevice(ctx context.Context, d store.Developer, replaced []byte) (string, error) {
 	if replaced != nil {
