@@ -47,6 +47,13 @@ type Config struct {
 	// IngestBodyGrace is how long an ingest body may take before the
 	// minimum rate counts. Default DefaultIngestBodyGrace.
 	IngestBodyGrace time.Duration
+	// UnauthRateLimit limits, per client, the audited requests that carry
+	// no valid credentials (unauthlimit.go). The zero value means the
+	// defaults; a negative Burst turns the limit off.
+	UnauthRateLimit UnauthRateLimit
+	// UnauthReportEvery is how often the refused requests are reported,
+	// one entry per client and log. Default DefaultUnauthReportEvery.
+	UnauthReportEvery time.Duration
 }
 
 // DefaultRetention is Konnect's window: 7 days.
@@ -115,6 +122,7 @@ type server struct {
 	noteSigner tlog.KeySigner
 
 	ingestBudget *ingestBudget
+	unauth       *unauthLimiter         // nil: unauthenticated requests are not limited
 	wall         clock.Clock            // socket deadlines are wall-clock times (ingestpace.go)
 	ingestSlow   *prometheus.CounterVec // sigtrail_ingest_too_slow_total
 
@@ -128,8 +136,18 @@ type server struct {
 	sysOrg string // the reserved system org's ID, once known
 }
 
+// Handler is the management API: requests, and the background work Run
+// does while it serves.
+type Handler interface {
+	http.Handler
+	// Run reports, once a period and when ctx ends, the requests the
+	// limit on unauthenticated requests refused (unauthlimit.go). It
+	// returns ctx's error.
+	Run(ctx context.Context) error
+}
+
 // New returns the management API handler.
-func New(cfg Config, deps Deps) http.Handler {
+func New(cfg Config, deps Deps) Handler {
 	if cfg.PortalDomainSuffix == "" {
 		cfg.PortalDomainSuffix = "localhost"
 	}
@@ -168,6 +186,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		ingestBudget: newIngestBudget(cfg.IngestMaxInflightBytes),
 		mux:          http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
 	}
+	if deps.Store != nil {
+		s.unauth = newUnauthLimiter(cfg.UnauthRateLimit, cfg.UnauthReportEvery, deps.Store, deps.Recorder, deps.Clock, deps.Logger, deps.Registerer)
+	}
 	s.wall = clock.Real{}
 	s.ingestSlow = newIngestSlowCounter(deps.Registerer)
 	s.tree, s.noteSigner = deps.Tree, deps.NoteSigner
@@ -179,6 +200,15 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	s.register(s.routes())
 	return s
+}
+
+// Run implements Handler.
+func (s *server) Run(ctx context.Context) error {
+	if s.unauth == nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.unauth.run(ctx)
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

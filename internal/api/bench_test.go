@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 // BenchmarkAuditedRequest measures one authenticated management request
@@ -28,5 +29,44 @@ func BenchmarkAuditedRequest(b *testing.B) {
 		if res.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", res.StatusCode)
 		}
+	}
+}
+
+// BenchmarkUnauthenticatedRequest compares a request without a token that
+// is audited (limit off: authentication and access entries appended
+// durably) with one the limit refuses (no append, no store call while the
+// client's bucket is known to be empty).
+func BenchmarkUnauthenticatedRequest(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		limit  UnauthRateLimit
+		status int
+	}{
+		{"audited", UnauthRateLimit{Burst: -1}, http.StatusUnauthorized},
+		{"refused", UnauthRateLimit{Every: time.Hour, Burst: 1}, http.StatusTooManyRequests},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := newHarness(b, Config{UnauthRateLimit: bc.limit})
+			req, err := http.NewRequest(http.MethodGet, h.srv.URL+"/v3/audit-log-webhook/status", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			client := h.srv.Client()
+			do := func() int {
+				res, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			do() // the burst
+			b.ResetTimer()
+			for b.Loop() {
+				if s := do(); s != bc.status {
+					b.Fatalf("status %d", s)
+				}
+			}
+		})
 	}
 }

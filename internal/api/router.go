@@ -153,6 +153,9 @@ func (c *call) record() error {
 	if len(c.pending) == 0 {
 		return nil
 	}
+	for i := range c.pending {
+		c.pending[i].Entry.CapClientText() // a client's text stays small (audit.MaxRequestText ...)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx()), 30*time.Second)
 	defer cancel()
 	_, err := c.s.rec.Record(ctx, c.pending)
@@ -248,6 +251,11 @@ func (s *server) serveAudited(c *call) {
 			c.pending[i].Stream = store.StreamID(id)
 			c.pending[i].Entry.OrgID = id
 		}
+	}
+	// Without valid credentials: limited per client, so that nobody can
+	// make the API write without end. Valid ones never reach the limiter.
+	if c.org == "" && s.limitUnauthenticated(c) {
+		return
 	}
 	switch {
 	case c.rt.auth == authRequired && authErr != nil:

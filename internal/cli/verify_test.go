@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
 )
@@ -149,5 +150,32 @@ func TestVerifyUsage(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errOut)
 			}
 		})
+	}
+}
+
+// TestVerifyTruncatedClientText: lines whose client text was capped
+// (audit.Entry.CapClientText, as the API writes unauthenticated requests)
+// verify in every format, and decode shows the marker.
+func TestVerifyTruncatedClientText(t *testing.T) {
+	t.Parallel()
+	k, _ := testKeyring(t)
+	e := audit.Entry{Kind: audit.KindAccess, Time: time.UnixMilli(1750688927556).UTC(),
+		Product: audit.ProductKonnect, ClassID: audit.AccessClassGateway, Name: audit.AccessName,
+		Src: "192.0.2.7", OrgID: "org", TraceID: "t", Act: "GET", Status: 401,
+		UserAgent: strings.Repeat("ua=\\|\x01\u2028é", 9000),
+		Request:   "/v3/" + strings.Repeat("p\n=", 20000),
+		Query:     strings.Repeat("q=%0A&", 10000)}
+	e.CapClientText()
+	var in bytes.Buffer
+	for _, f := range []audit.Format{audit.FormatCEF, audit.FormatJSON, audit.FormatCPS} {
+		in.Write(audit.Renderer{}.AppendSigned(nil, f, &e, k))
+		in.WriteByte('\n')
+	}
+	code, out, errOut := runCLI(t, nil, in.String(), "verify", "--jwks", writeJWKS(t, k.JWKS()))
+	if code != 0 || out != "3 verified, 0 failed\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if n := strings.Count(in.String(), audit.TruncatedMarker); n != 9 {
+		t.Fatalf("%d truncation markers in 3 lines, want 9", n)
 	}
 }

@@ -334,6 +334,7 @@ func (h *Handler) recordEntry(ctx context.Context, e audit.Entry, u store.User) 
 		}
 		e.OrgID = id
 	}
+	e.CapClientText()
 	if _, err := h.rec.Record(ctx, []store.NewEntry{{Stream: store.StreamID(e.OrgID), Entry: e}}); err != nil {
 		return apperr.Wrap(err, "record console %s entry", e.Kind)
 	}

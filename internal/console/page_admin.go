@@ -318,7 +318,9 @@ func (h *Handler) recordRevocations(r *http.Request, u store.User, revoked []sto
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 	defer cancel()
-	if _, err := h.rec.Record(ctx, tenancy.RevocationEntries(h.entry(r, audit.KindAuthorization, u), revoked)); err != nil {
+	base := h.entry(r, audit.KindAuthorization, u)
+	base.CapClientText()
+	if _, err := h.rec.Record(ctx, tenancy.RevocationEntries(base, revoked)); err != nil {
 		ids := make([]string, len(revoked))
 		for i, t := range revoked {
 			ids[i] = t.ID

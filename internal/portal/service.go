@@ -498,6 +498,7 @@ func (s *server) recordAs(ctx context.Context, r *http.Request, classID string, 
 		UserAgent:   r.UserAgent(),
 		Request:     r.URL.Path,
 	}
+	e.CapClientText()
 	if _, err := s.rec.Record(ctx, []store.NewEntry{{Stream: store.StreamID(ri.portal.ID), Entry: e}}); err != nil {
 		return apperr.Wrap(err, "record authentication")
 	}
