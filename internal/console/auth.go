@@ -212,11 +212,21 @@ func (h *Handler) presentedDevice(ctx context.Context, r *http.Request, now time
 
 // newDevice gives u's browser a new device token, replacing u's token it
 // presented (the zero token for none): a browser holds one, and a copy of
-// the old one stops working once its owner logs in again.
+// the old one stops working once its owner logs in again. A browser new to
+// u gets one within webform.DeviceIssueLimit, else none ("").
 func (h *Handler) newDevice(ctx context.Context, u store.User, presented store.UserToken, now time.Time) (string, error) {
 	if presented.Hash != nil {
 		if _, err := h.st.ConsumeUserToken(ctx, presented.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return "", err
+		}
+	} else {
+		ok, _, err := h.st.TakeRateToken(ctx, "console/device-issue/"+u.ID, now, webform.DeviceIssueLimit)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			h.log.Info("console: no device cookie given: the user's new devices are over their limit", "user_id", u.ID, "org_id", u.OrgID)
+			return "", nil
 		}
 	}
 	secret := webform.NewSecret()
@@ -380,9 +390,11 @@ func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secre
 	webform.RotateCSRF(w, r, csrfCookie, h.secure(r))
 }
 
-// setDeviceCookie gives the browser its device token.
+// setDeviceCookie gives the browser its device token; "" sets nothing.
 func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, webform.DeviceCookie(deviceCookie, secret, h.secure(r)))
+	if secret != "" {
+		http.SetCookie(w, webform.DeviceCookie(deviceCookie, secret, h.secure(r)))
+	}
 }
 
 // clearSessionCookie ends the browser's session cookie (a log-out, an

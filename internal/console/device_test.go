@@ -266,3 +266,34 @@ func TestALogInDoesNotEndAnotherUsersDevice(t *testing.T) {
 		t.Errorf("ada's browser answered %d after mallory logged in with a copy of its cookie", p.status)
 	}
 }
+
+// A client that keeps no cookies gets a new device token at each log-in:
+// an account gets at most webform.DeviceIssueLimit of them, so the store
+// holds a bounded number whatever it does; a browser that brings its own
+// back trades it for a new one outside the limit.
+func TestNewDevicesOfAnAccountAreLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{RateLimit: store.RateLimit{Burst: -1}})
+	e.user("ada@example.com", store.RoleOrgAdmin)
+	known := e.browser()
+	if p := known.login("ada@example.com", testPassword); p.status != http.StatusSeeOther || known.deviceValue() == "" {
+		t.Fatalf("log-in answered %d, device %q", p.status, known.deviceValue())
+	}
+	for i := 1; i < webform.DeviceIssueLimit.Burst; i++ {
+		if b := e.browser(); b.login("ada@example.com", testPassword).status != http.StatusSeeOther || b.deviceValue() == "" {
+			t.Fatalf("new browser %d got no device cookie", i+1)
+		}
+	}
+	over := e.browser()
+	if p := over.login("ada@example.com", testPassword); p.status != http.StatusSeeOther || over.deviceValue() != "" {
+		t.Errorf("past the limit: log-in answered %d, device %q", p.status, over.deviceValue())
+	}
+	before := known.deviceValue()
+	if p := known.login("ada@example.com", testPassword); p.status != http.StatusSeeOther || known.deviceValue() == "" || known.deviceValue() == before {
+		t.Errorf("a known browser past the limit: log-in answered %d, device %q (was %q)", p.status, known.deviceValue(), before)
+	}
+	e.clk.Advance(webform.DeviceIssueLimit.Every)
+	if p := over.login("ada@example.com", testPassword); p.status != http.StatusSeeOther || over.deviceValue() == "" {
+		t.Errorf("a day later: log-in answered %d, device %q", p.status, over.deviceValue())
+	}
+}

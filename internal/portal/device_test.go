@@ -256,3 +256,36 @@ func TestALogInDoesNotEndAnotherDevelopersDevice(t *testing.T) {
 		t.Errorf("jane's browser answered %d after mallory logged in with a copy of its cookie", r.StatusCode)
 	}
 }
+
+// A client that keeps no cookies gets a new device token at each log-in:
+// a developer gets at most webform.DeviceIssueLimit of them; a browser
+// that brings its own back trades it for a new one outside the limit.
+func TestNewDevicesOfADeveloperAreLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config, _ *store.Portal) {
+		c.RateLimit = RateLimit{Burst: -1}
+		c.Argon2 = Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	})
+	e.signUp("jane@example.com") // its browser is the first new device
+	known := e.newClient()
+	if r := e.login(known, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent || e.deviceValue(known) == "" {
+		t.Fatalf("log-in answered %d, device %q", r.StatusCode, e.deviceValue(known))
+	}
+	for i := 2; i < webform.DeviceIssueLimit.Burst; i++ {
+		if c := e.newClient(); e.login(c, "jane@example.com", testPassword).StatusCode != http.StatusNoContent || e.deviceValue(c) == "" {
+			t.Fatalf("new browser %d got no device cookie", i+1)
+		}
+	}
+	over := e.newClient()
+	if r := e.login(over, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent || e.deviceValue(over) != "" {
+		t.Errorf("past the limit: log-in answered %d, device %q", r.StatusCode, e.deviceValue(over))
+	}
+	before := e.deviceValue(known)
+	if r := e.login(known, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent || e.deviceValue(known) == before {
+		t.Errorf("a known browser past the limit: log-in answered %d, device %q (was %q)", r.StatusCode, e.deviceValue(known), before)
+	}
+	e.clk.Advance(webform.DeviceIssueLimit.Every)
+	if r := e.login(over, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent || e.deviceValue(over) == "" {
+		t.Errorf("a day later: log-in answered %d, device %q", r.StatusCode, e.deviceValue(over))
+	}
+}

@@ -412,15 +412,27 @@ func (s *server) presentedDevice(ctx context.Context, r *http.Request, now time.
 
 // newDevice issues a device token for d's browser, replacing d's token it
 // presented (replaced, its hash; nil for none): a browser holds one, and a
-// copy of the old one stops working once its owner logs in again.
+// copy of the old one stops working once its owner logs in again. A
+// browser new to d gets one within webform.DeviceIssueLimit, else none
+// ("").
 func (s *server) newDevice(ctx context.Context, d store.Developer, replaced []byte) (string, error) {
+	now := s.clk.Now().UTC()
 	if replaced != nil {
 		if _, err := s.st.ConsumeDeveloperToken(ctx, replaced); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return "", err
 		}
+	} else {
+		ok, _, err := s.st.TakeRateToken(ctx, "portal/"+d.PortalID+"/device-issue/"+d.ID, now, webform.DeviceIssueLimit)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			s.log.Info("portal: no device cookie given: the developer's new devices are over their limit",
+				"portal_id", d.PortalID, "developer_id", d.ID)
+			return "", nil
+		}
 	}
 	secret := newSecret()
-	now := s.clk.Now().UTC()
 	err := s.st.CreateDeveloperToken(ctx, store.DeveloperToken{Hash: tokenHash(secret), DeveloperID: d.ID, PortalID: d.PortalID,
 		Purpose: store.PurposeDevice, CreatedAt: now, ExpiresAt: now.Add(webform.DeviceTTL)})
 	return secret, err
