@@ -19,6 +19,8 @@ import (
 const (
 	sessionCookie = "sigtrail_console"
 	csrfCookie    = "sigtrail_console_csrf"
+	// deviceCookie carries the browser's device token (store.PurposeDevice).
+	deviceCookie = "sigtrail_console_device"
 )
 
 // Answers shown at log-in. An unknown address, a wrong password and a
@@ -38,93 +40,199 @@ const unknownUserID = "00000000-0000-0000-0000-000000000000"
 // reaches, so it never refuses; only the write matters.
 var failureWorkRate = store.RateLimit{Every: time.Second, Burst: 1 << 30}
 
+// login is what a successful log-in gives the browser: its session and
+// its new device token.
+type login struct {
+	session, device string
+}
+
 // authenticate checks an email and password, records the attempt in the
 // user's org log (an unknown address: the system org's), and opens a
 // session on success. Every path costs one argon2id check, one read and
 // one commit before the entry, so timing tells an unknown address from a
 // wrong password or a locked account no more than the answer does.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, password string) (string, store.User, error) {
+//
+// A browser that presents its user's device token (deviceCookie, given at
+// the user's last log-in on it) is not refused by the account's lock and
+// does not count towards it: its attempts are limited per device
+// (LockoutPolicy.DeviceLimit), so a device that keeps failing is refused
+// on its own. Everyone else counts towards the account's lock and is
+// refused by it. A stranger who knows only the address can thus lock the
+// account against other strangers, never against its owner's browsers
+// (OWASP's device cookies).
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, password string) (login, store.User, error) {
 	// A judged attempt is counted and recorded to the end, whether or not
 	// the client waits for the answer.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := h.checkRate(ctx, r); err != nil {
-		return "", store.User{}, err
+		return login{}, store.User{}, err
 	}
 	mu := h.lockFor(email)
 	mu.Lock()
 	defer mu.Unlock()
 
 	now := h.clk.Now()
+	// Read whatever address is tried, so a presented token costs an
+	// unknown address the same read as a known one.
+	dev, err := h.presentedDevice(ctx, r, now)
+	if err != nil {
+		return login{}, store.User{}, err
+	}
 	u, err := h.st.GetUserByEmail(ctx, email)
 	if err != nil {
 		if !apperr.Is(err, apperr.NotFound) {
-			return "", u, err
+			return login{}, u, err
 		}
 		if _, err := h.hash.Check(ctx, "", password); err != nil {
-			return "", u, apperr.Wrap(err, "dummy hash")
+			return login{}, u, apperr.Wrap(err, "dummy hash")
 		}
 		if err := h.sameWorkAsFailure(ctx, email, now); err != nil {
-			return "", u, err
+			return login{}, u, err
 		}
-		return "", u, h.failAuth(ctx, r, audit.OutcomeNotFound, store.User{}, errInvalidCredentials)
+		return login{}, u, h.failAuth(ctx, r, audit.OutcomeNotFound, store.User{}, errInvalidCredentials)
 	}
-	if h.cfg.Lockout.LockedUser(u, now) {
-		if _, err := h.hash.Check(ctx, "", password); err != nil {
-			return "", u, apperr.Wrap(err, "dummy hash")
+	known := dev.UserID != "" && dev.UserID == u.ID && dev.OrgID == u.OrgID
+	if known {
+		ok, wait, err := h.st.TakeRateToken(ctx, webform.DeviceBucket("console/device/", dev.Hash), now, h.cfg.Lockout.DeviceLimit())
+		if err != nil {
+			return login{}, u, err
 		}
-		if err := h.sameWorkAsFailure(ctx, email, now); err != nil {
-			return "", u, err
+		if !ok {
+			h.log.Warn("console: log-in refused: this known device failed too often", "user_id", u.ID, "org_id", u.OrgID,
+				"retry_in", wait.String(), "trace_id", info(r).trace)
+			return login{}, u, h.lockedAttempt(ctx, r, email, password, u, now)
 		}
-		return "", u, h.failAuth(ctx, r, audit.OutcomeLocked, u, errInvalidCredentials)
+		if h.cfg.Lockout.LockedUser(u, now) {
+			h.log.Info("console: log-in attempt from a known device while the account is locked", "user_id", u.ID,
+				"org_id", u.OrgID, "trace_id", info(r).trace)
+		}
+	} else if h.cfg.Lockout.LockedUser(u, now) {
+		return login{}, u, h.lockedAttempt(ctx, r, email, password, u, now)
 	}
 	ok, err := h.hash.Check(ctx, u.PasswordHash, password)
 	if err != nil {
-		return "", u, apperr.Wrap(err, "check password of user %s", u.ID)
+		return login{}, u, apperr.Wrap(err, "check password of user %s", u.ID)
 	}
 	// Another replica may have locked the account during the check: the
 	// account as it is now decides.
 	if u, err = h.st.GetUser(ctx, u.OrgID, u.ID); err != nil {
-		return "", u, h.vanished(ctx, r, err)
+		return login{}, u, h.vanished(ctx, r, err)
 	}
-	if h.cfg.Lockout.LockedUser(u, now) {
-		return "", u, h.failAuth(ctx, r, audit.OutcomeLocked, u, errInvalidCredentials)
+	locked := h.cfg.Lockout.LockedUser(u, now)
+	if locked && !known {
+		return login{}, u, h.failAuth(ctx, r, audit.OutcomeLocked, u, errInvalidCredentials)
 	}
 	if !ok {
+		if known { // counted in the device's bucket, not the account's
+			return login{}, u, h.failAuth(ctx, r, audit.OutcomeInvalidPassword, u, errInvalidCredentials)
+		}
 		after, err := h.st.RecordUserLoginFailure(ctx, u.ID, now, h.cfg.Lockout)
 		if err != nil {
-			return "", u, h.vanished(ctx, r, err)
+			return login{}, u, h.vanished(ctx, r, err)
 		}
 		if err := h.failAuth(ctx, r, audit.OutcomeInvalidPassword, u, errInvalidCredentials); err != errInvalidCredentials {
-			return "", u, err
+			return login{}, u, err
 		}
 		if h.cfg.Lockout.LockedUser(after, now) {
 			h.log.Warn("console: account locked after repeated failures", "user_id", u.ID, "org_id", u.OrgID,
 				"until", after.LockedUntil, "trace_id", info(r).trace)
 		}
-		return "", u, errInvalidCredentials
+		return login{}, u, errInvalidCredentials
 	}
-	if u.FailedLogins != 0 || !u.FailedSince.IsZero() || !u.LockedUntil.IsZero() {
+	// A lock stays when a known device gets in past it: it still holds
+	// against everyone else.
+	if !locked && (u.FailedLogins != 0 || !u.FailedSince.IsZero() || !u.LockedUntil.IsZero()) {
 		if err := h.st.ClearUserLoginFailures(ctx, u.ID); err != nil {
-			return "", u, err
+			return login{}, u, err
 		}
 	}
 	if u.Disabled {
-		return "", u, h.failAuth(ctx, r, audit.OutcomeDisabled, u, errDisabled)
+		return login{}, u, h.failAuth(ctx, r, audit.OutcomeDisabled, u, errDisabled)
 	}
 	if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, u); err != nil {
-		return "", u, err
+		return login{}, u, err
 	}
 	// A browser holds one session: the one it presented (its user's, or
 	// whoever logged in on it before) ends before the new one opens, so
 	// it cannot outlive this log-in in a copied or planted cookie.
 	if err := h.endPresentedSession(ctx, r); err != nil {
-		return "", u, err
+		return login{}, u, err
+	}
+	var l login
+	l.session = webform.NewSecret()
+	err = h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(l.session), UserID: u.ID, OrgID: u.OrgID,
+		CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(h.cfg.SessionTTL)})
+	if err != nil {
+		return login{}, u, err
+	}
+	// Only the user's own token is replaced in the store: another's, which
+	// the cookie no longer carries, expires on its own (deleting it would
+	// let whoever holds a copy end its owner's device).
+	if !known {
+		dev = store.UserToken{}
+	}
+	if l.device, err = h.newDevice(ctx, u, dev, now); err != nil {
+		return login{}, u, err
+	}
+	return l, u, nil
+}
+
+// lockedAttempt answers an attempt its lock refuses (the account's, or a
+// known device's) after the work of a wrong password: one argon2id check,
+// a read and a commit.
+func (h *Handler) lockedAttempt(ctx context.Context, r *http.Request, email, password string, u store.User, now time.Time) error {
+	if _, err := h.hash.Check(ctx, "", password); err != nil {
+		return apperr.Wrap(err, "dummy hash")
+	}
+	if err := h.sameWorkAsFailure(ctx, email, now); err != nil {
+		return err
+	}
+	return h.failAuth(ctx, r, audit.OutcomeLocked, u, errInvalidCredentials)
+}
+
+// presentedDevice is the unexpired device token the request's cookie
+// names, whoever's it is; the zero token when there is none.
+func (h *Handler) presentedDevice(ctx context.Context, r *http.Request, now time.Time) (store.UserToken, error) {
+	secret := webform.DeviceSecret(r, deviceCookie)
+	if secret == "" {
+		return store.UserToken{}, nil
+	}
+	t, err := h.st.GetUserToken(ctx, webform.SecretHash(secret))
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return store.UserToken{}, nil
+	case err != nil:
+		return store.UserToken{}, err
+	case t.Purpose != store.PurposeDevice || !now.Before(t.ExpiresAt):
+		return store.UserToken{}, nil
+	}
+	return t, nil
+}
+
+// newDevice gives u's browser a new device token, replacing u's token it
+// presented (the zero token for none): a browser holds one, and a copy of
+// the old one stops working once its owner logs in again. A browser new to
+// u gets one within webform.DeviceIssueLimit, else none ("").
+func (h *Handler) newDevice(ctx context.Context, u store.User, presented store.UserToken, now time.Time) (string, error) {
+	if presented.Hash != nil {
+		if _, err := h.st.ConsumeUserToken(ctx, presented.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
+			return "", err
+		}
+	} else {
+		ok, _, err := h.st.TakeRateToken(ctx, "console/device-issue/"+u.ID, now, webform.DeviceIssueLimit)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			h.log.Info("console: no device cookie given: the user's new devices are over their limit", "user_id", u.ID, "org_id", u.OrgID)
+			return "", nil
+		}
 	}
 	secret := webform.NewSecret()
-	err = h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
-		CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(h.cfg.SessionTTL)})
-	return secret, u, err
+	err := h.st.CreateUserToken(ctx, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
+		Purpose: store.PurposeDevice, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(webform.DeviceTTL)})
+	return secret, err
 }
 
 // endPresentedSession deletes the session whose cookie came with r, if
@@ -280,6 +388,13 @@ func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secre
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(h.cfg.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 	webform.RotateCSRF(w, r, csrfCookie, h.secure(r))
+}
+
+// setDeviceCookie gives the browser its device token; "" sets nothing.
+func (h *Handler) setDeviceCookie(w http.ResponseWriter, r *http.Request, secret string) {
+	if secret != "" {
+		http.SetCookie(w, webform.DeviceCookie(deviceCookie, secret, h.secure(r)))
+	}
 }
 
 // clearSessionCookie ends the browser's session cookie (a log-out, an

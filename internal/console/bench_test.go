@@ -19,13 +19,13 @@ import (
 func benchSession(b *testing.B, e *env) func(path string) *http.Request {
 	b.Helper()
 	e.user("ada@example.com", store.RoleOrgAdmin)
-	secret, _, err := e.h.authenticate(context.Background(), httpRequest("POST", "/login"), "ada@example.com", testPassword)
+	l, _, err := e.h.authenticate(context.Background(), httpRequest("POST", "/login"), "ada@example.com", testPassword)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return func(path string) *http.Request {
 		r := httpRequest(http.MethodGet, path)
-		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: secret})
+		r.AddCookie(&http.Cookie{Name: sessionCookie, Value: l.session})
 		return r
 	}
 }

@@ -54,8 +54,9 @@ func (h *Handler) pageSetPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageSetPasswordPost sets the password of the token's user, uses the
-// token up, ends the user's sessions and lifts a lock (the link proves
-// control of the address), and records the change in the user's org log as
+// token up, ends the user's sessions and device tokens, lifts a lock (the
+// link proves control of the address), makes this browser a known device,
+// and records the change in the user's org log as
 // the console records other user changes.
 func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r, store.User{}) {
@@ -86,6 +87,7 @@ func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The user acts on their own account: granted for their role.
+	var device string
 	err = h.audited(r, u, resUsers, audit.ActionEdit, []store.Role{u.Role}, func(ctx context.Context) error {
 		t, err := h.st.ConsumeUserToken(ctx, webform.SecretHash(token))
 		switch {
@@ -108,7 +110,18 @@ func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		if err := h.st.UpdateUser(ctx, x); err != nil {
 			return err
 		}
-		return h.st.DeleteUserSessions(ctx, x.ID)
+		if err := h.st.DeleteUserSessions(ctx, x.ID); err != nil {
+			return err
+		}
+		// A new password starts device trust afresh, as it ends sessions:
+		// the browsers known by the old one are strangers again, but for
+		// this one, whose user just proved control of the address. It logs
+		// in past a lock a stranger keeps setting.
+		if err := h.st.DeleteUserTokens(ctx, x.ID, store.PurposeDevice); err != nil {
+			return err
+		}
+		device, err = h.newDevice(ctx, x, store.UserToken{}, h.clk.Now())
+		return err
 	})
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
@@ -118,5 +131,6 @@ func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, h.showError(r, &d, err), "setpassword", d)
 		return
 	}
+	h.setDeviceCookie(w, r, device)
 	http.Redirect(w, r, "/login?m=password-set", http.StatusSeeOther)
 }

@@ -271,11 +271,11 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		params = append(params, apperr.InvalidParam{Field: "password", Reason: "is required"})
 	}
 	var err error
-	var secret string
+	var l login
 	if len(params) > 0 {
 		err = &apperr.Error{Code: apperr.Invalid, Message: "Missing fields", Params: params}
 	} else {
-		secret, _, err = h.authenticate(r.Context(), r, d.Fields["email"], password)
+		l, _, err = h.authenticate(r.Context(), r, d.Fields["email"], password)
 	}
 	if err != nil {
 		status := h.showError(r, &d, err)
@@ -285,7 +285,8 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, status, "login", d)
 		return
 	}
-	h.setSessionCookie(w, r, secret)
+	h.setSessionCookie(w, r, l.session)
+	h.setDeviceCookie(w, r, l.device)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

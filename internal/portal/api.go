@@ -125,10 +125,12 @@ func (s *server) apiResetPassword(w http.ResponseWriter, r *http.Request) {
 	if !s.readBody(w, r, &b, func() error { return required("password", b.Password, "token", b.Token) }) {
 		return
 	}
-	if _, err := s.resetPassword(r.Context(), r, *b.Token, *b.Password); err != nil {
+	_, device, err := s.resetPassword(r.Context(), r, *b.Token, *b.Password)
+	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
+	s.setDeviceCookie(w, r, device)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -303,16 +303,19 @@ func (e *testEnv) signUp(email string) store.Developer {
 }
 
 // signUpExisting finishes a registration from its emailed link: verify the
-// email, set the password.
+// email, set the password. It does so in a browser of its own, which the
+// password makes a known device (deviceCookie), so e.client stays a
+// stranger to the account.
 func (e *testEnv) signUpExisting(email, link string) store.Developer {
 	e.t.Helper()
 	token := tokenInLink.FindStringSubmatch(link)[1]
-	r := e.post("/api/v2/developer/verify-email", map[string]string{"token": token})
+	c := e.newClient()
+	r := e.do(c, http.MethodPost, "/api/v2/developer/verify-email", map[string]string{"token": token}, nil)
 	var v struct{ Token string }
 	if err := json.Unmarshal(r.body, &v); err != nil || r.StatusCode != http.StatusAccepted {
 		e.t.Fatalf("verify-email: %d %s", r.StatusCode, r.body)
 	}
-	if r := e.post("/api/v2/developer/reset-password", map[string]string{"token": v.Token, "password": testPassword}); r.StatusCode != http.StatusNoContent {
+	if r := e.do(c, http.MethodPost, "/api/v2/developer/reset-password", map[string]string{"token": v.Token, "password": testPassword}, nil); r.StatusCode != http.StatusNoContent {
 		e.t.Fatalf("reset-password: %d %s", r.StatusCode, r.body)
 	}
 	return e.developer(email)

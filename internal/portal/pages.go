@@ -377,22 +377,22 @@ func (s *server) pagePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) pageVerifyPost(w http.ResponseWriter, r *http.Request) {
-	s.pagePasswordPost(w, r, func(ctx context.Context, token, password string) (store.Developer, error) {
+	s.pagePasswordPost(w, r, func(ctx context.Context, token, password string) (store.Developer, string, error) {
 		_, reset, err := s.verifyEmail(ctx, r, token)
 		if err != nil {
-			return store.Developer{}, err
+			return store.Developer{}, "", err
 		}
 		return s.resetPassword(ctx, r, reset, password)
 	})
 }
 
 func (s *server) pageResetPost(w http.ResponseWriter, r *http.Request) {
-	s.pagePasswordPost(w, r, func(ctx context.Context, token, password string) (store.Developer, error) {
+	s.pagePasswordPost(w, r, func(ctx context.Context, token, password string) (store.Developer, string, error) {
 		return s.resetPassword(ctx, r, token, password)
 	})
 }
 
-func (s *server) pagePasswordPost(w http.ResponseWriter, r *http.Request, set func(ctx context.Context, token, password string) (store.Developer, error)) {
+func (s *server) pagePasswordPost(w http.ResponseWriter, r *http.Request, set func(ctx context.Context, token, password string) (store.Developer, string, error)) {
 	if !s.parseForm(w, r, "password", "") {
 		return
 	}
@@ -400,13 +400,13 @@ func (s *server) pagePasswordPost(w http.ResponseWriter, r *http.Request, set fu
 	s.setPasswordPage(r, &d)
 	d.Token = r.PostForm.Get("token")
 	password := r.PostForm.Get("password")
-	dev, err := func() (store.Developer, error) {
+	dev, device, err := func() (store.Developer, string, error) {
 		// Check the password before the token is used up by a typo.
 		if err := checkNewPassword(password); err != nil {
-			return store.Developer{}, err
+			return store.Developer{}, "", err
 		}
 		if password != r.PostForm.Get("confirm") {
-			return store.Developer{}, fieldError("Invalid password", "confirm", "invalid", "does not match the password")
+			return store.Developer{}, "", fieldError("Invalid password", "confirm", "invalid", "does not match the password")
 		}
 		return set(r.Context(), d.Token, password)
 	}()
@@ -421,6 +421,7 @@ func (s *server) pagePasswordPost(w http.ResponseWriter, r *http.Request, set fu
 		s.render(w, r, status, "password", d)
 		return
 	}
+	s.setDeviceCookie(w, r, device)
 	m := "password-set"
 	if dev.Status == store.DeveloperPending {
 		m = "pending"

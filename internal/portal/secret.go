@@ -17,6 +17,8 @@ const (
 	accessCookie  = "portalaccesstoken"
 	refreshCookie = "portalrefreshtoken"
 	csrfCookie    = "portal_csrf"
+	// deviceCookie carries the browser's device token (store.PurposeDevice).
+	deviceCookie = "portal_device"
 	// refreshPath scopes the refresh cookie to the one endpoint that reads
 	// it, so it travels with as few requests as possible.
 	refreshPath = "/api/v2/developer/refresh"
@@ -60,10 +62,12 @@ func (s *server) clearCookie(w http.ResponseWriter, r *http.Request, name, path 
 	})
 }
 
-// session is a freshly issued pair of access and refresh secrets.
+// session is a freshly issued pair of access and refresh secrets, and
+// the browser's new device token after a password log-in.
 type session struct {
 	access, refresh       string
 	accessExp, refreshExp time.Time
+	device                string
 }
 
 func (s *server) setSessionCookies(w http.ResponseWriter, r *http.Request, ss session) {
@@ -80,7 +84,15 @@ func (s *server) clearSessionCookies(w http.ResponseWriter, r *http.Request) {
 // token: a form token is never carried from one session into another.
 func (s *server) startSession(w http.ResponseWriter, r *http.Request, ss session) {
 	s.setSessionCookies(w, r, ss)
+	s.setDeviceCookie(w, r, ss.device)
 	webform.RotateCSRF(w, r, csrfCookie, s.secure(r))
+}
+
+// setDeviceCookie gives the browser its device token; "" sets nothing.
+func (s *server) setDeviceCookie(w http.ResponseWriter, r *http.Request, secret string) {
+	if secret != "" {
+		http.SetCookie(w, webform.DeviceCookie(deviceCookie, secret, s.secure(r)))
+	}
 }
 
 // endSession clears the session cookies of a log-out and gives the

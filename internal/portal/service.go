@@ -14,6 +14,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
 // errGone is an expired emailed token: 410 in the contract, which apperr
@@ -176,45 +177,49 @@ func (s *server) verifyEmail(ctx context.Context, r *http.Request, token string)
 }
 
 // resetPassword sets a new password with a reset token. It proves control
-// of the email, so it also verifies it and lifts a lock; every session and
-// every other emailed link of the developer ends.
-func (s *server) resetPassword(ctx context.Context, r *http.Request, token, password string) (store.Developer, error) {
+// of the email, so it also verifies it and lifts a lock; every session,
+// every other emailed link and every device token of the developer ends,
+// and the browser that used the link gets a new device token (returned):
+// it logs in past a lock a stranger sets again right after.
+func (s *server) resetPassword(ctx context.Context, r *http.Request, token, password string) (store.Developer, string, error) {
 	if _, err := checkToken(token); err != nil {
-		return store.Developer{}, err
+		return store.Developer{}, "", err
 	}
 	if err := checkNewPassword(password); err != nil {
-		return store.Developer{}, err
+		return store.Developer{}, "", err
 	}
 	d, err := s.consumeEmailToken(ctx, r, token, store.PurposeResetPassword)
 	if err != nil {
-		return d, err
+		return d, "", err
 	}
 	hash, err := s.hash.hash(ctx, password)
 	if err != nil {
-		return d, apperr.Wrap(err, "hash password")
+		return d, "", apperr.Wrap(err, "hash password")
 	}
 	mu := s.lockFor(d.PortalID, d.Email)
 	mu.Lock()
 	defer mu.Unlock()
 	if d, err = s.st.GetDeveloper(ctx, d.PortalID, d.ID); err != nil {
-		return d, err
+		return d, "", err
 	}
 	d.PasswordHash = hash
 	d.EmailVerified = true
 	d.FailedLogins, d.FailedSince, d.LockedUntil = 0, time.Time{}, time.Time{} // a new password ends a lock
 	d.UpdatedAt = s.clk.Now().UTC()
 	if err := s.st.UpdateDeveloper(ctx, d); err != nil {
-		return d, err
+		return d, "", err
 	}
 	// Every session ends, and so does every other emailed link: an earlier
 	// reset link or an unfollowed verification link (which answers a reset
-	// token) that reached someone else must not replace this password.
-	for _, p := range []string{store.PurposeSession, store.PurposeRefresh, store.PurposeResetPassword, store.PurposeVerifyEmail} {
+	// token) that reached someone else must not replace this password. The
+	// browsers the old password made known are strangers again.
+	for _, p := range []string{store.PurposeSession, store.PurposeRefresh, store.PurposeResetPassword, store.PurposeVerifyEmail, store.PurposeDevice} {
 		if err := s.st.DeleteDeveloperTokens(ctx, d.ID, p); err != nil {
-			return d, err
+			return d, "", err
 		}
 	}
-	return d, nil
+	device, err := s.newDevice(ctx, d, nil)
+	return d, device, err
 }
 
 // forgotPassword emails a reset link when the address has an account and
@@ -259,6 +264,15 @@ func (s *server) sendReset(ctx context.Context, ri reqInfo, d store.Developer) {
 // authenticate checks an email and password, records the attempt in the
 // portal's audit stream, and opens a session on success. path is the
 // request path recorded in the entry.
+//
+// A browser that presents its developer's device token (deviceCookie,
+// given at the developer's last log-in or password reset on it) is not
+// refused by the account's lock and does not count towards it: its
+// attempts are limited per device (Lockout.DeviceLimit), so a device that
+// keeps failing is refused on its own. Everyone else counts towards the
+// account's lock and is refused by it, so a stranger who knows only the
+// address cannot lock the developer's own browsers out (OWASP's device
+// cookies).
 func (s *server) authenticate(ctx context.Context, r *http.Request, email, password string) (session, error) {
 	// The request has been read: its attempt is judged, counted and
 	// recorded to the end, whether or not the client waits for the answer.
@@ -279,6 +293,12 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	defer mu.Unlock()
 
 	now := s.clk.Now()
+	// Read whatever address is tried, so a presented token costs an
+	// unknown email the same read as a known one.
+	dev, err := s.presentedDevice(ctx, r, now)
+	if err != nil {
+		return session{}, err
+	}
 	d, err := s.st.GetDeveloperByEmail(ctx, ri.portal.ID, email)
 	if err != nil {
 		if !apperr.Is(err, apperr.NotFound) {
@@ -293,7 +313,22 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 		}
 		return session{}, s.failAuth(ctx, r, audit.OutcomeNotFound, "", errInvalidCredentials)
 	}
-	if s.cfg.Lockout.Locked(d, now) {
+	known := dev.DeveloperID != "" && dev.DeveloperID == d.ID
+	if known {
+		ok, wait, err := s.st.TakeRateToken(ctx, webform.DeviceBucket("portal/"+ri.portal.ID+"/device/", dev.Hash), now, s.cfg.Lockout.DeviceLimit())
+		if err != nil {
+			return session{}, err
+		}
+		if !ok {
+			s.log.Warn("portal: log-in refused: this known device failed too often", "portal_id", d.PortalID,
+				"developer_id", d.ID, "retry_in", wait.String(), "trace_id", ri.trace)
+			return session{}, s.lockedAttempt(ctx, r, password, d)
+		}
+		if s.cfg.Lockout.Locked(d, now) {
+			s.log.Info("portal: log-in attempt from a known device while the account is locked", "portal_id", d.PortalID,
+				"developer_id", d.ID, "trace_id", ri.trace)
+		}
+	} else if s.cfg.Lockout.Locked(d, now) {
 		return session{}, s.lockedAttempt(ctx, r, password, d)
 	}
 	ok, err := s.hash.check(ctx, d.PasswordHash, password)
@@ -306,18 +341,24 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	if d, err = s.st.GetDeveloper(ctx, d.PortalID, d.ID); err != nil {
 		return session{}, s.vanished(ctx, r, err)
 	}
-	if s.cfg.Lockout.Locked(d, now) {
+	locked := s.cfg.Lockout.Locked(d, now)
+	if locked && !known {
 		return session{}, s.failAuth(ctx, r, audit.OutcomeLocked, d.ID, errInvalidCredentials)
 	}
 	if !ok {
 		// Counted in the store under a row lock: failures that reach
-		// several replicas at once all count.
-		if _, err := s.st.RecordLoginFailure(ctx, d.PortalID, d.ID, now, s.cfg.Lockout); err != nil {
-			return session{}, s.vanished(ctx, r, err)
+		// several replicas at once all count. A known device's were
+		// counted in its own bucket.
+		if !known {
+			if _, err := s.st.RecordLoginFailure(ctx, d.PortalID, d.ID, now, s.cfg.Lockout); err != nil {
+				return session{}, s.vanished(ctx, r, err)
+			}
 		}
 		return session{}, s.failAuth(ctx, r, audit.OutcomeInvalidPassword, d.ID, errInvalidCredentials)
 	}
-	if hasFailures(d) {
+	// A lock stays when a known device gets in past it: it still holds
+	// against everyone else.
+	if !locked && hasFailures(d) {
 		if err := s.st.ClearLoginFailures(ctx, d.PortalID, d.ID); err != nil {
 			return session{}, err
 		}
@@ -332,7 +373,69 @@ func (s *server) authenticate(ctx context.Context, r *http.Request, email, passw
 	if err := s.record(ctx, r, audit.OutcomeSuccess, d.ID); err != nil {
 		return session{}, err
 	}
-	return s.openLoginSession(ctx, r, d)
+	ss, err := s.openLoginSession(ctx, r, d)
+	if err != nil {
+		return session{}, err
+	}
+	// Only the developer's own token is replaced in the store: another's,
+	// which the cookie no longer carries, expires on its own (deleting it
+	// would let whoever holds a copy end its owner's device).
+	var replaced []byte
+	if known {
+		replaced = dev.Hash
+	}
+	if ss.device, err = s.newDevice(ctx, d, replaced); err != nil {
+		return session{}, err
+	}
+	return ss, nil
+}
+
+// presentedDevice is the unexpired device token of this portal that the
+// request's cookie names, whoever's it is; the zero token when there is
+// none.
+func (s *server) presentedDevice(ctx context.Context, r *http.Request, now time.Time) (store.DeveloperToken, error) {
+	secret := webform.DeviceSecret(r, deviceCookie)
+	if secret == "" {
+		return store.DeveloperToken{}, nil
+	}
+	t, err := s.st.GetDeveloperToken(ctx, tokenHash(secret))
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return store.DeveloperToken{}, nil
+	case err != nil:
+		return store.DeveloperToken{}, err
+	case t.Purpose != store.PurposeDevice || t.PortalID != info(r).portal.ID || !now.Before(t.ExpiresAt):
+		return store.DeveloperToken{}, nil
+	}
+	return t, nil
+}
+
+// newDevice issues a device token for d's browser, replacing d's token it
+// presented (replaced, its hash; nil for none): a browser holds one, and a
+// copy of the old one stops working once its owner logs in again. A
+// browser new to d gets one within webform.DeviceIssueLimit, else none
+// ("").
+func (s *server) newDevice(ctx context.Context, d store.Developer, replaced []byte) (string, error) {
+	now := s.clk.Now().UTC()
+	if replaced != nil {
+		if _, err := s.st.ConsumeDeveloperToken(ctx, replaced); err != nil && !apperr.Is(err, apperr.NotFound) {
+			return "", err
+		}
+	} else {
+		ok, _, err := s.st.TakeRateToken(ctx, "portal/"+d.PortalID+"/device-issue/"+d.ID, now, webform.DeviceIssueLimit)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			s.log.Info("portal: no device cookie given: the developer's new devices are over their limit",
+				"portal_id", d.PortalID, "developer_id", d.ID)
+			return "", nil
+		}
+	}
+	secret := newSecret()
+	err := s.st.CreateDeveloperToken(ctx, store.DeveloperToken{Hash: tokenHash(secret), DeveloperID: d.ID, PortalID: d.PortalID,
+		Purpose: store.PurposeDevice, CreatedAt: now, ExpiresAt: now.Add(webform.DeviceTTL)})
+	return secret, err
 }
 
 // rejectUsername answers a log-in whose username is not an email address,

@@ -35,3 +35,20 @@ func (p LockoutPolicy) count(failed *int, since, locked *time.Time, now time.Tim
 		*since = time.Time{}
 	}
 }
+
+// PurposeDevice is a device token (OWASP's device cookie): the long-lived
+// secret a browser gets at a successful password log-in, kept as a
+// UserToken (console) or a DeveloperToken (Dev Portal). An attempt that
+// presents its user's device token is judged by DeviceLimit instead of the
+// account's lock, so a stranger's failures cannot lock its owner out.
+const PurposeDevice = "device"
+
+// DeviceLimit is the bucket of log-in attempts from one known device
+// (TakeRateToken keyed by its token): MaxFailures at once, then one every
+// Duration/MaxFailures, the most guesses the account's own lock lets
+// through over time. A device that keeps failing is refused on its own,
+// without locking its account.
+func (p LockoutPolicy) DeviceLimit() RateLimit {
+	n := max(p.MaxFailures, 1)
+	return RateLimit{Every: max(p.Duration/time.Duration(n), time.Second), Burst: n}
+}

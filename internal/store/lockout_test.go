@@ -91,3 +91,23 @@ func TestLockoutPolicyCountsEveryFailure(t *testing.T) {
 		}
 	}
 }
+
+func TestLockoutPolicyDeviceLimit(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		p    LockoutPolicy
+		want RateLimit
+	}{
+		{"the default policy: 5 at once, then one every 3 minutes", LockoutPolicy{MaxFailures: 5, Window: 15 * time.Minute, Duration: 15 * time.Minute},
+			RateLimit{Every: 3 * time.Minute, Burst: 5}},
+		{"one failure locks for an hour", LockoutPolicy{MaxFailures: 1, Window: time.Minute, Duration: time.Hour},
+			RateLimit{Every: time.Hour, Burst: 1}},
+		{"a token comes back no sooner than every second", LockoutPolicy{MaxFailures: 1 << 30, Window: 1, Duration: 1},
+			RateLimit{Every: time.Second, Burst: 1 << 30}},
+	} {
+		if got := c.p.DeviceLimit(); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}

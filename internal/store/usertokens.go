@@ -9,8 +9,10 @@ import (
 // user, or to one whose password an admin reset.
 const PurposeSetPassword = "set-password"
 
-// UserToken is a one-time secret emailed to an org user; only its SHA-256
-// is kept, so a copy of the database sets no password.
+// UserToken is a one-time secret emailed to an org user, or the device
+// token of a browser the user logged in on (PurposeDevice); only its
+// SHA-256 is kept, so a copy of the database sets no password and is no
+// known device.
 type UserToken struct {
 	Hash      []byte
 	UserID    string
@@ -20,7 +22,7 @@ type UserToken struct {
 	ExpiresAt time.Time
 }
 
-// UserTokens keeps org users' one-time tokens.
+// UserTokens keeps org users' one-time and device tokens.
 type UserTokens interface {
 	// CreateUserToken stores t: NotFound for an unknown user, Conflict on a
 	// reused hash.
