@@ -129,7 +129,9 @@ func tooLarge() error {
 // entries are stored (and delivered) whether or not anyone reads the 202.
 // The timeout bounds how long a stuck store holds the request.
 func (s *server) recordIngested(c *call, entries []store.NewEntry) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx()), ingestRecordTimeout)
+	// The producer is told an append it stopped waiting for may have been
+	// stored and sends it again, so a backend may drop one still queued.
+	ctx, cancel := context.WithTimeout(store.DropIfAbandoned(context.WithoutCancel(c.ctx())), ingestRecordTimeout)
 	defer cancel()
 	_, err := s.rec.Record(ctx, entries)
 	if err == nil {

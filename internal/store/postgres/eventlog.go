@@ -21,10 +21,11 @@ func (s *Store) Append(ctx context.Context, entries []store.NewEntry) ([]int64, 
 		return nil, nil
 	}
 	r := &appendReq{
-		ctx:  ctx,
-		rows: make([]appendRow, len(entries)),
-		seqs: make([]int64, len(entries)),
-		done: make(chan error, 1),
+		ctx:             ctx,
+		dropIfAbandoned: store.DropsIfAbandoned(ctx),
+		rows:            make([]appendRow, len(entries)),
+		seqs:            make([]int64, len(entries)),
+		done:            make(chan error, 1),
 	}
 	encoded, err := sqlcodec.EncodeEntries(entries)
 	if err != nil {

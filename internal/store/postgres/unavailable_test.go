@@ -224,63 +224,77 @@ func TestSilentDatabaseIsUnavailable(t *testing.T) {
 	}
 }
 
-// An append whose caller stopped waiting while it was queued behind a
-// commit the database did not answer is not committed afterwards: its
-// caller was told it may have been stored and sends it again.
-func TestAppendGivenUpInTheQueueIsNotStored(t *testing.T) {
+// An append whose caller stops waiting while it is queued behind a commit
+// the database does not answer: ingest's (marked store.DropIfAbandoned:
+// its producer is told the entries may have been stored and sends them
+// again) is dropped rather than stored twice; the server's own entries
+// (unmarked: nobody sends them again) are committed late rather than lost.
+func TestAppendGivenUpInTheQueue(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-	host, port, _ := net.SplitHostPort(p.addr)
-	viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
-	s := openURL(t, viaProxy, Options{WriteTimeout: time.Minute})
-	ctx := t.Context()
-	if _, err := s.Append(ctx, []store.NewEntry{testEntry("warm", "x")}); err != nil {
-		t.Fatal(err)
-	}
+	for _, tc := range []struct {
+		name   string
+		mark   func(context.Context) context.Context
+		stored bool
+	}{
+		{"ingest's is dropped", store.DropIfAbandoned, false},
+		{"the server's own is stored late", func(ctx context.Context) context.Context { return ctx }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url := pgtest.URL(t)
+			cfg, err := pgx.ParseConfig(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+			host, port, _ := net.SplitHostPort(p.addr)
+			viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+			s := openURL(t, viaProxy, Options{WriteTimeout: time.Minute})
+			ctx := t.Context()
+			if _, err := s.Append(ctx, []store.NewEntry{testEntry("warm", "x")}); err != nil {
+				t.Fatal(err)
+			}
 
-	// The first append's commit hangs on a silent database...
-	p.stall()
-	first := make(chan error, 1)
-	go func() {
-		_, err := s.Append(ctx, []store.NewEntry{testEntry("first", "1")})
-		first <- err
-	}()
-	for s.pool.Stat().AcquiredConns() == 0 {
-		runtime.Gosched()
-	}
-	// ... so the second waits in the queue until its caller gives up.
-	gctx, cancel := context.WithCancel(ctx)
-	queued := make(chan error, 1)
-	go func() {
-		_, err := s.Append(gctx, []store.NewEntry{testEntry("given-up", "2")})
-		queued <- err
-	}()
-	for len(s.w.reqs) == 0 {
-		runtime.Gosched()
-	}
-	cancel()
-	if err := <-queued; !errors.Is(err, context.Canceled) {
-		t.Fatalf("the queued append after its caller gave up: %v, want context.Canceled", err)
-	}
+			// The first append's commit hangs on a silent database...
+			p.stall()
+			first := make(chan error, 1)
+			go func() {
+				_, err := s.Append(ctx, []store.NewEntry{testEntry("first", "1")})
+				first <- err
+			}()
+			for s.pool.Stat().AcquiredConns() == 0 {
+				runtime.Gosched()
+			}
+			// ... so the second waits in the queue until its caller gives up.
+			gctx, cancel := context.WithCancel(tc.mark(ctx))
+			queued := make(chan error, 1)
+			go func() {
+				_, err := s.Append(gctx, []store.NewEntry{testEntry("given-up", "2")})
+				queued <- err
+			}()
+			for len(s.w.reqs) == 0 {
+				runtime.Gosched()
+			}
+			cancel()
+			if err := <-queued; !errors.Is(err, context.Canceled) {
+				t.Fatalf("the queued append after its caller gave up: %v, want context.Canceled", err)
+			}
 
-	p.unstall()
-	okOrUnavailable(t, <-first, "the first append")
-	// The writer takes appends in order: once this one is in, the given-up
-	// one was skipped or committed.
-	if _, err := s.Append(ctx, []store.NewEntry{testEntry("after", "3")}); err != nil {
-		t.Fatal(err)
-	}
-	last, err := s.LastSeq(ctx, "given-up")
-	if err != nil && !apperr.Is(err, apperr.NotFound) {
-		t.Fatal(err)
-	}
-	if last != 0 {
-		t.Fatalf("the append given up in the queue was stored (last seq %d); its caller will send it again", last)
+			p.unstall()
+			okOrUnavailable(t, <-first, "the first append")
+			// The writer takes appends in order: once this one is in, the
+			// given-up one was skipped or committed.
+			if _, err := s.Append(ctx, []store.NewEntry{testEntry("after", "3")}); err != nil {
+				t.Fatal(err)
+			}
+			last, err := s.LastSeq(ctx, "given-up")
+			if err != nil && !apperr.Is(err, apperr.NotFound) {
+				t.Fatal(err)
+			}
+			if stored := last == 1; stored != tc.stored {
+				t.Fatalf("the append given up in the queue: last seq %d, want stored %v", last, tc.stored)
+			}
+		})
 	}
 }
 

@@ -11,10 +11,13 @@ import (
 
 // appendReq is one Append call waiting for the writer.
 type appendReq struct {
-	ctx  context.Context // the caller's: once it ends, the writer skips the request
+	ctx  context.Context // the caller's
 	rows []appendRow
 	seqs []int64
 	done chan error
+	// dropIfAbandoned: once ctx ends while the request is queued, the
+	// writer skips it (store.DropIfAbandoned).
+	dropIfAbandoned bool
 }
 
 // appendRow is one entry, encoded by its caller.
@@ -76,8 +79,8 @@ func (w *writer) submit(ctx context.Context, r *appendReq) error {
 	case err := <-r.done:
 		return err
 	case <-ctx.Done():
-		// The append may still commit if the writer took it already
-		// (else it skips it, gaveUp): the caller learns only that it
+		// The append may still commit if the writer took it already or
+		// it is not marked to be dropped (gaveUp): the caller learns only that it
 		// stopped waiting, as with any write whose answer is lost.
 		return ctx.Err()
 	case <-w.stopped:
@@ -136,10 +139,15 @@ func (w *writer) run() {
 
 // gaveUp answers r with its context's error, committing nothing, when its
 // caller stopped waiting while it was queued (behind a commit the database
-// did not answer, say): the caller was told the entries may have been
-// stored, and will likely send them again, so storing them now would store
-// them twice.
+// did not answer, say) and marked it store.DropIfAbandoned: ingest told
+// its producer the entries may have been stored, and the producer sends
+// them again, so storing them now would store them twice. An unmarked
+// append (the server's own entries, which nobody sends again) is
+// committed late rather than lost.
 func (w *writer) gaveUp(r *appendReq) bool {
+	if !r.dropIfAbandoned {
+		return false
+	}
 	if err := r.ctx.Err(); err != nil {
 		r.done <- err
 		return true
