@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/postgres"
@@ -75,6 +76,8 @@ type Options struct {
 	// otherwise set up a second, empty database beside the server's.
 	MustExist bool
 	Logger    *slog.Logger
+	// CallTimeout bounds one PostgreSQL store call (0: its default).
+	CallTimeout time.Duration
 }
 
 // Open opens the target's store, creating a SQLite file's directory when
@@ -83,7 +86,7 @@ type Options struct {
 func Open(ctx context.Context, t Target, o Options) (store.Store, error) {
 	switch t.Kind {
 	case PostgreSQL:
-		st, err := postgres.Open(ctx, t.URL, postgres.Options{Logger: o.Logger})
+		st, err := postgres.Open(ctx, t.URL, postgres.Options{Logger: o.Logger, CallTimeout: o.CallTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL %s: %w", Redact(t.URL), err)
 		}

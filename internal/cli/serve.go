@@ -17,6 +17,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet("serve", env.Stderr)
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the embedded database and local state")
 	fs.StringVar(&cfg.DB, "db", "", "database URL: empty for SQLite in the data dir, postgres://... for PostgreSQL")
+	durationVar(fs, &cfg.DBCallTimeout, "db-call-timeout", cfg.DBCallTimeout, "PostgreSQL: how long one store call (retries included) may take before its request answers 503; raise it if replays over large windows time out")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "management API listen address")
 	fs.StringVar(&cfg.PortalAddr, "portal-addr", cfg.PortalAddr, "Dev Portal listen address")
 	fs.BoolVar(&cfg.InsecureDestinations, "insecure-destinations", false, "development only: allow http:// and loopback/private destinations")

@@ -31,6 +31,8 @@ func TestServeRefusesBadInputWithOneLine(t *testing.T) {
 		{"postgres unreachable", nil, []string{"serve", "--db", "postgres://sigtrail:secret@127.0.0.1:1/x?connect_timeout=5"}, "open PostgreSQL postgres://sigtrail:xxxxx@127.0.0.1:1/x"},
 		{"postgres unreachable through the environment", map[string]string{"SIGTRAIL_DB": "postgres://127.0.0.1:1/x"}, []string{"serve"}, "open PostgreSQL"},
 		{"unknown database scheme", nil, []string{"serve", "--db", "mysql://127.0.0.1/x"}, `unknown database scheme "mysql"`},
+		{"database call timeout too short", nil, []string{"serve", "--db-call-timeout", "100ms"}, "--db-call-timeout must be between 1s and 10m"},
+		{"database call timeout through the environment", map[string]string{"SIGTRAIL_DB_CALL_TIMEOUT": "1h"}, []string{"serve"}, "--db-call-timeout"},
 		{"bad env value", map[string]string{"SIGTRAIL_BATCH_LINES": "many"}, []string{"serve"}, "SIGTRAIL_BATCH_LINES"},
 		{"host with space", nil, []string{"serve", "--cef-host", "a b"}, "--cef-host"},
 		{"ingest stall limit too short", nil, []string{"serve", "--ingest-body-stall-timeout", "10ms"}, "--ingest-body-stall-timeout must be between 1s"},

@@ -8,12 +8,14 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/api"
 	"github.com/sigtrail/sigtrail/internal/httpx"
+	"github.com/sigtrail/sigtrail/internal/store/postgres"
 )
 
 // Config is everything `sigtrail serve` can be told.
 type Config struct {
 	DataDir              string        // keys, the SQLite file
 	DB                   string        // empty: SQLite in DataDir; postgres://... selects PostgreSQL
+	DBCallTimeout        time.Duration // PostgreSQL: bound of one store call, retries included
 	Addr                 string        // management API listener
 	PortalAddr           string        // Dev Portal listener
 	InsecureDestinations bool          // allow http:// and private/loopback destinations (development)
@@ -58,6 +60,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		DataDir:            "./sigtrail-data",
+		DBCallTimeout:      postgres.DefaultCallTimeout,
 		Addr:               "127.0.0.1:8080",
 		PortalAddr:         "127.0.0.1:8081",
 		Retention:          7 * 24 * time.Hour,
@@ -80,6 +83,9 @@ func (c Config) Validate() error {
 	var errs []string
 	if c.DataDir == "" {
 		errs = append(errs, "--data-dir is required")
+	}
+	if c.DBCallTimeout < time.Second || c.DBCallTimeout > 10*time.Minute {
+		errs = append(errs, "--db-call-timeout must be between 1s and 10m")
 	}
 	if c.Retention < time.Hour {
 		errs = append(errs, "--retention must be at least 1h")

@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return err
 	}
 	var clk clock.Clock = clock.Real{}
-	st, err := backend.Open(ctx, target, backend.Options{Server: true, Logger: log})
+	st, err := backend.Open(ctx, target, backend.Options{Server: true, Logger: log, CallTimeout: cfg.DBCallTimeout})
 	if err != nil {
 		return err
 	}

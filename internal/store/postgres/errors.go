@@ -37,7 +37,13 @@ const maxAttempts = 3
 // CallTimeout; running out of it is Unavailable, the caller's own deadline
 // its context's error.
 func (s *Store) read(ctx context.Context, op string, fn func(ctx context.Context, q querier) error) error {
-	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	return s.readWithin(ctx, s.opts.CallTimeout, op, fn)
+}
+
+// readWithin is read bounded by limit instead of CallTimeout, for a read
+// that may rightly take longer (a replay counting its window).
+func (s *Store) readWithin(ctx context.Context, limit time.Duration, op string, fn func(ctx context.Context, q querier) error) error {
+	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var err error
 	for attempt := 1; ; attempt++ {

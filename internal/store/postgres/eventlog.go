@@ -122,12 +122,16 @@ func (s *Store) Query(ctx context.Context, q store.EntryQuery) ([]store.StoredEn
 	return out, nil
 }
 
+// countTimeout bounds Count instead of CallTimeout: only a replay job
+// counts, in the background, and a week of a busy stream is many rows.
+const countTimeout = 10 * time.Minute
+
 // Count counts the entries Query would return without a limit.
 func (s *Store) Count(ctx context.Context, q store.EntryQuery) (int64, error) {
 	var a args
 	query := "SELECT count(*) FROM entries" + entryWhere(q, &a)
 	var n int64
-	err := s.read(ctx, "count entries", func(ctx context.Context, db querier) error {
+	err := s.readWithin(ctx, max(countTimeout, s.opts.CallTimeout), "count entries", func(ctx context.Context, db querier) error {
 		return db.QueryRow(ctx, query, a...).Scan(&n)
 	})
 	return n, err

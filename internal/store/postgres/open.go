@@ -41,6 +41,10 @@ type Options struct {
 	CallTimeout time.Duration
 }
 
+// DefaultCallTimeout is Options.CallTimeout's default (serve's
+// --db-call-timeout).
+const DefaultCallTimeout = 15 * time.Second
+
 func (o *Options) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -55,7 +59,7 @@ func (o *Options) defaults() {
 		o.WriteTimeout = 30 * time.Second
 	}
 	if o.CallTimeout <= 0 {
-		o.CallTimeout = 15 * time.Second
+		o.CallTimeout = DefaultCallTimeout
 	}
 }
 
