@@ -110,6 +110,9 @@ func revokeUser(ctx context.Context, tx pgx.Tx, userID string) ([]store.Token, e
 	if _, err := tx.Exec(ctx, "DELETE FROM user_sessions WHERE user_id = $1", userID); err != nil {
 		return nil, err
 	}
+	if _, err := tx.Exec(ctx, "DELETE FROM user_tokens WHERE user_id = $1", userID); err != nil {
+		return nil, err
+	}
 	return revoked, nil
 }
 

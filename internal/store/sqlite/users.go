@@ -106,8 +106,9 @@ func (s *Store) DisableUser(ctx context.Context, orgID, id string, now time.Time
 	return revoked, nil
 }
 
-// revokeUser deletes a disabled user's sessions and the tokens it owns,
-// and returns those tokens in ID order.
+// revokeUser deletes a disabled user's sessions, its emailed and device
+// tokens (re-enabled, it trusts no browser it had and follows no old
+// link), and the API tokens it owns, and returns those in ID order.
 func revokeUser(ctx context.Context, q querier, userID string) ([]store.Token, error) {
 	rows, err := q.QueryContext(ctx, "DELETE FROM tokens WHERE owner_user_id = ? RETURNING "+tokenCols, userID)
 	if err != nil {
@@ -119,6 +120,9 @@ func revokeUser(ctx context.Context, q querier, userID string) ([]store.Token, e
 	}
 	slices.SortFunc(revoked, func(a, b store.Token) int { return strings.Compare(a.ID, b.ID) })
 	if _, err := q.ExecContext(ctx, "DELETE FROM user_sessions WHERE user_id = ?", userID); err != nil {
+		return nil, err
+	}
+	if _, err := q.ExecContext(ctx, "DELETE FROM user_tokens WHERE user_id = ?", userID); err != nil {
 		return nil, err
 	}
 	return revoked, nil

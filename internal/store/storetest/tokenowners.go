@@ -68,6 +68,15 @@ func testTokenOwners(t *testing.T, b Backend) {
 		sess := sha256.Sum256([]byte("session of " + u.ID))
 		must(t, s.CreateUserSession(ctxT(t), store.UserSession{Hash: sess[:], UserID: u.ID, OrgID: o.ID,
 			CreatedAt: at(0), ExpiresAt: at(time.Hour)}), "CreateUserSession")
+		// Its known browser and an emailed link: re-enabled, it trusts
+		// neither.
+		var userTokens [][]byte
+		for _, purpose := range []string{store.PurposeDevice, store.PurposeSetPassword} {
+			h := sha256.Sum256([]byte(purpose + " of " + u.ID))
+			must(t, s.CreateUserToken(ctxT(t), store.UserToken{Hash: h[:], UserID: u.ID, OrgID: o.ID, Purpose: purpose,
+				CreatedAt: at(0), ExpiresAt: at(24 * time.Hour)}), "CreateUserToken "+purpose)
+			userTokens = append(userTokens, h[:])
+		}
 
 		_, err := s.DisableUser(ctxT(t), mkOrg(t, s).ID, u.ID, at(time.Minute))
 		wantCode(t, err, apperr.NotFound, "DisableUser through another org")
@@ -89,6 +98,10 @@ func testTokenOwners(t *testing.T, b Backend) {
 		}
 		_, err = s.GetUserSession(ctxT(t), sess[:])
 		wantCode(t, err, apperr.NotFound, "GetUserSession of a disabled user")
+		for _, h := range userTokens {
+			_, err = s.GetUserToken(ctxT(t), h)
+			wantCode(t, err, apperr.NotFound, "GetUserToken of a disabled user")
+		}
 		got, err := s.GetUser(ctxT(t), o.ID, u.ID)
 		must(t, err, "GetUser")
 		if !got.Disabled || !got.UpdatedAt.Equal(at(time.Minute)) {
