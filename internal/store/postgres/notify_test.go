@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -192,17 +188,12 @@ func TestListenReconnectsAndResyncs(t *testing.T) {
 // Listen answers at once when it cannot listen at all.
 func TestListenFailsWhenItCannotStart(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-	s := openURL(t, fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", cfg.User, p.addr, cfg.Database), Options{ConnectTimeout: time.Second})
+	p, viaProxy := proxiedDB(t)
+	s := openURL(t, viaProxy, Options{ConnectTimeout: time.Second})
 	p.cut()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	err = s.Listen(ctx, make(feed, 1))
+	err := s.Listen(ctx, make(feed, 1))
 	if !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("Listen on an unreachable database = %v, want Unavailable", err)
 	}

@@ -1,11 +1,16 @@
 package postgres
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
 )
 
 // pgtestFreePort returns a TCP port of 127.0.0.1 nothing listens on.
@@ -34,6 +39,18 @@ type proxy struct {
 	conns   map[net.Conn]bool
 	stalled chan struct{} // non-nil while stalled; closed by unstall
 	wg      sync.WaitGroup
+}
+
+// proxiedDB is a test database reached through a proxy the test can cut
+// or stall, and the URL that goes through it.
+func proxiedDB(t testing.TB) (*proxy, string) {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	return p, fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", cfg.User, p.addr, cfg.Database)
 }
 
 func newProxy(t testing.TB, target string) *proxy {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"runtime"
 	"strconv"
 	"sync"
@@ -97,14 +96,7 @@ func TestTerminatedConnectionsRecover(t *testing.T) {
 // (503 at the API), quickly, and the store recovers when it is back.
 func TestUnreachableMidRunIsUnavailable(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-	host, port, _ := net.SplitHostPort(p.addr)
-	viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+	p, viaProxy := proxiedDB(t)
 	s := openURL(t, viaProxy, Options{ConnectTimeout: time.Second})
 	ctx := t.Context()
 	st := store.StreamID("s")
@@ -155,14 +147,7 @@ func TestUnreachableMidRunIsUnavailable(t *testing.T) {
 // the store recovers when the database answers again.
 func TestSilentDatabaseIsUnavailable(t *testing.T) {
 	t.Parallel()
-	url := pgtest.URL(t)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-	host, port, _ := net.SplitHostPort(p.addr)
-	viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+	p, viaProxy := proxiedDB(t)
 	const bound = 300 * time.Millisecond
 	s := openURL(t, viaProxy, Options{MaxConns: 8, ConnectTimeout: bound, WriteTimeout: bound, CallTimeout: bound})
 	st := store.StreamID("s")
@@ -241,14 +226,7 @@ func TestAppendGivenUpInTheQueue(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			url := pgtest.URL(t)
-			cfg, err := pgx.ParseConfig(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := newProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
-			host, port, _ := net.SplitHostPort(p.addr)
-			viaProxy := fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=disable", cfg.User, host, port, cfg.Database)
+			p, viaProxy := proxiedDB(t)
 			s := openURL(t, viaProxy, Options{WriteTimeout: time.Minute})
 			ctx := t.Context()
 			if _, err := s.Append(ctx, []store.NewEntry{testEntry("warm", "x")}); err != nil {
