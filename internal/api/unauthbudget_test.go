@@ -339,3 +339,34 @@ func TestUnauthenticatedBudgetOff(t *testing.T) {
 		t.Fatalf("%d entries for 10 requests, want 20", n)
 	}
 }
+
+// failingRates is the real store, but its rate buckets cannot be read.
+type failingRates struct{ store.Store }
+
+func (failingRates) TakeRateToken(context.Context, string, time.Time, store.RateLimit) (bool, time.Duration, error) {
+	return false, 0, errors.New("rate buckets unavailable")
+}
+
+// TestUnauthenticatedBudgetUnavailable: when the store cannot count, a
+// request without valid credentials is answered as usual and audited.
+func TestUnauthenticatedBudgetUnavailable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, trustLocal(t), func(d *Deps) { d.Store = failingRates{d.Store} })
+	sys, err := h.ten.SystemOrg(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(h.entries(sys.ID))
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/v3/portals", http.StatusUnauthorized},
+		{"/no-such-route", http.StatusNotFound},
+	} {
+		h.callWith(http.MethodGet, tc.path, "", nil, from("203.0.113.7")).problem(t, tc.status)
+	}
+	if n := len(h.entries(sys.ID)) - before; n != 3 {
+		t.Fatalf("%d entries for a 401 and a 404, want 3 (authentication and access, access)", n)
+	}
+}
