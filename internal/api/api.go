@@ -47,12 +47,14 @@ type Config struct {
 	// IngestBodyGrace is how long an ingest body may take before the
 	// minimum rate counts. Default DefaultIngestBodyGrace.
 	IngestBodyGrace time.Duration
-	// UnauthRateLimit limits, per client, the audited requests that carry
-	// no valid credentials (unauthlimit.go). The zero value means the
-	// defaults; a negative Burst turns the limit off.
-	UnauthRateLimit UnauthRateLimit
-	// UnauthReportEvery is how often the refused requests are reported,
-	// one entry per client and log. Default DefaultUnauthReportEvery.
+	// UnauthAuditBudget bounds, per client, the audit entries of requests
+	// that carry no valid credentials (unauthbudget.go); it changes no
+	// answer. The zero value means the defaults; a negative Burst turns
+	// the budget off.
+	UnauthAuditBudget UnauthAuditBudget
+	// UnauthReportEvery is how often the requests past the budget are
+	// reported, one entry per client, log and principal. Default
+	// DefaultUnauthReportEvery.
 	UnauthReportEvery time.Duration
 }
 
@@ -122,7 +124,7 @@ type server struct {
 	noteSigner tlog.KeySigner
 
 	ingestBudget *ingestBudget
-	unauth       *unauthLimiter         // nil: unauthenticated requests are not limited
+	unauth       *unauthBudget          // nil: every unauthenticated request is audited
 	wall         clock.Clock            // socket deadlines are wall-clock times (ingestpace.go)
 	ingestSlow   *prometheus.CounterVec // sigtrail_ingest_too_slow_total
 
@@ -140,9 +142,9 @@ type server struct {
 // does while it serves.
 type Handler interface {
 	http.Handler
-	// Run reports, once a period and when ctx ends, the requests the
-	// limit on unauthenticated requests refused (unauthlimit.go). It
-	// returns ctx's error.
+	// Run reports, once a period and when ctx ends, the requests without
+	// valid credentials left unaudited past their client's audit budget
+	// (unauthbudget.go). It returns ctx's error.
 	Run(ctx context.Context) error
 }
 
@@ -187,7 +189,7 @@ func New(cfg Config, deps Deps) Handler {
 		mux:          http.NewServeMux(), paths: http.NewServeMux(), allow: map[string][]string{},
 	}
 	if deps.Store != nil {
-		s.unauth = newUnauthLimiter(cfg.UnauthRateLimit, cfg.UnauthReportEvery, deps.Store, deps.Recorder, deps.Clock, deps.Logger, deps.Registerer)
+		s.unauth = newUnauthBudget(cfg.UnauthAuditBudget, cfg.UnauthReportEvery, deps.Store, deps.Recorder, deps.Clock, deps.Logger, deps.Registerer)
 	}
 	s.wall = clock.Real{}
 	s.ingestSlow = newIngestSlowCounter(deps.Registerer)

@@ -252,11 +252,6 @@ func (s *server) serveAudited(c *call) {
 			c.pending[i].Entry.OrgID = id
 		}
 	}
-	// Without valid credentials: limited per client, so that nobody can
-	// make the API write without end. Valid ones never reach the limiter.
-	if c.org == "" && s.limitUnauthenticated(c) {
-		return
-	}
 	switch {
 	case c.rt.auth == authRequired && authErr != nil:
 		c.fail(authErr)
@@ -288,6 +283,14 @@ func (s *server) serveAudited(c *call) {
 	}
 
 	b := c.w.(*bufferedWriter)
+	// Without valid credentials the answer stands as it is, but past the
+	// client's budget it is not audited one by one, so that nobody can make
+	// the API write without end (unauthbudget.go). Valid credentials never
+	// meet the budget.
+	if c.org == "" && !s.auditUnauthenticated(c, b.status) {
+		c.pending = c.pending[:0] // counted for the report instead
+		return
+	}
 	e := c.entry(audit.KindAccess)
 	e.ClassID = audit.AccessClassGateway
 	e.Name = audit.AccessName

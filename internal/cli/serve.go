@@ -36,8 +36,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.Int64Var(&cfg.IngestMaxInflightBytes, "ingest-max-inflight-bytes", cfg.IngestMaxInflightBytes, "most request-body bytes all ingest requests hold at once; past it POST /v1/entries answers 503 with Retry-After")
 	durationVar(fs, &cfg.IngestBodyStallTimeout, "ingest-body-stall-timeout", cfg.IngestBodyStallTimeout, "longest an ingest body may pause; past it POST /v1/entries is cut with 408")
 	fs.Int64Var(&cfg.IngestMinBodyRate, "ingest-min-body-rate", cfg.IngestMinBodyRate, "bytes/s an ingest body must average after its first 5s, else POST /v1/entries is cut with 408 (0: no floor)")
-	fs.IntVar(&cfg.UnauthRateBurst, "unauth-rate-burst", cfg.UnauthRateBurst, "management API requests without valid credentials one client address (IPv6: its /64) may send at once; past the limit 429, reported once a minute instead of audited one by one (negative: no limit)")
-	durationVar(fs, &cfg.UnauthRateEvery, "unauth-rate-every", cfg.UnauthRateEvery, "after the burst, one request without valid credentials per client every this long")
+	fs.IntVar(&cfg.UnauthAuditBurst, "unauth-audit-burst", cfg.UnauthAuditBurst, "management API requests without valid credentials from one client address (IPv6: its /64) audited at once; past the budget they are answered as usual but reported once a minute instead of audited one by one (negative: every request audited)")
+	durationVar(fs, &cfg.UnauthAuditEvery, "unauth-audit-every", cfg.UnauthAuditEvery, "after the burst, one request without valid credentials per client audited every this long")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		err = flagError(env, fs, err)

@@ -38,8 +38,8 @@ func TestServeRefusesBadInputWithOneLine(t *testing.T) {
 		{"ingest stall limit too short", nil, []string{"serve", "--ingest-body-stall-timeout", "10ms"}, "--ingest-body-stall-timeout must be between 1s"},
 		{"ingest stall limit through the environment", map[string]string{"SIGTRAIL_INGEST_BODY_STALL_TIMEOUT": "5m"}, []string{"serve"}, "--ingest-body-stall-timeout"},
 		{"negative ingest rate through the environment", map[string]string{"SIGTRAIL_INGEST_MIN_BODY_RATE": "-5"}, []string{"serve"}, "--ingest-min-body-rate"},
-		{"no unauthenticated burst", nil, []string{"serve", "--unauth-rate-burst", "0"}, "--unauth-rate-burst must be at least 1"},
-		{"unauthenticated interval through the environment", map[string]string{"SIGTRAIL_UNAUTH_RATE_EVERY": "2h"}, []string{"serve"}, "--unauth-rate-every must be between"},
+		{"no unauthenticated audit burst", nil, []string{"serve", "--unauth-audit-burst", "0"}, "--unauth-audit-burst must be at least 1"},
+		{"unauthenticated audit interval through the environment", map[string]string{"SIGTRAIL_UNAUTH_AUDIT_EVERY": "2h"}, []string{"serve"}, "--unauth-audit-every must be between"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

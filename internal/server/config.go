@@ -47,13 +47,14 @@ type Config struct {
 	// cut with 408.
 	IngestBodyStallTimeout time.Duration
 	IngestMinBodyRate      int64
-	// UnauthRateBurst and UnauthRateEvery limit, per client address (an
-	// IPv6 client's /64), the management API requests without valid
-	// credentials: Burst at once, then one every Every; past it 429, and
-	// the refusals are reported once a minute instead of audited one by
-	// one. A negative burst turns the limit off.
-	UnauthRateBurst int
-	UnauthRateEvery time.Duration
+	// UnauthAuditBurst and UnauthAuditEvery budget, per client address (an
+	// IPv6 client's /64), the audit entries of management API requests
+	// without valid credentials: Burst audited at once, then one every
+	// Every; past it requests are answered as usual but reported once a
+	// minute instead of audited one by one. A negative burst turns the
+	// budget off.
+	UnauthAuditBurst int
+	UnauthAuditEvery time.Duration
 }
 
 // Defaults returns the configuration `sigtrail serve` starts from.
@@ -73,8 +74,8 @@ func Defaults() Config {
 		IngestMaxInflightBytes: api.DefaultIngestMaxInflightBytes,
 		IngestBodyStallTimeout: api.DefaultIngestBodyStallTimeout,
 		IngestMinBodyRate:      api.DefaultIngestMinBodyRate,
-		UnauthRateBurst:        api.DefaultUnauthRateBurst,
-		UnauthRateEvery:        api.DefaultUnauthRateEvery,
+		UnauthAuditBurst:       api.DefaultUnauthAuditBurst,
+		UnauthAuditEvery:       api.DefaultUnauthAuditEvery,
 	}
 }
 
@@ -114,11 +115,11 @@ func (c Config) Validate() error {
 	if c.IngestMinBodyRate < 0 {
 		errs = append(errs, "--ingest-min-body-rate must be 0 (no floor) or more bytes per second")
 	}
-	if c.UnauthRateBurst == 0 {
-		errs = append(errs, "--unauth-rate-burst must be at least 1 (or negative: no limit)")
+	if c.UnauthAuditBurst == 0 {
+		errs = append(errs, "--unauth-audit-burst must be at least 1 (or negative: every request audited)")
 	}
-	if c.UnauthRateBurst > 0 && (c.UnauthRateEvery < time.Millisecond || c.UnauthRateEvery > time.Hour) {
-		errs = append(errs, "--unauth-rate-every must be between 1ms and 1h")
+	if c.UnauthAuditBurst > 0 && (c.UnauthAuditEvery < time.Millisecond || c.UnauthAuditEvery > time.Hour) {
+		errs = append(errs, "--unauth-audit-every must be between 1ms and 1h")
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))

@@ -155,7 +155,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		IngestMaxInflightBytes: cfg.IngestMaxInflightBytes,
 		IngestBodyStallTimeout: cfg.IngestBodyStallTimeout,
 		IngestMinBodyRate:      apiBodyRate(cfg.IngestMinBodyRate),
-		UnauthRateLimit:        api.UnauthRateLimit{Every: cfg.UnauthRateEvery, Burst: cfg.UnauthRateBurst},
+		UnauthAuditBudget:      api.UnauthAuditBudget{Every: cfg.UnauthAuditEvery, Burst: cfg.UnauthAuditBurst},
 	}, api.Deps{
 		Store:    st,
 		Recorder: dm,
@@ -247,7 +247,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return ctx.Err()
 	})
 	run("mail outbox", func() error { return outbox.Run(ctx) })
-	run("api rate-limit reports", func() error { return apiHandler.Run(ctx) })
+	run("api unaudited-request reports", func() error { return apiHandler.Run(ctx) })
 	run("api listener", func() error { return apiSrv.Serve(apiLn) })
 	run("portal listener", func() error { return portalSrv.Serve(portalLn) })
 
