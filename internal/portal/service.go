@@ -532,7 +532,7 @@ func (s *server) openSession(ctx context.Context, d store.Developer, sessionID s
 		sessionID = newSecret()
 	}
 	now := s.clk.Now().UTC()
-	ss := session{access: newSecret(), refresh: newSecret(), accessExp: now.Add(s.cfg.SessionTTL), refreshExp: now.Add(s.cfg.RefreshTTL)}
+	ss := session{id: sessionID, access: newSecret(), refresh: newSecret(), accessExp: now.Add(s.cfg.SessionTTL), refreshExp: now.Add(s.cfg.RefreshTTL)}
 	for _, t := range []store.DeveloperToken{
 		{Hash: tokenHash(ss.access), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeSession, CreatedAt: now, ExpiresAt: ss.accessExp, SessionID: sessionID},
 		{Hash: tokenHash(ss.refresh), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeRefresh, CreatedAt: now, ExpiresAt: ss.refreshExp, SessionID: sessionID},
@@ -550,8 +550,9 @@ func (s *server) openSession(ctx context.Context, d store.Developer, sessionID s
 // a copied or planted cookie) must not outlive the log-in. The browser
 // sends its access cookie here but not its refresh cookie (whose path is
 // the refresh endpoint), so the presented access token's whole session
-// ends: its refresh token too. The presented secrets are deleted before
-// the new ones exist, so a failure leaves no two sessions.
+// ends: its refresh token too; once the access cookie has expired, the
+// session cookie names it. The presented secrets are deleted before the
+// new ones exist, so a failure leaves no two sessions.
 func (s *server) openLoginSession(ctx context.Context, r *http.Request, d store.Developer) (session, error) {
 	if err := s.endPresentedSession(ctx, r); err != nil {
 		return session{}, err
@@ -561,8 +562,13 @@ func (s *server) openLoginSession(ctx context.Context, r *http.Request, d store.
 
 // endPresentedSession ends the session of the access or refresh secret
 // the request carries, expired or not: the presented tokens and every
-// other token of their session.
+// other token of their session; and the session its session cookie names.
 func (s *server) endPresentedSession(ctx context.Context, r *http.Request) error {
+	if id := cookieValue(r, sessionCookie); id != "" && len(id) <= 128 {
+		if _, err := s.st.DeleteDeveloperSession(ctx, id); err != nil {
+			return err
+		}
+	}
 	for _, c := range []struct{ cookie, purpose string }{{accessCookie, store.PurposeSession}, {refreshCookie, store.PurposeRefresh}} {
 		t, ok, err := s.lookupToken(ctx, r, cookieValue(r, c.cookie), c.purpose)
 		if err != nil {
@@ -574,7 +580,7 @@ func (s *server) endPresentedSession(ctx context.Context, r *http.Request) error
 		if _, err := s.st.ConsumeDeveloperToken(ctx, t.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return err
 		}
-		if _, err := s.st.DeleteDeveloperSession(ctx, t.DeveloperID, t.SessionID); err != nil {
+		if _, err := s.st.DeleteDeveloperSession(ctx, t.SessionID); err != nil {
 			return err
 		}
 	}
@@ -663,8 +669,14 @@ func (s *server) refresh(ctx context.Context, r *http.Request) (session, error) 
 }
 
 // logout ends every session of the developer whose cookie came with the
-// request, expired or not.
+// request, expired or not; with no access or refresh cookie (the access
+// cookie expired), the session the session cookie names.
 func (s *server) logout(ctx context.Context, r *http.Request) error {
+	if id := cookieValue(r, sessionCookie); id != "" && len(id) <= 128 {
+		if _, err := s.st.DeleteDeveloperSession(ctx, id); err != nil {
+			return err
+		}
+	}
 	for _, c := range []struct{ cookie, purpose string }{{accessCookie, store.PurposeSession}, {refreshCookie, store.PurposeRefresh}} {
 		t, ok, err := s.lookupToken(ctx, r, cookieValue(r, c.cookie), c.purpose)
 		if err != nil {

@@ -197,24 +197,33 @@ func TestSSOLogInEndsPresentedSessionAndRotatesFormToken(t *testing.T) {
 	wantPage(t, r, http.StatusOK, "Grace@Example.com")
 }
 
-// TestLogInEndsTheWholePresentedSession: the session a log-in ends is the
-// presented access token's whole session: its refresh token when the
-// access token has expired, and the pairs a refresh traded it for,
-// whoever holds them.
+// TestLogInEndsTheWholePresentedSession: the session a log-in (or a
+// log-out) ends is the presented access token's whole session: its
+// refresh token when the access token has expired, and the pairs a
+// refresh traded it for, whoever holds them; once the browser dropped the
+// expired access cookie, the session cookie names the session.
 func TestLogInEndsTheWholePresentedSession(t *testing.T) {
 	t.Parallel()
+	dropAccessCookie := func(e *testEnv, c *http.Client) {
+		u, _ := url.Parse(e.base + "/")
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: accessCookie, Path: "/", MaxAge: -1}})
+		if e.cookie(c, accessCookie) != "" || e.cookie(c, sessionCookie) == "" {
+			t.Fatalf("the jar still has the access cookie, or no session cookie")
+		}
+	}
 	cases := []struct {
-		name string
+		name   string
+		logout bool // end with a log-out instead of a second log-in
 		// between runs after the first log-in on c; it returns the refresh
 		// secret that the second log-in must end and a client whose
 		// session must end with it.
 		between func(e *testEnv, c *http.Client) (string, *http.Client)
 	}{
-		{"expired access token", func(e *testEnv, c *http.Client) (string, *http.Client) {
+		{name: "expired access token", between: func(e *testEnv, c *http.Client) (string, *http.Client) {
 			e.clk.Advance(2 * time.Hour) // the session expired; the refresh secret did not
 			return e.cookieAt(c, refreshPath, refreshCookie), nil
 		}},
-		{"refreshed on another client", func(e *testEnv, c *http.Client) (string, *http.Client) {
+		{name: "refreshed on another client", between: func(e *testEnv, c *http.Client) (string, *http.Client) {
 			thief := e.newClient()
 			r := e.do(thief, http.MethodPost, refreshPath, nil, map[string]string{"Cookie": refreshCookie + "=" + e.cookieAt(c, refreshPath, refreshCookie)})
 			if r.StatusCode != http.StatusNoContent {
@@ -224,6 +233,14 @@ func TestLogInEndsTheWholePresentedSession(t *testing.T) {
 				t.Fatalf("me on the other client: %d", r.StatusCode)
 			}
 			return e.cookieAt(thief, refreshPath, refreshCookie), thief
+		}},
+		{name: "access cookie dropped", between: func(e *testEnv, c *http.Client) (string, *http.Client) {
+			dropAccessCookie(e, c)
+			return e.cookieAt(c, refreshPath, refreshCookie), nil
+		}},
+		{name: "log-out after the access cookie dropped", logout: true, between: func(e *testEnv, c *http.Client) (string, *http.Client) {
+			dropAccessCookie(e, c)
+			return e.cookieAt(c, refreshPath, refreshCookie), nil
 		}},
 	}
 	for _, tc := range cases {
@@ -236,6 +253,13 @@ func TestLogInEndsTheWholePresentedSession(t *testing.T) {
 				t.Fatalf("log in: %d %s", r.StatusCode, r.body)
 			}
 			refresh, other := tc.between(e, c)
+			if tc.logout {
+				if r := e.do(c, http.MethodPost, "/api/v2/developer/logout", nil, nil); r.StatusCode != http.StatusNoContent {
+					t.Fatalf("log out: %d %s", r.StatusCode, r.body)
+				}
+				e.wantRefreshEnded(refresh, "the log-out")
+				return
+			}
 			if r := e.login(c, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent {
 				t.Fatalf("log in again: %d %s", r.StatusCode, r.body)
 			}

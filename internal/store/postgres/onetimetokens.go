@@ -63,12 +63,12 @@ func (s *Store) deleteTokens(ctx context.Context, tt sqlcodec.TokenTable, owner,
 	})
 }
 
-// deleteSession deletes owner's tokens of one session (none for an empty
+// deleteSession deletes the tokens of one session (none for an empty
 // session) and says how many.
-func (s *Store) deleteSession(ctx context.Context, tt sqlcodec.TokenTable, owner, session string) (int, error) {
+func (s *Store) deleteSession(ctx context.Context, tt sqlcodec.TokenTable, session string) (int, error) {
 	var n int64
 	err := s.write(ctx, "delete "+tt.What+" session", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Owner+" = $1 AND "+tt.Session+" = $2 AND $2 <> ''", owner, session)
+		tag, err := tx.Exec(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Session+" = $1 AND $1 <> ''", session)
 		n = tag.RowsAffected()
 		return err
 	})

@@ -260,7 +260,7 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 	if tok.DeveloperID != "dev-1" || tok.Purpose != store.PurposeRefresh || tok.SessionID != "" {
 		t.Fatalf("after the migration: %+v, want dev-1's refresh token with no session", tok)
 	}
-	if n, err := s.DeleteDeveloperSession(ctx, "dev-1", ""); err != nil || n != 0 {
+	if n, err := s.DeleteDeveloperSession(ctx, ""); err != nil || n != 0 {
 		t.Fatalf("DeleteDeveloperSession of the empty session: %d %v, want 0", n, err)
 	}
 }

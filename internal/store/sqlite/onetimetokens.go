@@ -63,13 +63,12 @@ func (s *Store) deleteTokens(ctx context.Context, tt sqlcodec.TokenTable, owner,
 	return s.internal(err, "delete "+tt.What+"s")
 }
 
-// deleteSession deletes owner's tokens of one session (none for an empty
+// deleteSession deletes the tokens of one session (none for an empty
 // session) and says how many.
-func (s *Store) deleteSession(ctx context.Context, tt sqlcodec.TokenTable, owner, session string) (int, error) {
+func (s *Store) deleteSession(ctx context.Context, tt sqlcodec.TokenTable, session string) (int, error) {
 	var n int64
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Owner+" = ? AND "+tt.Session+" = ? AND ? <> ''",
-			owner, session, session)
+		res, err := q.ExecContext(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Session+" = ? AND ? <> ''", session, session)
 		if err != nil {
 			return err
 		}
