@@ -580,6 +580,9 @@ func (s *server) endPresentedSession(ctx context.Context, r *http.Request) error
 		if _, err := s.st.ConsumeDeveloperToken(ctx, t.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return err
 		}
+		if t.SessionID == "" { // opened before sessions had ids
+			continue
+		}
 		if _, err := s.st.DeleteDeveloperSession(ctx, t.SessionID); err != nil {
 			return err
 		}
