@@ -12,10 +12,12 @@ import (
 // Resources of the console's own actions (those the API has no operation
 // for), as their authorization entries name them (Authz.<resource>).
 const (
-	resUsers    = "users"
-	resTokens   = "tokens"
-	resKeys     = "audit-log-signing-keys"
-	resLockouts = "portal-developer-lockouts"
+	resUsers  = "users"
+	resTokens = "tokens"
+	// resOrgTokens: the creation of an org-level token, owned by no user.
+	resOrgTokens = "org-tokens"
+	resKeys      = "audit-log-signing-keys"
+	resLockouts  = "portal-developer-lockouts"
 )
 
 // audited runs a console action the API has no operation for, audited as

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sigtrail/sigtrail/internal/cli"
 	"github.com/sigtrail/sigtrail/internal/sink"
@@ -218,6 +219,16 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		return text("read the progress", "#job-percent") == "100 %" && strings.Contains(text("read the past jobs", "#past-jobs tbody"), "completed")
 	})
 	check("replay")
+	do("create an org token by keyboard", chromedp.Navigate(base+"/tokens"), chromedp.WaitVisible(chromedp.CSS("#token-form")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "ingest"),
+		chromedp.SetValue(chromedp.CSS("#role"), "producer"),
+		chromedp.Focus(chromedp.CSS("#owner-me")),
+		chromedp.KeyEvent(kb.ArrowDown), // radios: the arrow moves the choice to the org token
+		chromedp.Click(chromedp.CSS("#create-token")), chromedp.WaitVisible(chromedp.CSS("#new-token")))
+	if owner := text("read the new token's owner", "#tokens tbody tr:last-child td:nth-child(5)"); owner != "org (no owner)" {
+		t.Errorf("the token created as an org token shows the owner %q", owner)
+	}
+	check("token-created")
 	for _, p := range []string{"portals", "keys", "tokens", "users"} {
 		do("open "+p, chromedp.Navigate(base+"/"+p), chromedp.WaitVisible(chromedp.CSS("h1")))
 		check(p)

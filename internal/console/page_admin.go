@@ -99,7 +99,7 @@ type tokensData struct {
 
 func (h *Handler) pageTokens(w http.ResponseWriter, r *http.Request, u store.User) {
 	d := h.newPage(w, r, u, "API tokens")
-	d.Fields["role"], d.Fields["expires"] = string(store.RoleReadOnly), "90"
+	d.Fields["role"], d.Fields["expires"], d.Fields["owner"] = string(store.RoleReadOnly), "90", ownerMe
 	if r.URL.Query().Get("m") == "revoked" {
 		d.Notice = "The token was revoked."
 	}
@@ -146,19 +146,51 @@ func (h *Handler) renderTokens(w http.ResponseWriter, r *http.Request, u store.U
 	h.render(w, r, status, "tokens", d)
 }
 
+// Owners a token created on the console may have (the form's owner).
+const (
+	// ownerMe: the creating user's token, revoked when the user is
+	// disabled.
+	ownerMe = "me"
+	// ownerOrg: an org-level token owned by no user, which outlives its
+	// creator's account (producer and ingest services).
+	ownerOrg = "org"
+)
+
+// pageTokenCreate creates an API token owned by the user (the default) or,
+// for an org admin, an org-level one. The authorization entry names which:
+// Authz.tokens for the user's, Authz.org-tokens for an org-level token.
 func (h *Handler) pageTokenCreate(w http.ResponseWriter, r *http.Request, u store.User) {
 	d := h.newPage(w, r, u, "API tokens")
 	name, role, expires := strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("role"), r.PostForm.Get("expires")
-	d.Fields["name"], d.Fields["role"], d.Fields["expires"] = name, role, expires
+	owner := r.PostForm.Get("owner")
+	if owner == "" {
+		owner = ownerMe
+	}
+	d.Fields["name"], d.Fields["role"], d.Fields["expires"], d.Fields["owner"] = name, role, expires, owner
+	resource := resTokens
+	if owner == ownerOrg {
+		resource = resOrgTokens
+	}
 	var secret string
-	err := h.audited(r, u, resTokens, audit.ActionCreate, nil, func(ctx context.Context) error {
+	// Both resources are granted to org admins only (no other role).
+	err := h.audited(r, u, resource, audit.ActionCreate, nil, func(ctx context.Context) error {
 		days, err := strconv.Atoi(expires)
 		if err != nil || days < 0 || days > 3650 {
 			return apperr.InvalidField("body", "expires", "invalid", "must be a whole number of days from 0 to 3650")
 		}
-		// The token is the user's: disabling the user revokes it.
-		_, secret, err = h.tenancy.CreateToken(ctx, tenancy.TokenSpec{OrgID: u.OrgID, Name: name, Role: store.Role(role),
-			TTL: time.Duration(days) * 24 * time.Hour, OwnerUserID: u.ID})
+		spec := tenancy.TokenSpec{OrgID: u.OrgID, Name: name, Role: store.Role(role), TTL: time.Duration(days) * 24 * time.Hour}
+		switch owner {
+		case ownerMe:
+			// The token is the user's: disabling the user revokes it.
+			spec.OwnerUserID = u.ID
+		case ownerOrg:
+			if u.Role != store.RoleOrgAdmin {
+				return apperr.New(apperr.Forbidden, "Only org admins create org tokens.")
+			}
+		default:
+			return apperr.InvalidField("body", "owner", "enum", "must be me or org")
+		}
+		_, secret, err = h.tenancy.CreateToken(ctx, spec)
 		return err
 	})
 	if err != nil {
@@ -166,7 +198,8 @@ func (h *Handler) pageTokenCreate(w http.ResponseWriter, r *http.Request, u stor
 		return
 	}
 	// The secret is shown on this answer only (no redirect carries it).
-	d.Fields["name"] = ""
+	// The next token is again the user's unless chosen otherwise.
+	d.Fields["name"], d.Fields["owner"] = "", ownerMe
 	d.Notice = ""
 	h.renderTokens(w, r, u, d, http.StatusCreated, tokensData{Secret: secret, SecretName: name})
 }
@@ -186,6 +219,9 @@ func (h *Handler) pageTokenRevoke(w http.ResponseWriter, r *http.Request, u stor
 type userRow struct {
 	store.User
 	Locked bool
+	// Tokens is the number of API tokens the user owns: those disabling
+	// the user revokes.
+	Tokens int
 }
 
 type usersData struct {
@@ -201,8 +237,26 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, u store.User
 		d.Notice = "The user was created."
 	case "saved":
 		d.Notice = "The user was changed."
+	case "disabled":
+		d.Notice = "The user was disabled."
+		// n only words the notice; the revocations are in the org log.
+		if n, err := strconv.Atoi(r.URL.Query().Get("revoked")); err == nil && n >= 0 {
+			d.Notice = revokedNotice(n)
+		}
 	}
 	h.renderUsers(w, r, u, d, http.StatusOK)
+}
+
+// revokedNotice is the notice after disabling a user whose n API tokens
+// were revoked with it.
+func revokedNotice(n int) string {
+	switch n {
+	case 0:
+		return "The user was disabled; the user owned no API token."
+	case 1:
+		return "The user was disabled; the 1 API token the user owned was revoked."
+	}
+	return "The user was disabled; the " + strconv.Itoa(n) + " API tokens the user owned were revoked."
 }
 
 func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u store.User, d pageData, status int) {
@@ -212,12 +266,25 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u store.Us
 	}
 	err := h.audited(r, u, resUsers, audit.ActionList, nil, func(ctx context.Context) error {
 		us, err := h.st.ListUsers(ctx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		ts, err := h.st.ListTokens(ctx, u.OrgID)
+		if err != nil {
+			return err
+		}
+		owned := map[string]int{}
+		for _, t := range ts {
+			if t.OwnerUserID != "" {
+				owned[t.OwnerUserID]++
+			}
+		}
 		now := h.clk.Now()
 		for _, x := range us {
 			x.PasswordHash = ""
-			ud.Users = append(ud.Users, userRow{User: x, Locked: now.Before(x.LockedUntil)})
+			ud.Users = append(ud.Users, userRow{User: x, Locked: now.Before(x.LockedUntil), Tokens: owned[x.ID]})
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		if apperr.Is(err, apperr.Forbidden) {
@@ -255,6 +322,7 @@ func (h *Handler) pageUserCreate(w http.ResponseWriter, r *http.Request, u store
 // themself.
 func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store.User) {
 	id, op := r.PathValue("id"), r.PathValue("op")
+	revokedN := -1
 	err := h.audited(r, u, resUsers, audit.ActionEdit, nil, func(ctx context.Context) error {
 		x, err := h.st.GetUser(ctx, u.OrgID, id)
 		if err != nil {
@@ -271,6 +339,7 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 					return err
 				}
 				h.recordRevocations(r, u, revoked)
+				revokedN = len(revoked)
 				return nil
 			}
 			x.Disabled = false
@@ -284,6 +353,10 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 	if err != nil {
 		d := h.newPage(w, r, u, "Users")
 		h.renderUsers(w, r, u, d, h.showError(r, &d, err))
+		return
+	}
+	if revokedN >= 0 {
+		http.Redirect(w, r, "/users?m=disabled&revoked="+strconv.Itoa(revokedN), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/users?m=saved", http.StatusSeeOther)

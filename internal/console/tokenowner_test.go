@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -145,5 +146,143 @@ func TestDisablingAUserRevokesTheTokensItOwns(t *testing.T) {
 		if got := e.apiStatus(s); got != http.StatusUnauthorized {
 			t.Errorf("after enabling, a revoked token answered %d", got)
 		}
+	}
+}
+
+// TestTokenCreationChoosesItsOwner: a token created on the console is its
+// creator's by default; an org admin may create an org-level token (owned
+// by no user, so disabling its creator does not stop ingest); no one else
+// may; the authorization entry of the creation names which.
+func TestTokenCreationChoosesItsOwner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	ada := e.user("ada@example.com", store.RoleOrgAdmin)
+	aud := e.user("aud@example.com", store.RoleAuditLogAdmin)
+	adas, auds := e.browser(), e.browser()
+	adas.login(ada.Email, testPassword)
+	auds.login(aud.Email, testPassword)
+
+	// The form offers the choice, "owned by me" checked.
+	form := adas.get("/tokens").body
+	for _, want := range []string{`<legend>Owner</legend>`, `id="owner-me" name="owner" type="radio" value="me" checked`,
+		`id="owner-org" name="owner" type="radio" value="org" aria-describedby`, "Org token (no owner)"} {
+		if !strings.Contains(form, want) {
+			t.Errorf("the token form lacks %q", want)
+		}
+	}
+
+	cases := []struct {
+		name     string
+		b        *browser
+		user     store.User
+		owner    string // the form's value; "-" sends none
+		status   int
+		resource string // Authz.<resource> of the creation
+		granted  bool
+		ownerID  string // of the created token; "-" for none created
+	}{
+		{"default", adas, ada, "-", http.StatusCreated, "tokens", true, ada.ID},
+		{"owned by me", adas, ada, "me", http.StatusCreated, "tokens", true, ada.ID},
+		{"org token", adas, ada, "org", http.StatusCreated, "org-tokens", true, ""},
+		{"unknown owner", adas, ada, "someone", http.StatusBadRequest, "tokens", true, "-"},
+		{"org token by a non-admin", auds, aud, "org", http.StatusForbidden, "org-tokens", false, "-"},
+	}
+	for i, c := range cases {
+		name := fmt.Sprintf("token-%d", i)
+		f := url.Values{"name": {name}, "role": {string(store.RoleProducer)}, "expires": {"0"}}
+		if c.owner != "-" {
+			f.Set("owner", c.owner)
+		}
+		p := c.b.post("/tokens", "/tokens", f)
+		if p.status != c.status {
+			t.Fatalf("%s: %d, want %d: %s", c.name, p.status, c.status, p.body)
+		}
+		// After a creation the form offers the user's own token again.
+		if p.status == http.StatusCreated && !strings.Contains(p.body, `id="owner-me" name="owner" type="radio" value="me" checked`) {
+			t.Errorf("%s: the form after it does not default to the user's own token", c.name)
+		}
+		var created *store.Token
+		ts, err := e.st.ListTokens(context.Background(), e.org.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range ts {
+			if tok.Name == name {
+				created = &tok
+			}
+		}
+		switch {
+		case c.ownerID == "-" && created != nil:
+			t.Errorf("%s: a token was created: %+v", c.name, *created)
+		case c.ownerID != "-" && (created == nil || created.OwnerUserID != c.ownerID):
+			t.Errorf("%s: created %+v, want owner %q", c.name, created, c.ownerID)
+		}
+		var last audit.Entry
+		for _, x := range e.entries(e.org.ID) {
+			if x.Entry.Kind == audit.KindAuthorization && x.Entry.Action == audit.ActionCreate {
+				last = x.Entry
+			}
+		}
+		if last.Name != audit.AuthzNamePrefix+c.resource || last.Granted != c.granted || last.PrincipalID != c.user.ID {
+			t.Errorf("%s: creation entry %s granted=%v by %s, want %s%s granted=%v by %s", c.name,
+				last.Name, last.Granted, last.PrincipalID, audit.AuthzNamePrefix, c.resource, c.granted, c.user.ID)
+		}
+	}
+}
+
+// TestDisablingAUserSaysHowManyTokensGo: the Users page shows how many
+// API tokens each user owns before the admin disables one (in the table
+// and the button's name), and the notice after it says how many were
+// revoked; an org token its creator made survives the creator.
+func TestDisablingAUserSaysHowManyTokensGo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	ada := e.user("ada@example.com", store.RoleOrgAdmin)
+	eve := e.user("eve@example.com", store.RoleOrgAdmin)
+	ro := e.user("ro@example.com", store.RoleReadOnly)
+	adas, eves := e.browser(), e.browser()
+	adas.login(ada.Email, testPassword)
+	eves.login(eve.Email, testPassword)
+	eves.createToken("eve-ci")
+	eves.createToken("eve-cli")
+	p := eves.post("/tokens", "/tokens", url.Values{"name": {"ingest"}, "role": {string(store.RoleProducer)}, "expires": {"0"}, "owner": {"org"}})
+	m := tokenSecret.FindStringSubmatch(p.body)
+	if p.status != http.StatusCreated || m == nil {
+		t.Fatalf("create the org token: %d %s", p.status, p.body)
+	}
+	ingest := m[1]
+
+	users := adas.get("/users").body
+	for _, want := range []string{`aria-label="Disable eve@example.com, revoking 2 API tokens"`, `aria-label="Disable ro@example.com"`} {
+		if !strings.Contains(users, want) {
+			t.Errorf("the Users page lacks %q:\n%s", want, users)
+		}
+	}
+
+	cases := []struct {
+		user   store.User
+		want   string
+		notice string
+	}{
+		{eve, "/users?m=disabled&revoked=2", "the 2 API tokens the user owned were revoked"},
+		{ro, "/users?m=disabled&revoked=0", "the user owned no API token"},
+	}
+	for _, c := range cases {
+		p := adas.post("/users", "/users/"+c.user.ID+"/disable", url.Values{})
+		if p.status != http.StatusSeeOther || p.location != c.want {
+			t.Fatalf("disable %s: %d %q, want 303 %q", c.user.Email, p.status, p.location, c.want)
+		}
+		if got := adas.get(p.location).body; !strings.Contains(got, c.notice) {
+			t.Errorf("after disabling %s the notice lacks %q", c.user.Email, c.notice)
+		}
+	}
+	if got := adas.get("/users?m=disabled&revoked=1").body; !strings.Contains(got, "the 1 API token the user owned was revoked") {
+		t.Errorf("the notice for one token is wrong")
+	}
+	e.clk.Advance(tenancy.TokenCacheTTL)
+	// A producer token may not read destinations (403), but it is known:
+	// a revoked one answers 401.
+	if got := e.apiStatus(ingest); got != http.StatusForbidden {
+		t.Errorf("the org token of a disabled admin answered %d, want 403 (alive, producer)", got)
 	}
 }

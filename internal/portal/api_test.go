@@ -308,7 +308,7 @@ func TestRefreshRotatesTheSession(t *testing.T) {
 		t.Fatalf("me with an expired session: %d", me.StatusCode)
 	}
 	r := e.post("/api/v2/developer/refresh", nil)
-	if r.StatusCode != http.StatusNoContent || len(r.Cookies()) != 2 {
+	if r.StatusCode != http.StatusNoContent || len(r.Cookies()) != 3 {
 		t.Fatalf("refresh: %d %s %v", r.StatusCode, r.body, r.Cookies())
 	}
 	if r := e.do(e.client, http.MethodGet, "/api/v2/developer/me", nil, nil); r.StatusCode != http.StatusOK {

@@ -19,6 +19,12 @@ const (
 	csrfCookie    = "portal_csrf"
 	// deviceCookie carries the browser's device token (store.PurposeDevice).
 	deviceCookie = "portal_device"
+	// sessionCookie names the browser's session (store.DeveloperToken.
+	// SessionID) for as long as its refresh secret lives: it grants
+	// nothing, but a log-in or log-out that gets it ends that session when
+	// the access cookie has expired and the refresh cookie does not come
+	// (its path is refreshPath).
+	sessionCookie = "portal_session"
 	// refreshPath scopes the refresh cookie to the one endpoint that reads
 	// it, so it travels with as few requests as possible.
 	refreshPath = "/api/v2/developer/refresh"
@@ -65,6 +71,7 @@ func (s *server) clearCookie(w http.ResponseWriter, r *http.Request, name, path 
 // session is a freshly issued pair of access and refresh secrets, and
 // the browser's new device token after a password log-in.
 type session struct {
+	id                    string // store.DeveloperToken.SessionID
 	access, refresh       string
 	accessExp, refreshExp time.Time
 	device                string
@@ -73,11 +80,13 @@ type session struct {
 func (s *server) setSessionCookies(w http.ResponseWriter, r *http.Request, ss session) {
 	s.setCookie(w, r, accessCookie, ss.access, "/", http.SameSiteLaxMode, ss.accessExp)
 	s.setCookie(w, r, refreshCookie, ss.refresh, refreshPath, http.SameSiteStrictMode, ss.refreshExp)
+	s.setCookie(w, r, sessionCookie, ss.id, "/", http.SameSiteLaxMode, ss.refreshExp)
 }
 
 func (s *server) clearSessionCookies(w http.ResponseWriter, r *http.Request) {
 	s.clearCookie(w, r, accessCookie, "/", http.SameSiteLaxMode)
 	s.clearCookie(w, r, refreshCookie, refreshPath, http.SameSiteStrictMode)
+	s.clearCookie(w, r, sessionCookie, "/", http.SameSiteLaxMode)
 }
 
 // startSession gives the browser the session of a log-in and a new form

@@ -524,12 +524,18 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
 
-func (s *server) openSession(ctx context.Context, d store.Developer) (session, error) {
+// openSession issues a pair of access and refresh secrets to d, tied by
+// sessionID: a new log-in's ("" makes one), or the one a refresh carries
+// on, so that ending the session ends every pair it was traded for.
+func (s *server) openSession(ctx context.Context, d store.Developer, sessionID string) (session, error) {
+	if sessionID == "" {
+		sessionID = newSecret()
+	}
 	now := s.clk.Now().UTC()
-	ss := session{access: newSecret(), refresh: newSecret(), accessExp: now.Add(s.cfg.SessionTTL), refreshExp: now.Add(s.cfg.RefreshTTL)}
+	ss := session{id: sessionID, access: newSecret(), refresh: newSecret(), accessExp: now.Add(s.cfg.SessionTTL), refreshExp: now.Add(s.cfg.RefreshTTL)}
 	for _, t := range []store.DeveloperToken{
-		{Hash: tokenHash(ss.access), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeSession, CreatedAt: now, ExpiresAt: ss.accessExp},
-		{Hash: tokenHash(ss.refresh), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeRefresh, CreatedAt: now, ExpiresAt: ss.refreshExp},
+		{Hash: tokenHash(ss.access), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeSession, CreatedAt: now, ExpiresAt: ss.accessExp, SessionID: sessionID},
+		{Hash: tokenHash(ss.refresh), DeveloperID: d.ID, PortalID: d.PortalID, Purpose: store.PurposeRefresh, CreatedAt: now, ExpiresAt: ss.refreshExp, SessionID: sessionID},
 	} {
 		if err := s.st.CreateDeveloperToken(ctx, t); err != nil {
 			return session{}, err
@@ -541,23 +547,47 @@ func (s *server) openSession(ctx context.Context, d store.Developer) (session, e
 // openLoginSession opens the session of a log-in (password or SSO) after
 // ending the one the browser presented, whoever's it was: a browser holds
 // one session, and the secrets of the one before (another developer's, or
-// a copied or planted cookie) must not outlive the log-in. The presented
-// secrets are deleted before the new ones exist, so a failure leaves no
-// two sessions.
+// a copied or planted cookie) must not outlive the log-in. The browser
+// sends its access cookie here but not its refresh cookie (whose path is
+// the refresh endpoint), so the presented access token's whole session
+// ends: its refresh token too; once the access cookie has expired, the
+// session cookie names it. The presented secrets are deleted before the
+// new ones exist, so a failure leaves no two sessions.
 func (s *server) openLoginSession(ctx context.Context, r *http.Request, d store.Developer) (session, error) {
+	if err := s.endPresentedSession(ctx, r); err != nil {
+		return session{}, err
+	}
+	return s.openSession(ctx, d, "")
+}
+
+// endPresentedSession ends the session of the access or refresh secret
+// the request carries, expired or not: the presented tokens and every
+// other token of their session; and the session its session cookie names.
+func (s *server) endPresentedSession(ctx context.Context, r *http.Request) error {
+	if id := cookieValue(r, sessionCookie); id != "" && len(id) <= 128 {
+		if _, err := s.st.DeleteDeveloperSession(ctx, id); err != nil {
+			return err
+		}
+	}
 	for _, c := range []struct{ cookie, purpose string }{{accessCookie, store.PurposeSession}, {refreshCookie, store.PurposeRefresh}} {
 		t, ok, err := s.lookupToken(ctx, r, cookieValue(r, c.cookie), c.purpose)
 		if err != nil {
-			return session{}, err
+			return err
 		}
 		if !ok {
 			continue
 		}
 		if _, err := s.st.ConsumeDeveloperToken(ctx, t.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
-			return session{}, err
+			return err
+		}
+		if t.SessionID == "" { // opened before sessions had ids
+			continue
+		}
+		if _, err := s.st.DeleteDeveloperSession(ctx, t.SessionID); err != nil {
+			return err
 		}
 	}
-	return s.openSession(ctx, d)
+	return nil
 }
 
 // lookupToken finds a session or refresh secret of this portal, expired or
@@ -638,12 +668,18 @@ func (s *server) refresh(ctx context.Context, r *http.Request) (session, error) 
 	if err := s.record(ctx, r, audit.OutcomeSuccess, d.ID); err != nil {
 		return session{}, err
 	}
-	return s.openSession(ctx, d)
+	return s.openSession(ctx, d, t.SessionID)
 }
 
 // logout ends every session of the developer whose cookie came with the
-// request, expired or not.
+// request, expired or not; with no access or refresh cookie (the access
+// cookie expired), the session the session cookie names.
 func (s *server) logout(ctx context.Context, r *http.Request) error {
+	if id := cookieValue(r, sessionCookie); id != "" && len(id) <= 128 {
+		if _, err := s.st.DeleteDeveloperSession(ctx, id); err != nil {
+			return err
+		}
+	}
 	for _, c := range []struct{ cookie, purpose string }{{accessCookie, store.PurposeSession}, {refreshCookie, store.PurposeRefresh}} {
 		t, ok, err := s.lookupToken(ctx, r, cookieValue(r, c.cookie), c.purpose)
 		if err != nil {

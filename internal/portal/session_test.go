@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
@@ -16,7 +17,14 @@ import (
 // cookie is the value of c's cookie name for the portal, "" when none.
 func (e *testEnv) cookie(c *http.Client, name string) string {
 	e.t.Helper()
-	u, err := url.Parse(e.base + "/")
+	return e.cookieAt(c, "/", name)
+}
+
+// cookieAt is the value of c's cookie name that a request to path would
+// carry: the refresh cookie only goes to refreshPath.
+func (e *testEnv) cookieAt(c *http.Client, path, name string) string {
+	e.t.Helper()
+	u, err := url.Parse(e.base + path)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -26,6 +34,22 @@ func (e *testEnv) cookie(c *http.Client, name string) string {
 		}
 	}
 	return ""
+}
+
+// wantRefreshEnded fails unless the refresh secret is gone from the store
+// and a fresh client presenting it to the refresh endpoint is refused.
+func (e *testEnv) wantRefreshEnded(secret, why string) {
+	e.t.Helper()
+	if secret == "" {
+		e.t.Fatalf("%s: no refresh cookie to check", why)
+	}
+	if _, err := e.st.GetDeveloperToken(context.Background(), tokenHash(secret)); !apperr.Is(err, apperr.NotFound) {
+		e.t.Fatalf("%s: the refresh token outlived it: %v", why, err)
+	}
+	r := e.do(e.newClient(), http.MethodPost, refreshPath, nil, map[string]string{"Cookie": refreshCookie + "=" + secret})
+	if r.StatusCode != http.StatusUnauthorized {
+		e.t.Fatalf("%s: the old refresh secret answered %d, want 401", why, r.StatusCode)
+	}
 }
 
 // TestLogInAndLogOutRotateFormTokenAndEndPresentedSession: the form token
@@ -45,6 +69,7 @@ func TestLogInAndLogOutRotateFormTokenAndEndPresentedSession(t *testing.T) {
 		t.Fatalf("log in: %d %s", r.StatusCode, r.body)
 	}
 	janeAccess := e.cookie(c, accessCookie)
+	janeRefresh := e.cookieAt(c, refreshPath, refreshCookie)
 	if now := e.cookie(c, csrfCookie); now == "" || now == tok {
 		t.Fatalf("form token not rotated at the page log-in: before %q, after %q", tok, now)
 	}
@@ -64,7 +89,11 @@ func TestLogInAndLogOutRotateFormTokenAndEndPresentedSession(t *testing.T) {
 	if _, err := e.st.GetDeveloperToken(ctx, tokenHash(janeAccess)); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("the session the browser presented outlived the new log-in: %v", err)
 	}
+	// The browser sent no refresh cookie to the log-in (its path is the
+	// refresh endpoint): the access token's session ends all the same.
+	e.wantRefreshEnded(janeRefresh, "John's log-in on Jane's browser")
 	johnAccess := e.cookie(c, accessCookie)
+	johnRefresh := e.cookieAt(c, refreshPath, refreshCookie)
 	if tk, err := e.st.GetDeveloperToken(ctx, tokenHash(johnAccess)); err != nil || tk.Purpose != store.PurposeSession {
 		t.Fatalf("the new session: %+v %v", tk, err)
 	}
@@ -77,6 +106,7 @@ func TestLogInAndLogOutRotateFormTokenAndEndPresentedSession(t *testing.T) {
 	if now := e.cookie(c, csrfCookie); now == "" || now == tok {
 		t.Fatalf("form token not rotated at log-out: before %q, after %q", tok, now)
 	}
+	e.wantRefreshEnded(johnRefresh, "John's log-out")
 	if r := e.form(c, "/login", url.Values{"csrf": {tok}, "email": {"john@example.com"}, "password": {testPassword}}, nil); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("a log-in with the pre-log-out token answered %d, want 403", r.StatusCode)
 	}
@@ -137,8 +167,9 @@ func TestHSTSOnlyOnHTTPSAnswers(t *testing.T) {
 }
 
 // TestSSOLogInEndsPresentedSessionAndRotatesFormToken: an SSO log-in, like
-// a password one, ends the session the browser presented and gives it a
-// new form token.
+// a password one, ends the session the browser presented (its refresh
+// token too, which the browser does not send to the callback) and gives
+// it a new form token.
 func TestSSOLogInEndsPresentedSessionAndRotatesFormToken(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, insecureDestinations)
@@ -146,6 +177,7 @@ func TestSSOLogInEndsPresentedSessionAndRotatesFormToken(t *testing.T) {
 	e.signUp("jane@example.com")
 	e.loginOK()
 	janeAccess := e.cookie(e.client, accessCookie)
+	janeRefresh := e.cookieAt(e.client, refreshPath, refreshCookie)
 	_, tok := e.page(e.client, "/profile")
 	if janeAccess == "" || tok == "" {
 		t.Fatalf("no session (%q) or form token (%q) before the SSO log-in", janeAccess, tok)
@@ -157,9 +189,89 @@ func TestSSOLogInEndsPresentedSessionAndRotatesFormToken(t *testing.T) {
 	if _, err := e.st.GetDeveloperToken(context.Background(), tokenHash(janeAccess)); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("the session the browser presented outlived the SSO log-in: %v", err)
 	}
+	e.wantRefreshEnded(janeRefresh, "the SSO log-in")
 	if now := e.cookie(e.client, csrfCookie); now == "" || now == tok {
 		t.Fatalf("form token not rotated at the SSO log-in: before %q, after %q", tok, now)
 	}
 	r, _ := e.page(e.client, "/profile")
 	wantPage(t, r, http.StatusOK, "Grace@Example.com")
+}
+
+// TestLogInEndsTheWholePresentedSession: the session a log-in (or a
+// log-out) ends is the presented access token's whole session: its
+// refresh token when the access token has expired, and the pairs a
+// refresh traded it for, whoever holds them; once the browser dropped the
+// expired access cookie, the session cookie names the session.
+func TestLogInEndsTheWholePresentedSession(t *testing.T) {
+	t.Parallel()
+	dropAccessCookie := func(e *testEnv, c *http.Client) {
+		u, _ := url.Parse(e.base + "/")
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: accessCookie, Path: "/", MaxAge: -1}})
+		if e.cookie(c, accessCookie) != "" || e.cookie(c, sessionCookie) == "" {
+			t.Fatalf("the jar still has the access cookie, or no session cookie")
+		}
+	}
+	cases := []struct {
+		name   string
+		logout bool // end with a log-out instead of a second log-in
+		// between runs after the first log-in on c; it returns the refresh
+		// secret that the second log-in must end and a client whose
+		// session must end with it.
+		between func(e *testEnv, c *http.Client) (string, *http.Client)
+	}{
+		{name: "expired access token", between: func(e *testEnv, c *http.Client) (string, *http.Client) {
+			e.clk.Advance(2 * time.Hour) // the session expired; the refresh secret did not
+			return e.cookieAt(c, refreshPath, refreshCookie), nil
+		}},
+		{name: "refreshed on another client", between: func(e *testEnv, c *http.Client) (string, *http.Client) {
+			thief := e.newClient()
+			r := e.do(thief, http.MethodPost, refreshPath, nil, map[string]string{"Cookie": refreshCookie + "=" + e.cookieAt(c, refreshPath, refreshCookie)})
+			if r.StatusCode != http.StatusNoContent {
+				t.Fatalf("refresh on another client: %d %s", r.StatusCode, r.body)
+			}
+			if r := e.do(thief, http.MethodGet, "/api/v2/developer/me", nil, nil); r.StatusCode != http.StatusOK {
+				t.Fatalf("me on the other client: %d", r.StatusCode)
+			}
+			return e.cookieAt(thief, refreshPath, refreshCookie), thief
+		}},
+		{name: "access cookie dropped", between: func(e *testEnv, c *http.Client) (string, *http.Client) {
+			dropAccessCookie(e, c)
+			return e.cookieAt(c, refreshPath, refreshCookie), nil
+		}},
+		{name: "log-out after the access cookie dropped", logout: true, between: func(e *testEnv, c *http.Client) (string, *http.Client) {
+			dropAccessCookie(e, c)
+			return e.cookieAt(c, refreshPath, refreshCookie), nil
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.signUp("jane@example.com")
+			c := e.newClient()
+			if r := e.login(c, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("log in: %d %s", r.StatusCode, r.body)
+			}
+			refresh, other := tc.between(e, c)
+			if tc.logout {
+				if r := e.do(c, http.MethodPost, "/api/v2/developer/logout", nil, nil); r.StatusCode != http.StatusNoContent {
+					t.Fatalf("log out: %d %s", r.StatusCode, r.body)
+				}
+				e.wantRefreshEnded(refresh, "the log-out")
+				return
+			}
+			if r := e.login(c, "jane@example.com", testPassword); r.StatusCode != http.StatusNoContent {
+				t.Fatalf("log in again: %d %s", r.StatusCode, r.body)
+			}
+			e.wantRefreshEnded(refresh, "the second log-in")
+			if other != nil {
+				if r := e.do(other, http.MethodGet, "/api/v2/developer/me", nil, nil); r.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("me on the other client after the log-in: %d, want 401", r.StatusCode)
+				}
+			}
+			if r := e.do(c, http.MethodGet, "/api/v2/developer/me", nil, nil); r.StatusCode != http.StatusOK {
+				t.Fatalf("me with the new session: %d", r.StatusCode)
+			}
+		})
+	}
 }

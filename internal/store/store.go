@@ -146,6 +146,10 @@ type Developers interface {
 	// one-time token works once only.
 	ConsumeDeveloperToken(ctx context.Context, hash []byte) (DeveloperToken, error)
 	DeleteDeveloperTokens(ctx context.Context, developerID, purpose string) error
+	// DeleteDeveloperSession deletes the tokens of one session
+	// (DeveloperToken.SessionID, random and unique to a session; an empty
+	// one matches nothing) and says how many.
+	DeleteDeveloperSession(ctx context.Context, sessionID string) (int, error)
 	DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error)
 }
 

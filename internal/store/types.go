@@ -305,6 +305,11 @@ type DeveloperToken struct {
 	Purpose     string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+	// SessionID ties the access (PurposeSession) and refresh tokens of one
+	// log-in together, and the pairs a refresh trades them for: ending a
+	// session ends them all (Developers.DeleteDeveloperSession). Empty for
+	// other purposes, and for sessions opened before it existed.
+	SessionID string
 }
 
 // SigningKey is an Ed25519 key. The private key never leaves the store.

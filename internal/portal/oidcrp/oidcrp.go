@@ -107,8 +107,17 @@ type Client struct {
 	mu   sync.Mutex
 	byIs map[string]cached
 	// discovering serialises one issuer's discoveries, so requests that
-	// arrive during one wait for its result instead of each asking.
-	discovering map[string]*sync.Mutex
+	// arrive during one wait for its result instead of each asking. An
+	// entry lives while a request holds or waits for it, so the map holds
+	// only the issuers being asked now.
+	discovering map[string]*discovery
+}
+
+// discovery is one issuer's lock and the number of requests holding or
+// waiting for it (guarded by Client.mu).
+type discovery struct {
+	sync.Mutex
+	users int
 }
 
 // cached is a discovery's result: a provider, or the error it failed with.
@@ -143,7 +152,7 @@ func New(insecure bool, now func() time.Time) *Client {
 			}
 			return nil
 		}}
-	return &Client{http: c, now: now, byIs: map[string]cached{}, discovering: map[string]*sync.Mutex{}}
+	return &Client{http: c, now: now, byIs: map[string]cached{}, discovering: map[string]*discovery{}}
 }
 
 // NewVerifier returns a fresh PKCE code verifier.
@@ -155,22 +164,27 @@ func (c *Client) provider(ctx context.Context, issuer string) (*oidc.Provider, e
 	c.mu.Lock()
 	one, ok := c.discovering[issuer]
 	if !ok {
-		one = &sync.Mutex{}
+		one = &discovery{}
 		c.discovering[issuer] = one
 	}
+	one.users++
 	c.mu.Unlock()
 	one.Lock()
-	defer one.Unlock()
+	defer func() {
+		one.Unlock()
+		c.mu.Lock()
+		if one.users--; one.users == 0 {
+			delete(c.discovering, issuer)
+		}
+		c.mu.Unlock()
+	}()
 
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.byIs[issuer]
 	c.mu.Unlock()
-	switch {
-	case ok && e.err == nil && now.Sub(e.at) < providerTTL:
-		return e.p, nil
-	case ok && e.err != nil && now.Sub(e.at) < failureTTL:
-		return nil, e.err
+	if ok && !e.stale(now) {
+		return e.p, e.err
 	}
 	// The result serves every request for a while: one client hanging up
 	// must not cut it short (the HTTP client's timeout bounds it).
@@ -179,9 +193,24 @@ func (c *Client) provider(ctx context.Context, issuer string) (*oidc.Provider, e
 		err = fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	c.mu.Lock()
+	// Results past their time answer no one: drop them, so the cache holds
+	// the issuers asked within the last providerTTL, not every one ever.
+	for is, e := range c.byIs {
+		if e.stale(now) {
+			delete(c.byIs, is)
+		}
+	}
 	c.byIs[issuer] = cached{p: p, err: err, at: now}
 	c.mu.Unlock()
 	return p, err
+}
+
+// stale reports whether the result no longer answers at now.
+func (e cached) stale(now time.Time) bool {
+	if e.err != nil {
+		return now.Sub(e.at) >= failureTTL
+	}
+	return now.Sub(e.at) >= providerTTL
 }
 
 func config(p Provider, op *oidc.Provider, redirectURL string) *oauth2.Config {

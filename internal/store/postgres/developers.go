@@ -137,6 +137,12 @@ func (s *Store) DeleteDeveloperTokens(ctx context.Context, developerID, purpose 
 	return s.deleteTokens(ctx, sqlcodec.DeveloperTokens, developerID, purpose)
 }
 
+// DeleteDeveloperSession deletes the tokens of one session (an empty one
+// matches nothing) and says how many.
+func (s *Store) DeleteDeveloperSession(ctx context.Context, sessionID string) (int, error) {
+	return s.deleteSession(ctx, sqlcodec.DeveloperTokens, sessionID)
+}
+
 // DeleteExpiredDeveloperTokens deletes tokens expired at now (a zero
 // expiry never expires) and says how many.
 func (s *Store) DeleteExpiredDeveloperTokens(ctx context.Context, now time.Time) (int, error) {

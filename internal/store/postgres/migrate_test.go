@@ -146,11 +146,14 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	// Back to the schema before the migration, with a token in it.
+	// Back to the schema before the migration (and the ones after it),
+	// with a token in it.
 	for _, q := range []string{
+		"DROP INDEX developer_tokens_session",
+		"ALTER TABLE developer_tokens DROP COLUMN session_id",
 		"DROP INDEX tokens_owner",
 		"ALTER TABLE tokens DROP COLUMN owner_user_id",
-		"DELETE FROM schema_migrations WHERE name = '0010_token_owner.sql'",
+		"DELETE FROM schema_migrations WHERE version >= 10",
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', '\\x01', false, 0, 0)",
 	} {

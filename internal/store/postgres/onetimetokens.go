@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,15 +16,24 @@ import (
 // Conflict.
 func (s *Store) createToken(ctx context.Context, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
 	return s.write(ctx, "create "+tt.What, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ($1,$2,$3,$4,$5,$6)", r.Args()...)
+		_, err := tx.Exec(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ("+placeholders(tt.NCols())+")", tt.Args(r)...)
 		return constraint(err, tt.What)
 	})
+}
+
+// placeholders is $1 to $n, comma-separated.
+func placeholders(n int) string {
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	return strings.Join(ph, ",")
 }
 
 // getToken finds a token by hash without using it up.
 func (s *Store) getToken(ctx context.Context, tt sqlcodec.TokenTable, hash []byte) (sqlcodec.TokenRow, error) {
 	return getOne(s, ctx, "get "+tt.What, tt.What, "SELECT "+tt.Cols()+" FROM "+tt.Table+" WHERE hash = $1",
-		func(sc scanner) (sqlcodec.TokenRow, error) { return sqlcodec.ScanToken(sc) }, hash)
+		func(sc scanner) (sqlcodec.TokenRow, error) { return tt.Scan(sc) }, hash)
 }
 
 // consumeToken deletes a token and returns it, in one statement, so of
@@ -31,7 +42,7 @@ func (s *Store) consumeToken(ctx context.Context, tt sqlcodec.TokenTable, hash [
 	var r sqlcodec.TokenRow
 	err := s.write(ctx, "consume "+tt.What, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		r, err = sqlcodec.ScanToken(tx.QueryRow(ctx, "DELETE FROM "+tt.Table+" WHERE hash = $1 RETURNING "+tt.Cols(), hash))
+		r, err = tt.Scan(tx.QueryRow(ctx, "DELETE FROM "+tt.Table+" WHERE hash = $1 RETURNING "+tt.Cols(), hash))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound(tt.What)
 		}
@@ -50,6 +61,21 @@ func (s *Store) deleteTokens(ctx context.Context, tt sqlcodec.TokenTable, owner,
 		_, err := tx.Exec(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Owner+" = $1 AND ($2 = '' OR purpose = $2)", owner, purpose)
 		return err
 	})
+}
+
+// deleteSession deletes the tokens of one session (none for an empty
+// session) and says how many.
+func (s *Store) deleteSession(ctx context.Context, tt sqlcodec.TokenTable, session string) (int, error) {
+	var n int64
+	err := s.write(ctx, "delete "+tt.What+" session", func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Session+" = $1 AND $1 <> ''", session)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // deleteExpiredTokens deletes the tokens expired at now and says how many.

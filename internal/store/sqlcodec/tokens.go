@@ -15,18 +15,34 @@ type TokenTable struct {
 	What                string // names the token in errors
 	// ZeroNeverExpires: a zero expiry survives the sweep of expired tokens.
 	ZeroNeverExpires bool
+	// Session names the column of the session a token belongs to (the
+	// access and refresh tokens of one Dev Portal log-in share it); ""
+	// for a table without one.
+	Session string
 }
 
 // The two token tables.
 var (
 	DeveloperTokens = TokenTable{Table: "developer_tokens", Owner: "developer_id", Scope: "portal_id",
-		What: "developer token", ZeroNeverExpires: true}
+		What: "developer token", ZeroNeverExpires: true, Session: "session_id"}
 	UserTokens = TokenTable{Table: "user_tokens", Owner: "user_id", Scope: "org_id", What: "user token"}
 )
 
-// Cols lists the table's columns in the order ScanToken reads them.
+// Cols lists the table's columns in the order Scan reads them.
 func (tt TokenTable) Cols() string {
-	return "hash, " + tt.Owner + ", " + tt.Scope + ", purpose, created_at, expires_at"
+	c := "hash, " + tt.Owner + ", " + tt.Scope + ", purpose, created_at, expires_at"
+	if tt.Session != "" {
+		c += ", " + tt.Session
+	}
+	return c
+}
+
+// NCols is the number of columns Cols lists.
+func (tt TokenTable) NCols() int {
+	if tt.Session != "" {
+		return 7
+	}
+	return 6
 }
 
 // Expired is the condition of the tokens expired at the query's argument
@@ -43,30 +59,39 @@ type TokenRow struct {
 	Hash                  []byte
 	Owner, Scope, Purpose string
 	Created, Expires      time.Time
+	Session               string // "" in a table without sessions
 }
 
-// Args are the row's values in Cols order.
-func (r TokenRow) Args() []any {
-	return []any{r.Hash, r.Owner, r.Scope, r.Purpose, ToNS(r.Created), ToNS(r.Expires)}
+// Args are r's values in Cols order.
+func (tt TokenTable) Args(r TokenRow) []any {
+	a := []any{r.Hash, r.Owner, r.Scope, r.Purpose, ToNS(r.Created), ToNS(r.Expires)}
+	if tt.Session != "" {
+		a = append(a, r.Session)
+	}
+	return a
 }
 
-// ScanToken reads a row selected with Cols.
-func ScanToken(sc interface{ Scan(...any) error }) (TokenRow, error) {
+// Scan reads a row selected with Cols.
+func (tt TokenTable) Scan(sc interface{ Scan(...any) error }) (TokenRow, error) {
 	var r TokenRow
 	var created, expires int64
-	err := sc.Scan(&r.Hash, &r.Owner, &r.Scope, &r.Purpose, &created, &expires)
+	dst := []any{&r.Hash, &r.Owner, &r.Scope, &r.Purpose, &created, &expires}
+	if tt.Session != "" {
+		dst = append(dst, &r.Session)
+	}
+	err := sc.Scan(dst...)
 	r.Created, r.Expires = FromNS(created), FromNS(expires)
 	return r, err
 }
 
 // DeveloperTokenRow is t as a row of DeveloperTokens.
 func DeveloperTokenRow(t store.DeveloperToken) TokenRow {
-	return TokenRow{Hash: t.Hash, Owner: t.DeveloperID, Scope: t.PortalID, Purpose: t.Purpose, Created: t.CreatedAt, Expires: t.ExpiresAt}
+	return TokenRow{Hash: t.Hash, Owner: t.DeveloperID, Scope: t.PortalID, Purpose: t.Purpose, Created: t.CreatedAt, Expires: t.ExpiresAt, Session: t.SessionID}
 }
 
 // DeveloperToken is the row as a developer's token.
 func (r TokenRow) DeveloperToken() store.DeveloperToken {
-	return store.DeveloperToken{Hash: r.Hash, DeveloperID: r.Owner, PortalID: r.Scope, Purpose: r.Purpose, CreatedAt: r.Created, ExpiresAt: r.Expires}
+	return store.DeveloperToken{Hash: r.Hash, DeveloperID: r.Owner, PortalID: r.Scope, Purpose: r.Purpose, CreatedAt: r.Created, ExpiresAt: r.Expires, SessionID: r.Session}
 }
 
 // UserTokenRow is t as a row of UserTokens.

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/migrations"
 )
 
@@ -216,5 +218,49 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	}
 	if tok.ID != "tok-1" || tok.OwnerUserID != "" {
 		t.Fatalf("after the migration: %+v, want tok-1 with no owner", tok)
+	}
+}
+
+// TestDeveloperTokenSessionMigrationKeepsExistingTokens: a Dev Portal token
+// stored before 0013_developer_token_session reads back after it with no
+// session, still valid, and ending the empty session ends none.
+func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == "0013_developer_token_session.sql" })
+	if before < 0 {
+		t.Fatal("no migration 0013_developer_token_session.sql")
+	}
+	db := rawDB(t, path)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	// The raw connection enforces no foreign keys: the token needs no
+	// developer row to be read back by hash.
+	if _, err := conn.ExecContext(ctx, `INSERT INTO developer_tokens (hash, developer_id, portal_id, purpose, created_at, expires_at)
+		VALUES (x'01', 'dev-1', 'portal-1', 'refresh', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	db.Close()
+	s := openAt(t, path, Options{})
+	tok, err := s.GetDeveloperToken(ctx, []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.DeveloperID != "dev-1" || tok.Purpose != store.PurposeRefresh || tok.SessionID != "" {
+		t.Fatalf("after the migration: %+v, want dev-1's refresh token with no session", tok)
+	}
+	if n, err := s.DeleteDeveloperSession(ctx, ""); err != nil || n != 0 {
+		t.Fatalf("DeleteDeveloperSession of the empty session: %d %v, want 0", n, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
@@ -13,15 +14,20 @@ import (
 // Conflict.
 func (s *Store) createToken(ctx context.Context, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES (?,?,?,?,?,?)", r.Args()...)
+		_, err := q.ExecContext(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ("+placeholders(tt.NCols())+")", tt.Args(r)...)
 		return constraint(err, tt.What)
 	})
 	return s.internal(err, "create "+tt.What)
 }
 
+// placeholders is n ? placeholders, comma-separated.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
 // getToken finds a token by hash without using it up.
 func (s *Store) getToken(ctx context.Context, tt sqlcodec.TokenTable, hash []byte) (sqlcodec.TokenRow, error) {
-	r, err := sqlcodec.ScanToken(s.rdb.QueryRowContext(ctx, "SELECT "+tt.Cols()+" FROM "+tt.Table+" WHERE hash = ?", hash))
+	r, err := tt.Scan(s.rdb.QueryRowContext(ctx, "SELECT "+tt.Cols()+" FROM "+tt.Table+" WHERE hash = ?", hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return sqlcodec.TokenRow{}, notFound(tt.What)
 	}
@@ -34,7 +40,7 @@ func (s *Store) consumeToken(ctx context.Context, tt sqlcodec.TokenTable, hash [
 	var r sqlcodec.TokenRow
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		r, err = sqlcodec.ScanToken(q.QueryRowContext(ctx, "DELETE FROM "+tt.Table+" WHERE hash = ? RETURNING "+tt.Cols(), hash))
+		r, err = tt.Scan(q.QueryRowContext(ctx, "DELETE FROM "+tt.Table+" WHERE hash = ? RETURNING "+tt.Cols(), hash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound(tt.What)
 		}
@@ -55,6 +61,24 @@ func (s *Store) deleteTokens(ctx context.Context, tt sqlcodec.TokenTable, owner,
 		return err
 	})
 	return s.internal(err, "delete "+tt.What+"s")
+}
+
+// deleteSession deletes the tokens of one session (none for an empty
+// session) and says how many.
+func (s *Store) deleteSession(ctx context.Context, tt sqlcodec.TokenTable, session string) (int, error) {
+	var n int64
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		res, err := q.ExecContext(ctx, "DELETE FROM "+tt.Table+" WHERE "+tt.Session+" = ? AND ? <> ''", session, session)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, s.internal(err, "delete "+tt.What+" session")
+	}
+	return int(n), nil
 }
 
 // deleteExpiredTokens deletes the tokens expired at now and says how many.

@@ -159,5 +159,71 @@ func testDevelopers(t *testing.T, b Backend) {
 		wantCode(t, err, apperr.NotFound, "token after DeleteDeveloper")
 		wantCode(t, s.DeleteDeveloper(ctxT(t), p.ID, d.ID), apperr.NotFound, "DeleteDeveloper twice")
 	})
+
+	// The tokens of one session end together, and only they: not another
+	// session's, not tokens without a session.
+	t.Run("Sessions", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		o := mkOrg(t, s)
+		p := mkPortal(t, s, o.ID)
+		d := mkDeveloper(t, s, p, "dev@example.com")
+		other := mkDeveloper(t, s, p, "other@example.com")
+		tok := func(name string, dev store.Developer, purpose, session string) store.DeveloperToken {
+			return store.DeveloperToken{Hash: []byte(name), DeveloperID: dev.ID, PortalID: p.ID, Purpose: purpose,
+				CreatedAt: at(0), ExpiresAt: at(time.Hour), SessionID: session}
+		}
+		tokens := []store.DeveloperToken{
+			tok("a-access", d, store.PurposeSession, "a"),
+			tok("a-refresh", d, store.PurposeRefresh, "a"),
+			tok("a-access-2", d, store.PurposeSession, "a"),
+			tok("b-access", d, store.PurposeSession, "b"),
+			tok("b-refresh", d, store.PurposeRefresh, "b"),
+			tok("other-a", other, store.PurposeRefresh, "a"),
+			tok("other-c", other, store.PurposeRefresh, "c"),
+			tok("none", d, store.PurposeSession, ""),
+			tok("verify", d, store.PurposeVerifyEmail, ""),
+		}
+		for _, x := range tokens {
+			must(t, s.CreateDeveloperToken(ctxT(t), x), "CreateDeveloperToken")
+		}
+		got, err := s.GetDeveloperToken(ctxT(t), []byte("a-refresh"))
+		must(t, err, "GetDeveloperToken")
+		if !same(got, tokens[1]) {
+			t.Fatalf("GetDeveloperToken = %+v, want %+v", got, tokens[1])
+		}
+		got, err = s.ConsumeDeveloperToken(ctxT(t), []byte("a-access-2"))
+		must(t, err, "ConsumeDeveloperToken")
+		if !same(got, tokens[2]) {
+			t.Fatalf("ConsumeDeveloperToken = %+v, want %+v", got, tokens[2])
+		}
+
+		cases := []struct {
+			name, session string
+			want          int
+			gone          []string
+		}{
+			{"empty session", "", 0, nil},
+			{"unknown session", "z", 0, nil},
+			{"session a", "a", 3, []string{"a-access", "a-refresh", "other-a"}},
+			{"session a again", "a", 0, nil},
+		}
+		for _, c := range cases {
+			n, err := s.DeleteDeveloperSession(ctxT(t), c.session)
+			must(t, err, "DeleteDeveloperSession "+c.name)
+			if n != c.want {
+				t.Fatalf("DeleteDeveloperSession %s deleted %d, want %d", c.name, n, c.want)
+			}
+			for _, h := range c.gone {
+				_, err := s.GetDeveloperToken(ctxT(t), []byte(h))
+				wantCode(t, err, apperr.NotFound, "GetDeveloperToken after DeleteDeveloperSession "+h)
+			}
+		}
+		for _, h := range []string{"b-access", "b-refresh", "other-c", "none", "verify"} {
+			if _, err := s.GetDeveloperToken(ctxT(t), []byte(h)); err != nil {
+				t.Fatalf("DeleteDeveloperSession removed %s: %v", h, err)
+			}
+		}
+	})
 	testDevelopersTwoHandles(t, b)
 }
