@@ -336,6 +336,9 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		if res.err != nil {
 			return res.err
 		}
+		// When the answer came: the coalescing wait's quiet spell counts
+		// from here (smallAt), not from whenever the settling below ends.
+		answeredAt := d.m.clock.Now()
 		r := cur.r
 		if res.a.ok() {
 			if err := d.moveCursor(ctx, r.last, small); err != nil {
@@ -370,7 +373,7 @@ func (d *dispatcher) deliver(ctx context.Context) error {
 		}
 		smallAt = time.Time{}
 		if small {
-			smallAt = d.m.clock.Now()
+			smallAt = answeredAt
 			co.sent(r.n)
 			caughtUp = d.caughtUp(cursor)
 		}
@@ -551,11 +554,19 @@ type batch struct {
 }
 
 // prepare reads and renders the batch after cursor; nil when there is none.
-// Notifications from now on are news to the next coalescing wait.
+// Notifications from now on are news to the next coalescing wait. A
+// wake-up still queued is not: every entry notified before the read is in
+// it (an append commits before it notifies), and a stale wake-up would
+// make the dispatcher read again at once after the batch, taking an entry
+// committed meanwhile without its coalescing wait.
 func (d *dispatcher) prepare(ctx context.Context, cursor int64) (*batch, error) {
 	d.pendMu.Lock()
 	d.pendingAt = time.Time{}
 	d.pendMu.Unlock()
+	select {
+	case <-d.wake:
+	default:
+	}
 	entries, err := d.m.deps.Store.Read(ctx, d.stream, cursor, d.m.cfg.MaxBatchLines)
 	if err != nil || len(entries) == 0 {
 		return nil, err
