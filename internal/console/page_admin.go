@@ -281,7 +281,6 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u store.Us
 		}
 		now := h.clk.Now()
 		for _, x := range us {
-			x.PasswordHash = ""
 			ud.Users = append(ud.Users, userRow{User: x, Locked: now.Before(x.LockedUntil), Tokens: owned[x.ID]})
 		}
 		return nil
@@ -305,8 +304,7 @@ func (h *Handler) pageUserCreate(w http.ResponseWriter, r *http.Request, u store
 		Password: r.PostForm.Get("password")}
 	d.Fields["email"], d.Fields["role"] = spec.Email, string(spec.Role)
 	err := h.audited(r, u, resUsers, audit.ActionCreate, nil, func(ctx context.Context) error {
-		_, err := CreateUser(ctx, h.st, spec, h.cfg.Argon2, h.clk.Now())
-		return err
+		return h.createUser(ctx, spec)
 	})
 	if err != nil {
 		h.renderUsers(w, r, u, d, h.showError(r, &d, err))
@@ -346,7 +344,8 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 			x.UpdatedAt = h.clk.Now().UTC()
 			return h.st.UpdateUser(ctx, x)
 		case "unlock":
-			return h.st.ClearUserLoginFailures(ctx, x.ID)
+			// The lock is the person's, in every org (see docs).
+			return h.st.ClearIdentityLoginFailures(ctx, x.IdentityID)
 		}
 		return apperr.New(apperr.NotFound, "No such action.")
 	})

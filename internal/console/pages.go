@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -28,7 +29,7 @@ const maxForm = 64 << 10
 
 // pageNames are the templates parsed with the layout.
 var pageNames = []string{"login", "message", "overview", "destinations", "destination", "webhooks", "log", "replay",
-	"portals", "keys", "tokens", "users", "setpassword", "message-public"}
+	"portals", "keys", "tokens", "users", "setpassword", "message-public", "orgs"}
 
 // navItem is one link of the console's navigation.
 type navItem struct {
@@ -92,7 +93,11 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, u store.User, 
 		Fields: map[string]string{}, FieldErrors: map[string]string{}}
 	if u.ID != "" {
 		first := "/" + strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
-		for _, n := range navItems {
+		items := navItems
+		if info(r).orgs > 1 {
+			items = append(slices.Clip(items), navItem{Path: "/orgs", Label: "Switch org"})
+		}
+		for _, n := range items {
 			if n.Path == "/users" && u.Role != store.RoleOrgAdmin {
 				continue
 			}
@@ -197,6 +202,14 @@ func (h *Handler) withUser(page pageFunc) http.HandlerFunc {
 			h.render(w, r, h.showError(r, &d, err), "message", d)
 			return
 		}
+		// A person with several orgs sees where they are and can switch.
+		ri := info(r)
+		if ri.orgs, err = h.enabledOrgs(r.Context(), u); err != nil {
+			d := h.newPage(w, r, store.User{}, "Console unavailable")
+			h.render(w, r, h.showError(r, &d, err), "message", d)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), reqKey{}, ri))
 		if r.Method == http.MethodPost && !h.parseForm(w, r, u) {
 			return
 		}
@@ -211,6 +224,8 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST /logout", h.pageLogout)
 	mux.HandleFunc("GET /set-password", h.pageSetPassword)
 	mux.HandleFunc("POST /set-password", h.pageSetPasswordPost)
+	mux.HandleFunc("GET /orgs", h.pageOrgs)
+	mux.HandleFunc("POST /orgs/{user}", h.pageChooseOrg)
 	mux.HandleFunc("GET /assets/portal.css", serveAsset("text/css; charset=utf-8", portal.Stylesheet()))
 	mux.HandleFunc("GET /assets/console.css", serveAsset("text/css; charset=utf-8", consoleCSS))
 	mux.HandleFunc("GET /assets/console.js", serveAsset("text/javascript; charset=utf-8", consoleJS))
@@ -275,7 +290,7 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	if len(params) > 0 {
 		err = &apperr.Error{Code: apperr.Invalid, Message: "Missing fields", Params: params}
 	} else {
-		l, _, err = h.authenticate(r.Context(), r, d.Fields["email"], password)
+		l, err = h.authenticate(r.Context(), r, d.Fields["email"], password)
 	}
 	if err != nil {
 		status := h.showError(r, &d, err)
@@ -285,8 +300,16 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, status, "login", d)
 		return
 	}
-	h.setSessionCookie(w, r, l.session)
 	h.setDeviceCookie(w, r, l.device)
+	if l.choose != "" {
+		// No org is entered yet: the browser's old session is gone.
+		h.clearSessionCookie(w, r)
+		h.setChooseCookie(w, r, l.choose)
+		http.Redirect(w, r, "/orgs", http.StatusSeeOther)
+		return
+	}
+	h.clearChooseCookie(w, r)
+	h.setSessionCookie(w, r, l.session)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -314,6 +337,7 @@ func (h *Handler) pageLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	h.clearChooseCookie(w, r)
 	h.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/login?m=logged-out", http.StatusSeeOther)
 }

@@ -264,3 +264,72 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 		t.Fatalf("DeleteDeveloperSession of the empty session: %d %v, want 0", n, err)
 	}
 }
+
+// TestIdentitiesMigrationKeepsUsers: a user stored before 0014_identities
+// is, after it, one identity (same id, email, password, lock) and its one
+// membership, with the same user id, so its session, emailed token and
+// owned API token still work; and another org can then add the address.
+func TestIdentitiesMigrationKeepsUsers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == "0014_identities.sql" })
+	if before < 0 {
+		t.Fatal("no migration 0014_identities.sql")
+	}
+	db := rawDB(t, path)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0), ('org-2', 'bigcorp', 0)",
+		`INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
+			VALUES ('user-1', 'org-1', 'Bob@BigCorp.com', 'bob@bigcorp.com', 'org-admin', 0, '$argon2id$old', 2, 5, 7, 1, 1)`,
+		"INSERT INTO user_sessions (hash, user_id, org_id, created_at, expires_at) VALUES (x'01', 'user-1', 'org-1', 0, 9)",
+		"INSERT INTO user_tokens (hash, user_id, org_id, purpose, created_at, expires_at) VALUES (x'02', 'user-1', 'org-1', 'device', 0, 9)",
+		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id) VALUES ('tok-1', 'org-1', 'mine', 'org-admin', x'03', 0, 0, 0, 'user-1')",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close()
+	db.Close()
+	s := openAt(t, path, Options{})
+	u, err := s.GetUser(ctx, "org-1", "user-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.IdentityID != "user-1" || u.Email != "Bob@BigCorp.com" || u.Role != store.RoleOrgAdmin || u.Disabled {
+		t.Fatalf("user after the migration: %+v", u)
+	}
+	id, err := s.GetIdentityByEmail(ctx, "bob@bigcorp.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.ID != "user-1" || id.PasswordHash != "$argon2id$old" || id.FailedLogins != 2 || id.LockedUntil.UnixNano() != 7 {
+		t.Fatalf("identity after the migration: %+v", id)
+	}
+	if sess, err := s.GetUserSession(ctx, []byte{1}); err != nil || sess.UserID != "user-1" {
+		t.Fatalf("session after the migration: %+v %v", sess, err)
+	}
+	if ut, err := s.GetUserToken(ctx, []byte{2}); err != nil || ut.UserID != "user-1" {
+		t.Fatalf("user token after the migration: %+v %v", ut, err)
+	}
+	if tok, err := s.GetTokenByHash(ctx, []byte{3}); err != nil || tok.OwnerUserID != "user-1" {
+		t.Fatalf("owned token after the migration: %+v %v", tok, err)
+	}
+	v, created, err := s.CreateUser(ctx, store.User{ID: "user-2", OrgID: "org-2", Email: "bob@bigcorp.com", Role: store.RoleReadOnly},
+		store.Identity{ID: "ident-2"})
+	if err != nil || created || v.IdentityID != "user-1" {
+		t.Fatalf("adding the address to another org after the migration: %+v created %v: %v", v, created, err)
+	}
+}

@@ -1,0 +1,214 @@
+package console
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/webform"
+)
+
+// chooseCookie carries the chooser's secret (store.PurposeChooseOrg)
+// between the log-in of a person with several orgs and their choice.
+const chooseCookie = "sigtrail_console_choose"
+
+// chooseTTL is how long a passed password waits for the choice of an org.
+const chooseTTL = 10 * time.Minute
+
+// newChooser stores a chooser token for u's person (kept as u's, one of
+// their enabled users) and returns its secret.
+func (h *Handler) newChooser(ctx context.Context, u store.User, now time.Time) (string, error) {
+	secret := webform.NewSecret()
+	err := h.st.CreateUserToken(ctx, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
+		Purpose: store.PurposeChooseOrg, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(chooseTTL)})
+	return secret, err
+}
+
+// chooser is a person about to choose an org: logged in to one (current,
+// a session) or just past the password (token, the chooser cookie's).
+type chooser struct {
+	current store.User
+	token   store.UserToken
+	// users are the person's enabled users, one per org they may enter.
+	users []store.User
+}
+
+// findChooser resolves the request's session, else its chooser cookie, to
+// the person and their enabled users; errNoSession (or errSessionExpired)
+// when it has neither.
+func (h *Handler) findChooser(ctx context.Context, r *http.Request) (chooser, error) {
+	var c chooser
+	u, err := h.currentUser(ctx, r)
+	switch {
+	case err == nil:
+		c.current = u
+	case !errors.Is(err, errNoSession):
+		return c, err
+	default:
+		secret := webform.CookieValue(r, chooseCookie)
+		if secret == "" || len(secret) > 128 {
+			return c, errNoSession
+		}
+		t, err := h.st.GetUserToken(ctx, webform.SecretHash(secret))
+		switch {
+		case apperr.Is(err, apperr.NotFound):
+			return c, errNoSession
+		case err != nil:
+			return c, err
+		case t.Purpose != store.PurposeChooseOrg || !h.clk.Now().Before(t.ExpiresAt):
+			return c, errNoSession
+		}
+		c.token = t
+		if u, err = h.st.GetUser(ctx, t.OrgID, t.UserID); apperr.Is(err, apperr.NotFound) {
+			return c, errNoSession
+		} else if err != nil {
+			return c, err
+		}
+	}
+	all, err := h.st.ListIdentityUsers(ctx, u.IdentityID)
+	if err != nil {
+		return c, err
+	}
+	c.users = slices.DeleteFunc(all, func(x store.User) bool { return x.Disabled })
+	return c, nil
+}
+
+// orgRow is one org on the chooser.
+type orgRow struct {
+	UserID, OrgName string
+	Role            store.Role
+	Current         bool
+}
+
+// pageOrgs lists the orgs the person may enter, by name, each a button
+// that enters it: after a log-in with several orgs, and later to switch.
+func (h *Handler) pageOrgs(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.chooserOrLogin(w, r)
+	if !ok {
+		return
+	}
+	title := "Choose an org"
+	if c.current.ID != "" {
+		title = "Switch org"
+	}
+	d := h.newPage(w, r, c.current, title)
+	var rows []orgRow
+	for _, u := range c.users {
+		o, err := h.st.GetOrg(r.Context(), u.OrgID)
+		if err != nil {
+			h.render(w, r, h.showError(r, &d, err), "message", d)
+			return
+		}
+		rows = append(rows, orgRow{UserID: u.ID, OrgName: o.Name, Role: u.Role, Current: u.ID == c.current.ID})
+	}
+	slices.SortFunc(rows, func(a, b orgRow) int { return cmp.Compare(a.OrgName, b.OrgName) })
+	d.Data = rows
+	h.render(w, r, http.StatusOK, "orgs", d)
+}
+
+// pageChooseOrg enters the chosen org: it ends the browser's session of
+// another org (recording the log-out there) or uses up the chooser, opens
+// a session of the person's user in the chosen org, and records that
+// log-in in the chosen org's log. Only the person's own enabled users can
+// be chosen.
+func (h *Handler) pageChooseOrg(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r, store.User{}) {
+		return
+	}
+	c, ok := h.chooserOrLogin(w, r)
+	if !ok {
+		return
+	}
+	i := slices.IndexFunc(c.users, func(u store.User) bool { return u.ID == r.PathValue("user") })
+	if i < 0 {
+		h.message(w, r, c.current, http.StatusNotFound, "Org not found", "You cannot enter that org.")
+		return
+	}
+	target := c.users[i]
+	if target.ID == c.current.ID {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	ctx := r.Context()
+	if c.token.Hash != nil {
+		if _, err := h.st.ConsumeUserToken(ctx, c.token.Hash); apperr.Is(err, apperr.NotFound) {
+			http.Redirect(w, r, "/login", http.StatusSeeOther) // used meanwhile
+			return
+		} else if err != nil {
+			h.message(w, r, store.User{}, http.StatusServiceUnavailable, "Choose an org", "Entering the org failed; try again.")
+			return
+		}
+	}
+	if c.current.ID != "" {
+		if err := h.endPresentedSession(ctx, r); err != nil {
+			h.message(w, r, c.current, http.StatusServiceUnavailable, "Switch org", "Switching failed; try again.")
+			return
+		}
+		if err := h.recordLogout(ctx, r, c.current, http.StatusSeeOther); err != nil {
+			h.log.Error("console: log-out of the org left not recorded", "user_id", c.current.ID, "trace_id", info(r).trace, "err", err)
+		}
+	}
+	if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, target); err != nil {
+		d := h.newPage(w, r, store.User{}, "Choose an org")
+		h.render(w, r, h.showError(r, &d, err), "message-public", d)
+		return
+	}
+	secret, err := h.openSession(ctx, target, h.clk.Now())
+	if err != nil {
+		d := h.newPage(w, r, store.User{}, "Choose an org")
+		h.render(w, r, h.showError(r, &d, err), "message-public", d)
+		return
+	}
+	h.clearChooseCookie(w, r)
+	h.setSessionCookie(w, r, secret)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// chooserOrLogin is findChooser for a page: without a session or chooser
+// it has sent the browser to the log-in page.
+func (h *Handler) chooserOrLogin(w http.ResponseWriter, r *http.Request) (chooser, bool) {
+	c, err := h.findChooser(r.Context(), r)
+	switch {
+	case err == nil && len(c.users) > 0:
+		return c, true
+	case err == nil, errors.Is(err, errNoSession):
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case errors.Is(err, errSessionExpired):
+		h.clearSessionCookie(w, r)
+		http.Redirect(w, r, "/login?m=expired", http.StatusSeeOther)
+	default:
+		d := h.newPage(w, r, store.User{}, "Console unavailable")
+		h.render(w, r, h.showError(r, &d, err), "message-public", d)
+	}
+	return c, false
+}
+
+func (h *Handler) setChooseCookie(w http.ResponseWriter, r *http.Request, secret string) {
+	http.SetCookie(w, &http.Cookie{Name: chooseCookie, Value: secret, Path: "/", MaxAge: int(chooseTTL.Seconds()),
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+func (h *Handler) clearChooseCookie(w http.ResponseWriter, r *http.Request) {
+	if webform.CookieValue(r, chooseCookie) != "" {
+		http.SetCookie(w, &http.Cookie{Name: chooseCookie, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
+	}
+}
+
+// enabledOrgs counts the orgs u's person may enter.
+func (h *Handler) enabledOrgs(ctx context.Context, u store.User) (int, error) {
+	all, err := h.st.ListIdentityUsers(ctx, u.IdentityID)
+	n := 0
+	for _, x := range all {
+		if !x.Disabled {
+			n++
+		}
+	}
+	return n, err
+}
