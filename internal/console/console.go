@@ -137,8 +137,9 @@ type reqKey struct{}
 type reqInfo struct {
 	trace string
 	// orgs is how many orgs the logged-in person may enter (withUser);
-	// with more than one, pages offer to switch.
-	orgs int
+	// with more than one, pages name the current org and offer to switch.
+	orgs    int
+	orgName string
 }
 
 func info(r *http.Request) reqInfo {

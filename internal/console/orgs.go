@@ -93,20 +93,27 @@ func (h *Handler) pageOrgs(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var rows []orgRow
+	ri := info(r)
+	for _, u := range c.users {
+		o, err := h.st.GetOrg(r.Context(), u.OrgID)
+		if err != nil {
+			d := h.newPage(w, r, store.User{}, "Console unavailable")
+			h.render(w, r, h.showError(r, &d, err), "message-public", d)
+			return
+		}
+		rows = append(rows, orgRow{UserID: u.ID, OrgName: o.Name, Role: u.Role, Current: u.ID == c.current.ID})
+		if u.ID == c.current.ID && len(c.users) > 1 {
+			ri.orgName = o.Name
+		}
+	}
+	ri.orgs = len(c.users)
+	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, ri))
 	title := "Choose an org"
 	if c.current.ID != "" {
 		title = "Switch org"
 	}
 	d := h.newPage(w, r, c.current, title)
-	var rows []orgRow
-	for _, u := range c.users {
-		o, err := h.st.GetOrg(r.Context(), u.OrgID)
-		if err != nil {
-			h.render(w, r, h.showError(r, &d, err), "message", d)
-			return
-		}
-		rows = append(rows, orgRow{UserID: u.ID, OrgName: o.Name, Role: u.Role, Current: u.ID == c.current.ID})
-	}
 	slices.SortFunc(rows, func(a, b orgRow) int { return cmp.Compare(a.OrgName, b.OrgName) })
 	d.Data = rows
 	h.render(w, r, http.StatusOK, "orgs", d)
@@ -201,14 +208,22 @@ func (h *Handler) clearChooseCookie(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// enabledOrgs counts the orgs u's person may enter.
-func (h *Handler) enabledOrgs(ctx context.Context, u store.User) (int, error) {
+// enabledOrgs counts the orgs u's person may enter and, when there are
+// several, names u's.
+func (h *Handler) enabledOrgs(ctx context.Context, u store.User) (int, string, error) {
 	all, err := h.st.ListIdentityUsers(ctx, u.IdentityID)
+	if err != nil {
+		return 0, "", err
+	}
 	n := 0
 	for _, x := range all {
 		if !x.Disabled {
 			n++
 		}
 	}
-	return n, err
+	if n < 2 {
+		return n, "", nil
+	}
+	o, err := h.st.GetOrg(ctx, u.OrgID)
+	return n, o.Name, err
 }

@@ -42,6 +42,7 @@ type pageData struct {
 	Title         string
 	CSRF          string
 	User          store.User
+	OrgName       string // the user's org, named for a person of several orgs
 	Nav           []navItem
 	Error, Notice string
 	Fields        map[string]string
@@ -94,6 +95,7 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, u store.User, 
 	if u.ID != "" {
 		first := "/" + strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
 		items := navItems
+		d.OrgName = info(r).orgName
 		if info(r).orgs > 1 {
 			items = append(slices.Clip(items), navItem{Path: "/orgs", Label: "Switch org"})
 		}
@@ -204,7 +206,7 @@ func (h *Handler) withUser(page pageFunc) http.HandlerFunc {
 		}
 		// A person with several orgs sees where they are and can switch.
 		ri := info(r)
-		if ri.orgs, err = h.enabledOrgs(r.Context(), u); err != nil {
+		if ri.orgs, ri.orgName, err = h.enabledOrgs(r.Context(), u); err != nil {
 			d := h.newPage(w, r, store.User{}, "Console unavailable")
 			h.render(w, r, h.showError(r, &d, err), "message", d)
 			return
