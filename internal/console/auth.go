@@ -175,7 +175,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 	}
 	var l login
 	if len(enabled) == 1 {
-		l.session, err = h.openSession(ctx, enabled[0], now)
+		l.session, err = h.openSession(ctx, enabled[0], now, now.Add(h.cfg.SessionTTL))
 	} else {
 		l.choose, err = h.newChooser(ctx, enabled[0], now)
 	}
@@ -218,11 +218,12 @@ func (h *Handler) identityUsers(ctx context.Context, email string) (store.Identi
 	return id, users, nil
 }
 
-// openSession opens a console session of u and returns its secret.
-func (h *Handler) openSession(ctx context.Context, u store.User, now time.Time) (string, error) {
+// openSession opens a console session of u until expires and returns its
+// secret.
+func (h *Handler) openSession(ctx context.Context, u store.User, now, expires time.Time) (string, error) {
 	secret := webform.NewSecret()
 	err := h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
-		CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(h.cfg.SessionTTL)})
+		CreatedAt: now.UTC(), ExpiresAt: expires.UTC()})
 	return secret, err
 }
 
@@ -446,10 +447,11 @@ func (h *Handler) currentUser(ctx context.Context, r *http.Request) (store.User,
 	return u, nil
 }
 
-// setSessionCookie gives the browser its new session, with a new form
-// token: a form token is never carried from one session into another.
-func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(h.cfg.SessionTTL.Seconds()),
+// setSessionCookie gives the browser its new session, lasting ttl, with a
+// new form token: a form token is never carried from one session into
+// another.
+func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: max(int(ttl.Seconds()), 1),
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 	webform.RotateCSRF(w, r, csrfCookie, h.secure(r))
 }

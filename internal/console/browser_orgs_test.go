@@ -1,16 +1,10 @@
 package console
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sigtrail/sigtrail/internal/testenv"
 )
 
 // TestChooseAndSwitchOrgInTheBrowser: in a real Chromium, a person of two
@@ -19,43 +13,10 @@ import (
 // org from the navigation without logging in again. Each page passes
 // axe-core.
 func TestChooseAndSwitchOrgInTheBrowser(t *testing.T) {
-	axe := testenv.Axe(t)
 	e := newTwoOrgs(t)
 	e.twoOrgPerson()
-
-	ctx := testenv.Browser(t, 2*time.Minute, 1280, 900)
-	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	testenv.AllowInjectedScripts(t, ctx)
-	check := func(name string) {
-		t.Helper()
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot of %s: %v", name, err)
-		}
-		paths := []string{filepath.Join(t.ArtifactDir(), "console-"+name+".png")}
-		if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-			paths = append(paths, filepath.Join("testdata", "console-"+name+".png"))
-		}
-		for _, p := range paths {
-			if err := os.WriteFile(p, shot, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		testenv.AxeCheck(t, ctx, name, axe)
-	}
-	text := func(step, sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	c := newChrome(t)
+	do, check, text := c.do, c.check, c.text
 
 	do("log in by keyboard", chromedp.Navigate(e.srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")),
 		chromedp.SendKeys(chromedp.CSS("#email"), "bob@bigcorp.com\t"+testPassword+"\r"),

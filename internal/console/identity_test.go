@@ -12,6 +12,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/audit"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/tenancy"
+	"github.com/sigtrail/sigtrail/internal/webform"
 )
 
 // twoOrgs is an env with a second org, bigcorp, whose admin Carol is
@@ -136,6 +137,19 @@ func (e twoOrgs) twoOrgPerson() (acme, big store.User) {
 	return e.user("bob@bigcorp.com", store.RoleOrgAdmin), e.userOf(e.big.ID, "bob@bigcorp.com", store.RoleReadOnly)
 }
 
+// enter logs u's person in on a new browser and chooses u's org.
+func (e twoOrgs) enter(u store.User) *browser {
+	e.t.Helper()
+	b := e.browser()
+	if p := b.login(u.Email, testPassword); p.status != http.StatusSeeOther || p.location != "/orgs" {
+		e.t.Fatalf("log-in of %s: %d to %q, want the chooser", u.Email, p.status, p.location)
+	}
+	if p := b.post("/orgs", "/orgs/"+u.ID, url.Values{}); p.status != http.StatusSeeOther || p.location != "/" {
+		e.t.Fatalf("entering org %s: %d to %q", u.OrgID, p.status, p.location)
+	}
+	return b
+}
+
 var orgButton = regexp.MustCompile(`action="/orgs/([^"]+)"[\s\S]*?aria-label="Enter ([^"]+) as`)
 
 // TestLogInWithTwoOrgsChoosesThenSwitches: a person of two orgs logs in
@@ -186,11 +200,21 @@ func TestLogInWithTwoOrgsChoosesThenSwitches(t *testing.T) {
 		t.Fatal("no Switch org link for a person with two orgs")
 	}
 
+	first, err := e.st.GetUserSession(context.Background(), webform.SecretHash(bigSession))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(time.Hour)
 	if p := bob.post("/orgs", "/orgs/"+acme.ID, url.Values{}); p.status != http.StatusSeeOther || p.location != "/" {
 		t.Fatalf("switching to acme: %d to %q", p.status, p.location)
 	}
-	if s := bob.cookie(sessionCookie); s == "" || s == bigSession {
+	s := bob.cookie(sessionCookie)
+	if s == "" || s == bigSession {
 		t.Fatalf("no new session after the switch: %q", s)
+	}
+	// A switch never outlives the log-in it came from.
+	if second, err := e.st.GetUserSession(context.Background(), webform.SecretHash(s)); err != nil || !second.ExpiresAt.Equal(first.ExpiresAt) {
+		t.Fatalf("the switched session ends at %v (%v), want the first one's %v", second.ExpiresAt, err, first.ExpiresAt)
 	}
 	if p := bob.get("/users"); p.status != http.StatusOK || !strings.Contains(p.body, "bob@bigcorp.com") || strings.Contains(p.body, "carol@bigcorp.com") {
 		t.Fatalf("acme's org-admin Bob on Users: %d, want acme's users only", p.status)
@@ -213,9 +237,7 @@ func TestOneEnabledOrgLogsInAsBefore(t *testing.T) {
 	t.Parallel()
 	e := newTwoOrgs(t)
 	acme, big := e.twoOrgPerson()
-	bob := e.browser()
-	bob.login("bob@bigcorp.com", testPassword)
-	bob.post("/orgs", "/orgs/"+acme.ID, url.Values{})
+	bob := e.enter(acme)
 	token := bob.createToken("bob-ci")
 	if _, err := e.st.DisableUser(context.Background(), e.big.ID, big.ID, e.clk.Now()); err != nil {
 		t.Fatal(err)
@@ -261,9 +283,7 @@ func TestASessionOfOneOrgNeverReachesAnother(t *testing.T) {
 	if dest == nil {
 		t.Fatal("no destination on Carol's page")
 	}
-	bob := e.browser()
-	bob.login("bob@bigcorp.com", testPassword)
-	bob.post("/orgs", "/orgs/"+acme.ID, url.Values{})
+	bob := e.enter(acme)
 	for _, c := range []struct {
 		name string
 		p    func() page
@@ -314,9 +334,7 @@ func TestNewPasswordEndsTheSessionsOfEveryOrg(t *testing.T) {
 	t.Parallel()
 	e := newTwoOrgs(t)
 	acme, big := e.twoOrgPerson()
-	bob := e.browser()
-	bob.login("bob@bigcorp.com", testPassword)
-	bob.post("/orgs", "/orgs/"+acme.ID, url.Values{})
+	bob := e.enter(acme)
 	if err := SendSetPasswordLink(context.Background(), e.st, big, e.big.Name, "https://audit.example.com", e.clk.Now()); err != nil {
 		t.Fatal(err)
 	}

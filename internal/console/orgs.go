@@ -34,6 +34,9 @@ func (h *Handler) newChooser(ctx context.Context, u store.User, now time.Time) (
 // a session) or just past the password (token, the chooser cookie's).
 type chooser struct {
 	current store.User
+	// expires is when the current session ends: a switch keeps it, so
+	// switching never outlives the log-in it came from.
+	expires time.Time
 	token   store.UserToken
 	// users are the person's enabled users, one per org they may enter.
 	users []store.User
@@ -48,6 +51,11 @@ func (h *Handler) findChooser(ctx context.Context, r *http.Request) (chooser, er
 	switch {
 	case err == nil:
 		c.current = u
+		sess, err := h.st.GetUserSession(ctx, webform.SecretHash(webform.CookieValue(r, sessionCookie)))
+		if err != nil {
+			return c, err
+		}
+		c.expires = sess.ExpiresAt
 	case !errors.Is(err, errNoSession):
 		return c, err
 	default:
@@ -166,14 +174,18 @@ func (h *Handler) pageChooseOrg(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, h.showError(r, &d, err), "message-public", d)
 		return
 	}
-	secret, err := h.openSession(ctx, target, h.clk.Now())
+	expires := c.expires
+	if expires.IsZero() {
+		expires = h.clk.Now().Add(h.cfg.SessionTTL)
+	}
+	secret, err := h.openSession(ctx, target, h.clk.Now(), expires)
 	if err != nil {
 		d := h.newPage(w, r, store.User{}, "Choose an org")
 		h.render(w, r, h.showError(r, &d, err), "message-public", d)
 		return
 	}
 	h.clearChooseCookie(w, r)
-	h.setSessionCookie(w, r, secret)
+	h.setSessionCookie(w, r, secret, expires.Sub(h.clk.Now()))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -311,7 +311,7 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.clearChooseCookie(w, r)
-	h.setSessionCookie(w, r, l.session)
+	h.setSessionCookie(w, r, l.session, h.cfg.SessionTTL)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

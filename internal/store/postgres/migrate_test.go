@@ -9,9 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/migrations"
 	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
+	"github.com/sigtrail/sigtrail/internal/store/storetest"
 )
 
 func TestMigrationsLoad(t *testing.T) {
@@ -141,15 +141,9 @@ func TestOpenUnreachable(t *testing.T) {
 func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	openURL(t, url, Options{}).Close()
-	c, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	// Back to the schema before the migration (and the ones after it),
 	// with a token in it.
-	for _, q := range append(undoIdentities[:len(undoIdentities)-1:len(undoIdentities)-1], []string{
+	rollBack(t, url, append(undoIdentities[:len(undoIdentities)-1:len(undoIdentities)-1],
 		"DROP INDEX developer_tokens_session",
 		"ALTER TABLE developer_tokens DROP COLUMN session_id",
 		"DROP INDEX tokens_owner",
@@ -157,11 +151,7 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 		"DELETE FROM schema_migrations WHERE version >= 10",
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', '\\x01', false, 0, 0)",
-	}...) {
-		if _, err := c.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)...)
 	s := openURL(t, url, Options{})
 	tok, err := s.GetTokenByHash(t.Context(), []byte{1})
 	if err != nil {
@@ -186,59 +176,35 @@ var undoIdentities = []string{
 	"DELETE FROM schema_migrations WHERE version >= 12",
 }
 
-// TestIdentitiesMigrationKeepsUsers: a user stored before 0012_identities
-// is, after it, one identity (same id, email, password, lock) and its one
-// membership, with the same user id, so its session, emailed token and
-// owned API token still work; and another org can then add the address.
+// TestIdentitiesMigrationKeepsUsers: storetest.CheckUpgradedUser on a
+// database whose user was stored before 0012_identities.
 func TestIdentitiesMigrationKeepsUsers(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	openURL(t, url, Options{}).Close()
-	c, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	for _, q := range append(undoIdentities[:len(undoIdentities):len(undoIdentities)],
+	rollBack(t, url, append(undoIdentities[:len(undoIdentities):len(undoIdentities)],
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0), ('org-2', 'bigcorp', 0)",
 		`INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES ('user-1', 'org-1', 'Bob@BigCorp.com', 'bob@bigcorp.com', 'org-admin', false, '$argon2id$old', 2, 5, 7, 1, 1)`,
 		"INSERT INTO user_sessions (hash, user_id, org_id, created_at, expires_at) VALUES ('\\x01', 'user-1', 'org-1', 0, 9)",
 		"INSERT INTO user_tokens (hash, user_id, org_id, purpose, created_at, expires_at) VALUES ('\\x02', 'user-1', 'org-1', 'device', 0, 9)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id) VALUES ('tok-1', 'org-1', 'mine', 'org-admin', '\\x03', false, 0, 0, 'user-1')",
-	) {
+	)...)
+	storetest.CheckUpgradedUser(t, openURL(t, url, Options{}))
+}
+
+// rollBack migrates a new database at url to the newest schema, then runs
+// stmts on it (taking it back to an older schema, with rows in it).
+func rollBack(t *testing.T, url string, stmts ...string) {
+	t.Helper()
+	openURL(t, url, Options{}).Close()
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	for _, q := range stmts {
 		if _, err := c.Exec(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-	}
-	s := openURL(t, url, Options{})
-	ctx := t.Context()
-	u, err := s.GetUser(ctx, "org-1", "user-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.IdentityID != "user-1" || u.Email != "Bob@BigCorp.com" || u.Role != store.RoleOrgAdmin || u.Disabled {
-		t.Fatalf("user after the migration: %+v", u)
-	}
-	id, err := s.GetIdentityByEmail(ctx, "bob@bigcorp.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id.ID != "user-1" || id.PasswordHash != "$argon2id$old" || id.FailedLogins != 2 || id.LockedUntil.UnixNano() != 7 {
-		t.Fatalf("identity after the migration: %+v", id)
-	}
-	if sess, err := s.GetUserSession(ctx, []byte{1}); err != nil || sess.UserID != "user-1" {
-		t.Fatalf("session after the migration: %+v %v", sess, err)
-	}
-	if ut, err := s.GetUserToken(ctx, []byte{2}); err != nil || ut.UserID != "user-1" {
-		t.Fatalf("user token after the migration: %+v %v", ut, err)
-	}
-	if tok, err := s.GetTokenByHash(ctx, []byte{3}); err != nil || tok.OwnerUserID != "user-1" {
-		t.Fatalf("owned token after the migration: %+v %v", tok, err)
-	}
-	v, created, err := s.CreateUser(ctx, store.User{ID: "user-2", OrgID: "org-2", Email: "bob@bigcorp.com", Role: store.RoleReadOnly},
-		store.Identity{ID: "ident-2"})
-	if err != nil || created || v.IdentityID != "user-1" {
-		t.Fatalf("adding the address to another org after the migration: %+v created %v: %v", v, created, err)
 	}
 }

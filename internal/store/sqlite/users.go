@@ -12,36 +12,16 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
-// userCols read a user with its identity's lock (users u JOIN identities
-// i).
-const userCols = `u.id, u.org_id, u.identity_id, u.email, u.role, u.disabled, i.locked_until, u.created_at, u.updated_at`
+var (
+	scanUser     = sqlcodec.ScanUser
+	scanIdentity = sqlcodec.ScanIdentity
+)
 
-const userFrom = " FROM users u JOIN identities i ON i.id = u.identity_id"
-
-func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
-	var u store.User
-	var role string
-	var locked, created, updated int64
-	err := sc.Scan(&u.ID, &u.OrgID, &u.IdentityID, &u.Email, &role, &u.Disabled, &locked, &created, &updated)
-	u.Role = store.Role(role)
-	u.LockedUntil = sqlcodec.FromNS(locked)
-	u.CreatedAt = sqlcodec.FromNS(created)
-	u.UpdatedAt = sqlcodec.FromNS(updated)
-	return u, err
-}
-
-const identityCols = `id, email, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at`
-
-func scanIdentity(sc interface{ Scan(...any) error }) (store.Identity, error) {
-	var x store.Identity
-	var failedSince, locked, created, updated int64
-	err := sc.Scan(&x.ID, &x.Email, &x.PasswordHash, &x.FailedLogins, &failedSince, &locked, &created, &updated)
-	x.FailedSince = sqlcodec.FromNS(failedSince)
-	x.LockedUntil = sqlcodec.FromNS(locked)
-	x.CreatedAt = sqlcodec.FromNS(created)
-	x.UpdatedAt = sqlcodec.FromNS(updated)
-	return x, err
-}
+const (
+	userCols     = sqlcodec.UserCols
+	userFrom     = sqlcodec.UserFrom
+	identityCols = sqlcodec.IdentityCols
+)
 
 // CreateUser adds a user to its org for the identity of its email,
 // storing ident first when no identity has the address. users.email_key
@@ -51,8 +31,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identi
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		res, err := q.ExecContext(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES (?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (email_key) DO NOTHING`,
-			ident.ID, u.Email, ident.PasswordHash, ident.FailedLogins, sqlcodec.ToNS(ident.FailedSince),
-			sqlcodec.ToNS(ident.LockedUntil), sqlcodec.ToNS(ident.CreatedAt), sqlcodec.ToNS(ident.UpdatedAt), store.EmailKey(u.Email))
+			sqlcodec.IdentityArgs(ident, u.Email)...)
 		if err != nil {
 			return err
 		}

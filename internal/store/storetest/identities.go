@@ -88,12 +88,10 @@ func testIdentities(t *testing.T, b Backend) {
 	t.Run("DisableInOneOrgLeavesTheOther", func(t *testing.T) {
 		t.Parallel()
 		s := b.Open(t)
-		o, other := mkOrg(t, s), mkOrg(t, s)
-		u := mkUser(t, s, o.ID, "both@example.com", store.RoleOrgAdmin)
-		v := mkUser(t, s, other.ID, "both@example.com", store.RoleOrgAdmin)
-		uTok, vTok := mkOwnedToken(t, s, o.ID, u.ID), mkOwnedToken(t, s, other.ID, v.ID)
+		u, v := mkPersonOfTwoOrgs(t, s, "both@example.com")
+		uTok, vTok := mkOwnedToken(t, s, u.OrgID, u.ID), mkOwnedToken(t, s, v.OrgID, v.ID)
 		uSess, vSess := mkUserSession(t, s, u), mkUserSession(t, s, v)
-		revoked, err := s.DisableUser(ctxT(t), o.ID, u.ID, at(time.Minute))
+		revoked, err := s.DisableUser(ctxT(t), u.OrgID, u.ID, at(time.Minute))
 		must(t, err, "DisableUser")
 		if len(revoked) != 1 || revoked[0].ID != uTok.ID {
 			t.Fatalf("DisableUser revoked %+v, want only %s", revoked, uTok.ID)
@@ -106,7 +104,7 @@ func testIdentities(t *testing.T, b Backend) {
 		if _, err := s.GetTokenByHash(ctxT(t), vTok.Hash); err != nil {
 			t.Fatalf("the other org's user lost its token: %v", err)
 		}
-		got, err := s.GetUser(ctxT(t), other.ID, v.ID)
+		got, err := s.GetUser(ctxT(t), v.OrgID, v.ID)
 		must(t, err, "GetUser in the other org")
 		if got.Disabled {
 			t.Fatal("disabling the user of one org disabled the other org's")
@@ -114,7 +112,7 @@ func testIdentities(t *testing.T, b Backend) {
 		// Disabling through UpdateUser is as narrow.
 		v.Disabled = true
 		must(t, s.UpdateUser(ctxT(t), v), "UpdateUser disabling")
-		got, _ = s.GetUser(ctxT(t), o.ID, u.ID)
+		got, _ = s.GetUser(ctxT(t), u.OrgID, u.ID)
 		if !got.Disabled {
 			t.Fatal("UpdateUser of the other org re-enabled this one")
 		}
@@ -123,10 +121,8 @@ func testIdentities(t *testing.T, b Backend) {
 	t.Run("PasswordChangeEndsSessionsInEveryOrg", func(t *testing.T) {
 		t.Parallel()
 		s := b.Open(t)
-		o, other := mkOrg(t, s), mkOrg(t, s)
-		u := mkUser(t, s, o.ID, "pw@example.com", store.RoleOrgAdmin)
-		v := mkUser(t, s, other.ID, "pw@example.com", store.RoleReadOnly)
-		stranger := mkUser(t, s, o.ID, "stranger@example.com", store.RoleReadOnly)
+		u, v := mkPersonOfTwoOrgs(t, s, "pw@example.com")
+		stranger := mkUser(t, s, u.OrgID, "stranger@example.com", store.RoleReadOnly)
 		policy := store.LockoutPolicy{MaxFailures: 1, Window: time.Hour, Duration: time.Hour}
 		_, err := s.RecordIdentityLoginFailure(ctxT(t), u.IdentityID, at(0), policy)
 		must(t, err, "RecordIdentityLoginFailure")
@@ -138,7 +134,7 @@ func testIdentities(t *testing.T, b Backend) {
 			}
 		}
 		kept := [][]byte{mkUserSession(t, s, stranger), mkUserToken(t, s, stranger, store.PurposeDevice)}
-		uTok := mkOwnedToken(t, s, o.ID, u.ID)
+		uTok := mkOwnedToken(t, s, u.OrgID, u.ID)
 
 		must(t, s.SetIdentityPassword(ctxT(t), u.IdentityID, "$argon2id$new", at(time.Minute)), "SetIdentityPassword")
 		id, err := s.GetIdentity(ctxT(t), u.IdentityID)
@@ -164,6 +160,13 @@ func testIdentities(t *testing.T, b Backend) {
 			t.Errorf("a new password revoked an API token: %v", err)
 		}
 	})
+}
+
+// mkPersonOfTwoOrgs makes two orgs and a user of each at email: an
+// org-admin of the first, read-only in the second.
+func mkPersonOfTwoOrgs(t *testing.T, s store.Store, email string) (store.User, store.User) {
+	t.Helper()
+	return mkUser(t, s, mkOrg(t, s).ID, email, store.RoleOrgAdmin), mkUser(t, s, mkOrg(t, s).ID, email, store.RoleReadOnly)
 }
 
 // mkUserSession opens a session of u and returns its hash.
