@@ -30,8 +30,12 @@ const (
 var (
 	errInvalidCredentials = apperr.New(apperr.Unauthorized, "Invalid email or password. After repeated failures, log-in is paused for a while.")
 	errDisabled           = apperr.New(apperr.Unauthorized, "Your account has been disabled.")
-	errNoSession          = apperr.New(apperr.Unauthorized, "Please log in.")
-	errSessionExpired     = apperr.New(apperr.Unauthorized, "Your session has expired. Please log in again.")
+	// errOwnPassword: the password matched, but it was chosen by the admin
+	// of an org that has since disabled the person; the orgs left take
+	// only a password the person set.
+	errOwnPassword    = apperr.New(apperr.Unauthorized, "Your password was chosen by an org admin; ask for a link that sets a password of your own.")
+	errNoSession      = apperr.New(apperr.Unauthorized, "Please log in.")
+	errSessionExpired = apperr.New(apperr.Unauthorized, "Your session has expired. Please log in again.")
 )
 
 // unknownUserID is an id no user has (ids are UUIDv7).
@@ -158,9 +162,13 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 			return login{}, err
 		}
 	}
-	enabled := slices.DeleteFunc(slices.Clone(users), func(u store.User) bool { return u.Disabled })
+	enabled := enterable(id, users)
 	if len(enabled) == 0 {
-		return login{}, h.failAuth(ctx, r, audit.OutcomeDisabled, errDisabled, users...)
+		answer := errDisabled
+		if slices.ContainsFunc(users, func(u store.User) bool { return !u.Disabled }) {
+			answer = errOwnPassword
+		}
+		return login{}, h.failAuth(ctx, r, audit.OutcomeDisabled, answer, users...)
 	}
 	if len(enabled) == 1 {
 		if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, enabled[0]); err != nil {

@@ -380,3 +380,77 @@ func mustList(t *testing.T, st store.Store, orgID string) []store.User {
 	}
 	return us
 }
+
+// TestAnOrgsChosenPasswordEntersNoOtherOrg: bigcorp's admin creates Vic
+// with a password of her choosing; when acme adds Vic too, that password
+// (which Carol knows) opens bigcorp only, never acme, until Vic sets one
+// of her own through an emailed link; then it is hers, in both orgs, and
+// Carol's no longer works. acme's answer is a new address's, and an
+// emailed invitation of such an address sends the link at once.
+func TestAnOrgsChosenPasswordEntersNoOtherOrg(t *testing.T) {
+	t.Parallel()
+	e := newTwoOrgs(t)
+	e.user("ada@acme.com", store.RoleOrgAdmin)
+	ada := e.browser()
+	ada.login("ada@acme.com", testPassword)
+	if p, _ := e.carol.createUser("vic@example.com", "chosen by carol"); p.status != http.StatusSeeOther {
+		t.Fatalf("Carol's new user: %d", p.status)
+	}
+	newAnswer, newPage := ada.createUser("fresh@example.com", "chosen by ada 1")
+	vicAnswer, vicPage := ada.createUser("vic@example.com", "chosen by ada 2")
+	if vicAnswer.status != newAnswer.status || vicAnswer.location != newAnswer.location || vicPage != newPage {
+		t.Fatalf("acme adding bigcorp's Vic answered %d to %q, a new address %d to %q", vicAnswer.status, vicAnswer.location,
+			newAnswer.status, newAnswer.location)
+	}
+	ms, err := e.st.ClaimMail(context.Background(), "test", e.clk.Now().Add(time.Second), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 3 || ms[2].To != "vic@example.com" || !strings.Contains(ms[2].Text, "does not open acme") {
+		t.Fatalf("outbox: %+v; want acme's notice to Vic that the chosen password does not open acme", ms)
+	}
+	acmeVic, err := e.st.GetUserByEmail(context.Background(), e.org.ID, "vic@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	carolAsVic := e.browser()
+	if p := carolAsVic.login("vic@example.com", "chosen by carol"); p.status != http.StatusSeeOther || p.location != "/" {
+		t.Fatalf("Carol's password for Vic: %d to %q, want bigcorp straight away", p.status, p.location)
+	}
+	if p := carolAsVic.get("/orgs"); strings.Contains(p.body, "acme") {
+		t.Fatal("Carol's password offers acme")
+	}
+	if p := carolAsVic.post("/orgs", "/orgs/"+acmeVic.ID, url.Values{}); p.status != http.StatusNotFound {
+		t.Fatalf("Carol's password entered acme: %d", p.status)
+	}
+
+	// Vic sets her own password through a link (the operator's
+	// reset-password): now both orgs open with it, and Carol's is gone.
+	if err := SendSetPasswordLink(context.Background(), e.st, acmeVic, e.org.Name, "https://audit.example.com", e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	token := e.mailedToken("vic@example.com")
+	if p := e.browser().post("/set-password?token="+token, "/set-password", url.Values{"token": {token},
+		"password": {"vic's own password"}, "confirm": {"vic's own password"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("set password: %d", p.status)
+	}
+	if p := e.browser().login("vic@example.com", "chosen by carol"); p.status != http.StatusUnauthorized {
+		t.Fatalf("Carol's password after Vic set her own: %d", p.status)
+	}
+	if p := e.browser().login("vic@example.com", "vic's own password"); p.status != http.StatusSeeOther || p.location != "/orgs" {
+		t.Fatalf("Vic's own password: %d to %q, want the chooser", p.status, p.location)
+	}
+
+	// An invitation of an address whose password an org chose sends the
+	// set-password link, as for a new address.
+	e.carol.createUser("val@example.com", "chosen by carol")
+	if _, err := e.st.ClaimMail(context.Background(), "test", e.clk.Now().Add(time.Second), time.Minute, 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := InviteUser(context.Background(), e.st, UserSpec{OrgID: e.org.ID, Email: "val@example.com", Role: store.RoleReadOnly},
+		e.org.Name, "https://audit.example.com", e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.mailedToken("val@example.com")
+}

@@ -47,7 +47,8 @@ func CheckConsoleURL(raw string) (string, error) {
 // a one-time link that sets it; without the email the user can still be
 // sent a new link (SendSetPasswordLink). An address that already logs in
 // through another org joins that identity and is told instead that it was
-// given access to this org, to log in with its existing password. The
+// given access to this org, to log in with its existing password; or, if
+// that password was chosen by another org's admin, gets the link too. The
 // inviting org cannot tell the two apart: same answer, same store work
 // (a same-cost write stands in for the link), and nothing it could set or
 // read of the person's password.
@@ -60,11 +61,17 @@ func InviteUser(ctx context.Context, st InviteStore, spec UserSpec, orgName, con
 	if err != nil {
 		return store.User{}, err
 	}
-	u, created, err := addUser(ctx, st, spec, "", now)
+	u, created, err := addUser(ctx, st, spec, store.Identity{}, now)
 	if err != nil {
 		return store.User{}, err
 	}
-	if created {
+	id, err := st.GetIdentity(ctx, u.IdentityID)
+	if err != nil {
+		return u, err
+	}
+	// A password another org's admin chose is not the person's: they get
+	// the link to set their own, as a new address does.
+	if created || id.PasswordOrgID != "" {
 		return u, sendSetPasswordLink(ctx, st, u, orgName, base, now, true)
 	}
 	if err := st.DeleteUserTokens(ctx, u.ID, store.PurposeSetPassword); err != nil {
@@ -73,7 +80,7 @@ func InviteUser(ctx context.Context, st InviteStore, spec UserSpec, orgName, con
 	if err := sameWorkAsLink(ctx, st, u.Email, now); err != nil {
 		return u, err
 	}
-	subject, text := accessMail(u, orgName, base)
+	subject, text := accessMail(u, orgName, base, false)
 	return u, queueMail(ctx, st, u.Email, subject, text, now)
 }
 
@@ -135,15 +142,21 @@ func setPasswordMail(u store.User, orgName, link string, invite bool) (subject, 
 
 // accessMail tells a person who already logs in through another org that
 // an org added them. It carries no link that sets anything: their
-// password is their own. base is the console's URL, "" when unknown.
-func accessMail(u store.User, orgName, base string) (subject, text string) {
+// password is their own. base is the console's URL, "" when unknown;
+// chosen says their password was chosen by another org's admin, so they
+// enter this org only once they set their own.
+func accessMail(u store.User, orgName, base string, chosen bool) (subject, text string) {
 	where := "the sigtrail console"
 	if base != "" {
 		where = base + "/login"
 	}
+	how := fmt.Sprintf("Log in with your existing email and password at %s and choose %s; your password is unchanged (if you never set one, use the link of your first invitation, or ask an org admin for a new one).", where, orgName)
+	if chosen {
+		how = fmt.Sprintf("Your current password was chosen by an administrator of another org, so it does not open %s: ask the operator of this sigtrail server, or an admin of %s, for a link that sets a password of your own, then log in at %s.", orgName, orgName, where)
+	}
 	return "You were given access to " + orgName + " in the sigtrail console",
-		fmt.Sprintf("Hello,\n\n%s was given the role %s in the sigtrail console of org %s. Log in with your existing email and password at %s and choose %s; your password is unchanged. If you did not expect this, ignore this email.\n",
-			u.Email, u.Role, orgName, where, orgName)
+		fmt.Sprintf("Hello,\n\n%s was given the role %s in the sigtrail console of org %s. %s If you did not expect this, ignore this email.\n",
+			u.Email, u.Role, orgName, how)
 }
 
 // createdMail tells a person an org admin created their account with an

@@ -79,12 +79,27 @@ func (h *Handler) findChooser(ctx context.Context, r *http.Request) (chooser, er
 			return c, err
 		}
 	}
-	all, err := h.st.ListIdentityUsers(ctx, u.IdentityID)
+	c.users, err = h.enterableUsers(ctx, u.IdentityID)
+	return c, err
+}
+
+// enterable are the users of id whose orgs the person may enter: the
+// enabled ones, and, while the password is an org's choice
+// (store.Identity.PasswordOrgID), only that org's.
+func enterable(id store.Identity, users []store.User) []store.User {
+	return slices.DeleteFunc(slices.Clone(users), func(u store.User) bool {
+		return u.Disabled || id.PasswordOrgID != "" && u.OrgID != id.PasswordOrgID
+	})
+}
+
+// enterableUsers reads an identity and its enterable users.
+func (h *Handler) enterableUsers(ctx context.Context, identityID string) ([]store.User, error) {
+	id, err := h.st.GetIdentity(ctx, identityID)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
-	c.users = slices.DeleteFunc(all, func(x store.User) bool { return x.Disabled })
-	return c, nil
+	all, err := h.st.ListIdentityUsers(ctx, identityID)
+	return enterable(id, all), err
 }
 
 // orgRow is one org on the chooser.
@@ -223,19 +238,10 @@ func (h *Handler) clearChooseCookie(w http.ResponseWriter, r *http.Request) {
 // enabledOrgs counts the orgs u's person may enter and, when there are
 // several, names u's.
 func (h *Handler) enabledOrgs(ctx context.Context, u store.User) (int, string, error) {
-	all, err := h.st.ListIdentityUsers(ctx, u.IdentityID)
-	if err != nil {
-		return 0, "", err
-	}
-	n := 0
-	for _, x := range all {
-		if !x.Disabled {
-			n++
-		}
-	}
-	if n < 2 {
-		return n, "", nil
+	users, err := h.enterableUsers(ctx, u.IdentityID)
+	if err != nil || len(users) < 2 {
+		return len(users), "", err
 	}
 	o, err := h.st.GetOrg(ctx, u.OrgID)
-	return n, o.Name, err
+	return len(users), o.Name, err
 }

@@ -60,19 +60,19 @@ func checkUserSpec(spec UserSpec, withPassword bool) error {
 // gets a new identity whose password is spec.Password (argon2id under p);
 // an address that already logs in through another org joins that
 // identity, whose password stays the person's own: spec.Password is then
-// unused and created is false. The caller decides what to tell whom
-// (AddUser keeps the answer the same for both).
+// unused and created is false. The caller decides what to tell whom; the
+// console's createUser and InviteUser answer alike for both.
 func CreateUser(ctx context.Context, st store.Users, spec UserSpec, p passwd.Params, now time.Time) (_ store.User, created bool, _ error) {
 	spec.Email = strings.TrimSpace(spec.Email)
 	if err := CheckUserSpec(spec); err != nil {
 		return store.User{}, false, err
 	}
-	return addUser(ctx, st, spec, passwd.Hash(spec.Password, p), now)
+	return addUser(ctx, st, spec, store.Identity{PasswordHash: passwd.Hash(spec.Password, p)}, now)
 }
 
-// addUser stores a user of spec (checked) with a new identity of hash
-// unless its address has one.
-func addUser(ctx context.Context, st store.Users, spec UserSpec, hash string, now time.Time) (store.User, bool, error) {
+// addUser stores a user of spec (checked) with a new identity (ident's
+// password) unless its address has one.
+func addUser(ctx context.Context, st store.Users, spec UserSpec, ident store.Identity, now time.Time) (store.User, bool, error) {
 	uid, err := uuid.NewV7()
 	if err != nil {
 		return store.User{}, false, apperr.Wrap(err, "new user id")
@@ -83,7 +83,8 @@ func addUser(ctx context.Context, st store.Users, spec UserSpec, hash string, no
 	}
 	now = now.UTC()
 	u, created, err := st.CreateUser(ctx, store.User{ID: uid.String(), OrgID: spec.OrgID, Email: spec.Email, Role: spec.Role,
-		CreatedAt: now, UpdatedAt: now}, store.Identity{ID: iid.String(), PasswordHash: hash, CreatedAt: now, UpdatedAt: now})
+		CreatedAt: now, UpdatedAt: now}, store.Identity{ID: iid.String(), PasswordHash: ident.PasswordHash, PasswordOrgID: ident.PasswordOrgID,
+		CreatedAt: now, UpdatedAt: now})
 	if apperr.Is(err, apperr.Conflict) {
 		// Only this org's own users conflict: its admins see them listed.
 		return store.User{}, false, &apperr.Error{Code: apperr.Invalid, Message: "Invalid user",
@@ -93,11 +94,14 @@ func addUser(ctx context.Context, st store.Users, spec UserSpec, hash string, no
 }
 
 // createUser is the console's "new user" with the admin's initial
-// password. For an address that already logs in through another org the
-// person joins this org with their own password, which the admin neither
-// sets nor learns; the admin sees the same answer as for a new address,
-// after the same work (the password is hashed either way), and the person
-// is emailed in both cases: what the org did, and which password to use.
+// password. A new address gets an identity with that password, marked as
+// the org's choice (store.Identity.PasswordOrgID): it enters this org only
+// until the person sets their own. For an address that already logs in
+// through another org the person joins this org with their own password,
+// which the admin neither sets nor learns. The admin sees the same answer
+// for both, after the same work (the password is hashed, the identity
+// read, one email queued), and the person is emailed in both cases: what
+// the org did, and which password to use.
 func (h *Handler) createUser(ctx context.Context, spec UserSpec) error {
 	spec.Email = strings.TrimSpace(spec.Email)
 	if err := CheckUserSpec(spec); err != nil {
@@ -108,7 +112,11 @@ func (h *Handler) createUser(ctx context.Context, spec UserSpec) error {
 		return apperr.Wrap(err, "hash password")
 	}
 	now := h.clk.Now()
-	u, created, err := addUser(ctx, h.st, spec, hash, now)
+	u, created, err := addUser(ctx, h.st, spec, store.Identity{PasswordHash: hash, PasswordOrgID: spec.OrgID}, now)
+	if err != nil {
+		return err
+	}
+	id, err := h.st.GetIdentity(ctx, u.IdentityID)
 	if err != nil {
 		return err
 	}
@@ -116,7 +124,7 @@ func (h *Handler) createUser(ctx context.Context, spec UserSpec) error {
 	if err != nil {
 		return err
 	}
-	subject, text := accessMail(u, o.Name, "")
+	subject, text := accessMail(u, o.Name, "", id.PasswordOrgID != "")
 	if created {
 		subject, text = createdMail(u, o.Name)
 	}

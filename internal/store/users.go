@@ -17,8 +17,14 @@ type Identity struct {
 	FailedLogins int
 	FailedSince  time.Time // start of the current failure window
 	LockedUntil  time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PasswordOrgID is the org whose admin chose the current password
+	// (the console's "new user" form); "" once the person set it through
+	// an emailed link, or when the operator did. While set, the identity
+	// may enter that org only: an org that made up a person's password
+	// must never enter another org as them.
+	PasswordOrgID string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // User is an org user: one identity's membership of one org, with its
@@ -84,8 +90,9 @@ type Users interface {
 
 	GetIdentity(ctx context.Context, id string) (Identity, error)
 	GetIdentityByEmail(ctx context.Context, email string) (Identity, error) // any case
-	// SetIdentityPassword sets the identity's password hash at now, clears
-	// its failure count and lock, and, in the same transaction, ends the
+	// SetIdentityPassword sets the identity's password hash at now as the
+	// person's own (PasswordOrgID ""), clears its failure count and lock,
+	// and, in the same transaction, ends the
 	// console sessions and deletes the user tokens (device, set-password,
 	// chooser) of all its users, in every org: a new password starts the
 	// person's trust afresh everywhere. NotFound for an unknown identity.

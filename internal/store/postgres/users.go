@@ -32,7 +32,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identi
 	out := u
 	err := s.write(ctx, "create user", func(ctx context.Context, tx pgx.Tx) error {
 		out = u
-		tag, err := tx.Exec(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+		tag, err := tx.Exec(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
 			ON CONFLICT (email_key) DO NOTHING`,
 			sqlcodec.IdentityArgs(ident, u.Email)...)
 		if err != nil {
@@ -149,7 +149,7 @@ func (s *Store) GetIdentityByEmail(ctx context.Context, email string) (store.Ide
 func (s *Store) SetIdentityPassword(ctx context.Context, id, hash string, now time.Time) error {
 	return s.write(ctx, "set identity password", func(ctx context.Context, tx pgx.Tx) error {
 		err := mustAffect(tx.Exec(ctx, `UPDATE identities SET password_hash = $1, failed_logins = 0, failed_since = 0,
-			locked_until = 0, updated_at = $2 WHERE id = $3`, hash, sqlcodec.ToNS(now), id))("identity")
+			locked_until = 0, password_org_id = '', updated_at = $2 WHERE id = $3`, hash, sqlcodec.ToNS(now), id))("identity")
 		if err != nil {
 			return err
 		}

@@ -23,20 +23,20 @@ func ScanUser(sc interface{ Scan(...any) error }) (store.User, error) {
 }
 
 // IdentityCols are an identity's columns but its email key.
-const IdentityCols = `id, email, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at`
+const IdentityCols = `id, email, password_hash, failed_logins, failed_since, locked_until, password_org_id, created_at, updated_at`
 
 // IdentityArgs are the values of IdentityCols for ident at email, then
 // the email key: the arguments of an INSERT of IdentityCols, email_key.
 func IdentityArgs(ident store.Identity, email string) []any {
 	return []any{ident.ID, email, ident.PasswordHash, ident.FailedLogins, ToNS(ident.FailedSince),
-		ToNS(ident.LockedUntil), ToNS(ident.CreatedAt), ToNS(ident.UpdatedAt), store.EmailKey(email)}
+		ToNS(ident.LockedUntil), ident.PasswordOrgID, ToNS(ident.CreatedAt), ToNS(ident.UpdatedAt), store.EmailKey(email)}
 }
 
 // ScanIdentity reads a row of IdentityCols.
 func ScanIdentity(sc interface{ Scan(...any) error }) (store.Identity, error) {
 	var x store.Identity
 	var failedSince, locked, created, updated int64
-	err := sc.Scan(&x.ID, &x.Email, &x.PasswordHash, &x.FailedLogins, &failedSince, &locked, &created, &updated)
+	err := sc.Scan(&x.ID, &x.Email, &x.PasswordHash, &x.FailedLogins, &failedSince, &locked, &x.PasswordOrgID, &created, &updated)
 	x.FailedSince = FromNS(failedSince)
 	x.LockedUntil = FromNS(locked)
 	x.CreatedAt = FromNS(created)

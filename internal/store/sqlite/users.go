@@ -29,7 +29,7 @@ const (
 func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identity) (store.User, bool, error) {
 	var created bool
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES (?,?,?,?,?,?,?,?,?)
+		res, err := q.ExecContext(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES (?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (email_key) DO NOTHING`,
 			sqlcodec.IdentityArgs(ident, u.Email)...)
 		if err != nil {
@@ -170,7 +170,7 @@ func (s *Store) GetIdentityByEmail(ctx context.Context, email string) (store.Ide
 func (s *Store) SetIdentityPassword(ctx context.Context, id, hash string, now time.Time) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		err := mustAffect(q.ExecContext(ctx, `UPDATE identities SET password_hash = ?, failed_logins = 0, failed_since = 0,
-			locked_until = 0, updated_at = ? WHERE id = ?`, hash, sqlcodec.ToNS(now), id))("identity")
+			locked_until = 0, password_org_id = '', updated_at = ? WHERE id = ?`, hash, sqlcodec.ToNS(now), id))("identity")
 		if err != nil {
 			return err
 		}

@@ -23,15 +23,16 @@ func testIdentities(t *testing.T, b Backend) {
 		// it gets its own user of the same identity, whose password stays,
 		// with the address as it wrote it.
 		u, created, err := s.CreateUser(ctxT(t), store.User{ID: newID(t), OrgID: other.ID, Email: "bob@bigcorp.com",
-			Role: store.RoleReadOnly, CreatedAt: at(0), UpdatedAt: at(0)}, newIdentity(t, "$argon2id$chosen-by-the-second-org"))
+			Role: store.RoleReadOnly, CreatedAt: at(0), UpdatedAt: at(0)}, store.Identity{ID: newID(t), PasswordHash: "$argon2id$chosen-by-the-second-org",
+			PasswordOrgID: other.ID})
 		must(t, err, "CreateUser in the second org")
 		if created || u.IdentityID != first.IdentityID || u.Email != "bob@bigcorp.com" || u.ID == first.ID {
 			t.Fatalf("CreateUser in the second org = %+v, created %v; want a new user of identity %s", u, created, first.IdentityID)
 		}
 		id, err := s.GetIdentity(ctxT(t), first.IdentityID)
 		must(t, err, "GetIdentity")
-		if id.PasswordHash != testHash {
-			t.Fatalf("adding the address to another org changed the password hash to %q", id.PasswordHash)
+		if id.PasswordHash != testHash || id.PasswordOrgID != "" {
+			t.Fatalf("adding the address to another org changed the password to %q of org %q", id.PasswordHash, id.PasswordOrgID)
 		}
 		for _, c := range []struct {
 			org  string

@@ -32,6 +32,7 @@ func testUsers(t *testing.T, b Backend) {
 		s := b.Open(t)
 		o, other := mkOrg(t, s), mkOrg(t, s)
 		ident := newIdentity(t, testHash)
+		ident.PasswordOrgID = o.ID // the org's admin chose the password
 		u, created, err := s.CreateUser(ctxT(t), store.User{ID: newID(t), OrgID: o.ID, Email: "Ada@Example.com", Role: store.RoleOrgAdmin,
 			CreatedAt: at(time.Hour), UpdatedAt: at(time.Hour)}, ident)
 		must(t, err, "CreateUser")
@@ -51,7 +52,7 @@ func testUsers(t *testing.T, b Backend) {
 			}
 			id, err := s.GetIdentityByEmail(ctxT(t), email)
 			must(t, err, "GetIdentityByEmail "+email)
-			if id.ID != ident.ID || id.Email != "Ada@Example.com" || id.PasswordHash != testHash {
+			if id.ID != ident.ID || id.Email != "Ada@Example.com" || id.PasswordHash != testHash || id.PasswordOrgID != o.ID {
 				t.Errorf("GetIdentityByEmail(%q) = %+v", email, id)
 			}
 		}
@@ -88,6 +89,11 @@ func testUsers(t *testing.T, b Backend) {
 		must(t, err, "GetUser after update")
 		if !same(got, u) {
 			t.Fatalf("after UpdateUser: %+v, want %+v", got, u)
+		}
+		// The person's own password is no org's.
+		must(t, s.SetIdentityPassword(ctxT(t), ident.ID, "$argon2id$own", at(3*time.Hour)), "SetIdentityPassword")
+		if id, err := s.GetIdentity(ctxT(t), ident.ID); err != nil || id.PasswordOrgID != "" || id.PasswordHash != "$argon2id$own" {
+			t.Fatalf("after SetIdentityPassword: %+v, %v", id, err)
 		}
 		grace := mkUser(t, s, o.ID, "grace@example.com", store.RoleReadOnly)
 		mkUser(t, s, other.ID, "someone@example.com", store.RoleOrgAdmin)

@@ -6,6 +6,11 @@
 -- sessions and user tokens refer to them): each becomes one identity, with
 -- the same id, and that identity's one membership. users.email stays: the
 -- address as that org wrote it, so an org never sees another's spelling.
+-- identities.password_org_id names the org whose admin chose the current
+-- password ('' once the person set it through an emailed link, or the
+-- operator did): while set, the identity enters that org only, so an org
+-- that made up a person's password never enters another org as them.
+-- Existing identities get their one org: nobody knows who chose those.
 CREATE TABLE identities (
     id            text PRIMARY KEY,
     email         text NOT NULL,
@@ -14,11 +19,12 @@ CREATE TABLE identities (
     failed_logins integer NOT NULL,
     failed_since  bigint NOT NULL,
     locked_until  bigint NOT NULL,
+    password_org_id text NOT NULL,
     created_at    bigint NOT NULL,
     updated_at    bigint NOT NULL
 );
-INSERT INTO identities (id, email, email_key, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
-    SELECT id, email, email_key, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at FROM users;
+INSERT INTO identities (id, email, email_key, password_hash, failed_logins, failed_since, locked_until, password_org_id, created_at, updated_at)
+    SELECT id, email, email_key, password_hash, failed_logins, failed_since, locked_until, org_id, created_at, updated_at FROM users;
 
 ALTER TABLE users ADD COLUMN identity_id text REFERENCES identities (id) ON DELETE CASCADE;
 UPDATE users SET identity_id = id;

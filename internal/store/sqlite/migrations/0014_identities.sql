@@ -6,6 +6,11 @@
 -- sessions and user tokens refer to them): each becomes one identity, with
 -- the same id, and that identity's one membership. users.email stays: the
 -- address as that org wrote it, so an org never sees another's spelling.
+-- identities.password_org_id names the org whose admin chose the current
+-- password ('' once the person set it through an emailed link, or the
+-- operator did): while set, the identity enters that org only, so an org
+-- that made up a person's password never enters another org as them.
+-- Existing identities get their one org: nobody knows who chose those.
 CREATE TABLE identities (
     id            TEXT PRIMARY KEY,
     email         TEXT NOT NULL,
@@ -14,11 +19,12 @@ CREATE TABLE identities (
     failed_logins INTEGER NOT NULL,
     failed_since  INTEGER NOT NULL,
     locked_until  INTEGER NOT NULL,
+    password_org_id TEXT NOT NULL,
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL
 );
-INSERT INTO identities (id, email, email_key, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
-    SELECT id, email, email_key, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at FROM users;
+INSERT INTO identities (id, email, email_key, password_hash, failed_logins, failed_since, locked_until, password_org_id, created_at, updated_at)
+    SELECT id, email, email_key, password_hash, failed_logins, failed_since, locked_until, org_id, created_at, updated_at FROM users;
 
 -- SQLite adds a referencing column only as nullable; every write sets it.
 ALTER TABLE users ADD COLUMN identity_id TEXT REFERENCES identities (id) ON DELETE CASCADE;
