@@ -22,7 +22,7 @@ const chooseCookie = "sigtrail_console_choose"
 const chooseTTL = 10 * time.Minute
 
 // newChooser stores a chooser token for u's person (kept as u's, one of
-// their enabled users) and returns its secret.
+// the users they may enter) and returns its secret.
 func (h *Handler) newChooser(ctx context.Context, u store.User, now time.Time) (string, error) {
 	secret := webform.NewSecret()
 	err := h.st.CreateUserToken(ctx, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
@@ -38,12 +38,12 @@ type chooser struct {
 	// switching never outlives the log-in it came from.
 	expires time.Time
 	token   store.UserToken
-	// users are the person's enabled users, one per org they may enter.
+	// users are the person's users they may enter (enterable), one per org.
 	users []store.User
 }
 
 // findChooser resolves the request's session, else its chooser cookie, to
-// the person and their enabled users; errNoSession (or errSessionExpired)
+// the person and the users they may enter; errNoSession (or errSessionExpired)
 // when it has neither.
 func (h *Handler) findChooser(ctx context.Context, r *http.Request) (chooser, error) {
 	var c chooser
@@ -52,7 +52,9 @@ func (h *Handler) findChooser(ctx context.Context, r *http.Request) (chooser, er
 	case err == nil:
 		c.current = u
 		sess, err := h.st.GetUserSession(ctx, webform.SecretHash(webform.CookieValue(r, sessionCookie)))
-		if err != nil {
+		if apperr.Is(err, apperr.NotFound) { // ended meanwhile
+			return c, errNoSession
+		} else if err != nil {
 			return c, err
 		}
 		c.expires = sess.ExpiresAt
