@@ -247,6 +247,14 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, u store.User
 	h.renderUsers(w, r, u, d, http.StatusOK)
 }
 
+// lockedSinceJoined reports whether u's person is locked at now by a lock
+// that began after u joined the org. The lock is the person's, in every
+// org; one that began before would tell an org that adds an address that
+// the address already had an identity, which it must not learn.
+func (h *Handler) lockedSinceJoined(u store.User, now time.Time) bool {
+	return now.Before(u.LockedUntil) && u.LockedUntil.Add(-h.cfg.Lockout.Duration).After(u.CreatedAt)
+}
+
 // revokedNotice is the notice after disabling a user whose n API tokens
 // were revoked with it.
 func revokedNotice(n int) string {
@@ -281,7 +289,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u store.Us
 		}
 		now := h.clk.Now()
 		for _, x := range us {
-			ud.Users = append(ud.Users, userRow{User: x, Locked: now.Before(x.LockedUntil), Tokens: owned[x.ID]})
+			ud.Users = append(ud.Users, userRow{User: x, Locked: h.lockedSinceJoined(x, now), Tokens: owned[x.ID]})
 		}
 		return nil
 	})
