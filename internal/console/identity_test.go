@@ -473,3 +473,20 @@ func TestAnOrgsChosenPasswordEntersNoOtherOrg(t *testing.T) {
 	}
 	e.mailedToken("val@example.com")
 }
+
+// TestLogOutBeforeChoosingEndsTheChooser: the chooser page's Log out ends
+// the chooser in the store, not only its cookie.
+func TestLogOutBeforeChoosingEndsTheChooser(t *testing.T) {
+	t.Parallel()
+	e := newTwoOrgs(t)
+	e.twoOrgPerson()
+	bob := e.browser()
+	bob.login("bob@bigcorp.com", testPassword)
+	secret := bob.cookie(chooseCookie)
+	if p := bob.post("/orgs", "/logout", url.Values{}); p.status != http.StatusSeeOther || p.location != "/login?m=logged-out" {
+		t.Fatalf("log-out from the chooser: %d to %q", p.status, p.location)
+	}
+	if _, err := e.st.GetUserToken(context.Background(), webform.SecretHash(secret)); err == nil {
+		t.Fatal("the chooser outlived the log-out")
+	}
+}

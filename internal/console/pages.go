@@ -339,6 +339,18 @@ func (h *Handler) pageLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A log-out before choosing an org ends the chooser too.
+	if secret := webform.CookieValue(r, chooseCookie); secret != "" && len(secret) <= 128 {
+		hash := webform.SecretHash(secret)
+		t, err := h.st.GetUserToken(r.Context(), hash)
+		if err == nil && t.Purpose == store.PurposeChooseOrg {
+			_, err = h.st.ConsumeUserToken(r.Context(), hash)
+		}
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			h.message(w, r, store.User{}, http.StatusServiceUnavailable, "Log out", "Logging out failed; try again.")
+			return
+		}
+	}
 	h.clearChooseCookie(w, r)
 	h.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/login?m=logged-out", http.StatusSeeOther)
