@@ -17,12 +17,6 @@ func scanUser(sc scanner) (store.User, error) { return sqlcodec.ScanUser(sc) }
 
 func scanIdentity(sc scanner) (store.Identity, error) { return sqlcodec.ScanIdentity(sc) }
 
-const (
-	userCols     = sqlcodec.UserCols
-	userFrom     = sqlcodec.UserFrom
-	identityCols = sqlcodec.IdentityCols
-)
-
 // CreateUser adds a user to its org for the identity of its email,
 // storing ident first when no identity has the address. Two orgs adding
 // one new address at once: ON CONFLICT waits for the other's identity and
@@ -32,7 +26,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identi
 	out := u
 	err := s.write(ctx, "create user", func(ctx context.Context, tx pgx.Tx) error {
 		out = u
-		tag, err := tx.Exec(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+		tag, err := tx.Exec(ctx, `INSERT INTO identities (`+sqlcodec.IdentityCols+`, email_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
 			ON CONFLICT (email_key) DO NOTHING`,
 			sqlcodec.IdentityArgs(ident, u.Email)...)
 		if err != nil {
@@ -56,25 +50,25 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identi
 
 // GetUser finds one of the org's users.
 func (s *Store) GetUser(ctx context.Context, orgID, id string) (store.User, error) {
-	return getOne(s, ctx, "get user", "user", "SELECT "+userCols+userFrom+" WHERE u.org_id = $1 AND u.id = $2", scanUser, orgID, id)
+	return getOne(s, ctx, "get user", "user", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.org_id = $1 AND u.id = $2", scanUser, orgID, id)
 }
 
 // GetUserByEmail finds the org's user with an email, in any case.
 func (s *Store) GetUserByEmail(ctx context.Context, orgID, email string) (store.User, error) {
-	return getOne(s, ctx, "get user", "user", "SELECT "+userCols+userFrom+" WHERE u.org_id = $1 AND i.email_key = $2", scanUser,
+	return getOne(s, ctx, "get user", "user", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.org_id = $1 AND i.email_key = $2", scanUser,
 		orgID, store.EmailKey(email))
 }
 
 // ListUsers lists the org's users in ID order.
 func (s *Store) ListUsers(ctx context.Context, orgID string) ([]store.User, error) {
-	out, _, err := list(s, ctx, "list users", "SELECT "+userCols+userFrom+" WHERE u.org_id = $1 ORDER BY u.id",
+	out, _, err := list(s, ctx, "list users", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.org_id = $1 ORDER BY u.id",
 		args{orgID}, store.Page{}, scanUser)
 	return out, err
 }
 
 // ListIdentityUsers lists an identity's users in every org, in ID order.
 func (s *Store) ListIdentityUsers(ctx context.Context, identityID string) ([]store.User, error) {
-	out, _, err := list(s, ctx, "list identity users", "SELECT "+userCols+userFrom+" WHERE u.identity_id = $1 ORDER BY u.id",
+	out, _, err := list(s, ctx, "list identity users", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.identity_id = $1 ORDER BY u.id",
 		args{identityID}, store.Page{}, scanUser)
 	return out, err
 }
@@ -135,12 +129,12 @@ func revokeUser(ctx context.Context, tx pgx.Tx, userID string) ([]store.Token, e
 
 // GetIdentity finds an identity by id.
 func (s *Store) GetIdentity(ctx context.Context, id string) (store.Identity, error) {
-	return getOne(s, ctx, "get identity", "identity", "SELECT "+identityCols+" FROM identities WHERE id = $1", scanIdentity, id)
+	return getOne(s, ctx, "get identity", "identity", "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE id = $1", scanIdentity, id)
 }
 
 // GetIdentityByEmail finds an identity by email, in any case.
 func (s *Store) GetIdentityByEmail(ctx context.Context, email string) (store.Identity, error) {
-	return getOne(s, ctx, "get identity", "identity", "SELECT "+identityCols+" FROM identities WHERE email_key = $1", scanIdentity,
+	return getOne(s, ctx, "get identity", "identity", "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE email_key = $1", scanIdentity,
 		store.EmailKey(email))
 }
 
@@ -169,7 +163,7 @@ func (s *Store) RecordIdentityLoginFailure(ctx context.Context, id string, now t
 	var x store.Identity
 	err := s.write(ctx, "record identity login failure", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		x, err = scanIdentity(tx.QueryRow(ctx, "SELECT "+identityCols+" FROM identities WHERE id = $1 FOR UPDATE", id))
+		x, err = scanIdentity(tx.QueryRow(ctx, "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE id = $1 FOR UPDATE", id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return notFound("identity")
 		}

@@ -12,24 +12,13 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
-var (
-	scanUser     = sqlcodec.ScanUser
-	scanIdentity = sqlcodec.ScanIdentity
-)
-
-const (
-	userCols     = sqlcodec.UserCols
-	userFrom     = sqlcodec.UserFrom
-	identityCols = sqlcodec.IdentityCols
-)
-
 // CreateUser adds a user to its org for the identity of its email,
 // storing ident first when no identity has the address. users.email_key
 // gets the user's id (see 0014_identities.sql).
 func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identity) (store.User, bool, error) {
 	var created bool
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, `INSERT INTO identities (`+identityCols+`, email_key) VALUES (?,?,?,?,?,?,?,?,?,?)
+		res, err := q.ExecContext(ctx, `INSERT INTO identities (`+sqlcodec.IdentityCols+`, email_key) VALUES (?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (email_key) DO NOTHING`,
 			sqlcodec.IdentityArgs(ident, u.Email)...)
 		if err != nil {
@@ -56,7 +45,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identi
 }
 
 func (s *Store) getUser(ctx context.Context, where string, a ...any) (store.User, error) {
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, "SELECT "+userCols+userFrom+" WHERE "+where, a...))
+	u, err := sqlcodec.ScanUser(s.rdb.QueryRowContext(ctx, "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE "+where, a...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, notFound("user")
 	}
@@ -84,11 +73,11 @@ func (s *Store) ListIdentityUsers(ctx context.Context, identityID string) ([]sto
 }
 
 func (s *Store) listUsers(ctx context.Context, where string, a ...any) ([]store.User, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+userCols+userFrom+" WHERE "+where+" ORDER BY u.id", a...)
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE "+where+" ORDER BY u.id", a...)
 	if err != nil {
 		return nil, s.internal(err, "list users")
 	}
-	out, err := collectRows(rows, scanUser)
+	out, err := collectRows(rows, sqlcodec.ScanUser)
 	return out, s.internal(err, "list users")
 }
 
@@ -148,7 +137,7 @@ func revokeUser(ctx context.Context, q querier, userID string) ([]store.Token, e
 }
 
 func (s *Store) getIdentity(ctx context.Context, where string, a ...any) (store.Identity, error) {
-	x, err := scanIdentity(s.rdb.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities WHERE "+where, a...))
+	x, err := sqlcodec.ScanIdentity(s.rdb.QueryRowContext(ctx, "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE "+where, a...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Identity{}, notFound("identity")
 	}
@@ -190,7 +179,7 @@ func (s *Store) RecordIdentityLoginFailure(ctx context.Context, id string, now t
 	var x store.Identity
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		x, err = scanIdentity(q.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities WHERE id = ?", id))
+		x, err = sqlcodec.ScanIdentity(q.QueryRowContext(ctx, "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("identity")
 		}
