@@ -123,14 +123,7 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		if !*fromStdin {
 			return inviteUser(ctx, env, st, clk, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role)}, *consoleURL)
 		}
-		u, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role), Password: password},
-			passwd.Default(), clk.Now())
-		if err != nil {
-			return userError(err)
-		}
-		fmt.Fprintf(env.Stderr, "user %s (%s) created in org %s with role %s; they log in to the console at the management listener's /\n",
-			u.ID, u.Email, o.Name, u.Role)
-		return nil
+		return createUserWithPassword(ctx, env, st, clk, o, console.UserSpec{OrgID: o.ID, Email: *email, Role: store.Role(*role), Password: password})
 	case "reset-password":
 		return resetUserPassword(ctx, env, st, clk, o, strings.TrimSpace(*email), *consoleURL)
 	case "list":
@@ -149,11 +142,8 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 		}
 		return nil
 	}
-	u, err := st.GetUserByEmail(ctx, pos[0])
-	if err != nil || u.OrgID != o.ID {
-		if err == nil || apperr.Is(err, apperr.NotFound) {
-			return fmt.Errorf("org %s has no user %q", o.Name, pos[0])
-		}
+	u, err := orgUser(ctx, st, o, pos[0])
+	if err != nil {
 		return err
 	}
 	if sub == "disable" {
@@ -166,6 +156,44 @@ func userCommand(ctx context.Context, env *Env, sub string, args []string, usage
 	}
 	fmt.Fprintf(env.Stderr, "user %s of org %s enabled\n", u.Email, o.Name)
 	return nil
+}
+
+// createUserWithPassword creates a user whose password the operator
+// pipes in. An address that already logs in through another org is
+// refused: its password is the person's own, in every org, and the
+// operator must not change it for them silently; adding them with
+// --console-url (an emailed notice, their password kept) is offered
+// instead.
+func createUserWithPassword(ctx context.Context, env *Env, st store.Store, clk clock.Clock, o store.Org, spec console.UserSpec) error {
+	email := strings.TrimSpace(spec.Email)
+	if _, err := st.GetUserByEmail(ctx, o.ID, email); !apperr.Is(err, apperr.NotFound) {
+		// This org's own user (CreateUser says so) or a store error.
+	} else if _, err := st.GetIdentityByEmail(ctx, email); err == nil {
+		return fmt.Errorf("%s already logs in to the console through another org, with a password of their own; "+
+			"add them without one: sigtrail user create --org %s --email %s --role %s --console-url URL", spec.Email, o.Name, spec.Email, spec.Role)
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return err
+	}
+	u, created, err := console.CreateUser(ctx, st, spec, passwd.Default(), clk.Now())
+	if err != nil {
+		return userError(err)
+	}
+	if !created { // another org added the address meanwhile
+		return fmt.Errorf("user %s (%s) added to org %s with role %s, but another org gave the address its console log-in meanwhile: "+
+			"the person keeps that password; the one piped in was not used", u.ID, u.Email, o.Name, u.Role)
+	}
+	fmt.Fprintf(env.Stderr, "user %s (%s) created in org %s with role %s; they log in to the console at the management listener's /\n",
+		u.ID, u.Email, o.Name, u.Role)
+	return nil
+}
+
+// orgUser finds the org's user with an email.
+func orgUser(ctx context.Context, st store.Store, o store.Org, email string) (store.User, error) {
+	u, err := st.GetUserByEmail(ctx, o.ID, email)
+	if apperr.Is(err, apperr.NotFound) {
+		return u, fmt.Errorf("org %s has no user %q", o.Name, email)
+	}
+	return u, err
 }
 
 // disableUser disables u, ending its sessions and revoking the API tokens

@@ -36,7 +36,7 @@ func TestUserDisableRevokesOwnedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: "eve@example.com", Role: store.RoleOrgAdmin,
+	u, _, err := console.CreateUser(ctx, st, console.UserSpec{OrgID: o.ID, Email: "eve@example.com", Role: store.RoleOrgAdmin,
 		Password: "long enough password"}, passwd.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, clock.Real{}.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -5,35 +5,34 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/console"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// inviteUser creates a user with no password and queues the email with
-// the link that sets it; the running server's mail outbox sends it.
+// inviteUser adds a user and queues its email, which the running server's
+// mail outbox sends: a link that sets the password for a new address, a
+// notice for one that already logs in through another org (which keeps
+// its password). The answer is the same for both (console.InviteUser).
 func inviteUser(ctx context.Context, env *Env, st store.Store, clk clock.Clock, o store.Org, spec console.UserSpec, consoleURL string) error {
 	u, err := console.InviteUser(ctx, st, spec, o.Name, consoleURL, clk.Now())
 	if u.ID == "" {
 		return userError(err)
 	}
 	if err != nil {
-		return fmt.Errorf("user %s (%s) created in org %s without a password, but the set-password email was not queued (%v); send it again with sigtrail user reset-password",
+		return fmt.Errorf("user %s (%s) added to org %s, but its email was not queued (%v); send a set-password link with sigtrail user reset-password",
 			u.ID, u.Email, o.Name, mailError(err))
 	}
-	fmt.Fprintf(env.Stderr, "user %s (%s) created in org %s with role %s; a link to set the password, valid for %s, is queued for email (the server sends it)\n",
+	fmt.Fprintf(env.Stderr, "user %s (%s) added to org %s with role %s; an email is queued (the server sends it): "+
+		"a link to set the password, valid for %s, or, if the address already logs in through another org, a notice to use that password\n",
 		u.ID, u.Email, o.Name, u.Role, console.SetPasswordTTL)
 	return nil
 }
 
 // resetUserPassword emails an existing user a link to set a new password.
 func resetUserPassword(ctx context.Context, env *Env, st store.Store, clk clock.Clock, o store.Org, email, consoleURL string) error {
-	u, err := st.GetUserByEmail(ctx, email)
-	if err != nil || u.OrgID != o.ID {
-		if err == nil || apperr.Is(err, apperr.NotFound) {
-			return fmt.Errorf("org %s has no user %q", o.Name, email)
-		}
+	u, err := orgUser(ctx, st, o, email)
+	if err != nil {
 		return err
 	}
 	if err := console.SendSetPasswordLink(ctx, st, u, o.Name, consoleURL, clk.Now()); err != nil {

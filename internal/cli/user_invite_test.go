@@ -49,7 +49,7 @@ func TestUserCreateWithoutPasswordQueuesOneLink(t *testing.T) {
 		}
 	}
 	code, _, errs := runCLI(t, nil, "", append(create, "--console-url", "https://audit.example.com/")...)
-	if code != 0 || !strings.Contains(errs, "a link to set the password, valid for 24h0m0s, is queued") {
+	if code != 0 || !strings.Contains(errs, "added to org acme with role read-only; an email is queued") {
 		t.Fatalf("user create: exit %d, %q", code, errs)
 	}
 	mails := claimAll(t, dir)

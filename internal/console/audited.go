@@ -31,7 +31,7 @@ func (h *Handler) audited(r *http.Request, u store.User, resource, action string
 	e.Name = audit.AuthzNamePrefix + resource
 	e.Action = action
 	e.Granted = granted
-	if err := h.recordEntry(r.Context(), e, u); err != nil {
+	if err := h.recordEntries(r.Context(), e); err != nil {
 		return apperr.New(apperr.Unavailable, "The audit log is unavailable; nothing was done, try again later.")
 	}
 	var err error = apperr.New(apperr.Forbidden, "You do not have permission to perform this action.")
@@ -52,7 +52,7 @@ func (h *Handler) audited(r *http.Request, u store.User, resource, action string
 	a.Query = r.URL.RawQuery
 	a.Act = r.Method
 	a.Status = status
-	if rerr := h.recordEntry(r.Context(), a, u); rerr != nil {
+	if rerr := h.recordEntries(r.Context(), a); rerr != nil {
 		h.log.Error("console: access entry lost", "trace_id", info(r).trace, "err", rerr)
 		if err == nil && r.Method == http.MethodGet {
 			return apperr.New(apperr.Unavailable, "The audit log is unavailable; try again later.")

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,8 +30,12 @@ const (
 var (
 	errInvalidCredentials = apperr.New(apperr.Unauthorized, "Invalid email or password. After repeated failures, log-in is paused for a while.")
 	errDisabled           = apperr.New(apperr.Unauthorized, "Your account has been disabled.")
-	errNoSession          = apperr.New(apperr.Unauthorized, "Please log in.")
-	errSessionExpired     = apperr.New(apperr.Unauthorized, "Your session has expired. Please log in again.")
+	// errOwnPassword: the password matched, but it was chosen by the admin
+	// of an org that has since disabled the person; the orgs left take
+	// only a password the person set.
+	errOwnPassword    = apperr.New(apperr.Unauthorized, "Your password was chosen by an org admin; ask for a link that sets a password of your own.")
+	errNoSession      = apperr.New(apperr.Unauthorized, "Please log in.")
+	errSessionExpired = apperr.New(apperr.Unauthorized, "Your session has expired. Please log in again.")
 )
 
 // unknownUserID is an id no user has (ids are UUIDv7).
@@ -40,33 +45,43 @@ const unknownUserID = "00000000-0000-0000-0000-000000000000"
 // reaches, so it never refuses; only the write matters.
 var failureWorkRate = store.RateLimit{Every: time.Second, Burst: 1 << 30}
 
-// login is what a successful log-in gives the browser: its session and
-// its new device token.
+// login is what a successful log-in gives the browser: its session (or,
+// for a person with several orgs, the chooser that opens one) and its new
+// device token.
 type login struct {
 	session, device string
+	// choose is the chooser's secret (chooseCookie), set instead of
+	// session when the person may enter more than one org.
+	choose string
 }
 
-// authenticate checks an email and password, records the attempt in the
-// user's org log (an unknown address: the system org's), and opens a
-// session on success. Every path costs one argon2id check, one read and
-// one commit before the entry, so timing tells an unknown address from a
-// wrong password or a locked account no more than the answer does.
+// authenticate checks an email and password against the person's identity
+// (one password, one lock, whatever orgs they belong to), records the
+// attempt, and opens a session on success. A failure is recorded in the
+// log of every org the identity belongs to, so each org's security team
+// sees attacks on its users (an unknown address: the system org's). A
+// person with one enabled org gets a session of it, recorded there as
+// now; with several, a chooser (chooseCookie) lets them pick the org,
+// and the success is recorded in the org they pick (pageChooseOrg).
+// Every path costs one argon2id check, two reads and one commit before
+// the entry, so timing tells an unknown address from a wrong password or
+// a locked account no more than the answer does.
 //
-// A browser that presents its user's device token (deviceCookie, given at
-// the user's last log-in on it) is not refused by the account's lock and
-// does not count towards it: its attempts are limited per device
+// A browser that presents a device token of the person (deviceCookie,
+// given at their last log-in on it) is not refused by the identity's lock
+// and does not count towards it: its attempts are limited per device
 // (LockoutPolicy.DeviceLimit), so a device that keeps failing is refused
-// on its own. Everyone else counts towards the account's lock and is
+// on its own. Everyone else counts towards the identity's lock and is
 // refused by it. A stranger who knows only the address can thus lock the
 // account against other strangers, never against its owner's browsers
 // (OWASP's device cookies).
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, password string) (login, store.User, error) {
+func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, password string) (login, error) {
 	// A judged attempt is counted and recorded to the end, whether or not
 	// the client waits for the answer.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := h.checkRate(ctx, r); err != nil {
-		return login{}, store.User{}, err
+		return login{}, err
 	}
 	mu := h.lockFor(email)
 	mu.Lock()
@@ -77,118 +92,160 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 	// unknown address the same read as a known one.
 	dev, err := h.presentedDevice(ctx, r, now)
 	if err != nil {
-		return login{}, store.User{}, err
+		return login{}, err
 	}
-	u, err := h.st.GetUserByEmail(ctx, email)
+	id, users, err := h.identityUsers(ctx, email)
 	if err != nil {
 		if !apperr.Is(err, apperr.NotFound) {
-			return login{}, u, err
+			return login{}, err
 		}
 		if _, err := h.hash.Check(ctx, "", password); err != nil {
-			return login{}, u, apperr.Wrap(err, "dummy hash")
+			return login{}, apperr.Wrap(err, "dummy hash")
 		}
 		if err := h.sameWorkAsFailure(ctx, email, now); err != nil {
-			return login{}, u, err
+			return login{}, err
 		}
-		return login{}, u, h.failAuth(ctx, r, audit.OutcomeNotFound, store.User{}, errInvalidCredentials)
+		return login{}, h.failAuth(ctx, r, audit.OutcomeNotFound, errInvalidCredentials)
 	}
-	known := dev.UserID != "" && dev.UserID == u.ID && dev.OrgID == u.OrgID
+	known := dev.UserID != "" && slices.ContainsFunc(users, func(u store.User) bool { return u.ID == dev.UserID && u.OrgID == dev.OrgID })
 	if known {
 		ok, wait, err := h.st.TakeRateToken(ctx, webform.DeviceBucket("console/device/", dev.Hash), now, h.cfg.Lockout.DeviceLimit())
 		if err != nil {
-			return login{}, u, err
+			return login{}, err
 		}
 		if !ok {
-			h.log.Warn("console: log-in refused: this known device failed too often", "user_id", u.ID, "org_id", u.OrgID,
+			h.log.Warn("console: log-in refused: this known device failed too often", "identity_id", id.ID,
 				"retry_in", wait.String(), "trace_id", info(r).trace)
-			return login{}, u, h.lockedAttempt(ctx, r, email, password, u, now)
+			return login{}, h.lockedAttempt(ctx, r, email, password, users, now)
 		}
-		if h.cfg.Lockout.LockedUser(u, now) {
-			h.log.Info("console: log-in attempt from a known device while the account is locked", "user_id", u.ID,
-				"org_id", u.OrgID, "trace_id", info(r).trace)
+		if h.cfg.Lockout.LockedIdentity(id, now) {
+			h.log.Info("console: log-in attempt from a known device while the account is locked", "identity_id", id.ID,
+				"trace_id", info(r).trace)
 		}
-	} else if h.cfg.Lockout.LockedUser(u, now) {
-		return login{}, u, h.lockedAttempt(ctx, r, email, password, u, now)
+	} else if h.cfg.Lockout.LockedIdentity(id, now) {
+		return login{}, h.lockedAttempt(ctx, r, email, password, users, now)
 	}
-	ok, err := h.hash.Check(ctx, u.PasswordHash, password)
+	ok, err := h.hash.Check(ctx, id.PasswordHash, password)
 	if err != nil {
-		return login{}, u, apperr.Wrap(err, "check password of user %s", u.ID)
+		return login{}, apperr.Wrap(err, "check password of identity %s", id.ID)
 	}
 	// Another replica may have locked the account during the check: the
 	// account as it is now decides.
-	if u, err = h.st.GetUser(ctx, u.OrgID, u.ID); err != nil {
-		return login{}, u, h.vanished(ctx, r, err)
+	if id, err = h.st.GetIdentity(ctx, id.ID); err != nil {
+		return login{}, h.vanished(ctx, r, err)
 	}
-	locked := h.cfg.Lockout.LockedUser(u, now)
+	locked := h.cfg.Lockout.LockedIdentity(id, now)
 	if locked && !known {
-		return login{}, u, h.failAuth(ctx, r, audit.OutcomeLocked, u, errInvalidCredentials)
+		return login{}, h.failAuth(ctx, r, audit.OutcomeLocked, errInvalidCredentials, users...)
 	}
 	if !ok {
 		if known { // counted in the device's bucket, not the account's
-			return login{}, u, h.failAuth(ctx, r, audit.OutcomeInvalidPassword, u, errInvalidCredentials)
+			return login{}, h.failAuth(ctx, r, audit.OutcomeInvalidPassword, errInvalidCredentials, users...)
 		}
-		after, err := h.st.RecordUserLoginFailure(ctx, u.ID, now, h.cfg.Lockout)
+		after, err := h.st.RecordIdentityLoginFailure(ctx, id.ID, now, h.cfg.Lockout)
 		if err != nil {
-			return login{}, u, h.vanished(ctx, r, err)
+			return login{}, h.vanished(ctx, r, err)
 		}
-		if err := h.failAuth(ctx, r, audit.OutcomeInvalidPassword, u, errInvalidCredentials); err != errInvalidCredentials {
-			return login{}, u, err
+		if err := h.failAuth(ctx, r, audit.OutcomeInvalidPassword, errInvalidCredentials, users...); err != errInvalidCredentials {
+			return login{}, err
 		}
-		if h.cfg.Lockout.LockedUser(after, now) {
-			h.log.Warn("console: account locked after repeated failures", "user_id", u.ID, "org_id", u.OrgID,
+		if h.cfg.Lockout.LockedIdentity(after, now) {
+			h.log.Warn("console: account locked after repeated failures", "identity_id", id.ID,
 				"until", after.LockedUntil, "trace_id", info(r).trace)
 		}
-		return login{}, u, errInvalidCredentials
+		return login{}, errInvalidCredentials
 	}
 	// A lock stays when a known device gets in past it: it still holds
 	// against everyone else.
-	if !locked && (u.FailedLogins != 0 || !u.FailedSince.IsZero() || !u.LockedUntil.IsZero()) {
-		if err := h.st.ClearUserLoginFailures(ctx, u.ID); err != nil {
-			return login{}, u, err
+	if !locked && (id.FailedLogins != 0 || !id.FailedSince.IsZero() || !id.LockedUntil.IsZero()) {
+		if err := h.st.ClearIdentityLoginFailures(ctx, id.ID); err != nil {
+			return login{}, err
 		}
 	}
-	if u.Disabled {
-		return login{}, u, h.failAuth(ctx, r, audit.OutcomeDisabled, u, errDisabled)
+	enabled := enterable(id, users)
+	if len(enabled) == 0 {
+		answer := errDisabled
+		if slices.ContainsFunc(users, func(u store.User) bool { return !u.Disabled }) {
+			answer = errOwnPassword
+		}
+		return login{}, h.failAuth(ctx, r, audit.OutcomeDisabled, answer, users...)
 	}
-	if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, u); err != nil {
-		return login{}, u, err
+	if len(enabled) == 1 {
+		if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, enabled[0]); err != nil {
+			return login{}, err
+		}
 	}
 	// A browser holds one session: the one it presented (its user's, or
 	// whoever logged in on it before) ends before the new one opens, so
 	// it cannot outlive this log-in in a copied or planted cookie.
 	if err := h.endPresentedSession(ctx, r); err != nil {
-		return login{}, u, err
+		return login{}, err
 	}
 	var l login
-	l.session = webform.NewSecret()
-	err = h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(l.session), UserID: u.ID, OrgID: u.OrgID,
-		CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(h.cfg.SessionTTL)})
-	if err != nil {
-		return login{}, u, err
+	if len(enabled) == 1 {
+		l.session, err = h.openSession(ctx, enabled[0], now, now.Add(h.cfg.SessionTTL))
+	} else {
+		l.choose, err = h.newChooser(ctx, enabled[0], now)
 	}
-	// Only the user's own token is replaced in the store: another's, which
-	// the cookie no longer carries, expires on its own (deleting it would
-	// let whoever holds a copy end its owner's device).
+	if err != nil {
+		return login{}, err
+	}
+	// Only the person's own token is replaced in the store: another's,
+	// which the cookie no longer carries, expires on its own (deleting it
+	// would let whoever holds a copy end its owner's device).
 	if !known {
 		dev = store.UserToken{}
 	}
-	if l.device, err = h.newDevice(ctx, u, dev, now); err != nil {
-		return login{}, u, err
+	if l.device, err = h.newDevice(ctx, enabled[0], dev, now); err != nil {
+		return login{}, err
 	}
-	return l, u, nil
+	return l, nil
 }
 
-// lockedAttempt answers an attempt its lock refuses (the account's, or a
+// identityUsers finds the identity of an address and its users in every
+// org. NotFound for an address with no identity, or one whose orgs are
+// all gone (as an unknown address); that path reads as much as the other.
+func (h *Handler) identityUsers(ctx context.Context, email string) (store.Identity, []store.User, error) {
+	id, err := h.st.GetIdentityByEmail(ctx, email)
+	lookup := id.ID
+	if err != nil {
+		if !apperr.Is(err, apperr.NotFound) {
+			return id, nil, err
+		}
+		lookup = unknownUserID
+	}
+	users, lerr := h.st.ListIdentityUsers(ctx, lookup)
+	switch {
+	case err != nil:
+		return id, nil, err
+	case lerr != nil:
+		return id, nil, lerr
+	case len(users) == 0:
+		return id, nil, apperr.New(apperr.NotFound, "identity has no users")
+	}
+	return id, users, nil
+}
+
+// openSession opens a console session of u until expires and returns its
+// secret.
+func (h *Handler) openSession(ctx context.Context, u store.User, now, expires time.Time) (string, error) {
+	secret := webform.NewSecret()
+	err := h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
+		CreatedAt: now.UTC(), ExpiresAt: expires.UTC()})
+	return secret, err
+}
+
+// lockedAttempt answers an attempt its lock refuses (the identity's, or a
 // known device's) after the work of a wrong password: one argon2id check,
 // a read and a commit.
-func (h *Handler) lockedAttempt(ctx context.Context, r *http.Request, email, password string, u store.User, now time.Time) error {
+func (h *Handler) lockedAttempt(ctx context.Context, r *http.Request, email, password string, users []store.User, now time.Time) error {
 	if _, err := h.hash.Check(ctx, "", password); err != nil {
 		return apperr.Wrap(err, "dummy hash")
 	}
 	if err := h.sameWorkAsFailure(ctx, email, now); err != nil {
 		return err
 	}
-	return h.failAuth(ctx, r, audit.OutcomeLocked, u, errInvalidCredentials)
+	return h.failAuth(ctx, r, audit.OutcomeLocked, errInvalidCredentials, users...)
 }
 
 // presentedDevice is the unexpired device token the request's cookie
@@ -210,17 +267,18 @@ func (h *Handler) presentedDevice(ctx context.Context, r *http.Request, now time
 	return t, nil
 }
 
-// newDevice gives u's browser a new device token, replacing u's token it
-// presented (the zero token for none): a browser holds one, and a copy of
-// the old one stops working once its owner logs in again. A browser new to
-// u gets one within webform.DeviceIssueLimit, else none ("").
+// newDevice gives the browser of u's person a new device token (kept as
+// u's), replacing the person's token it presented (the zero token for
+// none): a browser holds one, and a copy of the old one stops working once
+// its owner logs in again. A browser new to the person gets one within
+// webform.DeviceIssueLimit, else none ("").
 func (h *Handler) newDevice(ctx context.Context, u store.User, presented store.UserToken, now time.Time) (string, error) {
 	if presented.Hash != nil {
 		if _, err := h.st.ConsumeUserToken(ctx, presented.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
 			return "", err
 		}
 	} else {
-		ok, _, err := h.st.TakeRateToken(ctx, "console/device-issue/"+u.ID, now, webform.DeviceIssueLimit)
+		ok, _, err := h.st.TakeRateToken(ctx, "console/device-issue/"+u.IdentityID, now, webform.DeviceIssueLimit)
 		if err != nil {
 			return "", err
 		}
@@ -253,7 +311,7 @@ func (h *Handler) endPresentedSession(ctx context.Context, r *http.Request) erro
 // the failure in one commit): a read of an id no one has and a write to a
 // rate bucket keyed by the hashed address.
 func (h *Handler) sameWorkAsFailure(ctx context.Context, email string, now time.Time) error {
-	if _, err := h.st.GetUser(ctx, unknownUserID, unknownUserID); err != nil && !apperr.Is(err, apperr.NotFound) {
+	if _, err := h.st.GetIdentity(ctx, unknownUserID); err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
 	sum := sha256.Sum256([]byte(strings.ToLower(email)))
@@ -267,7 +325,7 @@ func (h *Handler) vanished(ctx context.Context, r *http.Request, err error) erro
 	if !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	return h.failAuth(ctx, r, audit.OutcomeNotFound, store.User{}, errInvalidCredentials)
+	return h.failAuth(ctx, r, audit.OutcomeNotFound, errInvalidCredentials)
 }
 
 // checkRate takes a token of the client's log-in bucket: an IPv4 address,
@@ -291,23 +349,32 @@ func (h *Handler) checkRate(ctx context.Context, r *http.Request) error {
 	return apperr.New(apperr.RateLimited, "Too many attempts; try again later.")
 }
 
-// failAuth records a failed attempt and returns the answer for the user,
-// unless recording failed: then nothing may be answered but an error.
-func (h *Handler) failAuth(ctx context.Context, r *http.Request, o audit.Outcome, u store.User, answer error) error {
-	if err := h.recordAuth(ctx, r, o, u); err != nil {
+// failAuth records a failed attempt in the log of each of users' orgs (no
+// users: the system org's) and returns the answer for the user, unless
+// recording failed: then nothing may be answered but an error.
+func (h *Handler) failAuth(ctx context.Context, r *http.Request, o audit.Outcome, answer error, users ...store.User) error {
+	if err := h.recordAuth(ctx, r, o, users...); err != nil {
 		return err
 	}
 	return answer
 }
 
-// recordAuth appends one authentication entry, durably, before the answer:
-// Kong's record of a log-in to its web application.
-func (h *Handler) recordAuth(ctx context.Context, r *http.Request, o audit.Outcome, u store.User) error {
-	e := h.entry(r, audit.KindAuthentication, u)
-	e.ClassID = audit.AuthTypeBasic
-	e.Name = string(o)
-	e.Request = r.URL.Path
-	return h.recordEntry(ctx, e, u)
+// recordAuth appends one authentication entry per user, each in its org's
+// log (no users: one in the system org's), durably and in one commit,
+// before the answer: Kong's record of a log-in to its web application.
+func (h *Handler) recordAuth(ctx context.Context, r *http.Request, o audit.Outcome, users ...store.User) error {
+	if len(users) == 0 {
+		users = []store.User{{}}
+	}
+	es := make([]audit.Entry, len(users))
+	for i, u := range users {
+		e := h.entry(r, audit.KindAuthentication, u)
+		e.ClassID = audit.AuthTypeBasic
+		e.Name = string(o)
+		e.Request = r.URL.Path
+		es[i] = e
+	}
+	return h.recordEntries(ctx, es...)
 }
 
 // recordLogout appends the access entry of a log-out, naming the user.
@@ -318,7 +385,7 @@ func (h *Handler) recordLogout(ctx context.Context, r *http.Request, u store.Use
 	e.Request = r.URL.Path
 	e.Act = r.Method
 	e.Status = status
-	return h.recordEntry(ctx, e, u)
+	return h.recordEntries(ctx, e)
 }
 
 func (h *Handler) entry(r *http.Request, k audit.Kind, u store.User) audit.Entry {
@@ -334,19 +401,25 @@ func (h *Handler) entry(r *http.Request, k audit.Kind, u store.User) audit.Entry
 	}
 }
 
-func (h *Handler) recordEntry(ctx context.Context, e audit.Entry, u store.User) error {
+// recordEntries appends entries, each to its org's stream (no org: the
+// system org's), in one commit.
+func (h *Handler) recordEntries(ctx context.Context, es ...audit.Entry) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if e.OrgID == "" {
-		id, err := h.systemOrgID(ctx)
-		if err != nil {
-			return apperr.Wrap(err, "system org")
+	batch := make([]store.NewEntry, len(es))
+	for i, e := range es {
+		if e.OrgID == "" {
+			id, err := h.systemOrgID(ctx)
+			if err != nil {
+				return apperr.Wrap(err, "system org")
+			}
+			e.OrgID = id
 		}
-		e.OrgID = id
+		e.CapClientText()
+		batch[i] = store.NewEntry{Stream: store.StreamID(e.OrgID), Entry: e}
 	}
-	e.CapClientText()
-	if _, err := h.rec.Record(ctx, []store.NewEntry{{Stream: store.StreamID(e.OrgID), Entry: e}}); err != nil {
-		return apperr.Wrap(err, "record console %s entry", e.Kind)
+	if _, err := h.rec.Record(ctx, batch); err != nil {
+		return apperr.Wrap(err, "record console %s entry", es[0].Kind)
 	}
 	return nil
 }
@@ -374,7 +447,7 @@ func (h *Handler) currentUser(ctx context.Context, r *http.Request) (store.User,
 	}
 	if !h.clk.Now().Before(sess.ExpiresAt) {
 		_ = h.st.DeleteUserSession(ctx, sess.Hash)
-		return store.User{}, h.failAuth(ctx, r, audit.OutcomeTokenExpired, u, errSessionExpired)
+		return store.User{}, h.failAuth(ctx, r, audit.OutcomeTokenExpired, errSessionExpired, u)
 	}
 	if u.Disabled {
 		return store.User{}, errNoSession
@@ -382,10 +455,11 @@ func (h *Handler) currentUser(ctx context.Context, r *http.Request) (store.User,
 	return u, nil
 }
 
-// setSessionCookie gives the browser its new session, with a new form
-// token: a form token is never carried from one session into another.
-func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(h.cfg.SessionTTL.Seconds()),
+// setSessionCookie gives the browser its new session, lasting ttl, with a
+// new form token: a form token is never carried from one session into
+// another.
+func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: max(int(ttl.Seconds()), 1),
 		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteStrictMode})
 	webform.RotateCSRF(w, r, csrfCookie, h.secure(r))
 }

@@ -114,7 +114,7 @@ func New(cfg Config, deps Deps) *Handler {
 // management listener, besides "/" itself; everything else is the API's.
 var consolePaths = map[string]bool{"login": true, "logout": true, "assets": true, "destinations": true,
 	"webhooks": true, "log": true, "replay": true, "portals": true, "keys": true, "tokens": true, "users": true,
-	"set-password": true}
+	"set-password": true, "orgs": true}
 
 // Mount returns the management listener's handler: the console's pages at
 // their paths, the API everywhere else.
@@ -134,7 +134,13 @@ func (h *Handler) Mount(api http.Handler) http.Handler {
 type reqKey struct{}
 
 // reqInfo is what every handler needs about its request.
-type reqInfo struct{ trace string }
+type reqInfo struct {
+	trace string
+	// orgs is how many orgs the logged-in person may enter (withUser);
+	// with more than one, pages name the current org and offer to switch.
+	orgs    int
+	orgName string
+}
 
 func info(r *http.Request) reqInfo {
 	ri, _ := r.Context().Value(reqKey{}).(reqInfo)

@@ -56,11 +56,11 @@ func (e *env) lockOut(email string) {
 			e.t.Fatalf("stranger's guess answered %d", p.status)
 		}
 	}
-	u, err := e.st.GetUserByEmail(context.Background(), email)
+	u, err := e.st.GetIdentityByEmail(context.Background(), email)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if !e.h.cfg.Lockout.LockedUser(u, e.clk.Now()) {
+	if !e.h.cfg.Lockout.LockedIdentity(u, e.clk.Now()) {
 		e.t.Fatalf("five wrong passwords did not lock %s: %+v", email, u)
 	}
 }
@@ -169,7 +169,7 @@ func TestAKnownDeviceThatKeepsFailingIsRefusedOnItsOwn(t *testing.T) {
 	if got := e.lastOutcome(); got != audit.OutcomeLocked {
 		t.Errorf("recorded %s, want LOCKED", got)
 	}
-	u, err := e.st.GetUserByEmail(context.Background(), "ada@example.com")
+	u, err := e.st.GetIdentityByEmail(context.Background(), "ada@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,14 @@ func newEnv(t testing.TB, cfg Config) *env {
 
 func (e *env) user(email string, role store.Role) store.User {
 	e.t.Helper()
-	u, err := CreateUser(context.Background(), e.st, UserSpec{OrgID: e.org.ID, Email: email, Role: role, Password: testPassword}, cheapArgon, e.clk.Now())
+	return e.userOf(e.org.ID, email, role)
+}
+
+// userOf creates a user of the org; an address that has an identity
+// joins it (its password stays).
+func (e *env) userOf(orgID, email string, role store.Role) store.User {
+	e.t.Helper()
+	u, _, err := CreateUser(context.Background(), e.st, UserSpec{OrgID: orgID, Email: email, Role: role, Password: testPassword}, cheapArgon, e.clk.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -247,6 +247,14 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, u store.User
 	h.renderUsers(w, r, u, d, http.StatusOK)
 }
 
+// lockedSinceJoined reports whether u's person is locked at now by a lock
+// that began after u joined the org. The lock is the person's, in every
+// org; one that began before would tell an org that adds an address that
+// the address already had an identity, which it must not learn.
+func (h *Handler) lockedSinceJoined(u store.User, now time.Time) bool {
+	return now.Before(u.LockedUntil) && u.LockedUntil.Add(-h.cfg.Lockout.Duration).After(u.CreatedAt)
+}
+
 // revokedNotice is the notice after disabling a user whose n API tokens
 // were revoked with it.
 func revokedNotice(n int) string {
@@ -281,8 +289,7 @@ func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u store.Us
 		}
 		now := h.clk.Now()
 		for _, x := range us {
-			x.PasswordHash = ""
-			ud.Users = append(ud.Users, userRow{User: x, Locked: now.Before(x.LockedUntil), Tokens: owned[x.ID]})
+			ud.Users = append(ud.Users, userRow{User: x, Locked: h.lockedSinceJoined(x, now), Tokens: owned[x.ID]})
 		}
 		return nil
 	})
@@ -305,8 +312,7 @@ func (h *Handler) pageUserCreate(w http.ResponseWriter, r *http.Request, u store
 		Password: r.PostForm.Get("password")}
 	d.Fields["email"], d.Fields["role"] = spec.Email, string(spec.Role)
 	err := h.audited(r, u, resUsers, audit.ActionCreate, nil, func(ctx context.Context) error {
-		_, err := CreateUser(ctx, h.st, spec, h.cfg.Argon2, h.clk.Now())
-		return err
+		return h.createUser(ctx, spec)
 	})
 	if err != nil {
 		h.renderUsers(w, r, u, d, h.showError(r, &d, err))
@@ -346,7 +352,8 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 			x.UpdatedAt = h.clk.Now().UTC()
 			return h.st.UpdateUser(ctx, x)
 		case "unlock":
-			return h.st.ClearUserLoginFailures(ctx, x.ID)
+			// The lock is the person's, in every org (see docs).
+			return h.st.ClearIdentityLoginFailures(ctx, x.IdentityID)
 		}
 		return apperr.New(apperr.NotFound, "No such action.")
 	})

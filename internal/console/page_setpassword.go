@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/audit"
@@ -53,11 +52,11 @@ func (h *Handler) pageSetPassword(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "setpassword", d)
 }
 
-// pageSetPasswordPost sets the password of the token's user, uses the
-// token up, ends the user's sessions and device tokens, lifts a lock (the
-// link proves control of the address), makes this browser a known device,
-// and records the change in the user's org log as
-// the console records other user changes.
+// pageSetPasswordPost sets the password of the token's user's identity,
+// uses the token up, ends the person's sessions and device tokens in
+// every org, lifts the lock (the link proves control of the address),
+// makes this browser a known device, and records the change in the log of
+// the org whose link it was, as the console records other user changes.
 func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r, store.User{}) {
 		return
@@ -105,19 +104,11 @@ func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		x.PasswordHash, x.UpdatedAt = hash, h.clk.Now().UTC()
-		x.FailedLogins, x.FailedSince, x.LockedUntil = 0, time.Time{}, time.Time{}
-		if err := h.st.UpdateUser(ctx, x); err != nil {
-			return err
-		}
-		if err := h.st.DeleteUserSessions(ctx, x.ID); err != nil {
-			return err
-		}
-		// A new password starts device trust afresh, as it ends sessions:
-		// the browsers known by the old one are strangers again, but for
-		// this one, whose user just proved control of the address. It logs
-		// in past a lock a stranger keeps setting.
-		if err := h.st.DeleteUserTokens(ctx, x.ID, store.PurposeDevice); err != nil {
+		// The password is the person's, in every org: their sessions and
+		// known browsers everywhere end with the old one. This browser,
+		// whose person just proved control of the address, becomes known,
+		// so it logs in past a lock a stranger keeps setting.
+		if err := h.st.SetIdentityPassword(ctx, x.IdentityID, hash, h.clk.Now().UTC()); err != nil {
 			return err
 		}
 		device, err = h.newDevice(ctx, x, store.UserToken{}, h.clk.Now())

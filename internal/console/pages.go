@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -28,7 +29,7 @@ const maxForm = 64 << 10
 
 // pageNames are the templates parsed with the layout.
 var pageNames = []string{"login", "message", "overview", "destinations", "destination", "webhooks", "log", "replay",
-	"portals", "keys", "tokens", "users", "setpassword", "message-public"}
+	"portals", "keys", "tokens", "users", "setpassword", "message-public", "orgs"}
 
 // navItem is one link of the console's navigation.
 type navItem struct {
@@ -41,6 +42,7 @@ type pageData struct {
 	Title         string
 	CSRF          string
 	User          store.User
+	OrgName       string // the user's org, named for a person of several orgs
 	Nav           []navItem
 	Error, Notice string
 	Fields        map[string]string
@@ -92,7 +94,12 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, u store.User, 
 		Fields: map[string]string{}, FieldErrors: map[string]string{}}
 	if u.ID != "" {
 		first := "/" + strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
-		for _, n := range navItems {
+		items := navItems
+		d.OrgName = info(r).orgName
+		if info(r).orgs > 1 {
+			items = append(slices.Clip(items), navItem{Path: "/orgs", Label: "Switch org"})
+		}
+		for _, n := range items {
 			if n.Path == "/users" && u.Role != store.RoleOrgAdmin {
 				continue
 			}
@@ -197,6 +204,14 @@ func (h *Handler) withUser(page pageFunc) http.HandlerFunc {
 			h.render(w, r, h.showError(r, &d, err), "message", d)
 			return
 		}
+		// A person with several orgs sees where they are and can switch.
+		ri := info(r)
+		if ri.orgs, ri.orgName, err = h.enabledOrgs(r.Context(), u); err != nil {
+			d := h.newPage(w, r, store.User{}, "Console unavailable")
+			h.render(w, r, h.showError(r, &d, err), "message", d)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), reqKey{}, ri))
 		if r.Method == http.MethodPost && !h.parseForm(w, r, u) {
 			return
 		}
@@ -211,6 +226,8 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST /logout", h.pageLogout)
 	mux.HandleFunc("GET /set-password", h.pageSetPassword)
 	mux.HandleFunc("POST /set-password", h.pageSetPasswordPost)
+	mux.HandleFunc("GET /orgs", h.pageOrgs)
+	mux.HandleFunc("POST /orgs/{user}", h.pageChooseOrg)
 	mux.HandleFunc("GET /assets/portal.css", serveAsset("text/css; charset=utf-8", portal.Stylesheet()))
 	mux.HandleFunc("GET /assets/console.css", serveAsset("text/css; charset=utf-8", consoleCSS))
 	mux.HandleFunc("GET /assets/console.js", serveAsset("text/javascript; charset=utf-8", consoleJS))
@@ -275,7 +292,7 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 	if len(params) > 0 {
 		err = &apperr.Error{Code: apperr.Invalid, Message: "Missing fields", Params: params}
 	} else {
-		l, _, err = h.authenticate(r.Context(), r, d.Fields["email"], password)
+		l, err = h.authenticate(r.Context(), r, d.Fields["email"], password)
 	}
 	if err != nil {
 		status := h.showError(r, &d, err)
@@ -285,8 +302,16 @@ func (h *Handler) pageLoginPost(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, status, "login", d)
 		return
 	}
-	h.setSessionCookie(w, r, l.session)
 	h.setDeviceCookie(w, r, l.device)
+	if l.choose != "" {
+		// No org is entered yet: the browser's old session is gone.
+		h.clearSessionCookie(w, r)
+		h.setChooseCookie(w, r, l.choose)
+		http.Redirect(w, r, "/orgs", http.StatusSeeOther)
+		return
+	}
+	h.clearChooseCookie(w, r)
+	h.setSessionCookie(w, r, l.session, h.cfg.SessionTTL)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -314,6 +339,19 @@ func (h *Handler) pageLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A log-out before choosing an org ends the chooser too.
+	if secret := webform.CookieValue(r, chooseCookie); secret != "" && len(secret) <= 128 {
+		hash := webform.SecretHash(secret)
+		t, err := h.st.GetUserToken(r.Context(), hash)
+		if err == nil && t.Purpose == store.PurposeChooseOrg {
+			_, err = h.st.ConsumeUserToken(r.Context(), hash)
+		}
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			h.message(w, r, store.User{}, http.StatusServiceUnavailable, "Log out", "Logging out failed; try again.")
+			return
+		}
+	}
+	h.clearChooseCookie(w, r)
 	h.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/login?m=logged-out", http.StatusSeeOther)
 }

@@ -56,27 +56,83 @@ func checkUserSpec(spec UserSpec, withPassword bool) error {
 	return nil
 }
 
-// CreateUser validates spec, hashes the password with argon2id under p and
-// stores the user. A taken email is a Conflict on the email field.
-func CreateUser(ctx context.Context, st store.Users, spec UserSpec, p passwd.Params, now time.Time) (store.User, error) {
+// CreateUser validates spec and adds the user to its org. A new address
+// gets a new identity whose password is spec.Password (argon2id under p);
+// an address that already logs in through another org joins that
+// identity, whose password stays the person's own: spec.Password is then
+// unused and created is false. The caller decides what to tell whom; the
+// console's createUser and InviteUser answer alike for both.
+func CreateUser(ctx context.Context, st store.Users, spec UserSpec, p passwd.Params, now time.Time) (_ store.User, created bool, _ error) {
 	spec.Email = strings.TrimSpace(spec.Email)
 	if err := CheckUserSpec(spec); err != nil {
-		return store.User{}, err
+		return store.User{}, false, err
 	}
-	id, err := uuid.NewV7()
+	return addUser(ctx, st, spec, store.Identity{PasswordHash: passwd.Hash(spec.Password, p)}, now)
+}
+
+// addUser stores a user of spec (checked) with a new identity (ident's
+// password) unless its address has one.
+func addUser(ctx context.Context, st store.Users, spec UserSpec, ident store.Identity, now time.Time) (store.User, bool, error) {
+	uid, err := uuid.NewV7()
 	if err != nil {
-		return store.User{}, apperr.Wrap(err, "new user id")
+		return store.User{}, false, apperr.Wrap(err, "new user id")
 	}
-	u := store.User{ID: id.String(), OrgID: spec.OrgID, Email: spec.Email, Role: spec.Role,
-		PasswordHash: passwd.Hash(spec.Password, p), CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
-	if err := st.CreateUser(ctx, u); err != nil {
-		if apperr.Is(err, apperr.Conflict) {
-			return store.User{}, &apperr.Error{Code: apperr.Invalid, Message: "Invalid user",
-				Params: []apperr.InvalidParam{{Field: "email", Reason: "already belongs to a user"}}}
-		}
-		return store.User{}, err
+	iid, err := uuid.NewV7()
+	if err != nil {
+		return store.User{}, false, apperr.Wrap(err, "new identity id")
 	}
-	return u, nil
+	now = now.UTC()
+	u, created, err := st.CreateUser(ctx, store.User{ID: uid.String(), OrgID: spec.OrgID, Email: spec.Email, Role: spec.Role,
+		CreatedAt: now, UpdatedAt: now}, store.Identity{ID: iid.String(), PasswordHash: ident.PasswordHash, PasswordOrgID: ident.PasswordOrgID,
+		CreatedAt: now, UpdatedAt: now})
+	if apperr.Is(err, apperr.Conflict) {
+		// Only this org's own users conflict: its admins see them listed.
+		return store.User{}, false, &apperr.Error{Code: apperr.Invalid, Message: "Invalid user",
+			Params: []apperr.InvalidParam{{Field: "email", Reason: "already belongs to a user of this org"}}}
+	}
+	return u, created, err
+}
+
+// createUser is the console's "new user" with the admin's initial
+// password. A new address gets an identity with that password, marked as
+// the org's choice (store.Identity.PasswordOrgID): it enters this org only
+// until the person sets their own. For an address that already logs in
+// through another org the person joins this org with their own password,
+// which the admin neither sets nor learns. The admin sees the same answer
+// for both, after the same work (the password is hashed, the identity
+// read, one email queued), and the person is emailed in both cases: what
+// the org did, and which password to use.
+func (h *Handler) createUser(ctx context.Context, spec UserSpec) error {
+	spec.Email = strings.TrimSpace(spec.Email)
+	if err := CheckUserSpec(spec); err != nil {
+		return err
+	}
+	hash, err := h.hash.Hash(ctx, spec.Password)
+	if err != nil {
+		return apperr.Wrap(err, "hash password")
+	}
+	now := h.clk.Now()
+	u, created, err := addUser(ctx, h.st, spec, store.Identity{PasswordHash: hash, PasswordOrgID: spec.OrgID}, now)
+	if err != nil {
+		return err
+	}
+	id, err := h.st.GetIdentity(ctx, u.IdentityID)
+	if err != nil {
+		return err
+	}
+	o, err := h.st.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return err
+	}
+	subject, text := accessMail(u, o.Name, "", id.PasswordOrgID != "")
+	if created {
+		subject, text = createdMail(u, o.Name)
+	}
+	// The user exists either way; the email only tells them.
+	if err := queueMail(ctx, h.st, u.Email, subject, text, now); err != nil {
+		h.log.Warn("console: new user's email not queued", "user_id", u.ID, "org_id", u.OrgID, "err", err)
+	}
+	return nil
 }
 
 // passwordProblem says what is wrong with a new password, "" if nothing.

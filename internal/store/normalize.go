@@ -6,7 +6,8 @@ import (
 	"github.com/sigtrail/sigtrail/internal/apperr"
 )
 
-// EmailKey is how developer emails are compared, in every backend:
+// EmailKey is how developer and console identity emails are compared, in
+// every backend:
 // case-insensitively, by Unicode lower case (not a database's ASCII-only
 // lower()).
 func EmailKey(email string) string { return strings.ToLower(email) }

@@ -5,25 +5,52 @@ import (
 	"time"
 )
 
-// User is an org user: a person who logs in to the console with an email
-// and password. Emails are unique across all orgs (compared
-// case-insensitively), since the log-in form asks for no org.
-type User struct {
+// Identity is a person who logs in to the console: one email (unique
+// across the server, compared by EmailKey), one password, one failure
+// count and lock, whatever orgs the person belongs to. The log-in form
+// names no org, so the address alone finds the identity; its memberships
+// (User) say which orgs it may enter.
+type Identity struct {
 	ID           string
-	OrgID        string
 	Email        string
-	Role         Role // as for tokens; RoleProducer is refused by callers
-	Disabled     bool
 	PasswordHash string // argon2id, PHC string; empty until set
 	FailedLogins int
 	FailedSince  time.Time // start of the current failure window
 	LockedUntil  time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PasswordOrgID is the org whose admin chose the current password
+	// (the console's "new user" form); "" once the person set it through
+	// an emailed link, or when the operator did. While set, the identity
+	// may enter that org only: an org that made up a person's password
+	// must never enter another org as them.
+	PasswordOrgID string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
-// UserSession is a console session; only the SHA-256 of its secret is kept,
-// so a copy of the database opens no session.
+// User is an org user: one identity's membership of one org, with its
+// role. An email is unique per org, not across orgs: the same person may
+// be a user of several orgs, each with its own ID, role and disabled
+// state. User IDs are unique across orgs; sessions, emailed tokens and
+// owned API tokens belong to a User.
+type User struct {
+	ID         string
+	OrgID      string
+	IdentityID string
+	// Email is the address as this org wrote it (the identity's, but for
+	// case): an org never sees how another org spelled it.
+	Email    string
+	Role     Role // as for tokens; RoleProducer is refused by callers
+	Disabled bool
+	// LockedUntil is the identity's lock (read only here): lockout
+	// applies to the person, in every org.
+	LockedUntil time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// UserSession is a console session, bound to one User (one membership);
+// only the SHA-256 of its secret is kept, so a copy of the database opens
+// no session.
 type UserSession struct {
 	Hash      []byte
 	UserID    string
@@ -32,30 +59,51 @@ type UserSession struct {
 	ExpiresAt time.Time
 }
 
-// Users keeps org users and their console sessions.
+// Users keeps identities, their memberships of orgs (org users) and the
+// console sessions.
 type Users interface {
-	CreateUser(ctx context.Context, u User) error // Conflict on a taken email; NotFound for an unknown org
+	// CreateUser adds u to org u.OrgID for the identity of u.Email. When no
+	// identity has that address, ident is stored first (with u.Email; its
+	// ID and password hash as given) and created is true; otherwise the
+	// existing identity is used untouched, ident is ignored and created is
+	// false. Either way the returned user carries its IdentityID. Conflict when the org already has a user with that
+	// address; NotFound for an unknown org.
+	CreateUser(ctx context.Context, u User, ident Identity) (_ User, created bool, _ error)
 	GetUser(ctx context.Context, orgID, id string) (User, error)
-	GetUserByEmail(ctx context.Context, email string) (User, error) // any org, any case
-	ListUsers(ctx context.Context, orgID string) ([]User, error)    // by ID
-	// UpdateUser replaces email, role, disabled, password hash and the
-	// failure fields (not the org or creation time). A user left disabled
-	// loses its sessions and the API tokens it owns in the same
-	// transaction, as with DisableUser.
+	GetUserByEmail(ctx context.Context, orgID, email string) (User, error) // the org's user, any case
+	ListUsers(ctx context.Context, orgID string) ([]User, error)           // by ID
+	// ListIdentityUsers lists an identity's users in every org, by ID.
+	ListIdentityUsers(ctx context.Context, identityID string) ([]User, error)
+	// UpdateUser replaces role, disabled and the update time (not the org,
+	// the identity or the creation time). A user left disabled loses its
+	// sessions and the API tokens it owns in the same transaction, as with
+	// DisableUser; the identity's other users keep theirs.
 	UpdateUser(ctx context.Context, u User) error
 	// DisableUser disables a user of the org at now and, in the same
 	// transaction, ends its console sessions and deletes the API tokens it
 	// owns (Token.OwnerUserID), which it returns in ID order so the caller
 	// can audit each revocation. NotFound for no such user in the org.
 	// Disabling a disabled user revokes whatever it still owns (nothing,
-	// normally) and succeeds.
+	// normally) and succeeds. The identity's users in other orgs are
+	// untouched.
 	DisableUser(ctx context.Context, orgID, id string, now time.Time) ([]Token, error)
-	// RecordUserLoginFailure counts one failed log-in at now under p
-	// (LockoutPolicy.CountUserFailure) atomically, so failures reaching
-	// several replicas at once all count, and returns the user after it.
-	RecordUserLoginFailure(ctx context.Context, id string, now time.Time, p LockoutPolicy) (User, error)
-	// ClearUserLoginFailures resets the failure count and lock.
-	ClearUserLoginFailures(ctx context.Context, id string) error
+
+	GetIdentity(ctx context.Context, id string) (Identity, error)
+	GetIdentityByEmail(ctx context.Context, email string) (Identity, error) // any case
+	// SetIdentityPassword sets the identity's password hash at now as the
+	// person's own (PasswordOrgID ""), clears its failure count and lock,
+	// and, in the same transaction, ends the
+	// console sessions and deletes the user tokens (device, set-password,
+	// chooser) of all its users, in every org: a new password starts the
+	// person's trust afresh everywhere. NotFound for an unknown identity.
+	SetIdentityPassword(ctx context.Context, id, hash string, now time.Time) error
+	// RecordIdentityLoginFailure counts one failed log-in at now under p
+	// (LockoutPolicy.CountIdentityFailure) atomically, so failures reaching
+	// several replicas at once all count, and returns the identity after
+	// it.
+	RecordIdentityLoginFailure(ctx context.Context, id string, now time.Time, p LockoutPolicy) (Identity, error)
+	// ClearIdentityLoginFailures resets the failure count and lock.
+	ClearIdentityLoginFailures(ctx context.Context, id string) error
 
 	CreateUserSession(ctx context.Context, s UserSession) error // NotFound for an unknown user
 	GetUserSession(ctx context.Context, hash []byte) (UserSession, error)
@@ -66,10 +114,12 @@ type Users interface {
 	DeleteExpiredUserSessions(ctx context.Context, now time.Time) (int, error)
 }
 
-// LockedUser reports whether u is locked at now.
-func (p LockoutPolicy) LockedUser(u User, now time.Time) bool { return now.Before(u.LockedUntil) }
+// LockedIdentity reports whether i is locked at now.
+func (p LockoutPolicy) LockedIdentity(i Identity, now time.Time) bool {
+	return now.Before(i.LockedUntil)
+}
 
-// CountUserFailure is CountFailure for an org user.
-func (p LockoutPolicy) CountUserFailure(u *User, now time.Time) {
-	p.count(&u.FailedLogins, &u.FailedSince, &u.LockedUntil, now)
+// CountIdentityFailure is CountFailure for a console identity.
+func (p LockoutPolicy) CountIdentityFailure(i *Identity, now time.Time) {
+	p.count(&i.FailedLogins, &i.FailedSince, &i.LockedUntil, now)
 }

@@ -9,6 +9,11 @@ import (
 // user, or to one whose password an admin reset.
 const PurposeSetPassword = "set-password"
 
+// PurposeChooseOrg is the short-lived secret of a browser whose person
+// passed the password and has several orgs to choose from; it opens no
+// org's pages, only the choice.
+const PurposeChooseOrg = "choose-org"
+
 // UserToken is a one-time secret emailed to an org user, or the device
 // token of a browser the user logged in on (PurposeDevice); only its
 // SHA-256 is kept, so a copy of the database sets no password and is no

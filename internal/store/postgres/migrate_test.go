@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/store/migrations"
 	"github.com/sigtrail/sigtrail/internal/store/postgres/pgtest"
+	"github.com/sigtrail/sigtrail/internal/store/storetest"
 )
 
 func TestMigrationsLoad(t *testing.T) {
@@ -140,15 +141,9 @@ func TestOpenUnreachable(t *testing.T) {
 func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	openURL(t, url, Options{}).Close()
-	c, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
 	// Back to the schema before the migration (and the ones after it),
 	// with a token in it.
-	for _, q := range []string{
+	rollBack(t, url, append(undoIdentities[:len(undoIdentities)-1:len(undoIdentities)-1],
 		"DROP INDEX developer_tokens_session",
 		"ALTER TABLE developer_tokens DROP COLUMN session_id",
 		"DROP INDEX tokens_owner",
@@ -156,11 +151,7 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 		"DELETE FROM schema_migrations WHERE version >= 10",
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', '\\x01', false, 0, 0)",
-	} {
-		if _, err := c.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)...)
 	s := openURL(t, url, Options{})
 	tok, err := s.GetTokenByHash(t.Context(), []byte{1})
 	if err != nil {
@@ -168,5 +159,52 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	}
 	if tok.ID != "tok-1" || tok.OwnerUserID != "" {
 		t.Fatalf("after the migration: %+v, want tok-1 with no owner", tok)
+	}
+}
+
+// undoIdentities takes a migrated database back to the schema before
+// 0012_identities (users with their own email and password columns),
+// ending with the forgetting of the migration itself.
+var undoIdentities = []string{
+	"DROP INDEX users_org_identity",
+	"DROP INDEX users_identity",
+	"ALTER TABLE users DROP COLUMN identity_id",
+	"DROP TABLE identities",
+	"ALTER TABLE users ADD COLUMN email_key text NOT NULL UNIQUE DEFAULT '', " +
+		"ADD COLUMN password_hash text NOT NULL DEFAULT '', ADD COLUMN failed_logins integer NOT NULL DEFAULT 0, " +
+		"ADD COLUMN failed_since bigint NOT NULL DEFAULT 0, ADD COLUMN locked_until bigint NOT NULL DEFAULT 0",
+	"DELETE FROM schema_migrations WHERE version >= 12",
+}
+
+// TestIdentitiesMigrationKeepsUsers: storetest.CheckUpgradedUser on a
+// database whose user was stored before 0012_identities.
+func TestIdentitiesMigrationKeepsUsers(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	rollBack(t, url, append(undoIdentities[:len(undoIdentities):len(undoIdentities)],
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0), ('org-2', 'bigcorp', 0)",
+		`INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
+			VALUES ('user-1', 'org-1', 'Bob@BigCorp.com', 'bob@bigcorp.com', 'org-admin', false, '$argon2id$old', 2, 5, 7, 1, 1)`,
+		"INSERT INTO user_sessions (hash, user_id, org_id, created_at, expires_at) VALUES ('\\x01', 'user-1', 'org-1', 0, 9)",
+		"INSERT INTO user_tokens (hash, user_id, org_id, purpose, created_at, expires_at) VALUES ('\\x02', 'user-1', 'org-1', 'device', 0, 9)",
+		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id) VALUES ('tok-1', 'org-1', 'mine', 'org-admin', '\\x03', false, 0, 0, 'user-1')",
+	)...)
+	storetest.CheckUpgradedUser(t, openURL(t, url, Options{}))
+}
+
+// rollBack migrates a new database at url to the newest schema, then runs
+// stmts on it (taking it back to an older schema, with rows in it).
+func rollBack(t *testing.T, url string, stmts ...string) {
+	t.Helper()
+	openURL(t, url, Options{}).Close()
+	c, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	for _, q := range stmts {
+		if _, err := c.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
 }

@@ -13,61 +13,72 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
-const userCols = `id, org_id, email, role, disabled, password_hash, failed_logins, failed_since, locked_until,
-	created_at, updated_at`
+func scanUser(sc scanner) (store.User, error) { return sqlcodec.ScanUser(sc) }
 
-func scanUser(sc scanner) (store.User, error) {
-	var u store.User
-	var role string
-	var failedSince, locked, created, updated int64
-	err := sc.Scan(&u.ID, &u.OrgID, &u.Email, &role, &u.Disabled, &u.PasswordHash, &u.FailedLogins,
-		&failedSince, &locked, &created, &updated)
-	u.Role = store.Role(role)
-	u.FailedSince = sqlcodec.FromNS(failedSince)
-	u.LockedUntil = sqlcodec.FromNS(locked)
-	u.CreatedAt = sqlcodec.FromNS(created)
-	u.UpdatedAt = sqlcodec.FromNS(updated)
-	return u, err
-}
+func scanIdentity(sc scanner) (store.Identity, error) { return sqlcodec.ScanIdentity(sc) }
 
-// CreateUser stores an org user; a taken email (in any case, in any org)
-// is a Conflict, an unknown org NotFound.
-func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	return s.write(ctx, "create user", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash,
-			failed_logins, failed_since, locked_until, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
-			u.ID, u.OrgID, u.Email, store.EmailKey(u.Email), string(u.Role), u.Disabled, u.PasswordHash,
-			u.FailedLogins, sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), sqlcodec.ToNS(u.CreatedAt), sqlcodec.ToNS(u.UpdatedAt))
+// CreateUser adds a user to its org for the identity of its email,
+// storing ident first when no identity has the address. Two orgs adding
+// one new address at once: ON CONFLICT waits for the other's identity and
+// the next statement (read committed) sees it, so both share it.
+func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identity) (store.User, bool, error) {
+	var created bool
+	out := u
+	err := s.write(ctx, "create user", func(ctx context.Context, tx pgx.Tx) error {
+		out = u
+		tag, err := tx.Exec(ctx, `INSERT INTO identities (`+sqlcodec.IdentityCols+`, email_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+			ON CONFLICT (email_key) DO NOTHING`,
+			sqlcodec.IdentityArgs(ident, u.Email)...)
+		if err != nil {
+			return err
+		}
+		created = tag.RowsAffected() == 1
+		if err := tx.QueryRow(ctx, "SELECT id FROM identities WHERE email_key = $1", store.EmailKey(u.Email)).
+			Scan(&out.IdentityID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO users (id, org_id, identity_id, email, role, disabled, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, u.ID, u.OrgID, out.IdentityID, u.Email, string(u.Role), u.Disabled,
+			sqlcodec.ToNS(u.CreatedAt), sqlcodec.ToNS(u.UpdatedAt))
 		return constraint(err, "user")
 	})
+	if err != nil {
+		return store.User{}, false, err
+	}
+	return out, created, nil
 }
 
 // GetUser finds one of the org's users.
 func (s *Store) GetUser(ctx context.Context, orgID, id string) (store.User, error) {
-	return getOne(s, ctx, "get user", "user", "SELECT "+userCols+" FROM users WHERE org_id = $1 AND id = $2", scanUser, orgID, id)
+	return getOne(s, ctx, "get user", "user", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.org_id = $1 AND u.id = $2", scanUser, orgID, id)
 }
 
-// GetUserByEmail finds a user of any org by email, in any case.
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
-	return getOne(s, ctx, "get user", "user", "SELECT "+userCols+" FROM users WHERE email_key = $1", scanUser, store.EmailKey(email))
+// GetUserByEmail finds the org's user with an email, in any case.
+func (s *Store) GetUserByEmail(ctx context.Context, orgID, email string) (store.User, error) {
+	return getOne(s, ctx, "get user", "user", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.org_id = $1 AND i.email_key = $2", scanUser,
+		orgID, store.EmailKey(email))
 }
 
 // ListUsers lists the org's users in ID order.
 func (s *Store) ListUsers(ctx context.Context, orgID string) ([]store.User, error) {
-	out, _, err := list(s, ctx, "list users", "SELECT "+userCols+" FROM users WHERE org_id = $1 ORDER BY id",
+	out, _, err := list(s, ctx, "list users", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.org_id = $1 ORDER BY u.id",
 		args{orgID}, store.Page{}, scanUser)
 	return out, err
 }
 
-// UpdateUser replaces a user's fields; a new email taken by another user is
-// a Conflict.
+// ListIdentityUsers lists an identity's users in every org, in ID order.
+func (s *Store) ListIdentityUsers(ctx context.Context, identityID string) ([]store.User, error) {
+	out, _, err := list(s, ctx, "list identity users", "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE u.identity_id = $1 ORDER BY u.id",
+		args{identityID}, store.Page{}, scanUser)
+	return out, err
+}
+
+// UpdateUser replaces a user's role and disabled state.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	return s.write(ctx, "update user", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET email = $1, email_key = $2, role = $3, disabled = $4, password_hash = $5,
-			failed_logins = $6, failed_since = $7, locked_until = $8, updated_at = $9 WHERE org_id = $10 AND id = $11`,
-			u.Email, store.EmailKey(u.Email), string(u.Role), u.Disabled, u.PasswordHash, u.FailedLogins,
-			sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), sqlcodec.ToNS(u.UpdatedAt), u.OrgID, u.ID)
-		if err := mustAffect(tag, constraint(err, "user"))("user"); err != nil || !u.Disabled {
+		tag, err := tx.Exec(ctx, `UPDATE users SET role = $1, disabled = $2, updated_at = $3 WHERE org_id = $4 AND id = $5`,
+			string(u.Role), u.Disabled, sqlcodec.ToNS(u.UpdatedAt), u.OrgID, u.ID)
+		if err := mustAffect(tag, err)("user"); err != nil || !u.Disabled {
 			return err
 		}
 		_, err = revokeUser(ctx, tx, u.ID)
@@ -116,35 +127,64 @@ func revokeUser(ctx context.Context, tx pgx.Tx, userID string) ([]store.Token, e
 	return revoked, nil
 }
 
-// RecordUserLoginFailure counts a failed log-in under the user's row lock
-// (SELECT ... FOR UPDATE), so failures reaching several replicas at once
-// all count.
-func (s *Store) RecordUserLoginFailure(ctx context.Context, id string, now time.Time, p store.LockoutPolicy) (store.User, error) {
-	var u store.User
-	err := s.write(ctx, "record user login failure", func(ctx context.Context, tx pgx.Tx) error {
+// GetIdentity finds an identity by id.
+func (s *Store) GetIdentity(ctx context.Context, id string) (store.Identity, error) {
+	return getOne(s, ctx, "get identity", "identity", "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE id = $1", scanIdentity, id)
+}
+
+// GetIdentityByEmail finds an identity by email, in any case.
+func (s *Store) GetIdentityByEmail(ctx context.Context, email string) (store.Identity, error) {
+	return getOne(s, ctx, "get identity", "identity", "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE email_key = $1", scanIdentity,
+		store.EmailKey(email))
+}
+
+// SetIdentityPassword sets a password and ends the identity's sessions and
+// user tokens in all its orgs, in one transaction.
+func (s *Store) SetIdentityPassword(ctx context.Context, id, hash string, now time.Time) error {
+	return s.write(ctx, "set identity password", func(ctx context.Context, tx pgx.Tx) error {
+		err := mustAffect(tx.Exec(ctx, `UPDATE identities SET password_hash = $1, failed_logins = 0, failed_since = 0,
+			locked_until = 0, password_org_id = '', updated_at = $2 WHERE id = $3`, hash, sqlcodec.ToNS(now), id))("identity")
+		if err != nil {
+			return err
+		}
+		const mine = "user_id IN (SELECT id FROM users WHERE identity_id = $1)"
+		if _, err := tx.Exec(ctx, "DELETE FROM user_sessions WHERE "+mine, id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM user_tokens WHERE "+mine, id)
+		return err
+	})
+}
+
+// RecordIdentityLoginFailure counts a failed log-in under the identity's
+// row lock (SELECT ... FOR UPDATE), so failures reaching several replicas
+// at once all count.
+func (s *Store) RecordIdentityLoginFailure(ctx context.Context, id string, now time.Time, p store.LockoutPolicy) (store.Identity, error) {
+	var x store.Identity
+	err := s.write(ctx, "record identity login failure", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = $1 FOR UPDATE", id))
+		x, err = scanIdentity(tx.QueryRow(ctx, "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE id = $1 FOR UPDATE", id))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("user")
+			return notFound("identity")
 		}
 		if err != nil {
 			return err
 		}
-		p.CountUserFailure(&u, now)
-		_, err = tx.Exec(ctx, `UPDATE users SET failed_logins = $1, failed_since = $2, locked_until = $3 WHERE id = $4`,
-			u.FailedLogins, sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), id)
+		p.CountIdentityFailure(&x, now)
+		_, err = tx.Exec(ctx, `UPDATE identities SET failed_logins = $1, failed_since = $2, locked_until = $3 WHERE id = $4`,
+			x.FailedLogins, sqlcodec.ToNS(x.FailedSince), sqlcodec.ToNS(x.LockedUntil), id)
 		return err
 	})
 	if err != nil {
-		return store.User{}, err
+		return store.Identity{}, err
 	}
-	return u, nil
+	return x, nil
 }
 
-// ClearUserLoginFailures resets the failure count and lock.
-func (s *Store) ClearUserLoginFailures(ctx context.Context, id string) error {
-	return s.write(ctx, "clear user login failures", func(ctx context.Context, tx pgx.Tx) error {
-		return mustAffect(tx.Exec(ctx, `UPDATE users SET failed_logins = 0, failed_since = 0, locked_until = 0 WHERE id = $1`, id))("user")
+// ClearIdentityLoginFailures resets the failure count and lock.
+func (s *Store) ClearIdentityLoginFailures(ctx context.Context, id string) error {
+	return s.write(ctx, "clear identity login failures", func(ctx context.Context, tx pgx.Tx) error {
+		return mustAffect(tx.Exec(ctx, `UPDATE identities SET failed_logins = 0, failed_since = 0, locked_until = 0 WHERE id = $1`, id))("identity")
 	})
 }
 

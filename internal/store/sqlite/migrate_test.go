@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/migrations"
+	"github.com/sigtrail/sigtrail/internal/store/storetest"
 )
 
 func TestMigrationsApplyOnceInOrder(t *testing.T) {
@@ -180,27 +181,7 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := -1
-	for i, m := range ms {
-		if m.Name == "0012_token_owner.sql" {
-			before = i
-		}
-	}
-	if before < 0 {
-		t.Fatal("no migration 0012_token_owner.sql")
-	}
-	db := rawDB(t, path)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
-		t.Fatal(err)
-	}
+	conn := migratedBefore(t, path, "0012_token_owner.sql")
 	for _, q := range []string{
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', x'01', 0, 0, 0)",
@@ -210,7 +191,6 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 		}
 	}
 	conn.Close()
-	db.Close()
 	s := openAt(t, path, Options{})
 	tok, err := s.GetTokenByHash(ctx, []byte{1})
 	if err != nil {
@@ -228,22 +208,7 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	ms, err := migrations.Load(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == "0013_developer_token_session.sql" })
-	if before < 0 {
-		t.Fatal("no migration 0013_developer_token_session.sql")
-	}
-	db := rawDB(t, path)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
-		t.Fatal(err)
-	}
+	conn := migratedBefore(t, path, "0013_developer_token_session.sql")
 	// The raw connection enforces no foreign keys: the token needs no
 	// developer row to be read back by hash.
 	if _, err := conn.ExecContext(ctx, `INSERT INTO developer_tokens (hash, developer_id, portal_id, purpose, created_at, expires_at)
@@ -251,7 +216,6 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	db.Close()
 	s := openAt(t, path, Options{})
 	tok, err := s.GetDeveloperToken(ctx, []byte{1})
 	if err != nil {
@@ -263,4 +227,48 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 	if n, err := s.DeleteDeveloperSession(ctx, ""); err != nil || n != 0 {
 		t.Fatalf("DeleteDeveloperSession of the empty session: %d %v, want 0", n, err)
 	}
+}
+
+// TestIdentitiesMigrationKeepsUsers: storetest.CheckUpgradedUser on a
+// database whose user was stored before 0014_identities.
+func TestIdentitiesMigrationKeepsUsers(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "m.db")
+	conn := migratedBefore(t, path, "0014_identities.sql")
+	for _, q := range []string{
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0), ('org-2', 'bigcorp', 0)",
+		`INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
+			VALUES ('user-1', 'org-1', 'Bob@BigCorp.com', 'bob@bigcorp.com', 'org-admin', 0, '$argon2id$old', 2, 5, 7, 1, 1)`,
+		"INSERT INTO user_sessions (hash, user_id, org_id, created_at, expires_at) VALUES (x'01', 'user-1', 'org-1', 0, 9)",
+		"INSERT INTO user_tokens (hash, user_id, org_id, purpose, created_at, expires_at) VALUES (x'02', 'user-1', 'org-1', 'device', 0, 9)",
+		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id) VALUES ('tok-1', 'org-1', 'mine', 'org-admin', x'03', 0, 0, 0, 'user-1')",
+	} {
+		if _, err := conn.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close()
+	storetest.CheckUpgradedUser(t, openAt(t, path, Options{}))
+}
+
+// migratedBefore opens a raw connection to a new database at path with
+// the migrations before the one named applied; the caller closes it.
+func migratedBefore(t *testing.T, path, name string) *sql.Conn {
+	t.Helper()
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == name })
+	if before < 0 {
+		t.Fatalf("no migration %s", name)
+	}
+	conn, err := rawDB(t, path).Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(t.Context(), conn, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }

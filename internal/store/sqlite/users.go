@@ -12,38 +12,40 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
 
-const userCols = `id, org_id, email, role, disabled, password_hash, failed_logins, failed_since, locked_until,
-	created_at, updated_at`
-
-func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
-	var u store.User
-	var role string
-	var failedSince, locked, created, updated int64
-	err := sc.Scan(&u.ID, &u.OrgID, &u.Email, &role, &u.Disabled, &u.PasswordHash, &u.FailedLogins,
-		&failedSince, &locked, &created, &updated)
-	u.Role = store.Role(role)
-	u.FailedSince = sqlcodec.FromNS(failedSince)
-	u.LockedUntil = sqlcodec.FromNS(locked)
-	u.CreatedAt = sqlcodec.FromNS(created)
-	u.UpdatedAt = sqlcodec.FromNS(updated)
-	return u, err
-}
-
-// CreateUser stores an org user; a taken email (in any case, in any org)
-// is a Conflict, an unknown org NotFound.
-func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+// CreateUser adds a user to its org for the identity of its email,
+// storing ident first when no identity has the address. users.email_key
+// gets the user's id (see 0014_identities.sql).
+func (s *Store) CreateUser(ctx context.Context, u store.User, ident store.Identity) (store.User, bool, error) {
+	var created bool
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, `INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash,
-			failed_logins, failed_since, locked_until, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-			u.ID, u.OrgID, u.Email, store.EmailKey(u.Email), string(u.Role), boolInt(u.Disabled), u.PasswordHash,
-			u.FailedLogins, sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), sqlcodec.ToNS(u.CreatedAt), sqlcodec.ToNS(u.UpdatedAt))
+		res, err := q.ExecContext(ctx, `INSERT INTO identities (`+sqlcodec.IdentityCols+`, email_key) VALUES (?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (email_key) DO NOTHING`,
+			sqlcodec.IdentityArgs(ident, u.Email)...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created = n == 1
+		if err := q.QueryRowContext(ctx, "SELECT id FROM identities WHERE email_key = ?", store.EmailKey(u.Email)).
+			Scan(&u.IdentityID); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, `INSERT INTO users (id, org_id, identity_id, email, email_key, role, disabled, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?)`, u.ID, u.OrgID, u.IdentityID, u.Email, u.ID, string(u.Role), boolInt(u.Disabled),
+			sqlcodec.ToNS(u.CreatedAt), sqlcodec.ToNS(u.UpdatedAt))
 		return constraint(err, "user")
 	})
-	return s.internal(err, "create user")
+	if err != nil {
+		return store.User{}, false, s.internal(err, "create user")
+	}
+	return u, created, nil
 }
 
 func (s *Store) getUser(ctx context.Context, where string, a ...any) (store.User, error) {
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE "+where, a...))
+	u, err := sqlcodec.ScanUser(s.rdb.QueryRowContext(ctx, "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE "+where, a...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, notFound("user")
 	}
@@ -52,33 +54,39 @@ func (s *Store) getUser(ctx context.Context, where string, a ...any) (store.User
 
 // GetUser finds one of the org's users.
 func (s *Store) GetUser(ctx context.Context, orgID, id string) (store.User, error) {
-	return s.getUser(ctx, "org_id = ? AND id = ?", orgID, id)
+	return s.getUser(ctx, "u.org_id = ? AND u.id = ?", orgID, id)
 }
 
-// GetUserByEmail finds a user of any org by email, in any case.
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
-	return s.getUser(ctx, "email_key = ?", store.EmailKey(email))
+// GetUserByEmail finds the org's user with an email, in any case.
+func (s *Store) GetUserByEmail(ctx context.Context, orgID, email string) (store.User, error) {
+	return s.getUser(ctx, "u.org_id = ? AND i.email_key = ?", orgID, store.EmailKey(email))
 }
 
 // ListUsers lists the org's users in ID order.
 func (s *Store) ListUsers(ctx context.Context, orgID string) ([]store.User, error) {
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE org_id = ? ORDER BY id", orgID)
+	return s.listUsers(ctx, "u.org_id = ?", orgID)
+}
+
+// ListIdentityUsers lists an identity's users in every org, in ID order.
+func (s *Store) ListIdentityUsers(ctx context.Context, identityID string) ([]store.User, error) {
+	return s.listUsers(ctx, "u.identity_id = ?", identityID)
+}
+
+func (s *Store) listUsers(ctx context.Context, where string, a ...any) ([]store.User, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT "+sqlcodec.UserCols+sqlcodec.UserFrom+" WHERE "+where+" ORDER BY u.id", a...)
 	if err != nil {
 		return nil, s.internal(err, "list users")
 	}
-	out, err := collectRows(rows, scanUser)
+	out, err := collectRows(rows, sqlcodec.ScanUser)
 	return out, s.internal(err, "list users")
 }
 
-// UpdateUser replaces a user's fields; a new email taken by another user is
-// a Conflict.
+// UpdateUser replaces a user's role and disabled state.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, role = ?, disabled = ?, password_hash = ?,
-			failed_logins = ?, failed_since = ?, locked_until = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
-			u.Email, store.EmailKey(u.Email), string(u.Role), boolInt(u.Disabled), u.PasswordHash, u.FailedLogins,
-			sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), sqlcodec.ToNS(u.UpdatedAt), u.OrgID, u.ID)
-		if err := mustAffect(res, constraint(err, "user"))("user"); err != nil || !u.Disabled {
+		res, err := q.ExecContext(ctx, `UPDATE users SET role = ?, disabled = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
+			string(u.Role), boolInt(u.Disabled), sqlcodec.ToNS(u.UpdatedAt), u.OrgID, u.ID)
+		if err := mustAffect(res, err)("user"); err != nil || !u.Disabled {
 			return err
 		}
 		_, err = revokeUser(ctx, q, u.ID)
@@ -128,37 +136,74 @@ func revokeUser(ctx context.Context, q querier, userID string) ([]store.Token, e
 	return revoked, nil
 }
 
-// RecordUserLoginFailure counts a failed log-in inside one write
+func (s *Store) getIdentity(ctx context.Context, where string, a ...any) (store.Identity, error) {
+	x, err := sqlcodec.ScanIdentity(s.rdb.QueryRowContext(ctx, "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE "+where, a...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Identity{}, notFound("identity")
+	}
+	return x, s.internal(err, "get identity")
+}
+
+// GetIdentity finds an identity by id.
+func (s *Store) GetIdentity(ctx context.Context, id string) (store.Identity, error) {
+	return s.getIdentity(ctx, "id = ?", id)
+}
+
+// GetIdentityByEmail finds an identity by email, in any case.
+func (s *Store) GetIdentityByEmail(ctx context.Context, email string) (store.Identity, error) {
+	return s.getIdentity(ctx, "email_key = ?", store.EmailKey(email))
+}
+
+// SetIdentityPassword sets a password and ends the identity's sessions and
+// user tokens in all its orgs, in one transaction.
+func (s *Store) SetIdentityPassword(ctx context.Context, id, hash string, now time.Time) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		err := mustAffect(q.ExecContext(ctx, `UPDATE identities SET password_hash = ?, failed_logins = 0, failed_since = 0,
+			locked_until = 0, password_org_id = '', updated_at = ? WHERE id = ?`, hash, sqlcodec.ToNS(now), id))("identity")
+		if err != nil {
+			return err
+		}
+		const mine = "user_id IN (SELECT id FROM users WHERE identity_id = ?)"
+		if _, err := q.ExecContext(ctx, "DELETE FROM user_sessions WHERE "+mine, id); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, "DELETE FROM user_tokens WHERE "+mine, id)
+		return err
+	})
+	return s.internal(err, "set identity password")
+}
+
+// RecordIdentityLoginFailure counts a failed log-in inside one write
 // transaction, which holds the database's write lock from read to write.
-func (s *Store) RecordUserLoginFailure(ctx context.Context, id string, now time.Time, p store.LockoutPolicy) (store.User, error) {
-	var u store.User
+func (s *Store) RecordIdentityLoginFailure(ctx context.Context, id string, now time.Time, p store.LockoutPolicy) (store.Identity, error) {
+	var x store.Identity
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		u, err = scanUser(q.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+		x, err = sqlcodec.ScanIdentity(q.QueryRowContext(ctx, "SELECT "+sqlcodec.IdentityCols+" FROM identities WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("user")
+			return notFound("identity")
 		}
 		if err != nil {
 			return err
 		}
-		p.CountUserFailure(&u, now)
-		_, err = q.ExecContext(ctx, `UPDATE users SET failed_logins = ?, failed_since = ?, locked_until = ? WHERE id = ?`,
-			u.FailedLogins, sqlcodec.ToNS(u.FailedSince), sqlcodec.ToNS(u.LockedUntil), id)
+		p.CountIdentityFailure(&x, now)
+		_, err = q.ExecContext(ctx, `UPDATE identities SET failed_logins = ?, failed_since = ?, locked_until = ? WHERE id = ?`,
+			x.FailedLogins, sqlcodec.ToNS(x.FailedSince), sqlcodec.ToNS(x.LockedUntil), id)
 		return err
 	})
 	if err != nil {
-		return store.User{}, s.internal(err, "record user login failure")
+		return store.Identity{}, s.internal(err, "record identity login failure")
 	}
-	return u, nil
+	return x, nil
 }
 
-// ClearUserLoginFailures resets the failure count and lock.
-func (s *Store) ClearUserLoginFailures(ctx context.Context, id string) error {
+// ClearIdentityLoginFailures resets the failure count and lock.
+func (s *Store) ClearIdentityLoginFailures(ctx context.Context, id string) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		return mustAffect(q.ExecContext(ctx, `UPDATE users SET failed_logins = 0, failed_since = 0, locked_until = 0
-			WHERE id = ?`, id))("user")
+		return mustAffect(q.ExecContext(ctx, `UPDATE identities SET failed_logins = 0, failed_since = 0, locked_until = 0
+			WHERE id = ?`, id))("identity")
 	})
-	return s.internal(err, "clear user login failures")
+	return s.internal(err, "clear identity login failures")
 }
 
 const userSessionCols = "hash, user_id, org_id, created_at, expires_at"

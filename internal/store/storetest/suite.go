@@ -95,6 +95,7 @@ func Run(t *testing.T, b Backend) {
 		{"PortalAuth", testPortalAuth},
 		{"Teams", testTeams},
 		{"Users", testUsers},
+		{"Identities", testIdentities},
 		{"UserTokens", testUserTokens},
 		{"TokenOwners", testTokenOwners},
 		{"Overview", testOverview},
