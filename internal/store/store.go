@@ -54,6 +54,24 @@ type Portals interface {
 	DeletePortal(ctx context.Context, orgID, id string) error // also deletes its webhook, developers and entries
 }
 
+// CustomDomains keeps the DNS checks of portals' custom domains (the
+// claims are Portal.CustomDomain). Any number of processes may check at
+// once: a check is taken (ClaimCustomDomainChecks) before it is run and
+// its result stored only while that take is the latest.
+type CustomDomains interface {
+	// ClaimCustomDomainChecks takes checks to run (c.PortalID's, or up to
+	// c.Limit due ones), makes them due again no sooner than c.Now+c.Hold,
+	// and gives each a new Token. Concurrent callers take different
+	// checks. A portal without a claim has no check (an empty result).
+	ClaimCustomDomainChecks(ctx context.Context, c CustomDomainClaim) ([]CustomDomainCheck, error)
+	// RecordCustomDomainCheck stores r when the portal still claims
+	// r.Hostname and r.Token is its latest take (else Stale, nothing
+	// written). Verification is refused while another portal has the name
+	// verified (Contested: pending, due at r.Retry). A claim that stops
+	// being verified makes the other claims on its name due at r.Now.
+	RecordCustomDomainCheck(ctx context.Context, r CustomDomainResult) (CustomDomainChange, error)
+}
+
 // Destinations keeps audit-log destinations.
 type Destinations interface {
 	CreateDestination(ctx context.Context, d Destination) error
@@ -169,6 +187,7 @@ type Store interface {
 	EventLog
 	Tenancy
 	Portals
+	CustomDomains
 	Destinations
 	Webhooks
 	ReplayJobs

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
+)
+
+const customDomainCheckCols = `id, org_id, custom_domain, default_domain, custom_domain_verified,
+	custom_domain_failures, custom_domain_token`
+
+func scanCustomDomainCheck(sc scanner) (store.CustomDomainCheck, error) {
+	var c store.CustomDomainCheck
+	err := sc.Scan(&c.PortalID, &c.OrgID, &c.Hostname, &c.DefaultDomain, &c.Verified, &c.Failures, &c.Token)
+	return c, err
+}
+
+// ClaimCustomDomainChecks takes checks in one UPDATE; replicas that claim
+// at once skip each other's rows (SKIP LOCKED), so each check is taken by
+// one of them.
+func (s *Store) ClaimCustomDomainChecks(ctx context.Context, c store.CustomDomainClaim) ([]store.CustomDomainCheck, error) {
+	which, a := `custom_domain IS NOT NULL AND custom_domain_next_check <= $2
+		ORDER BY custom_domain_next_check, id LIMIT $3`, args{sqlcodec.ToNS(c.Now.Add(c.Hold)), sqlcodec.ToNS(c.Now), max(c.Limit, 1)}
+	if c.PortalID != "" {
+		which, a = `custom_domain IS NOT NULL AND id = $2`, args{sqlcodec.ToNS(c.Now.Add(c.Hold)), c.PortalID}
+	}
+	var out []store.CustomDomainCheck
+	err := s.write(ctx, "claim custom domain checks", func(ctx context.Context, tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE portals SET custom_domain_token = custom_domain_token + 1,
+			custom_domain_next_check = GREATEST(custom_domain_next_check, $1)
+			WHERE id IN (SELECT id FROM portals WHERE `+which+` FOR UPDATE SKIP LOCKED) RETURNING `+customDomainCheckCols, a...)
+		out, err = collect(rows, err, scanCustomDomainCheck)
+		return err
+	})
+	return out, err
+}
+
+// RecordCustomDomainCheck stores a check's result in one transaction
+// under portalDomainLock, so two portals verifying one name at once, or a
+// verification and a portal write, cannot both take it.
+func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomainResult) (store.CustomDomainChange, error) {
+	var ch store.CustomDomainChange
+	err := s.write(ctx, "record custom domain check", func(ctx context.Context, tx pgx.Tx) error {
+		ch = store.CustomDomainChange{}
+		if err := lockDomains(ctx, tx); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `SELECT custom_domain_verified FROM portals
+			WHERE id = $1 AND custom_domain = $2 AND custom_domain_token = $3`, r.PortalID, r.Hostname, r.Token).Scan(&ch.Was)
+		if errors.Is(err, pgx.ErrNoRows) {
+			ch.Stale = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next := r.Next
+		ch.Verified = r.Verified
+		if r.Verified && !ch.Was {
+			var held bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portals WHERE custom_domain = $1 AND id <> $2
+				AND custom_domain_verified)`, r.Hostname, r.PortalID).Scan(&held); err != nil {
+				return err
+			}
+			if held {
+				ch.Verified, ch.Contested, next = false, true, r.Retry
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE portals SET custom_domain_verified = $1, custom_domain_failures = $2,
+			custom_domain_next_check = $3 WHERE id = $4`, ch.Verified, r.Failures, sqlcodec.ToNS(next), r.PortalID); err != nil {
+			return err
+		}
+		if ch.Was && !ch.Verified {
+			// The name is free: the other claims on it are due now.
+			_, err = tx.Exec(ctx, `UPDATE portals SET custom_domain_next_check = LEAST(custom_domain_next_check, $1)
+				WHERE custom_domain = $2 AND id <> $3`, sqlcodec.ToNS(r.Now), r.Hostname, r.PortalID)
+		}
+		return err
+	})
+	return ch, err
+}

@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/sigtrail/sigtrail/internal/store"
+	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
+)
+
+const customDomainCheckCols = `id, org_id, custom_domain, default_domain, custom_domain_verified,
+	custom_domain_failures, custom_domain_token`
+
+func scanCustomDomainCheck(sc interface{ Scan(...any) error }) (store.CustomDomainCheck, error) {
+	var c store.CustomDomainCheck
+	err := sc.Scan(&c.PortalID, &c.OrgID, &c.Hostname, &c.DefaultDomain, &c.Verified, &c.Failures, &c.Token)
+	return c, err
+}
+
+// ClaimCustomDomainChecks takes checks in one UPDATE on the writer (this
+// process holds the file alone, so there is no one to race).
+func (s *Store) ClaimCustomDomainChecks(ctx context.Context, c store.CustomDomainClaim) ([]store.CustomDomainCheck, error) {
+	which, args := `custom_domain IS NOT NULL AND custom_domain_next_check <= ?2
+		ORDER BY custom_domain_next_check, id LIMIT ?3`, []any{sqlcodec.ToNS(c.Now.Add(c.Hold)), sqlcodec.ToNS(c.Now), max(c.Limit, 1)}
+	if c.PortalID != "" {
+		which, args = `custom_domain IS NOT NULL AND id = ?2`, []any{sqlcodec.ToNS(c.Now.Add(c.Hold)), c.PortalID}
+	}
+	var out []store.CustomDomainCheck
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.QueryContext(ctx, `UPDATE portals SET custom_domain_token = custom_domain_token + 1,
+			custom_domain_next_check = MAX(custom_domain_next_check, ?1)
+			WHERE id IN (SELECT id FROM portals WHERE `+which+`) RETURNING `+customDomainCheckCols, args...)
+		if err != nil {
+			return err
+		}
+		out, err = collectRows(rows, scanCustomDomainCheck)
+		return err
+	})
+	return out, s.internal(err, "claim custom domain checks")
+}
+
+// RecordCustomDomainCheck stores a check's result in one transaction.
+func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomainResult) (store.CustomDomainChange, error) {
+	var ch store.CustomDomainChange
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		ch = store.CustomDomainChange{}
+		err := q.QueryRowContext(ctx, `SELECT custom_domain_verified FROM portals
+			WHERE id = ? AND custom_domain = ? AND custom_domain_token = ?`, r.PortalID, r.Hostname, r.Token).Scan(&ch.Was)
+		if errors.Is(err, sql.ErrNoRows) {
+			ch.Stale = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		next := r.Next
+		ch.Verified = r.Verified
+		if r.Verified && !ch.Was {
+			var held int
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM portals WHERE custom_domain = ? AND id <> ?
+				AND custom_domain_verified <> 0`, r.Hostname, r.PortalID).Scan(&held); err != nil {
+				return err
+			}
+			if held > 0 {
+				ch.Verified, ch.Contested, next = false, true, r.Retry
+			}
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE portals SET custom_domain_verified = ?, custom_domain_failures = ?,
+			custom_domain_next_check = ? WHERE id = ?`, boolInt(ch.Verified), r.Failures, sqlcodec.ToNS(next), r.PortalID); err != nil {
+			return err
+		}
+		if ch.Was && !ch.Verified {
+			// The name is free: the other claims on it are due now.
+			_, err = q.ExecContext(ctx, `UPDATE portals SET custom_domain_next_check = MIN(custom_domain_next_check, ?)
+				WHERE custom_domain = ? AND id <> ?`, sqlcodec.ToNS(r.Now), r.Hostname, r.PortalID)
+		}
+		return err
+	})
+	return ch, s.internal(err, "record custom domain check")
+}
