@@ -155,7 +155,7 @@ func TestAWrongTargetNeverVerifies(t *testing.T) {
 	e.portal("acme", "developer.acme.test")
 	e.portal("rival", "")
 	for _, to := range []func(){
-		func() { e.dns.CNAME("developer.acme.test", "rival."+suffix) },               // another portal
+		func() { e.dns.CNAME("developer.acme.test", "rival."+suffix) },             // another portal
 		func() { e.dns.CNAME("developer.acme.test", "acme."+suffix+".evil.test") }, // a look-alike
 		func() { e.dns.CNAME("developer.acme.test", "acme.example.org") },          // the portal's name elsewhere
 		func() { e.dns.A("developer.acme.test") },                                  // an address, no CNAME

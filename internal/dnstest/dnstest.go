@@ -69,7 +69,9 @@ func (s *Server) set(name string, f func(k string)) {
 }
 
 // CNAME makes name an alias of target.
-func (s *Server) CNAME(name, target string) { s.set(name, func(k string) { s.cnames[k] = key(target) }) }
+func (s *Server) CNAME(name, target string) {
+	s.set(name, func(k string) { s.cnames[k] = key(target) })
+}
 
 // A gives name an address (192.0.2.1) and no CNAME.
 func (s *Server) A(name string) { s.set(name, func(k string) { s.addrs[k] = true }) }
