@@ -74,6 +74,15 @@ func (e *env) served(host string) string {
 	return p.Name
 }
 
+// mustServe fails the test unless the portal named name is served on host
+// ("": none).
+func (e *env) mustServe(host, name string) {
+	e.t.Helper()
+	if got := e.served(host); got != name {
+		e.t.Fatalf("%s served by %q, want %q", host, got, name)
+	}
+}
+
 // round advances the clock by d and runs the due checks.
 func (e *env) round(d time.Duration) int {
 	e.t.Helper()
@@ -178,18 +187,14 @@ func TestAContestedNameGoesToThePortalDNSPointsAt(t *testing.T) {
 	bigcorp := e.portal("bigcorp", "developer.bigcorp.test")
 	e.dns.CNAME("developer.bigcorp.test", bigcorp.DefaultDomain)
 	e.round(0)
-	if got := e.served("developer.bigcorp.test"); got != "bigcorp" {
-		t.Fatalf("served by %q", got)
-	}
+	e.mustServe("developer.bigcorp.test", "bigcorp")
 	if len(e.changes(squatter)) != 0 {
 		t.Error("the squatter's org log shows a change")
 	}
 	for range 10 {
 		e.round(time.Hour)
 	}
-	if got := e.served("developer.bigcorp.test"); got != "bigcorp" {
-		t.Fatalf("served by %q later", got)
-	}
+	e.mustServe("developer.bigcorp.test", "bigcorp")
 }
 
 func TestAMovedCNAMEMovesTheNameAfterTheThreshold(t *testing.T) {
@@ -199,24 +204,18 @@ func TestAMovedCNAMEMovesTheNameAfterTheThreshold(t *testing.T) {
 	b := e.portal("b", "docs.shared.test")
 	e.dns.CNAME("docs.shared.test", a.DefaultDomain)
 	e.round(0)
-	if e.served("docs.shared.test") != "a" {
-		t.Fatal("a not served")
-	}
+	e.mustServe("docs.shared.test", "a")
 	e.dns.CNAME("docs.shared.test", b.DefaultDomain)
 	// a's hourly check fails once, then again after 1 and 2 minutes; b
 	// finds its CNAME but a holds the name until then.
 	e.round(time.Hour)
-	for i, d := range []time.Duration{time.Minute, 2 * time.Minute} {
-		if got := e.served("docs.shared.test"); got != "a" {
-			t.Fatalf("after %d failures served by %q, want a until the threshold", i+1, got)
-		}
+	for _, d := range []time.Duration{time.Minute, 2 * time.Minute} {
+		e.mustServe("docs.shared.test", "a") // until the threshold
 		e.round(d)
 	}
 	// The third failure frees it; b, due at once, takes it in the next round.
 	e.round(0)
-	if got := e.served("docs.shared.test"); got != "b" {
-		t.Fatalf("after the threshold served by %q, want b", got)
-	}
+	e.mustServe("docs.shared.test", "b")
 	if got := e.changes(a); len(got) != 2 || got[1] != "cname_status=pending&hostname=docs.shared.test" {
 		t.Errorf("a's org log: %v", got)
 	}

@@ -149,6 +149,12 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	// Back to the schema before the migration (and the ones after it),
 	// with a token in it.
 	for _, q := range []string{
+		"DROP INDEX portals_verified_custom_domain",
+		"DROP INDEX portals_custom_domain_due",
+		"DROP INDEX portals_custom_domain",
+		"CREATE UNIQUE INDEX portals_custom_domain ON portals (custom_domain) WHERE custom_domain IS NOT NULL",
+		`ALTER TABLE portals DROP COLUMN custom_domain_verified, DROP COLUMN custom_domain_failures,
+			DROP COLUMN custom_domain_next_check, DROP COLUMN custom_domain_token`,
 		"DROP INDEX developer_tokens_session",
 		"ALTER TABLE developer_tokens DROP COLUMN session_id",
 		"DROP INDEX tokens_owner",

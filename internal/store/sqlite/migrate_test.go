@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/migrations"
 )
@@ -232,26 +234,10 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == "0013_developer_token_session.sql" })
-	if before < 0 {
-		t.Fatal("no migration 0013_developer_token_session.sql")
-	}
-	db := rawDB(t, path)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
-		t.Fatal(err)
-	}
 	// The raw connection enforces no foreign keys: the token needs no
 	// developer row to be read back by hash.
-	if _, err := conn.ExecContext(ctx, `INSERT INTO developer_tokens (hash, developer_id, portal_id, purpose, created_at, expires_at)
-		VALUES (x'01', 'dev-1', 'portal-1', 'refresh', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
-	db.Close()
+	migrateBefore(t, path, ms, "0013_developer_token_session.sql", `INSERT INTO developer_tokens (hash, developer_id, portal_id, purpose, created_at, expires_at)
+		VALUES (x'01', 'dev-1', 'portal-1', 'refresh', 0, 0)`)
 	s := openAt(t, path, Options{})
 	tok, err := s.GetDeveloperToken(ctx, []byte{1})
 	if err != nil {
@@ -262,5 +248,62 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 	}
 	if n, err := s.DeleteDeveloperSession(ctx, ""); err != nil || n != 0 {
 		t.Fatalf("DeleteDeveloperSession of the empty session: %d %v, want 0", n, err)
+	}
+}
+
+// migrateBefore makes the database at path as it was before migration
+// name of ms, then runs stmts on it.
+func migrateBefore(t *testing.T, path string, ms []migrations.Migration, name string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == name })
+	if before < 0 {
+		t.Fatal("no migration " + name)
+	}
+	db := rawDB(t, path)
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestCustomDomainMigrationMakesExistingDomainsPendingAndDue: a custom
+// domain set before 0015_custom_domain_checks is, after it, a pending
+// claim (not served) due for a check at once.
+func TestCustomDomainMigrationMakesExistingDomainsPendingAndDue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	ms, err := migrations.Load(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrateBefore(t, path, ms, "0015_custom_domain_checks.sql",
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
+		`INSERT INTO portals (id, org_id, name, display_name, description, authentication_enabled, auto_approve_developers,
+			rbac_enabled, default_api_visibility, default_page_visibility, default_domain, custom_domain, created_at, updated_at, labels)
+			VALUES ('portal-1', 'org-1', 'acme', 'Acme', '', 1, 0, 0, 'public', 'public', 'acme.localhost', 'dev.acme.example',
+			1000, 2000, '{}')`)
+	s := openAt(t, path, Options{})
+	if _, err := s.GetPortalByDomain(ctx, "dev.acme.example"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("an existing custom domain is served before its check: %v", err)
+	}
+	p, err := s.GetPortal(ctx, "org-1", "portal-1")
+	if err != nil || p.CustomDomain != "dev.acme.example" || p.CustomDomainVerified {
+		t.Fatalf("after the migration: %+v %v", p, err)
+	}
+	cs, err := s.ClaimCustomDomainChecks(ctx, store.CustomDomainClaim{Now: time.Unix(0, 1), Hold: time.Minute, Limit: 10})
+	if err != nil || len(cs) != 1 || cs[0].PortalID != "portal-1" || cs[0].Hostname != "dev.acme.example" {
+		t.Fatalf("due checks after the migration: %+v %v", cs, err)
 	}
 }

@@ -45,6 +45,15 @@ func verifyCustomDomain(t *testing.T, s store.Store, p store.Portal) {
 	}
 }
 
+// mkClaim makes a portal of a new org claiming host at now.
+func mkClaim(t *testing.T, s store.Store, host string, now time.Time) store.Portal {
+	t.Helper()
+	p := mkPortal(t, s, mkOrg(t, s).ID)
+	p.CustomDomain, p.UpdatedAt = host, now
+	must(t, s.UpdatePortal(ctxT(t), p), "UpdatePortal claiming "+host)
+	return p
+}
+
 // served says which portal the portal listener finds by host ("" none).
 func served(t *testing.T, s store.Store, host string) string {
 	t.Helper()
@@ -132,10 +141,7 @@ func testCustomDomains(t *testing.T, b Backend) {
 	t.Run("StaleResults", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		o := mkOrg(t, s)
-		p := mkPortal(t, s, o.ID)
-		p.CustomDomain = "dev.acme.example"
-		must(t, s.UpdatePortal(ctxT(t), p), "UpdatePortal")
+		p := mkClaim(t, s, "dev.acme.example", at(time.Minute))
 		first := claimOne(t, s, p, at(time.Minute))
 		second := claimOne(t, s, p, at(time.Minute))
 		if ch := record(t, s, first, at(time.Minute), true); !ch.Stale {
@@ -167,12 +173,8 @@ func testCustomDomains(t *testing.T, b Backend) {
 	t.Run("ContestedName", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		a, b := mkPortal(t, s, mkOrg(t, s).ID), mkPortal(t, s, mkOrg(t, s).ID)
 		now := at(time.Hour)
-		for _, p := range []*store.Portal{&a, &b} {
-			p.CustomDomain, p.UpdatedAt = "developer.bigcorp.example", now
-			must(t, s.UpdatePortal(ctxT(t), *p), "UpdatePortal claiming a contested name")
-		}
+		a, b := mkClaim(t, s, "developer.bigcorp.example", now), mkClaim(t, s, "developer.bigcorp.example", now)
 		verifyCustomDomain(t, s, a)
 		// b's check finds its CNAME, but a has the name verified.
 		if ch := record(t, s, claimOne(t, s, b, now), now, true); !ch.Contested || ch.Verified {
@@ -242,10 +244,7 @@ func testCustomDomains(t *testing.T, b Backend) {
 		sa, sb := b.OpenPair(t)
 		var ps []store.Portal
 		for range 6 {
-			p := mkPortal(t, sa, mkOrg(t, sa).ID)
-			p.CustomDomain = "developer.bigcorp.example"
-			must(t, sa.UpdatePortal(ctxT(t), p), "UpdatePortal")
-			ps = append(ps, p)
+			ps = append(ps, mkClaim(t, sa, "developer.bigcorp.example", at(0)))
 		}
 		checks := make([]store.CustomDomainCheck, len(ps))
 		for i, p := range ps {
