@@ -199,8 +199,20 @@ func TestCustomDomainTakeover(t *testing.T) {
 	if got.CanonicalDomain != host {
 		t.Errorf("verified claim is not the canonical domain: %+v", got)
 	}
+	// Claiming the name again while BigCorp has it verified tells the
+	// attacker nothing either: a pending claim like any other.
+	h.call(http.MethodDelete, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, nil).expect(t, http.StatusNoContent)
+	res = h.call(http.MethodPost, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, customDomainCreate(host)).expect(t, http.StatusCreated)
+	for _, leak := range []string{v.ID, "bigcorp.portals", "already", "taken", "another"} {
+		if strings.Contains(string(res.Body), leak) {
+			t.Errorf("a claim on a verified name answers %q: %s", leak, res.Body)
+		}
+	}
+	if served() != v.ID {
+		t.Fatal("claiming a verified name again moved it")
+	}
 	// A name under the default suffix is refused as before, and so is a
-	// name that is another portal's default domain.
+	// name that is another portal's default domain (public anyway).
 	h.call(http.MethodDelete, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, nil).expect(t, http.StatusNoContent)
 	h.call(http.MethodPost, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, customDomainCreate("x.portals.example.net")).problem(t, http.StatusBadRequest)
 }
