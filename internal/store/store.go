@@ -50,8 +50,13 @@ type Portals interface {
 	// (lower-case host without port), across all orgs.
 	GetPortalByDomain(ctx context.Context, domain string) (Portal, error)
 	ListPortals(ctx context.Context, orgID string, f NameFilter, p Page) ([]Portal, bool, error)
+	// UpdatePortal replaces p; a changed custom or default domain makes
+	// the custom domain a new, pending claim (CustomDomains).
 	UpdatePortal(ctx context.Context, p Portal) error
-	DeletePortal(ctx context.Context, orgID, id string) error // also deletes its webhook, developers and entries
+	// DeletePortal also deletes its webhook, developers and entries. Giving
+	// up a verified custom domain (here or in UpdatePortal) makes the other
+	// claims on the name due at once.
+	DeletePortal(ctx context.Context, orgID, id string) error
 }
 
 // CustomDomains keeps the DNS checks of portals' custom domains (the

@@ -117,7 +117,8 @@ func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilte
 
 // UpdatePortal replaces a portal's fields (not its org or creation time).
 // A custom or default domain that changes makes the claim a new one:
-// pending, due at p.UpdatedAt, and the checks taken of the old one stale.
+// pending, due at p.UpdatedAt, and the checks taken of the old one stale;
+// a verified name it gives up makes the other claims on it due at once.
 func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 	if err := store.NormalizePortal(&p); err != nil {
 		return err
@@ -131,6 +132,9 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 			return notFound("portal")
 		}
 		if err := claimDomains(ctx, tx, p); err != nil {
+			return err
+		}
+		if err := freeVerifiedName(ctx, tx, p.ID, p.CustomDomain, p.DefaultDomain); err != nil {
 			return err
 		}
 		// SET expressions read the row as it was. The claim stays only
@@ -168,6 +172,9 @@ const portalDeleteChunk = 5000
 // removes the entries left. Other replicas hear that the webhook changed.
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.write(ctx, "delete portal", func(ctx context.Context, tx pgx.Tx) error {
+		if err := freeVerifiedName(ctx, tx, id, "", ""); err != nil {
+			return err
+		}
 		if err := mustAffect(tx.Exec(ctx, "DELETE FROM portals WHERE org_id = $1 AND id = $2", orgID, id))("portal"); err != nil {
 			return err
 		}

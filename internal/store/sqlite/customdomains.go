@@ -79,3 +79,15 @@ func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomai
 	})
 	return ch, s.internal(err, "record custom domain check")
 }
+
+// freeVerifiedName makes the other claims on portal id's verified custom
+// domain due at once when that domain is about to stop being id's (a
+// claim of custom on default; both "" for a deleted portal), so the
+// portal DNS leads to takes it in the next round rather than at its
+// backoff. Run before the write that changes it.
+func freeVerifiedName(ctx context.Context, q querier, id, custom, def string) error {
+	_, err := q.ExecContext(ctx, `UPDATE portals SET custom_domain_next_check = 0 WHERE id <> ?1
+		AND custom_domain = (SELECT custom_domain FROM portals WHERE id = ?1 AND custom_domain_verified <> 0
+			AND (custom_domain IS NOT ?2 OR default_domain <> ?3))`, id, nullable(custom), def)
+	return err
+}

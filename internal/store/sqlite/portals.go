@@ -116,7 +116,8 @@ func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilte
 
 // UpdatePortal replaces a portal's fields (not its org or creation time).
 // A custom or default domain that changes makes the claim a new one:
-// pending, due at p.UpdatedAt, and the checks taken of the old one stale.
+// pending, due at p.UpdatedAt, and the checks taken of the old one stale;
+// a verified name it gives up makes the other claims on it due at once.
 func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 	if err := store.NormalizePortal(&p); err != nil {
 		return err
@@ -131,6 +132,9 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		}
 		if taken {
 			return apperr.New(apperr.Conflict, "portal domain is already in use")
+		}
+		if err := freeVerifiedName(ctx, q, p.ID, p.CustomDomain, p.DefaultDomain); err != nil {
+			return err
 		}
 		// SET expressions read the row as it was. The claim stays only
 		// while both names stay: its CNAME must lead to the default domain.
@@ -165,6 +169,9 @@ const portalDeleteChunk = 2000
 // portal is gone already and retention removes the entries left.
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := freeVerifiedName(ctx, q, id, "", ""); err != nil {
+			return err
+		}
 		return mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal")
 	})
 	for done := false; err == nil && !done; {

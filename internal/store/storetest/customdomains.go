@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,6 +205,50 @@ func testCustomDomains(t *testing.T, b Backend) {
 		}
 		if served(t, s, "developer.bigcorp.example") != b.ID {
 			t.Fatal("the name did not move")
+		}
+	})
+
+	t.Run("FreedByItsHolder", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		now := at(time.Hour)
+		// isDue says whether p's check is due (and takes the due ones).
+		isDue := func(p store.Portal) bool {
+			t.Helper()
+			cs, err := s.ClaimCustomDomainChecks(ctxT(t), store.CustomDomainClaim{Now: now.Add(time.Second), Hold: time.Minute, Limit: 10})
+			must(t, err, "ClaimCustomDomainChecks")
+			return slices.ContainsFunc(cs, func(c store.CustomDomainCheck) bool { return c.PortalID == p.ID })
+		}
+		for _, free := range []struct {
+			name string
+			f    func(holder store.Portal) error
+		}{
+			{"custom domain deleted", func(h store.Portal) error { h.CustomDomain = ""; return s.UpdatePortal(ctxT(t), h) }},
+			{"custom domain changed", func(h store.Portal) error { h.CustomDomain = "other.example"; return s.UpdatePortal(ctxT(t), h) }},
+			{"default domain changed", func(h store.Portal) error {
+				h.DefaultDomain = "moved-" + h.DefaultDomain
+				return s.UpdatePortal(ctxT(t), h)
+			}},
+			{"portal deleted", func(h store.Portal) error { return s.DeletePortal(ctxT(t), h.OrgID, h.ID) }},
+		} {
+			host := strings.ReplaceAll(free.name, " ", "-") + ".example"
+			holder, waiting := mkClaim(t, s, host, now), mkClaim(t, s, host, now)
+			verifyCustomDomain(t, s, holder)
+			record(t, s, claimOne(t, s, waiting, now), now, true) // contested: due again much later
+			// A write that keeps the holder's claim frees nothing.
+			holder.DisplayName = "Renamed"
+			must(t, s.UpdatePortal(ctxT(t), holder), "UpdatePortal")
+			if isDue(waiting) {
+				t.Fatalf("%s: a write keeping the claim made the others due", free.name)
+			}
+			must(t, free.f(holder), free.name)
+			if !isDue(waiting) {
+				t.Fatalf("%s: the waiting claim is not due", free.name)
+			}
+			record(t, s, claimOne(t, s, waiting, now), now, true)
+			if served(t, s, host) != waiting.ID {
+				t.Fatalf("%s: the name did not go to the waiting claim", free.name)
+			}
 		}
 	})
 
