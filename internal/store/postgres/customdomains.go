@@ -36,7 +36,10 @@ func (s *Store) ClaimCustomDomainChecks(ctx context.Context, c store.CustomDomai
 		out, err = collect(rows, err, scanCustomDomainCheck)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // RecordCustomDomainCheck stores a check's result in one transaction
@@ -81,7 +84,10 @@ func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomai
 		}
 		return err
 	})
-	return ch, err
+	if err != nil {
+		return store.CustomDomainChange{}, err
+	}
+	return ch, nil
 }
 
 // freeVerifiedName makes the other claims on portal id's verified custom

@@ -37,7 +37,11 @@ func (s *Store) ClaimCustomDomainChecks(ctx context.Context, c store.CustomDomai
 		out, err = collectRows(rows, scanCustomDomainCheck)
 		return err
 	})
-	return out, s.internal(err, "claim custom domain checks")
+	if err != nil {
+		// The job may still run: its result is not read.
+		return nil, s.internal(err, "claim custom domain checks")
+	}
+	return out, nil
 }
 
 // RecordCustomDomainCheck stores a check's result in one transaction.
@@ -77,7 +81,10 @@ func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomai
 		}
 		return err
 	})
-	return ch, s.internal(err, "record custom domain check")
+	if err != nil {
+		return store.CustomDomainChange{}, s.internal(err, "record custom domain check")
+	}
+	return ch, nil
 }
 
 // freeVerifiedName makes the other claims on portal id's verified custom
