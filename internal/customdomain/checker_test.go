@@ -83,6 +83,22 @@ func (e *env) mustServe(host, name string) {
 	}
 }
 
+// claimBoth makes portals first and second claim host (in that order),
+// points host at the default domain of the one named served, runs a round
+// and checks that one is served on it.
+func (e *env) claimBoth(host, first, second, served string) (store.Portal, store.Portal) {
+	e.t.Helper()
+	a, b := e.portal(first, host), e.portal(second, host)
+	target := a
+	if served == second {
+		target = b
+	}
+	e.dns.CNAME(host, target.DefaultDomain)
+	e.round(0)
+	e.mustServe(host, served)
+	return a, b
+}
+
 // round advances the clock by d and runs the due checks.
 func (e *env) round(d time.Duration) int {
 	e.t.Helper()
@@ -183,11 +199,7 @@ func TestAWrongTargetNeverVerifies(t *testing.T) {
 func TestAContestedNameGoesToThePortalDNSPointsAt(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
-	squatter := e.portal("squatter", "developer.bigcorp.test")
-	bigcorp := e.portal("bigcorp", "developer.bigcorp.test")
-	e.dns.CNAME("developer.bigcorp.test", bigcorp.DefaultDomain)
-	e.round(0)
-	e.mustServe("developer.bigcorp.test", "bigcorp")
+	squatter, _ := e.claimBoth("developer.bigcorp.test", "squatter", "bigcorp", "bigcorp")
 	if len(e.changes(squatter)) != 0 {
 		t.Error("the squatter's org log shows a change")
 	}
@@ -200,11 +212,7 @@ func TestAContestedNameGoesToThePortalDNSPointsAt(t *testing.T) {
 func TestAMovedCNAMEMovesTheNameAfterTheThreshold(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
-	a := e.portal("a", "docs.shared.test")
-	b := e.portal("b", "docs.shared.test")
-	e.dns.CNAME("docs.shared.test", a.DefaultDomain)
-	e.round(0)
-	e.mustServe("docs.shared.test", "a")
+	a, b := e.claimBoth("docs.shared.test", "a", "b", "a")
 	e.dns.CNAME("docs.shared.test", b.DefaultDomain)
 	// a's hourly check fails once, then again after 1 and 2 minutes; b
 	// finds its CNAME but a holds the name until then.
