@@ -370,6 +370,19 @@ type CustomDomainResult struct {
 	Retry time.Time
 }
 
+// Outcome is what storing r does to a claim that was verified or not
+// (was), when another portal has the name verified (held; asked only when
+// r would verify a pending claim): the change and when the claim is due
+// again. Every backend's RecordCustomDomainCheck decides by it.
+func (r CustomDomainResult) Outcome(was, held bool) (CustomDomainChange, time.Time) {
+	ch := CustomDomainChange{Was: was, Verified: r.Verified}
+	if r.Verified && !was && held {
+		ch.Verified, ch.Contested = false, true
+		return ch, r.Retry
+	}
+	return ch, r.Next
+}
+
 // CustomDomainChange is what RecordCustomDomainCheck did.
 type CustomDomainChange struct {
 	Stale     bool // the claim changed or was taken again since: nothing written

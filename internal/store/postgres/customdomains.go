@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -48,31 +49,25 @@ func (s *Store) ClaimCustomDomainChecks(ctx context.Context, c store.CustomDomai
 func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomainResult) (store.CustomDomainChange, error) {
 	var ch store.CustomDomainChange
 	err := s.write(ctx, "record custom domain check", func(ctx context.Context, tx pgx.Tx) error {
-		ch = store.CustomDomainChange{}
 		if err := lockDomains(ctx, tx); err != nil {
 			return err
 		}
+		var was, held bool
 		err := tx.QueryRow(ctx, `SELECT custom_domain_verified FROM portals
-			WHERE id = $1 AND custom_domain = $2 AND custom_domain_token = $3`, r.PortalID, r.Hostname, r.Token).Scan(&ch.Was)
+			WHERE id = $1 AND custom_domain = $2 AND custom_domain_token = $3`, r.PortalID, r.Hostname, r.Token).Scan(&was)
 		if errors.Is(err, pgx.ErrNoRows) {
-			ch.Stale = true
+			ch = store.CustomDomainChange{Stale: true}
 			return nil
+		}
+		if err == nil && r.Verified && !was {
+			err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portals WHERE custom_domain = $1 AND id <> $2
+				AND custom_domain_verified)`, r.Hostname, r.PortalID).Scan(&held)
 		}
 		if err != nil {
 			return err
 		}
-		next := r.Next
-		ch.Verified = r.Verified
-		if r.Verified && !ch.Was {
-			var held bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portals WHERE custom_domain = $1 AND id <> $2
-				AND custom_domain_verified)`, r.Hostname, r.PortalID).Scan(&held); err != nil {
-				return err
-			}
-			if held {
-				ch.Verified, ch.Contested, next = false, true, r.Retry
-			}
-		}
+		var next time.Time
+		ch, next = r.Outcome(was, held)
 		if _, err := tx.Exec(ctx, `UPDATE portals SET custom_domain_verified = $1, custom_domain_failures = $2,
 			custom_domain_next_check = $3 WHERE id = $4`, ch.Verified, r.Failures, sqlcodec.ToNS(next), r.PortalID); err != nil {
 			return err

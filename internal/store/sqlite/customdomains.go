@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
@@ -48,28 +49,23 @@ func (s *Store) ClaimCustomDomainChecks(ctx context.Context, c store.CustomDomai
 func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomainResult) (store.CustomDomainChange, error) {
 	var ch store.CustomDomainChange
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		ch = store.CustomDomainChange{}
+		var was bool
 		err := q.QueryRowContext(ctx, `SELECT custom_domain_verified FROM portals
-			WHERE id = ? AND custom_domain = ? AND custom_domain_token = ?`, r.PortalID, r.Hostname, r.Token).Scan(&ch.Was)
+			WHERE id = ? AND custom_domain = ? AND custom_domain_token = ?`, r.PortalID, r.Hostname, r.Token).Scan(&was)
 		if errors.Is(err, sql.ErrNoRows) {
-			ch.Stale = true
+			ch = store.CustomDomainChange{Stale: true}
 			return nil
+		}
+		var held int
+		if err == nil && r.Verified && !was {
+			err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM portals WHERE custom_domain = ? AND id <> ?
+				AND custom_domain_verified <> 0`, r.Hostname, r.PortalID).Scan(&held)
 		}
 		if err != nil {
 			return err
 		}
-		next := r.Next
-		ch.Verified = r.Verified
-		if r.Verified && !ch.Was {
-			var held int
-			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM portals WHERE custom_domain = ? AND id <> ?
-				AND custom_domain_verified <> 0`, r.Hostname, r.PortalID).Scan(&held); err != nil {
-				return err
-			}
-			if held > 0 {
-				ch.Verified, ch.Contested, next = false, true, r.Retry
-			}
-		}
+		var next time.Time
+		ch, next = r.Outcome(was, held > 0)
 		if _, err := q.ExecContext(ctx, `UPDATE portals SET custom_domain_verified = ?, custom_domain_failures = ?,
 			custom_domain_next_check = ? WHERE id = ?`, boolInt(ch.Verified), r.Failures, sqlcodec.ToNS(next), r.PortalID); err != nil {
 			return err
