@@ -25,6 +25,10 @@ type Config struct {
 	// PortalDomainSuffix makes default portal domains: a portal named "acme"
 	// gets "acme.<suffix>". Default "localhost".
 	PortalDomainSuffix string
+	// CustomDomainsUnchecked is --custom-domain-check none: a claimed
+	// custom domain is verified at once, and a name another portal has is
+	// refused (for a single tenant, where that tells no one anything).
+	CustomDomainsUnchecked bool
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies httpx.TrustedProxies
 	// MaxBodyBytes caps JSON request bodies. Default httpx.DefaultMaxBody.
@@ -102,6 +106,10 @@ type Deps struct {
 	// (signing.Keyring can).
 	Tree       *tlog.Tree
 	NoteSigner tlog.KeySigner
+
+	// CustomDomains checks a custom domain when it is set or updated; nil:
+	// claims wait for the background checks.
+	CustomDomains CustomDomainChecker
 }
 
 // server holds the API's dependencies; route groups are its methods.
@@ -122,6 +130,7 @@ type server struct {
 
 	tree       *tlog.Tree
 	noteSigner tlog.KeySigner
+	domains    CustomDomainChecker
 
 	ingestBudget *ingestBudget
 	unauth       *unauthBudget          // nil: every unauthenticated request is audited
@@ -193,7 +202,7 @@ func New(cfg Config, deps Deps) Handler {
 	}
 	s.wall = clock.Real{}
 	s.ingestSlow = newIngestSlowCounter(deps.Registerer)
-	s.tree, s.noteSigner = deps.Tree, deps.NoteSigner
+	s.tree, s.noteSigner, s.domains = deps.Tree, deps.NoteSigner, deps.CustomDomains
 	if s.tree == nil && deps.Store != nil {
 		s.tree = tlog.NewTree(deps.Store)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -11,11 +12,23 @@ import (
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
-// customDomainRoutes serve a portal's custom domain: the portal listener
-// serves the portal on it as soon as it is set. sigtrail terminates no TLS
-// (a proxy in front of the listener does) and checks no DNS, so there is
-// nothing to verify: a domain is enabled while it exists, and disabling it
-// is deleting it.
+// CustomDomainChecker checks a portal's custom domain now (package
+// customdomain): on create and update, so a CNAME already in place is
+// verified at once; the background checks do the rest.
+type CustomDomainChecker interface {
+	Check(ctx context.Context, portalID string) (store.CustomDomainChange, error)
+}
+
+// customDomainRoutes serve a portal's custom domain. Setting one makes a
+// claim, pending until DNS shows the name to be a CNAME of the portal's
+// default domain (cname_status verified); only then does the portal
+// listener serve the portal on it. Several portals, of any orgs, may claim
+// one name: the answers never tell one org of another's claim, and DNS
+// decides which is verified. With Config.CustomDomainsUnchecked (a single
+// tenant) a claim is verified at once and a name another portal has is a
+// 400, as before DNS checks. sigtrail terminates no TLS (a proxy in front
+// of the listener does): a domain is enabled while it exists, and
+// disabling it is deleting it.
 func (s *server) customDomainRoutes() []route {
 	const path = "/v3/portals/{portalId}/custom-domain"
 	return []route{
@@ -43,10 +56,36 @@ type sslJSON struct {
 
 // toCustomDomainJSON shows p's custom domain. The store keeps no times of
 // its own for the domain: both are when the portal last changed.
+// ssl.verification_status follows cname_status: with the http method
+// the certificate is the TLS proxy's, which can have one for the name only
+// once the name leads here, and sigtrail cannot see the proxy's
+// certificate to say more (never "error": sigtrail has no error to show).
 func toCustomDomainJSON(p store.Portal) customDomainJSON {
-	return customDomainJSON{Hostname: p.CustomDomain, Enabled: true, CNAMEStatus: "verified",
-		SSL:       sslJSON{DomainVerificationMethod: "http", VerificationStatus: "verified"},
+	status := "pending"
+	if p.CustomDomainVerified {
+		status = "verified"
+	}
+	return customDomainJSON{Hostname: p.CustomDomain, Enabled: true, CNAMEStatus: status,
+		SSL:       sslJSON{DomainVerificationMethod: "http", VerificationStatus: status},
 		CreatedAt: p.UpdatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC()}
+}
+
+// checkCustomDomain checks p's claim now and sets p's status from it. A
+// check that fails to run leaves the claim pending for the background
+// checks (and is logged): the claim is stored either way.
+func (s *server) checkCustomDomain(c *call, p *store.Portal) {
+	if s.domains == nil {
+		return
+	}
+	ch, err := s.domains.Check(c.ctx(), p.ID)
+	if err != nil {
+		s.log.Warn("custom domain: check on request failed; the background checks will retry",
+			"portal_id", p.ID, "hostname", p.CustomDomain, "trace_id", c.traceID, "err", err)
+		return
+	}
+	if !ch.Stale {
+		p.CustomDomainVerified = ch.Verified
+	}
 }
 
 type customDomainSSLBody struct {
@@ -151,18 +190,31 @@ func (s *server) createCustomDomain(c *call) error {
 		return apperr.InvalidField("body", "hostname", "invalid",
 			"the portal already has the custom domain "+p.CustomDomain+"; delete it first")
 	}
+	taken := apperr.InvalidField("body", "hostname", "invalid", "is already the domain of a portal")
+	if s.cfg.CustomDomainsUnchecked {
+		// One tenant: whoever claims a name owns it, first come first served.
+		if other, err := s.st.GetPortalByDomain(c.ctx(), host); err == nil && other.ID != p.ID {
+			return taken
+		} else if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return err
+		}
+	}
 	p.CustomDomain, p.UpdatedAt = host, c.now()
 	if err := s.st.UpdatePortal(c.ctx(), p); err != nil {
 		if apperr.Is(err, apperr.Conflict) {
-			return apperr.InvalidField("body", "hostname", "invalid", "is already the domain of a portal")
+			// Only another portal's default domain (public anyway)
+			// conflicts; others' claims never do.
+			return taken
 		}
 		return err
 	}
+	s.checkCustomDomain(c, &p)
 	return c.json(http.StatusCreated, toCustomDomainJSON(p))
 }
 
 // updateCustomDomain accepts what changes nothing in sigtrail (enabled:
-// true, the http verification method), so clients that send them work.
+// true, the http verification method), so clients that send them work,
+// and checks the claim again now (after its CNAME was set up, say).
 func (s *server) updateCustomDomain(c *call) error {
 	p, err := s.withCustomDomain(c)
 	if err != nil {
@@ -178,6 +230,7 @@ func (s *server) updateCustomDomain(c *call) error {
 	if err := b.check(); err != nil {
 		return err
 	}
+	s.checkCustomDomain(c, &p)
 	return c.json(http.StatusOK, toCustomDomainJSON(p))
 }
 

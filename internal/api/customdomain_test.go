@@ -4,14 +4,32 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sigtrail/sigtrail/internal/apperr"
+	"github.com/sigtrail/sigtrail/internal/customdomain"
+	"github.com/sigtrail/sigtrail/internal/dnstest"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
+// withDomainChecks checks custom domains in mode, asking srv (nil: no DNS).
+func withDomainChecks(mode customdomain.Mode, srv *dnstest.Server) func(*Deps) {
+	return func(d *Deps) {
+		var r customdomain.Resolver
+		if srv != nil {
+			r = customdomain.NewNetResolver([]string{srv.Addr})
+		}
+		d.CustomDomains = customdomain.New(customdomain.Config{Mode: mode, LookupTimeout: 300 * time.Millisecond},
+			customdomain.Deps{Store: d.Store, Resolver: r, Recorder: d.Recorder, Clock: d.Clock, Logger: d.Logger})
+	}
+}
+
+// TestPortalCustomDomain is the single-tenant mode (--custom-domain-check
+// none): a claim is served at once, and a name another portal has is a
+// 400, as before DNS checks.
 func TestPortalCustomDomain(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, Config{PortalDomainSuffix: "portals.example.net"})
+	h := newHarness(t, Config{PortalDomainSuffix: "portals.example.net", CustomDomainsUnchecked: true}, withDomainChecks(customdomain.ModeNone, nil))
 	_, tok := h.org("o")
 	_, otherTok := h.org("other")
 	var p, q portalJSON
@@ -51,7 +69,7 @@ func TestPortalCustomDomain(t *testing.T) {
 
 	var d customDomainJSON
 	h.call(http.MethodPost, path, tok, create("Dev.Acme.Test.")).expect(t, http.StatusCreated).decode(t, &d)
-	if d.Hostname != "dev.acme.test" || !d.Enabled || d.SSL.VerificationStatus != "verified" {
+	if d.Hostname != "dev.acme.test" || !d.Enabled || d.SSL.VerificationStatus != "verified" || d.CNAMEStatus != "verified" {
 		t.Fatalf("created %+v", d)
 	}
 	// The portal listener finds the portal by it, and the portal shows it.
@@ -85,4 +103,116 @@ func TestPortalCustomDomain(t *testing.T) {
 	h.call(http.MethodGet, path, tok, nil).problem(t, http.StatusNotFound)
 	// Freed, it can be taken again.
 	h.call(http.MethodPost, "/v3/portals/"+q.ID+"/custom-domain", otherTok, create("dev.acme.test")).expect(t, http.StatusCreated)
+}
+
+// customDomainCreate is a create request for host.
+func customDomainCreate(host string) map[string]any {
+	return map[string]any{"hostname": host, "enabled": true, "ssl": map[string]any{"domain_verification_method": "http"}}
+}
+
+// TestCustomDomainTakeover is the attack the DNS check stops: an org
+// claims a name another company will point at sigtrail for its own portal.
+// The claim is pending and not served; the company's own claim succeeds
+// the same way and is verified once its CNAME leads to its portal; neither
+// answer tells one org of the other's claim.
+func TestCustomDomainTakeover(t *testing.T) {
+	t.Parallel()
+	srv := dnstest.Start(t)
+	h := newHarness(t, Config{PortalDomainSuffix: "portals.example.net"}, withDomainChecks(customdomain.ModeDNS, srv))
+	_, attackerTok := h.org("attacker")
+	_, victimTok := h.org("bigcorp")
+	var a, v portalJSON
+	h.call(http.MethodPost, "/v3/portals", attackerTok, map[string]any{"name": "phish"}).expect(t, http.StatusCreated).decode(t, &a)
+	h.call(http.MethodPost, "/v3/portals", victimTok, map[string]any{"name": "bigcorp"}).expect(t, http.StatusCreated).decode(t, &v)
+	srv.A(a.DefaultDomain)
+	srv.A(v.DefaultDomain)
+	const host = "developer.bigcorp.test"
+	served := func() string {
+		t.Helper()
+		p, err := h.st.GetPortalByDomain(t.Context(), host)
+		if apperr.Is(err, apperr.NotFound) {
+			return ""
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	status := func(tok, portalID string, method string, body any, code int) customDomainJSON {
+		t.Helper()
+		var d customDomainJSON
+		res := h.call(method, "/v3/portals/"+portalID+"/custom-domain", tok, body).expect(t, code)
+		res.decode(t, &d)
+		if d.CNAMEStatus != d.SSL.VerificationStatus {
+			t.Errorf("cname_status %q, ssl.verification_status %q", d.CNAMEStatus, d.SSL.VerificationStatus)
+		}
+		return d
+	}
+
+	// The attacker's claim is taken, pending, and not served.
+	if d := status(attackerTok, a.ID, http.MethodPost, customDomainCreate(host), http.StatusCreated); d.CNAMEStatus != "pending" {
+		t.Fatalf("attacker's claim %+v", d)
+	}
+	if served() != "" {
+		t.Fatal("a claim without its CNAME is served")
+	}
+	var got portalJSON
+	h.call(http.MethodGet, "/v3/portals/"+a.ID, attackerTok, nil).expect(t, http.StatusOK).decode(t, &got)
+	if got.CanonicalDomain != a.DefaultDomain {
+		t.Errorf("a pending claim is the canonical domain: %+v", got)
+	}
+	// BigCorp claims its own name: the same answer as any new claim, no
+	// 400, nothing about the attacker's claim.
+	res := h.call(http.MethodPost, "/v3/portals/"+v.ID+"/custom-domain", victimTok, customDomainCreate(host)).expect(t, http.StatusCreated)
+	for _, leak := range []string{a.ID, "phish", "already", "taken", "another"} {
+		if strings.Contains(string(res.Body), leak) {
+			t.Errorf("BigCorp's claim answer mentions %q: %s", leak, res.Body)
+		}
+	}
+	var d customDomainJSON
+	res.decode(t, &d)
+	if d.CNAMEStatus != "pending" || d.Hostname != host {
+		t.Fatalf("BigCorp's claim %+v", d)
+	}
+	// The attacker pointing the name at its own portal is not in its
+	// power: DNS is BigCorp's. BigCorp points it at its portal and asks
+	// for a check.
+	srv.CNAME(host, v.DefaultDomain)
+	if d := status(victimTok, v.ID, http.MethodPatch, map[string]any{"enabled": true}, http.StatusOK); d.CNAMEStatus != "verified" {
+		t.Fatalf("after the CNAME: %+v", d)
+	}
+	if served() != v.ID {
+		t.Fatal("BigCorp's portal is not served on its name")
+	}
+	// The attacker's checks never verify it, and it learns nothing
+	// either: its claim just stays pending.
+	if d := status(attackerTok, a.ID, http.MethodPatch, map[string]any{"enabled": true}, http.StatusOK); d.CNAMEStatus != "pending" {
+		t.Fatalf("attacker's claim %+v", d)
+	}
+	if d := status(attackerTok, a.ID, http.MethodGet, nil, http.StatusOK); d.CNAMEStatus != "pending" {
+		t.Fatalf("attacker's claim %+v", d)
+	}
+	if served() != v.ID {
+		t.Fatal("the attacker's check moved the name")
+	}
+	h.call(http.MethodGet, "/v3/portals/"+v.ID, victimTok, nil).expect(t, http.StatusOK).decode(t, &got)
+	if got.CanonicalDomain != host {
+		t.Errorf("verified claim is not the canonical domain: %+v", got)
+	}
+	// Claiming the name again while BigCorp has it verified tells the
+	// attacker nothing either: a pending claim like any other.
+	h.call(http.MethodDelete, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, nil).expect(t, http.StatusNoContent)
+	res = h.call(http.MethodPost, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, customDomainCreate(host)).expect(t, http.StatusCreated)
+	for _, leak := range []string{v.ID, "bigcorp.portals", "already", "taken", "another"} {
+		if strings.Contains(string(res.Body), leak) {
+			t.Errorf("a claim on a verified name answers %q: %s", leak, res.Body)
+		}
+	}
+	if served() != v.ID {
+		t.Fatal("claiming a verified name again moved it")
+	}
+	// A name under the default suffix is refused as before, and so is a
+	// name that is another portal's default domain (public anyway).
+	h.call(http.MethodDelete, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, nil).expect(t, http.StatusNoContent)
+	h.call(http.MethodPost, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, customDomainCreate("x.portals.example.net")).problem(t, http.StatusBadRequest)
 }

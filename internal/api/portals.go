@@ -66,8 +66,8 @@ func toPortalJSON(p store.Portal) portalJSON {
 		d := p.Description
 		out.Description = &d
 	}
-	if p.CustomDomain != "" {
-		out.CanonicalDomain = p.CustomDomain
+	if p.CustomDomain != "" && p.CustomDomainVerified {
+		out.CanonicalDomain = p.CustomDomain // where the portal is served
 	}
 	return out
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sigtrail/sigtrail/internal/audit"
+	"github.com/sigtrail/sigtrail/internal/customdomain"
+	"github.com/sigtrail/sigtrail/internal/dnstest"
 	"github.com/sigtrail/sigtrail/internal/store"
 )
 
@@ -122,6 +124,37 @@ func TestSignUpAndSessionThroughTheAPI(t *testing.T) {
 func TestPortalIsChosenByHost(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(_ *Config, p *store.Portal) { p.CustomDomain = "developers.acme.test" })
+	get := func(host string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/login", nil)
+		req.Host = host
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("host %q: %s", host, resp.Header.Get("Content-Type"))
+		}
+		return resp.StatusCode
+	}
+	// The custom domain is a claim: not served until DNS shows it to be
+	// a CNAME of the portal's default domain.
+	srv := dnstest.Start(t)
+	checker := customdomain.New(customdomain.Config{LookupTimeout: time.Second},
+		customdomain.Deps{Store: e.st, Resolver: customdomain.NewNetResolver([]string{srv.Addr}), Clock: e.clk})
+	srv.A(e.portal.DefaultDomain)
+	srv.CNAME("developers.acme.test", "acme.example.net")
+	if ch, err := checker.Check(t.Context(), e.portal.ID); err != nil || ch.Verified {
+		t.Fatalf("check with a wrong CNAME: %+v %v", ch, err)
+	}
+	if got := get("developers.acme.test"); got != http.StatusNotFound {
+		t.Fatalf("pending custom domain: %d, want 404", got)
+	}
+	srv.CNAME("developers.acme.test", e.portal.DefaultDomain)
+	if ch, err := checker.Check(t.Context(), e.portal.ID); err != nil || !ch.Verified {
+		t.Fatalf("check with the CNAME: %+v %v", ch, err)
+	}
 	tests := []struct {
 		host   string
 		status int
@@ -134,15 +167,8 @@ func TestPortalIsChosenByHost(t *testing.T) {
 		{"127.0.0.1", http.StatusNotFound},
 	}
 	for _, tt := range tests {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/login", nil)
-		req.Host = tt.host
-		resp, err := e.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-			t.Errorf("host %q: %d %s, want %d", tt.host, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status)
+		if got := get(tt.host); got != tt.status {
+			t.Errorf("host %q: %d, want %d", tt.host, got, tt.status)
 		}
 	}
 }

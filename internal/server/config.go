@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sigtrail/sigtrail/internal/api"
+	"github.com/sigtrail/sigtrail/internal/customdomain"
 	"github.com/sigtrail/sigtrail/internal/httpx"
 	"github.com/sigtrail/sigtrail/internal/store/postgres"
 )
@@ -55,6 +56,11 @@ type Config struct {
 	// budget off.
 	UnauthAuditBurst int
 	UnauthAuditEvery time.Duration
+	// CustomDomainCheck is how portals' custom domains are verified
+	// (customdomain.ModeDNS or ModeNone), and CustomDomainDNSServers the
+	// name servers asked (comma-separated; empty: the system's).
+	CustomDomainCheck      string
+	CustomDomainDNSServers string
 }
 
 // Defaults returns the configuration `sigtrail serve` starts from.
@@ -76,6 +82,7 @@ func Defaults() Config {
 		IngestMinBodyRate:      api.DefaultIngestMinBodyRate,
 		UnauthAuditBurst:       api.DefaultUnauthAuditBurst,
 		UnauthAuditEvery:       api.DefaultUnauthAuditEvery,
+		CustomDomainCheck:      string(customdomain.ModeDNS),
 	}
 }
 
@@ -114,6 +121,12 @@ func (c Config) Validate() error {
 	}
 	if c.IngestMinBodyRate < 0 {
 		errs = append(errs, "--ingest-min-body-rate must be 0 (no floor) or more bytes per second")
+	}
+	if _, err := customdomain.ParseMode(c.CustomDomainCheck); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if _, err := customdomain.ParseServers(c.CustomDomainDNSServers); err != nil {
+		errs = append(errs, "--custom-domain-dns-servers: "+err.Error())
 	}
 	if c.UnauthAuditBurst == 0 {
 		errs = append(errs, "--unauth-audit-burst must be at least 1 (or negative: every request audited)")

@@ -25,6 +25,15 @@ func TestValidate(t *testing.T) {
 		{"ingest stall limit past the read timeout", func(c *Config) { c.IngestBodyStallTimeout = 2 * time.Minute }, "--ingest-body-stall-timeout"},
 		{"negative ingest rate", func(c *Config) { c.IngestMinBodyRate = -1 }, "--ingest-min-body-rate"},
 		{"no ingest rate floor", func(c *Config) { c.IngestMinBodyRate = 0 }, ""},
+		{"custom domains checked by DNS by default", func(c *Config) {
+			if c.CustomDomainCheck != "dns" {
+				c.DataDir = ""
+			}
+		}, ""},
+		{"custom domains unchecked", func(c *Config) { c.CustomDomainCheck = "none" }, ""},
+		{"unknown custom domain check", func(c *Config) { c.CustomDomainCheck = "http" }, "--custom-domain-check"},
+		{"custom domain DNS servers", func(c *Config) { c.CustomDomainDNSServers = "10.0.0.2, [2001:db8::53]:5353" }, ""},
+		{"custom domain DNS server by name", func(c *Config) { c.CustomDomainDNSServers = "ns.example.com" }, "--custom-domain-dns-servers"},
 	}
 	for _, c := range cases {
 		cfg := Defaults()

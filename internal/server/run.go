@@ -21,6 +21,7 @@ import (
 	"github.com/sigtrail/sigtrail/internal/clock"
 	"github.com/sigtrail/sigtrail/internal/cluster"
 	"github.com/sigtrail/sigtrail/internal/console"
+	"github.com/sigtrail/sigtrail/internal/customdomain"
 	"github.com/sigtrail/sigtrail/internal/delivery"
 	"github.com/sigtrail/sigtrail/internal/portal"
 	"github.com/sigtrail/sigtrail/internal/replay"
@@ -146,11 +147,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	defer apiLn.Close()
 	defer portalLn.Close()
 
+	// Custom domains are served once their CNAME is verified; every
+	// process checks its share of the due claims (Validate checked both).
+	domainMode, _ := customdomain.ParseMode(cfg.CustomDomainCheck)
+	dnsServers, _ := customdomain.ParseServers(cfg.CustomDomainDNSServers)
+	domains := customdomain.New(customdomain.Config{Mode: domainMode},
+		customdomain.Deps{Store: st, Resolver: customdomain.NewNetResolver(dnsServers), Recorder: dm, Clock: clk, Logger: log})
+
 	apiHandler := api.New(api.Config{
-		InsecureDestinations: cfg.InsecureDestinations,
-		PortalDomainSuffix:   cfg.PortalDomainSuffix,
-		TrustedProxies:       cfg.TrustedProxies,
-		Retention:            cfg.Retention,
+		InsecureDestinations:   cfg.InsecureDestinations,
+		PortalDomainSuffix:     cfg.PortalDomainSuffix,
+		CustomDomainsUnchecked: domainMode == customdomain.ModeNone,
+		TrustedProxies:         cfg.TrustedProxies,
+		Retention:              cfg.Retention,
 
 		IngestMaxInflightBytes: cfg.IngestMaxInflightBytes,
 		IngestBodyStallTimeout: cfg.IngestBodyStallTimeout,
@@ -168,6 +177,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		Clock:    clk,
 		Logger:   log,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+
+		CustomDomains: domains,
 
 		Registerer: reg,
 	})
@@ -247,6 +258,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return ctx.Err()
 	})
 	run("mail outbox", func() error { return outbox.Run(ctx) })
+	run("custom domain checks", func() error { return domains.Run(ctx) })
 	run("api unaudited-request reports", func() error { return apiHandler.Run(ctx) })
 	run("api listener", func() error { return apiSrv.Serve(apiLn) })
 	run("portal listener", func() error { return portalSrv.Serve(portalLn) })

@@ -50,8 +50,31 @@ type Portals interface {
 	// (lower-case host without port), across all orgs.
 	GetPortalByDomain(ctx context.Context, domain string) (Portal, error)
 	ListPortals(ctx context.Context, orgID string, f NameFilter, p Page) ([]Portal, bool, error)
+	// UpdatePortal replaces p; a changed custom or default domain makes
+	// the custom domain a new, pending claim (CustomDomains).
 	UpdatePortal(ctx context.Context, p Portal) error
-	DeletePortal(ctx context.Context, orgID, id string) error // also deletes its webhook, developers and entries
+	// DeletePortal also deletes its webhook, developers and entries. Giving
+	// up a verified custom domain (here or in UpdatePortal) makes the other
+	// claims on the name due at once.
+	DeletePortal(ctx context.Context, orgID, id string) error
+}
+
+// CustomDomains keeps the DNS checks of portals' custom domains (the
+// claims are Portal.CustomDomain). Any number of processes may check at
+// once: a check is taken (ClaimCustomDomainChecks) before it is run and
+// its result stored only while that take is the latest.
+type CustomDomains interface {
+	// ClaimCustomDomainChecks takes checks to run (c.PortalID's, or up to
+	// c.Limit due ones), makes them due again no sooner than c.Now+c.Hold,
+	// and gives each a new Token. Concurrent callers take different
+	// checks. A portal without a claim has no check (an empty result).
+	ClaimCustomDomainChecks(ctx context.Context, c CustomDomainClaim) ([]CustomDomainCheck, error)
+	// RecordCustomDomainCheck stores r when the portal still claims
+	// r.Hostname and r.Token is its latest take (else Stale, nothing
+	// written). Verification is refused while another portal has the name
+	// verified (Contested: pending, due at r.Retry). A claim that stops
+	// being verified makes the other claims on its name due at r.Now.
+	RecordCustomDomainCheck(ctx context.Context, r CustomDomainResult) (CustomDomainChange, error)
 }
 
 // Destinations keeps audit-log destinations.
@@ -169,6 +192,7 @@ type Store interface {
 	EventLog
 	Tenancy
 	Portals
+	CustomDomains
 	Destinations
 	Webhooks
 	ReplayJobs

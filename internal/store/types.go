@@ -70,7 +70,13 @@ type Portal struct {
 	DefaultAPIVisibility  string // public | private
 	DefaultPageVisibility string // public | private
 	DefaultDomain         string // unique across all portals
-	CustomDomain          string // unique across all portals when set
+	// CustomDomain is the portal's claim on a custom host name. Several
+	// portals may claim one name; the portal listener serves a portal on
+	// it only while CustomDomainVerified, which at most one portal has
+	// for a name (CustomDomains decides it; CreatePortal and UpdatePortal
+	// ignore the field, and a claim that changes is pending again).
+	CustomDomain         string
+	CustomDomainVerified bool
 	// Labels are Kong's key/value metadata (API-validated; nil or empty
 	// when none).
 	Labels    map[string]string
@@ -318,4 +324,69 @@ type SigningKey struct {
 	PrivateKey []byte // ed25519.PrivateKey (64 bytes)
 	CreatedAt  time.Time
 	RetiredAt  time.Time // zero: the active key; else published until RetiredAt+retention
+}
+
+// CustomDomainClaim asks CustomDomains.ClaimCustomDomainChecks for checks
+// to run.
+type CustomDomainClaim struct {
+	Now time.Time
+	// Hold is how long the claimed checks are not due to anyone else: a
+	// replica that takes them and dies leaves them to another after it.
+	Hold time.Duration
+	// Limit bounds how many due checks are taken (0: one).
+	Limit int
+	// PortalID, when set, takes that portal's check whether it is due or
+	// not (a check on create or update); else the due checks, most
+	// overdue first.
+	PortalID string
+}
+
+// CustomDomainCheck is one portal's custom domain to check, as it stood
+// when the check was taken.
+type CustomDomainCheck struct {
+	PortalID      string
+	OrgID         string
+	Hostname      string
+	DefaultDomain string
+	Verified      bool
+	Failures      int // consecutive checks that did not find the CNAME
+	// Token fences the result: taking a check again (or changing the
+	// claim) makes the results of earlier takes stale.
+	Token int64
+}
+
+// CustomDomainResult is what a check leads to, computed by the caller
+// (package customdomain) and stored by RecordCustomDomainCheck.
+type CustomDomainResult struct {
+	PortalID string
+	Hostname string
+	Token    int64
+	Now      time.Time
+	Verified bool // the state the check leads to
+	Failures int
+	Next     time.Time // when the claim is due again
+	// Retry is when a claim that would be verified but whose name
+	// another portal has verified is due again; it stays pending.
+	Retry time.Time
+}
+
+// Outcome is what storing r does to a claim that was verified or not
+// (was), when another portal has the name verified (held; asked only when
+// r would verify a pending claim): the change and when the claim is due
+// again. Every backend's RecordCustomDomainCheck decides by it.
+func (r CustomDomainResult) Outcome(was, held bool) (CustomDomainChange, time.Time) {
+	ch := CustomDomainChange{Was: was, Verified: r.Verified}
+	if r.Verified && !was && held {
+		ch.Verified, ch.Contested = false, true
+		return ch, r.Retry
+	}
+	return ch, r.Next
+}
+
+// CustomDomainChange is what RecordCustomDomainCheck did.
+type CustomDomainChange struct {
+	Stale     bool // the claim changed or was taken again since: nothing written
+	Contested bool // verification refused: another portal has the name verified
+	Was       bool // verified before
+	Verified  bool // verified after
 }

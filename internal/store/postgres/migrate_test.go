@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	url := pgtest.URL(t)
 	// Back to the schema before the migration (and the ones after it),
 	// with a token in it.
-	rollBack(t, url, append(undoIdentities[:len(undoIdentities)-1:len(undoIdentities)-1],
+	rollBack(t, url, slices.Concat(undoCustomDomainChecks, undoIdentities[:len(undoIdentities)-1], []string{
 		"DROP INDEX developer_tokens_session",
 		"ALTER TABLE developer_tokens DROP COLUMN session_id",
 		"DROP INDEX tokens_owner",
@@ -151,7 +152,7 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 		"DELETE FROM schema_migrations WHERE version >= 10",
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', '\\x01', false, 0, 0)",
-	)...)
+	})...)
 	s := openURL(t, url, Options{})
 	tok, err := s.GetTokenByHash(t.Context(), []byte{1})
 	if err != nil {
@@ -160,6 +161,18 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	if tok.ID != "tok-1" || tok.OwnerUserID != "" {
 		t.Fatalf("after the migration: %+v, want tok-1 with no owner", tok)
 	}
+}
+
+// undoCustomDomainChecks takes a migrated database back to the schema
+// before 0013_custom_domain_checks (one custom domain a name, unique); the
+// undo lists after it forget the migration with theirs.
+var undoCustomDomainChecks = []string{
+	"DROP INDEX portals_verified_custom_domain",
+	"DROP INDEX portals_custom_domain_due",
+	"DROP INDEX portals_custom_domain",
+	"CREATE UNIQUE INDEX portals_custom_domain ON portals (custom_domain) WHERE custom_domain IS NOT NULL",
+	`ALTER TABLE portals DROP COLUMN custom_domain_verified, DROP COLUMN custom_domain_failures,
+		DROP COLUMN custom_domain_next_check, DROP COLUMN custom_domain_token`,
 }
 
 // undoIdentities takes a migrated database back to the schema before
@@ -181,14 +194,14 @@ var undoIdentities = []string{
 func TestIdentitiesMigrationKeepsUsers(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	rollBack(t, url, append(undoIdentities[:len(undoIdentities):len(undoIdentities)],
+	rollBack(t, url, slices.Concat(undoCustomDomainChecks, undoIdentities, []string{
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0), ('org-2', 'bigcorp', 0)",
 		`INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES ('user-1', 'org-1', 'Bob@BigCorp.com', 'bob@bigcorp.com', 'org-admin', false, '$argon2id$old', 2, 5, 7, 1, 1)`,
 		"INSERT INTO user_sessions (hash, user_id, org_id, created_at, expires_at) VALUES ('\\x01', 'user-1', 'org-1', 0, 9)",
 		"INSERT INTO user_tokens (hash, user_id, org_id, purpose, created_at, expires_at) VALUES ('\\x02', 'user-1', 'org-1', 'device', 0, 9)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id) VALUES ('tok-1', 'org-1', 'mine', 'org-admin', '\\x03', false, 0, 0, 'user-1')",
-	)...)
+	})...)
 	storetest.CheckUpgradedUser(t, openURL(t, url, Options{}))
 }
 

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/migrations"
 	"github.com/sigtrail/sigtrail/internal/store/storetest"
@@ -181,16 +183,10 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	conn := migratedBefore(t, path, "0012_token_owner.sql")
-	for _, q := range []string{
+	migrateBefore(t, path, "0012_token_owner.sql",
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at) VALUES ('tok-1', 'org-1', 'old', 'org-admin', x'01', 0, 0, 0)",
-	} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	conn.Close()
+	)
 	s := openAt(t, path, Options{})
 	tok, err := s.GetTokenByHash(ctx, []byte{1})
 	if err != nil {
@@ -208,14 +204,10 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	conn := migratedBefore(t, path, "0013_developer_token_session.sql")
 	// The raw connection enforces no foreign keys: the token needs no
 	// developer row to be read back by hash.
-	if _, err := conn.ExecContext(ctx, `INSERT INTO developer_tokens (hash, developer_id, portal_id, purpose, created_at, expires_at)
-		VALUES (x'01', 'dev-1', 'portal-1', 'refresh', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
+	migrateBefore(t, path, "0013_developer_token_session.sql", `INSERT INTO developer_tokens (hash, developer_id, portal_id, purpose, created_at, expires_at)
+		VALUES (x'01', 'dev-1', 'portal-1', 'refresh', 0, 0)`)
 	s := openAt(t, path, Options{})
 	tok, err := s.GetDeveloperToken(ctx, []byte{1})
 	if err != nil {
@@ -234,41 +226,71 @@ func TestDeveloperTokenSessionMigrationKeepsExistingTokens(t *testing.T) {
 func TestIdentitiesMigrationKeepsUsers(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "m.db")
-	conn := migratedBefore(t, path, "0014_identities.sql")
-	for _, q := range []string{
+	migrateBefore(t, path, "0014_identities.sql",
 		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0), ('org-2', 'bigcorp', 0)",
 		`INSERT INTO users (id, org_id, email, email_key, role, disabled, password_hash, failed_logins, failed_since, locked_until, created_at, updated_at)
 			VALUES ('user-1', 'org-1', 'Bob@BigCorp.com', 'bob@bigcorp.com', 'org-admin', 0, '$argon2id$old', 2, 5, 7, 1, 1)`,
 		"INSERT INTO user_sessions (hash, user_id, org_id, created_at, expires_at) VALUES (x'01', 'user-1', 'org-1', 0, 9)",
 		"INSERT INTO user_tokens (hash, user_id, org_id, purpose, created_at, expires_at) VALUES (x'02', 'user-1', 'org-1', 'device', 0, 9)",
 		"INSERT INTO tokens (id, org_id, name, role, hash, system, created_at, expires_at, owner_user_id) VALUES ('tok-1', 'org-1', 'mine', 'org-admin', x'03', 0, 0, 0, 'user-1')",
-	} {
-		if _, err := conn.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	conn.Close()
+	)
 	storetest.CheckUpgradedUser(t, openAt(t, path, Options{}))
 }
 
-// migratedBefore opens a raw connection to a new database at path with
-// the migrations before the one named applied; the caller closes it.
-func migratedBefore(t *testing.T, path, name string) *sql.Conn {
+// migrateBefore makes the database at path as it was before the migration
+// named, then runs stmts on it (on a raw connection, which enforces no
+// foreign keys).
+func migrateBefore(t *testing.T, path, name string, stmts ...string) {
 	t.Helper()
+	ctx := context.Background()
 	ms, err := migrations.Load(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := slices.IndexFunc(ms, func(m migrations.Migration) bool { return m.Name == name })
 	if before < 0 {
-		t.Fatalf("no migration %s", name)
+		t.Fatal("no migration " + name)
 	}
-	conn, err := rawDB(t, path).Conn(t.Context())
+	db := rawDB(t, path)
+	defer db.Close()
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := applyMigrations(t.Context(), conn, ms[:before]); err != nil {
+	defer conn.Close()
+	if err := applyMigrations(ctx, conn, ms[:before]); err != nil {
 		t.Fatal(err)
 	}
-	return conn
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestCustomDomainMigrationMakesExistingDomainsPendingAndDue: a custom
+// domain set before 0015_custom_domain_checks is, after it, a pending
+// claim (not served) due for a check at once.
+func TestCustomDomainMigrationMakesExistingDomainsPendingAndDue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	migrateBefore(t, path, "0015_custom_domain_checks.sql",
+		"INSERT INTO orgs (id, name, created_at) VALUES ('org-1', 'acme', 0)",
+		`INSERT INTO portals (id, org_id, name, display_name, description, authentication_enabled, auto_approve_developers,
+			rbac_enabled, default_api_visibility, default_page_visibility, default_domain, custom_domain, created_at, updated_at, labels)
+			VALUES ('portal-1', 'org-1', 'acme', 'Acme', '', 1, 0, 0, 'public', 'public', 'acme.localhost', 'dev.acme.example',
+			1000, 2000, '{}')`)
+	s := openAt(t, path, Options{})
+	if _, err := s.GetPortalByDomain(ctx, "dev.acme.example"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("an existing custom domain is served before its check: %v", err)
+	}
+	p, err := s.GetPortal(ctx, "org-1", "portal-1")
+	if err != nil || p.CustomDomain != "dev.acme.example" || p.CustomDomainVerified {
+		t.Fatalf("after the migration: %+v %v", p, err)
+	}
+	cs, err := s.ClaimCustomDomainChecks(ctx, store.CustomDomainClaim{Now: time.Unix(0, 1), Hold: time.Minute, Limit: 10})
+	if err != nil || len(cs) != 1 || cs[0].PortalID != "portal-1" || cs[0].Hostname != "dev.acme.example" {
+		t.Fatalf("due checks after the migration: %+v %v", cs, err)
+	}
 }

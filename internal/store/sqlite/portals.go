@@ -15,6 +15,9 @@ const portalCols = `id, org_id, name, display_name, description, authentication_
 	auto_approve_developers, rbac_enabled, default_api_visibility, default_page_visibility,
 	default_domain, custom_domain, created_at, updated_at, labels`
 
+// portalReadCols are portalCols and what only CustomDomains writes.
+const portalReadCols = portalCols + ", custom_domain_verified"
+
 func scanPortal(sc interface{ Scan(...any) error }) (store.Portal, error) {
 	var p store.Portal
 	var custom sql.NullString
@@ -22,7 +25,7 @@ func scanPortal(sc interface{ Scan(...any) error }) (store.Portal, error) {
 	var labels string
 	err := sc.Scan(&p.ID, &p.OrgID, &p.Name, &p.DisplayName, &p.Description, &p.AuthenticationEnabled,
 		&p.AutoApproveDevelopers, &p.RBACEnabled, &p.DefaultAPIVisibility, &p.DefaultPageVisibility,
-		&p.DefaultDomain, &custom, &created, &updated, &labels)
+		&p.DefaultDomain, &custom, &created, &updated, &labels, &p.CustomDomainVerified)
 	p.CustomDomain = custom.String
 	p.CreatedAt = sqlcodec.FromNS(created)
 	p.UpdatedAt = sqlcodec.FromNS(updated)
@@ -33,23 +36,16 @@ func scanPortal(sc interface{ Scan(...any) error }) (store.Portal, error) {
 }
 
 // domainTaken reports whether another portal than id already answers to
-// one of the domains, as default or custom domain: a host must lead to
-// one portal only.
-func domainTaken(ctx context.Context, q querier, id string, domains ...string) (bool, error) {
-	for _, d := range domains {
-		if d == "" {
-			continue
-		}
-		var n int
-		if err := q.QueryRowContext(ctx,
-			"SELECT COUNT(*) FROM portals WHERE id <> ? AND (default_domain = ? OR custom_domain = ?)", id, d, d).Scan(&n); err != nil {
-			return false, err
-		}
-		if n > 0 {
-			return true, nil
-		}
-	}
-	return false, nil
+// one of p's domains: its default domain may be no other portal's default
+// or verified custom domain, and its custom domain no other's default
+// domain (other portals' claims on it are no conflict: DNS decides which
+// one is verified). A host leads to one portal only.
+func domainTaken(ctx context.Context, q querier, p store.Portal) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM portals WHERE id <> ?1
+		AND (default_domain IN (?2, ?3) OR (custom_domain = ?2 AND custom_domain_verified <> 0))`,
+		p.ID, p.DefaultDomain, p.CustomDomain).Scan(&n)
+	return n > 0, err
 }
 
 // CreatePortal stores a portal; a taken name in the org, a taken domain
@@ -59,17 +55,19 @@ func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
 		return err
 	}
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		taken, err := domainTaken(ctx, q, p.ID, p.DefaultDomain, p.CustomDomain)
+		taken, err := domainTaken(ctx, q, p)
 		if err != nil {
 			return err
 		}
 		if taken {
 			return apperr.New(apperr.Conflict, "portal domain is already in use")
 		}
-		_, err = q.ExecContext(ctx, "INSERT INTO portals ("+portalCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		// A custom domain is a pending claim, due for its first check.
+		_, err = q.ExecContext(ctx, "INSERT INTO portals ("+portalCols+", custom_domain_next_check) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			p.ID, p.OrgID, p.Name, p.DisplayName, p.Description, boolInt(p.AuthenticationEnabled),
 			boolInt(p.AutoApproveDevelopers), boolInt(p.RBACEnabled), p.DefaultAPIVisibility, p.DefaultPageVisibility,
-			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt), sqlcodec.EncodeLabels(p.Labels))
+			p.DefaultDomain, nullable(p.CustomDomain), sqlcodec.ToNS(p.CreatedAt), sqlcodec.ToNS(p.UpdatedAt), sqlcodec.EncodeLabels(p.Labels),
+			sqlcodec.ToNS(p.CreatedAt))
 		return constraint(err, "portal")
 	})
 	return s.internal(err, "create portal")
@@ -77,21 +75,23 @@ func (s *Store) CreatePortal(ctx context.Context, p store.Portal) error {
 
 // GetPortal finds one of the org's portals.
 func (s *Store) GetPortal(ctx context.Context, orgID, id string) (store.Portal, error) {
-	p, err := scanPortal(s.rdb.QueryRowContext(ctx, "SELECT "+portalCols+" FROM portals WHERE org_id = ? AND id = ?", orgID, id))
+	p, err := scanPortal(s.rdb.QueryRowContext(ctx, "SELECT "+portalReadCols+" FROM portals WHERE org_id = ? AND id = ?", orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Portal{}, notFound("portal")
 	}
 	return p, s.internal(err, "get portal")
 }
 
-// GetPortalByDomain finds the portal answering to a host, across orgs.
+// GetPortalByDomain finds the portal answering to a host, across orgs: by
+// its default domain or its verified custom domain.
 func (s *Store) GetPortalByDomain(ctx context.Context, domain string) (store.Portal, error) {
 	d := strings.ToLower(domain)
 	if d == "" {
 		return store.Portal{}, notFound("portal")
 	}
 	p, err := scanPortal(s.rdb.QueryRowContext(ctx,
-		"SELECT "+portalCols+" FROM portals WHERE default_domain = ?1 OR custom_domain = ?1 LIMIT 1", d))
+		"SELECT "+portalReadCols+` FROM portals
+		WHERE default_domain = ?1 OR (custom_domain = ?1 AND custom_domain_verified <> 0) LIMIT 1`, d))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Portal{}, notFound("portal")
 	}
@@ -100,7 +100,7 @@ func (s *Store) GetPortalByDomain(ctx context.Context, domain string) (store.Por
 
 // ListPortals lists one page of the org's portals.
 func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilter, p store.Page) ([]store.Portal, bool, error) {
-	base, args := nameFilter("SELECT "+portalCols+" FROM portals WHERE org_id = ?", []any{orgID}, f)
+	base, args := nameFilter("SELECT "+portalReadCols+" FROM portals WHERE org_id = ?", []any{orgID}, f)
 	query, args := pageQuery(base, args, p)
 	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -115,6 +115,9 @@ func (s *Store) ListPortals(ctx context.Context, orgID string, f store.NameFilte
 }
 
 // UpdatePortal replaces a portal's fields (not its org or creation time).
+// A custom or default domain that changes makes the claim a new one:
+// pending, due at p.UpdatedAt, and the checks taken of the old one stale;
+// a verified name it gives up makes the other claims on it due at once.
 func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 	if err := store.NormalizePortal(&p); err != nil {
 		return err
@@ -123,17 +126,27 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		if err := belongs(ctx, q, "portals", p.OrgID, p.ID, "portal"); err != nil {
 			return err
 		}
-		taken, err := domainTaken(ctx, q, p.ID, p.DefaultDomain, p.CustomDomain)
+		taken, err := domainTaken(ctx, q, p)
 		if err != nil {
 			return err
 		}
 		if taken {
 			return apperr.New(apperr.Conflict, "portal domain is already in use")
 		}
-		res, err := q.ExecContext(ctx, `UPDATE portals SET name = ?, display_name = ?, description = ?,
-			authentication_enabled = ?, auto_approve_developers = ?, rbac_enabled = ?,
-			default_api_visibility = ?, default_page_visibility = ?, default_domain = ?, custom_domain = ?,
-			updated_at = ?, labels = ? WHERE org_id = ? AND id = ?`,
+		if err := freeVerifiedName(ctx, q, p.ID, p.CustomDomain, p.DefaultDomain); err != nil {
+			return err
+		}
+		// SET expressions read the row as it was. The claim stays only
+		// while both names stay: its CNAME must lead to the default domain.
+		res, err := q.ExecContext(ctx, `UPDATE portals SET name = ?1, display_name = ?2, description = ?3,
+			authentication_enabled = ?4, auto_approve_developers = ?5, rbac_enabled = ?6,
+			default_api_visibility = ?7, default_page_visibility = ?8, default_domain = ?9, custom_domain = ?10,
+			updated_at = ?11, labels = ?12,
+			custom_domain_verified = CASE WHEN custom_domain IS ?10 AND default_domain = ?9 THEN custom_domain_verified ELSE 0 END,
+			custom_domain_failures = CASE WHEN custom_domain IS ?10 AND default_domain = ?9 THEN custom_domain_failures ELSE 0 END,
+			custom_domain_next_check = CASE WHEN custom_domain IS ?10 AND default_domain = ?9 THEN custom_domain_next_check ELSE ?11 END,
+			custom_domain_token = CASE WHEN custom_domain IS ?10 AND default_domain = ?9 THEN custom_domain_token ELSE custom_domain_token + 1 END
+			WHERE org_id = ?13 AND id = ?14`,
 			p.Name, p.DisplayName, p.Description, boolInt(p.AuthenticationEnabled), boolInt(p.AutoApproveDevelopers),
 			boolInt(p.RBACEnabled), p.DefaultAPIVisibility, p.DefaultPageVisibility, p.DefaultDomain,
 			nullable(p.CustomDomain), sqlcodec.ToNS(p.UpdatedAt), sqlcodec.EncodeLabels(p.Labels), p.OrgID, p.ID)
@@ -156,6 +169,9 @@ const portalDeleteChunk = 2000
 // portal is gone already and retention removes the entries left.
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		if err := freeVerifiedName(ctx, q, id, "", ""); err != nil {
+			return err
+		}
 		return mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal")
 	})
 	for done := false; err == nil && !done; {

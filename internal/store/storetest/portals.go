@@ -50,6 +50,7 @@ func testPortals(t *testing.T, b Backend) {
 		p.CustomDomain = "docs.acme.example"
 		p.UpdatedAt = at(time.Hour)
 		must(t, s.UpdatePortal(ctxT(t), p), "UpdatePortal")
+		verifyCustomDomain(t, s, p)
 		fresh := func(orgID string) store.Portal {
 			id := newID(t)
 			return store.Portal{ID: id, OrgID: orgID, Name: "n-" + id, DefaultDomain: id + ".example", CreatedAt: at(0), UpdatedAt: at(0)}
@@ -63,7 +64,6 @@ func testPortals(t *testing.T, b Backend) {
 			{"name taken in the org", func(q *store.Portal) { q.Name = p.Name }, o.ID, apperr.Conflict},
 			{"default domain taken", func(q *store.Portal) { q.DefaultDomain = p.DefaultDomain }, other.ID, apperr.Conflict},
 			{"default domain taken in another case", func(q *store.Portal) { q.DefaultDomain = strings.ToUpper(p.DefaultDomain) }, other.ID, apperr.Conflict},
-			{"custom domain taken", func(q *store.Portal) { q.CustomDomain = p.CustomDomain }, other.ID, apperr.Conflict},
 			{"custom domain is another's default", func(q *store.Portal) { q.CustomDomain = p.DefaultDomain }, other.ID, apperr.Conflict},
 			{"default domain is another's custom", func(q *store.Portal) { q.DefaultDomain = p.CustomDomain }, other.ID, apperr.Conflict},
 			{"id taken", func(q *store.Portal) { q.ID = p.ID }, other.ID, apperr.Conflict},
@@ -78,8 +78,23 @@ func testPortals(t *testing.T, b Backend) {
 		q.Name = p.Name
 		must(t, s.CreatePortal(ctxT(t), q), "CreatePortal with a name used in another org")
 		// Updating into a taken domain is a Conflict too.
+		q.DefaultDomain = p.CustomDomain
+		wantCode(t, s.UpdatePortal(ctxT(t), q), apperr.Conflict, "UpdatePortal to another's verified custom domain")
+		// Claims are no conflict: several portals may claim a name, verified
+		// by another portal or not (DNS decides which one is verified).
+		q = fresh(other.ID)
 		q.CustomDomain = p.CustomDomain
-		wantCode(t, s.UpdatePortal(ctxT(t), q), apperr.Conflict, "UpdatePortal to a taken custom domain")
+		must(t, s.CreatePortal(ctxT(t), q), "CreatePortal claiming another's verified custom domain")
+		r := fresh(o.ID)
+		must(t, s.CreatePortal(ctxT(t), r), "CreatePortal")
+		r.CustomDomain = p.CustomDomain
+		must(t, s.UpdatePortal(ctxT(t), r), "UpdatePortal claiming another's verified custom domain")
+		// A pending claim keeps no one from the name as default domain.
+		q.CustomDomain = "pending.acme.example"
+		must(t, s.UpdatePortal(ctxT(t), q), "UpdatePortal")
+		d := fresh(o.ID)
+		d.DefaultDomain = "pending.acme.example"
+		must(t, s.CreatePortal(ctxT(t), d), "CreatePortal with another's pending claim as default domain")
 	})
 
 	t.Run("GetPortalByDomain", func(t *testing.T) {
@@ -89,6 +104,10 @@ func testPortals(t *testing.T, b Backend) {
 		p := mkPortal(t, s, o.ID)
 		p.CustomDomain = "Portal.Acme.Example"
 		must(t, s.UpdatePortal(ctxT(t), p), "UpdatePortal")
+		// A pending claim is not served.
+		_, err := s.GetPortalByDomain(ctxT(t), "portal.acme.example")
+		wantCode(t, err, apperr.NotFound, "GetPortalByDomain of a pending custom domain")
+		verifyCustomDomain(t, s, p)
 		cases := []struct {
 			domain string
 			found  bool

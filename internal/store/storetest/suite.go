@@ -79,6 +79,7 @@ func Run(t *testing.T, b Backend) {
 		{"EventLog", testEventLog},
 		{"Tenancy", testTenancy},
 		{"Portals", testPortals},
+		{"CustomDomains", testCustomDomains},
 		{"Destinations", testDestinations},
 		{"Webhooks", testWebhooks},
 		{"ReplayJobs", testReplayJobs},

@@ -1,0 +1,53 @@
+package customdomain
+
+import (
+	"time"
+
+	"github.com/sigtrail/sigtrail/internal/store"
+)
+
+// Policy says when claims are checked and when a verified name is lost.
+type Policy struct {
+	// FirstRetry is the wait after a check that did not find the CNAME;
+	// it doubles with every such check in a row, up to MaxRetry.
+	FirstRetry time.Duration
+	MaxRetry   time.Duration
+	// Recheck is the wait after a check that found it.
+	Recheck time.Duration
+	// Threshold is how many checks in a row must fail before a verified
+	// name goes back to pending.
+	Threshold int
+}
+
+// DefaultPolicy retries pending claims after 1, 2, 4, ... minutes up to an
+// hour, rechecks verified names hourly, and takes a name back after three
+// failed checks in a row (about three minutes after the first: a failing
+// verified name is retried on the short backoff).
+var DefaultPolicy = Policy{FirstRetry: time.Minute, MaxRetry: time.Hour, Recheck: time.Hour, Threshold: 3}
+
+// backoff is the wait after failures checks in a row failed (>= 1).
+func (p Policy) backoff(failures int) time.Duration {
+	d := p.FirstRetry
+	for i := 1; i < failures && d < p.MaxRetry; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxRetry)
+}
+
+// Result is what a check of c at now leads to: found says whether DNS
+// showed the CNAME to c's default domain.
+func (p Policy) Result(c store.CustomDomainCheck, found bool, now time.Time) store.CustomDomainResult {
+	r := store.CustomDomainResult{PortalID: c.PortalID, Hostname: c.Hostname, Token: c.Token, Now: now}
+	if found {
+		// A name another portal holds is taken from it only by its own
+		// checks failing, which makes this claim due at once; until then
+		// there is no point asking often.
+		r.Verified, r.Next, r.Retry = true, now.Add(p.Recheck), now.Add(p.Recheck)
+		return r
+	}
+	r.Failures = c.Failures + 1
+	r.Verified = c.Verified && r.Failures < max(p.Threshold, 1)
+	r.Next = now.Add(p.backoff(r.Failures))
+	r.Retry = r.Next
+	return r
+}
