@@ -130,9 +130,16 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 		return login{}, apperr.Wrap(err, "check password of identity %s", id.ID)
 	}
 	// Another replica may have locked the account during the check: the
-	// account as it is now decides.
+	// account as it is now decides the lock. Everything else (which orgs
+	// the password enters) is judged on the copy whose hash was checked,
+	// and a password changed meanwhile fails the attempt: the verdict on
+	// an old password must not be combined with the new one's orgs.
+	checked := id
 	if id, err = h.st.GetIdentity(ctx, id.ID); err != nil {
 		return login{}, h.vanished(ctx, r, err)
+	}
+	if id.PasswordHash != checked.PasswordHash {
+		ok = false
 	}
 	locked := h.cfg.Lockout.LockedIdentity(id, now)
 	if locked && !known {
@@ -162,7 +169,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 			return login{}, err
 		}
 	}
-	enabled := enterable(id, users)
+	enabled := enterable(checked, users)
 	if len(enabled) == 0 {
 		answer := errDisabled
 		if slices.ContainsFunc(users, func(u store.User) bool { return !u.Disabled }) {
@@ -181,22 +188,36 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 	if err := h.endPresentedSession(ctx, r); err != nil {
 		return login{}, err
 	}
-	var l login
-	if len(enabled) == 1 {
-		l.session, err = h.openSession(ctx, enabled[0], now, now.Add(h.cfg.SessionTTL))
-	} else {
-		l.choose, err = h.newChooser(ctx, enabled[0], now)
-	}
-	if err != nil {
-		return login{}, err
-	}
 	// Only the person's own token is replaced in the store: another's,
 	// which the cookie no longer carries, expires on its own (deleting it
 	// would let whoever holds a copy end its owner's device).
 	if !known {
 		dev = store.UserToken{}
 	}
-	if l.device, err = h.newDevice(ctx, enabled[0], dev, now); err != nil {
+	var l login
+	g := store.LoginGrant{IdentityID: checked.ID, PasswordHash: checked.PasswordHash}
+	if len(enabled) == 1 {
+		var sess store.UserSession
+		l.session, sess = newSession(enabled[0], now, now.Add(h.cfg.SessionTTL))
+		g.Sessions = append(g.Sessions, sess)
+	} else {
+		var t store.UserToken
+		l.choose, t = newChooser(enabled[0], now)
+		g.Tokens = append(g.Tokens, t)
+	}
+	device, t, err := h.deviceToken(ctx, enabled[0], dev, now)
+	if err != nil {
+		return login{}, err
+	}
+	if device != "" {
+		l.device = device
+		g.Tokens = append(g.Tokens, t)
+	}
+	// The grant stands only while the checked password does: a new one
+	// set meanwhile either ends it or refuses it.
+	if err := h.st.CreateLoginGrant(ctx, g); apperr.Is(err, apperr.Conflict) {
+		return login{}, h.failAuth(ctx, r, audit.OutcomeInvalidPassword, errInvalidCredentials, users...)
+	} else if err != nil {
 		return login{}, err
 	}
 	return l, nil
@@ -226,13 +247,12 @@ func (h *Handler) identityUsers(ctx context.Context, email string) (store.Identi
 	return id, users, nil
 }
 
-// openSession opens a console session of u until expires and returns its
-// secret.
-func (h *Handler) openSession(ctx context.Context, u store.User, now, expires time.Time) (string, error) {
+// newSession makes a console session of u until expires (to be stored)
+// and returns its secret.
+func newSession(u store.User, now, expires time.Time) (string, store.UserSession) {
 	secret := webform.NewSecret()
-	err := h.st.CreateUserSession(ctx, store.UserSession{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
-		CreatedAt: now.UTC(), ExpiresAt: expires.UTC()})
-	return secret, err
+	return secret, store.UserSession{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
+		CreatedAt: now.UTC(), ExpiresAt: expires.UTC()}
 }
 
 // lockedAttempt answers an attempt its lock refuses (the identity's, or a
@@ -273,24 +293,33 @@ func (h *Handler) presentedDevice(ctx context.Context, r *http.Request, now time
 // its owner logs in again. A browser new to the person gets one within
 // webform.DeviceIssueLimit, else none ("").
 func (h *Handler) newDevice(ctx context.Context, u store.User, presented store.UserToken, now time.Time) (string, error) {
+	secret, t, err := h.deviceToken(ctx, u, presented, now)
+	if err != nil || secret == "" {
+		return "", err
+	}
+	return secret, h.st.CreateUserToken(ctx, t)
+}
+
+// deviceToken is newDevice but for storing the new token, which it
+// returns with its secret (none: "").
+func (h *Handler) deviceToken(ctx context.Context, u store.User, presented store.UserToken, now time.Time) (string, store.UserToken, error) {
 	if presented.Hash != nil {
 		if _, err := h.st.ConsumeUserToken(ctx, presented.Hash); err != nil && !apperr.Is(err, apperr.NotFound) {
-			return "", err
+			return "", store.UserToken{}, err
 		}
 	} else {
 		ok, _, err := h.st.TakeRateToken(ctx, "console/device-issue/"+u.IdentityID, now, webform.DeviceIssueLimit)
 		if err != nil {
-			return "", err
+			return "", store.UserToken{}, err
 		}
 		if !ok {
 			h.log.Info("console: no device cookie given: the user's new devices are over their limit", "user_id", u.ID, "org_id", u.OrgID)
-			return "", nil
+			return "", store.UserToken{}, nil
 		}
 	}
 	secret := webform.NewSecret()
-	err := h.st.CreateUserToken(ctx, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
-		Purpose: store.PurposeDevice, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(webform.DeviceTTL)})
-	return secret, err
+	return secret, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
+		Purpose: store.PurposeDevice, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(webform.DeviceTTL)}, nil
 }
 
 // endPresentedSession deletes the session whose cookie came with r, if

@@ -21,13 +21,12 @@ const chooseCookie = "sigtrail_console_choose"
 // chooseTTL is how long a passed password waits for the choice of an org.
 const chooseTTL = 10 * time.Minute
 
-// newChooser stores a chooser token for u's person (kept as u's, one of
-// the users they may enter) and returns its secret.
-func (h *Handler) newChooser(ctx context.Context, u store.User, now time.Time) (string, error) {
+// newChooser makes a chooser token for u's person (kept as u's, one of
+// the users they may enter), to be stored, and returns its secret.
+func newChooser(u store.User, now time.Time) (string, store.UserToken) {
 	secret := webform.NewSecret()
-	err := h.st.CreateUserToken(ctx, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
-		Purpose: store.PurposeChooseOrg, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(chooseTTL)})
-	return secret, err
+	return secret, store.UserToken{Hash: webform.SecretHash(secret), UserID: u.ID, OrgID: u.OrgID,
+		Purpose: store.PurposeChooseOrg, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(chooseTTL)}
 }
 
 // chooser is a person about to choose an org: logged in to one (current,
@@ -168,6 +167,17 @@ func (h *Handler) pageChooseOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	// The password is read before the chooser or session is used up: one
+	// set before that ended them, one set after is refused by the grant.
+	id, err := h.st.GetIdentity(ctx, target.IdentityID)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		h.message(w, r, c.current, http.StatusServiceUnavailable, "Choose an org", "Entering the org failed; try again.")
+		return
+	}
+	if err != nil || !slices.ContainsFunc(enterable(id, c.users), func(u store.User) bool { return u.ID == target.ID }) {
+		h.message(w, r, c.current, http.StatusNotFound, "Org not found", "You cannot enter that org.")
+		return
+	}
 	if c.token.Hash != nil {
 		if _, err := h.st.ConsumeUserToken(ctx, c.token.Hash); apperr.Is(err, apperr.NotFound) {
 			http.Redirect(w, r, "/login", http.StatusSeeOther) // used meanwhile
@@ -178,7 +188,15 @@ func (h *Handler) pageChooseOrg(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if c.current.ID != "" {
-		if err := h.endPresentedSession(ctx, r); err != nil {
+		// The session switched from must still be there: one ended
+		// meanwhile (a log-out, a new password, a disable) switches to
+		// nothing.
+		err := h.st.DeleteUserSession(ctx, webform.SecretHash(webform.CookieValue(r, sessionCookie)))
+		if apperr.Is(err, apperr.NotFound) {
+			h.clearSessionCookie(w, r)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		} else if err != nil {
 			h.message(w, r, c.current, http.StatusServiceUnavailable, "Switch org", "Switching failed; try again.")
 			return
 		}
@@ -195,8 +213,13 @@ func (h *Handler) pageChooseOrg(w http.ResponseWriter, r *http.Request) {
 	if expires.IsZero() {
 		expires = h.clk.Now().Add(h.cfg.SessionTTL)
 	}
-	secret, err := h.openSession(ctx, target, h.clk.Now(), expires)
-	if err != nil {
+	secret, sess := newSession(target, h.clk.Now(), expires)
+	err = h.st.CreateLoginGrant(ctx, store.LoginGrant{IdentityID: id.ID, PasswordHash: id.PasswordHash, Sessions: []store.UserSession{sess}})
+	if apperr.Is(err, apperr.Conflict) { // a new password meanwhile
+		h.clearChooseCookie(w, r)
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	} else if err != nil {
 		d := h.newPage(w, r, store.User{}, "Choose an org")
 		h.render(w, r, h.showError(r, &d, err), "message-public", d)
 		return

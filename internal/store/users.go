@@ -59,6 +59,16 @@ type UserSession struct {
 	ExpiresAt time.Time
 }
 
+// LoginGrant is what a log-in gives a browser (a session, a chooser token,
+// a device token), conditional on the password it was judged on.
+type LoginGrant struct {
+	IdentityID string
+	// PasswordHash is the hash the password was checked against.
+	PasswordHash string
+	Sessions     []UserSession
+	Tokens       []UserToken
+}
+
 // Users keeps identities, their memberships of orgs (org users) and the
 // console sessions.
 type Users interface {
@@ -105,6 +115,13 @@ type Users interface {
 	// ClearIdentityLoginFailures resets the failure count and lock.
 	ClearIdentityLoginFailures(ctx context.Context, id string) error
 
+	// CreateLoginGrant stores what a log-in gives a browser, in one
+	// transaction, only while the identity's password hash is still
+	// g.PasswordHash; Conflict when it is not (or the identity is gone). A
+	// log-in judged on a password that a concurrent SetIdentityPassword
+	// replaced thus opens nothing that outlives the change: either the
+	// grant commits first and the change ends it, or the grant fails.
+	CreateLoginGrant(ctx context.Context, g LoginGrant) error
 	CreateUserSession(ctx context.Context, s UserSession) error // NotFound for an unknown user
 	GetUserSession(ctx context.Context, hash []byte) (UserSession, error)
 	DeleteUserSession(ctx context.Context, hash []byte) error // NotFound when absent

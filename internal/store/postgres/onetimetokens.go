@@ -16,9 +16,13 @@ import (
 // Conflict.
 func (s *Store) createToken(ctx context.Context, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
 	return s.write(ctx, "create "+tt.What, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ("+placeholders(tt.NCols())+")", tt.Args(r)...)
-		return constraint(err, tt.What)
+		return insertToken(ctx, tx, tt, r)
 	})
+}
+
+func insertToken(ctx context.Context, tx pgx.Tx, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
+	_, err := tx.Exec(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ("+placeholders(tt.NCols())+")", tt.Args(r)...)
+	return constraint(err, tt.What)
 }
 
 // placeholders is $1 to $n, comma-separated.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
@@ -202,9 +203,41 @@ func scanUserSession(sc scanner) (store.UserSession, error) {
 // CreateUserSession stores a session; an unknown user is NotFound.
 func (s *Store) CreateUserSession(ctx context.Context, x store.UserSession) error {
 	return s.write(ctx, "create user session", func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO user_sessions ("+userSessionCols+") VALUES ($1,$2,$3,$4,$5)",
-			x.Hash, x.UserID, x.OrgID, sqlcodec.ToNS(x.CreatedAt), sqlcodec.ToNS(x.ExpiresAt))
-		return constraint(err, "user session")
+		return insertUserSession(ctx, tx, x)
+	})
+}
+
+func insertUserSession(ctx context.Context, tx pgx.Tx, x store.UserSession) error {
+	_, err := tx.Exec(ctx, "INSERT INTO user_sessions ("+userSessionCols+") VALUES ($1,$2,$3,$4,$5)",
+		x.Hash, x.UserID, x.OrgID, sqlcodec.ToNS(x.CreatedAt), sqlcodec.ToNS(x.ExpiresAt))
+	return constraint(err, "user session")
+}
+
+// CreateLoginGrant stores g's sessions and tokens while the identity's
+// hash is still g.PasswordHash. The share lock on the identity's row
+// orders it against SetIdentityPassword, whose UPDATE takes the row first:
+// a grant that waited sees the new hash and fails; one that locked first
+// commits before the change, whose DELETEs then end it.
+func (s *Store) CreateLoginGrant(ctx context.Context, g store.LoginGrant) error {
+	return s.write(ctx, "create login grant", func(ctx context.Context, tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM identities WHERE id = $1 AND password_hash = $2 FOR SHARE", g.IdentityID, g.PasswordHash).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.Conflict, "the password changed")
+		} else if err != nil {
+			return err
+		}
+		for _, x := range g.Sessions {
+			if err := insertUserSession(ctx, tx, x); err != nil {
+				return err
+			}
+		}
+		for _, t := range g.Tokens {
+			if err := insertToken(ctx, tx, sqlcodec.UserTokens, sqlcodec.UserTokenRow(t)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

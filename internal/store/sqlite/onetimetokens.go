@@ -14,10 +14,14 @@ import (
 // Conflict.
 func (s *Store) createToken(ctx context.Context, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ("+placeholders(tt.NCols())+")", tt.Args(r)...)
-		return constraint(err, tt.What)
+		return insertToken(ctx, q, tt, r)
 	})
 	return s.internal(err, "create "+tt.What)
+}
+
+func insertToken(ctx context.Context, q querier, tt sqlcodec.TokenTable, r sqlcodec.TokenRow) error {
+	_, err := q.ExecContext(ctx, "INSERT INTO "+tt.Table+" ("+tt.Cols()+") VALUES ("+placeholders(tt.NCols())+")", tt.Args(r)...)
+	return constraint(err, tt.What)
 }
 
 // placeholders is n ? placeholders, comma-separated.

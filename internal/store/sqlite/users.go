@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sigtrail/sigtrail/internal/apperr"
 	"github.com/sigtrail/sigtrail/internal/store"
 	"github.com/sigtrail/sigtrail/internal/store/sqlcodec"
 )
@@ -220,11 +221,42 @@ func scanUserSession(sc interface{ Scan(...any) error }) (store.UserSession, err
 // CreateUserSession stores a session; an unknown user is NotFound.
 func (s *Store) CreateUserSession(ctx context.Context, x store.UserSession) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
-		_, err := q.ExecContext(ctx, "INSERT INTO user_sessions ("+userSessionCols+") VALUES (?,?,?,?,?)",
-			x.Hash, x.UserID, x.OrgID, sqlcodec.ToNS(x.CreatedAt), sqlcodec.ToNS(x.ExpiresAt))
-		return constraint(err, "user session")
+		return insertUserSession(ctx, q, x)
 	})
 	return s.internal(err, "create user session")
+}
+
+func insertUserSession(ctx context.Context, q querier, x store.UserSession) error {
+	_, err := q.ExecContext(ctx, "INSERT INTO user_sessions ("+userSessionCols+") VALUES (?,?,?,?,?)",
+		x.Hash, x.UserID, x.OrgID, sqlcodec.ToNS(x.CreatedAt), sqlcodec.ToNS(x.ExpiresAt))
+	return constraint(err, "user session")
+}
+
+// CreateLoginGrant stores g's sessions and tokens while the identity's
+// hash is still g.PasswordHash; the writer's one transaction at a time
+// orders it before or after a SetIdentityPassword.
+func (s *Store) CreateLoginGrant(ctx context.Context, g store.LoginGrant) error {
+	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
+		var one int
+		err := q.QueryRowContext(ctx, "SELECT 1 FROM identities WHERE id = ? AND password_hash = ?", g.IdentityID, g.PasswordHash).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.Conflict, "the password changed")
+		} else if err != nil {
+			return err
+		}
+		for _, x := range g.Sessions {
+			if err := insertUserSession(ctx, q, x); err != nil {
+				return err
+			}
+		}
+		for _, t := range g.Tokens {
+			if err := insertToken(ctx, q, sqlcodec.UserTokens, sqlcodec.UserTokenRow(t)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s.internal(err, "create login grant")
 }
 
 // GetUserSession finds a session by the hash of its secret.

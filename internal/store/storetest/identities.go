@@ -161,6 +161,63 @@ func testIdentities(t *testing.T, b Backend) {
 			t.Errorf("a new password revoked an API token: %v", err)
 		}
 	})
+
+	t.Run("LoginGrantOnlyOnTheCheckedPassword", func(t *testing.T) {
+		t.Parallel()
+		s := b.Open(t)
+		u, v := mkPersonOfTwoOrgs(t, s, "grant@example.com")
+		grant := func(hash string) (store.LoginGrant, []byte, []byte) {
+			sh, th := sha256.Sum256([]byte("session "+newID(t))), sha256.Sum256([]byte("token "+newID(t)))
+			return store.LoginGrant{IdentityID: u.IdentityID, PasswordHash: hash,
+				Sessions: []store.UserSession{{Hash: sh[:], UserID: u.ID, OrgID: u.OrgID, CreatedAt: at(0), ExpiresAt: at(time.Hour)}},
+				Tokens: []store.UserToken{{Hash: th[:], UserID: v.ID, OrgID: v.OrgID, Purpose: store.PurposeChooseOrg,
+					CreatedAt: at(0), ExpiresAt: at(time.Hour)}}}, sh[:], th[:]
+		}
+		g, sh, th := grant(testHash)
+		must(t, s.CreateLoginGrant(ctxT(t), g), "CreateLoginGrant on the current password")
+		if _, err := s.GetUserSession(ctxT(t), sh); err != nil {
+			t.Fatalf("the granted session: %v", err)
+		}
+		if _, err := s.GetUserToken(ctxT(t), th); err != nil {
+			t.Fatalf("the granted token: %v", err)
+		}
+		must(t, s.SetIdentityPassword(ctxT(t), u.IdentityID, "$argon2id$new", at(time.Minute)), "SetIdentityPassword")
+		g, sh, th = grant(testHash)
+		wantCode(t, s.CreateLoginGrant(ctxT(t), g), apperr.Conflict, "CreateLoginGrant on the replaced password")
+		_, errS := s.GetUserSession(ctxT(t), sh)
+		_, errT := s.GetUserToken(ctxT(t), th)
+		if !apperr.Is(errS, apperr.NotFound) || !apperr.Is(errT, apperr.NotFound) {
+			t.Fatalf("a refused grant stored its session (%v) or token (%v)", errS, errT)
+		}
+	})
+
+	// Whichever commits first, nothing granted on the old password
+	// outlives the new one, across replicas.
+	t.Run("LoginGrantRacingAPasswordChange", func(t *testing.T) {
+		t.Parallel()
+		a, bb := b.OpenPair(t)
+		for i := range 10 {
+			u := mkUser(t, a, mkOrg(t, a).ID, "racing"+newID(t)+"@example.com", store.RoleReadOnly)
+			sh := sha256.Sum256([]byte("session " + newID(t)))
+			g := store.LoginGrant{IdentityID: u.IdentityID, PasswordHash: testHash,
+				Sessions: []store.UserSession{{Hash: sh[:], UserID: u.ID, OrgID: u.OrgID, CreatedAt: at(0), ExpiresAt: at(time.Hour)}}}
+			var wg sync.WaitGroup
+			var grantErr error
+			wg.Go(func() { grantErr = bb.CreateLoginGrant(ctxT(t), g) })
+			wg.Go(func() {
+				if err := a.SetIdentityPassword(ctxT(t), u.IdentityID, "$argon2id$new", at(time.Minute)); err != nil {
+					t.Errorf("round %d: SetIdentityPassword: %v", i, err)
+				}
+			})
+			wg.Wait()
+			if grantErr != nil && !apperr.Is(grantErr, apperr.Conflict) {
+				t.Fatalf("round %d: CreateLoginGrant: %v", i, grantErr)
+			}
+			if _, err := a.GetUserSession(ctxT(t), sh[:]); !apperr.Is(err, apperr.NotFound) {
+				t.Fatalf("round %d: a session granted on the old password survived the change (grant: %v, read: %v)", i, grantErr, err)
+			}
+		}
+	})
 }
 
 // mkPersonOfTwoOrgs makes two orgs and a user of each at email: an
