@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -237,6 +238,9 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request, u store.User
 		d.Notice = "The user was created."
 	case "saved":
 		d.Notice = "The user was changed."
+	case "locked-elsewhere":
+		d.Notice = "The lockout was not cleared: this person also uses other orgs on this server, which the lock protects too. " +
+			"It ends by itself, or when the person sets a new password through an emailed link."
 	case "disabled":
 		d.Notice = "The user was disabled."
 		// n only words the notice; the revocations are in the org log.
@@ -329,6 +333,7 @@ func (h *Handler) pageUserCreate(w http.ResponseWriter, r *http.Request, u store
 func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store.User) {
 	id, op := r.PathValue("id"), r.PathValue("op")
 	revokedN := -1
+	shared := false
 	err := h.audited(r, u, resUsers, audit.ActionEdit, nil, func(ctx context.Context) error {
 		x, err := h.st.GetUser(ctx, u.OrgID, id)
 		if err != nil {
@@ -352,8 +357,9 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 			x.UpdatedAt = h.clk.Now().UTC()
 			return h.st.UpdateUser(ctx, x)
 		case "unlock":
-			// The lock is the person's, in every org (see docs).
-			return h.st.ClearIdentityLoginFailures(ctx, x.IdentityID)
+			var err error
+			shared, err = h.unlock(ctx, r, x)
+			return err
 		}
 		return apperr.New(apperr.NotFound, "No such action.")
 	})
@@ -362,11 +368,64 @@ func (h *Handler) pageUserChange(w http.ResponseWriter, r *http.Request, u store
 		h.renderUsers(w, r, u, d, h.showError(r, &d, err))
 		return
 	}
-	if revokedN >= 0 {
+	switch {
+	case revokedN >= 0:
 		http.Redirect(w, r, "/users?m=disabled&revoked="+strconv.Itoa(revokedN), http.StatusSeeOther)
+	case shared:
+		http.Redirect(w, r, "/users?m=locked-elsewhere", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/users?m=saved", http.StatusSeeOther)
+	}
+}
+
+// unlock clears the lock of x's person, which holds in every org, only
+// when every enabled user of the person is in x's org: otherwise any org
+// that adds an address could clear the lock that guards the person's
+// other orgs after each few guesses. Then it does nothing and says so
+// (shared), but only while this org is shown the lock (lockedSinceJoined),
+// so an org learns that the person has other orgs only after locking
+// them, which every one of those orgs sees recorded. A clear is recorded
+// in the person's other orgs too.
+func (h *Handler) unlock(ctx context.Context, r *http.Request, x store.User) (shared bool, err error) {
+	users, err := h.st.ListIdentityUsers(ctx, x.IdentityID)
+	if err != nil {
+		return false, err
+	}
+	if slices.ContainsFunc(users, func(o store.User) bool { return !o.Disabled && o.OrgID != x.OrgID }) {
+		return h.lockedSinceJoined(x, h.clk.Now()), nil
+	}
+	if err := h.st.ClearIdentityLoginFailures(ctx, x.IdentityID); err != nil {
+		return false, err
+	}
+	h.recordForOtherOrgs(r, x.OrgID, users)
+	return false, nil
+}
+
+// recordForOtherOrgs records, in the org of each of users but the acting
+// org's, an edit of that org's user of the person (its principal: the
+// actor is another org's, whom it does not name); for a change to the
+// person that reaches every org, such as a lock cleared or a password
+// set. The change is made whatever happens here; an entry that cannot be
+// recorded is logged as lost.
+func (h *Handler) recordForOtherOrgs(r *http.Request, actingOrg string, users []store.User) {
+	var es []audit.Entry
+	for _, o := range users {
+		if o.OrgID == actingOrg {
+			continue
+		}
+		e := h.entry(r, audit.KindAuthorization, o)
+		e.ClassID = audit.AuthzClassID
+		e.Name = audit.AuthzNamePrefix + resUsers
+		e.Action = audit.ActionEdit
+		e.Granted = true
+		es = append(es, e)
+	}
+	if len(es) == 0 {
 		return
 	}
-	http.Redirect(w, r, "/users?m=saved", http.StatusSeeOther)
+	if err := h.recordEntries(r.Context(), es...); err != nil {
+		h.log.Error("console: entries of a change to the person lost in their other orgs", "trace_id", info(r).trace, "err", err)
+	}
 }
 
 // soleOrg refuses a key rotation unless u's org is the only one on the
