@@ -29,11 +29,11 @@ const (
 // accounts; a disabled account is told only after its password matched.
 var (
 	errInvalidCredentials = apperr.New(apperr.Unauthorized, "Invalid email or password. After repeated failures, log-in is paused for a while.")
-	errDisabled           = apperr.New(apperr.Unauthorized, "Your account has been disabled.")
-	// errOwnPassword: the password matched, but it was chosen by the admin
-	// of an org that has since disabled the person; the orgs left take
-	// only a password the person set.
-	errOwnPassword    = apperr.New(apperr.Unauthorized, "Your password was chosen by an org admin; ask for a link that sets a password of your own.")
+	// errDisabled is also the answer to a password an org admin chose
+	// once that org disabled the person, whatever other orgs they have: a
+	// different answer would tell an org that squats an address, and
+	// disables its own user, when another org adds it.
+	errDisabled       = apperr.New(apperr.Unauthorized, "Your account has been disabled.")
 	errNoSession      = apperr.New(apperr.Unauthorized, "Please log in.")
 	errSessionExpired = apperr.New(apperr.Unauthorized, "Your session has expired. Please log in again.")
 )
@@ -171,11 +171,7 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, email, pass
 	}
 	enabled := enterable(checked, users)
 	if len(enabled) == 0 {
-		answer := errDisabled
-		if slices.ContainsFunc(users, func(u store.User) bool { return !u.Disabled }) {
-			answer = errOwnPassword
-		}
-		return login{}, h.failAuth(ctx, r, audit.OutcomeDisabled, answer, users...)
+		return login{}, h.failAuth(ctx, r, audit.OutcomeDisabled, errDisabled, users...)
 	}
 	if len(enabled) == 1 {
 		if err := h.recordAuth(ctx, r, audit.OutcomeSuccess, enabled[0]); err != nil {

@@ -490,3 +490,32 @@ func TestLogOutBeforeChoosingEndsTheChooser(t *testing.T) {
 		t.Fatal("the chooser outlived the log-out")
 	}
 }
+
+// TestLogInAnswerHidesOtherOrgs: an org that squats an address with a
+// password it chose, and disables its own user, gets the same answer to
+// that password before and after another org adds the address.
+func TestLogInAnswerHidesOtherOrgs(t *testing.T) {
+	e := newTwoOrgs(t)
+	const chosen = "chosen by acme"
+	if err := e.h.createUser(context.Background(), UserSpec{OrgID: e.org.ID, Email: "ceo@bigcorp.com", Role: store.RoleReadOnly,
+		Password: chosen}); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := e.st.GetUserByEmail(context.Background(), e.org.ID, "ceo@bigcorp.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.DisableUser(context.Background(), e.org.ID, mine.ID, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := e.browser().login("ceo@bigcorp.com", chosen)
+	e.userOf(e.big.ID, "ceo@bigcorp.com", store.RoleOrgAdmin) // bigcorp onboards its CEO
+	after := e.browser().login("ceo@bigcorp.com", chosen)
+	csrf := regexp.MustCompile(`value="[^"]*"`)
+	if before.status != after.status || csrf.ReplaceAllString(before.body, "") != csrf.ReplaceAllString(after.body, "") {
+		t.Errorf("the answer changed when another org added the address: %d then %d", before.status, after.status)
+	}
+	if !strings.Contains(after.body, "has been disabled") {
+		t.Errorf("answer %d, not the disabled one", after.status)
+	}
+}
