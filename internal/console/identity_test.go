@@ -519,3 +519,23 @@ func TestLogInAnswerHidesOtherOrgs(t *testing.T) {
 		t.Errorf("answer %d, not the disabled one", after.status)
 	}
 }
+
+// TestNewUserAddressWhoseKeyNamesAnotherMailbox: an org cannot add
+// "bob@bİgcorp.com", which Unicode lower-cases to bigcorp's Bob's key,
+// and so take his identity (and set its password through its own link).
+func TestNewUserAddressWhoseKeyNamesAnotherMailbox(t *testing.T) {
+	e := newTwoOrgs(t)
+	bob := e.userOf(e.big.ID, "bob@bigcorp.com", store.RoleOrgAdmin)
+	e.user("admin@acme.example", store.RoleOrgAdmin)
+	admin := e.browser()
+	if p := admin.login("admin@acme.example", testPassword); p.location != "/" {
+		t.Fatalf("log-in: %d to %q", p.status, p.location)
+	}
+	p := admin.post("/users", "/users", url.Values{"email": {"bob@bİgcorp.com"}, "role": {"read-only"}, "password": {"long enough password"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "lower case") {
+		t.Errorf("adding bob@bİgcorp.com: %d", p.status)
+	}
+	if users, err := e.st.ListIdentityUsers(context.Background(), bob.IdentityID); err != nil || len(users) != 1 {
+		t.Errorf("Bob's identity has users %v (%v), want his one", users, err)
+	}
+}

@@ -37,6 +37,9 @@ func checkUserSpec(spec UserSpec, withPassword bool) error {
 	bad := func(field, reason string) { params = append(params, apperr.InvalidParam{Field: field, Reason: reason}) }
 	if a, err := mail.ParseAddress(spec.Email); err != nil || a.Address != spec.Email || len(spec.Email) > 254 {
 		bad("email", "must be an email address such as ada@example.com")
+	} else if !store.EmailKeySafe(spec.Email) {
+		bad("email", "must not contain a capital letter outside A-Z (such as İ or the Kelvin sign): "+
+			"its lower case could name another mailbox; write the address in lower case")
 	}
 	valid := false
 	var names []string

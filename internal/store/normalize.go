@@ -12,6 +12,21 @@ import (
 // lower()).
 func EmailKey(email string) string { return strings.ToLower(email) }
 
+// EmailKeySafe reports whether email's key (Unicode lower case) is its
+// ASCII-only lower case: an address where they differ ("bob@bİgcorp.com",
+// keyed "bob@bigcorp.com") could share the key, and so the identity, of a
+// different mailbox. New console users with such an address are refused;
+// keys already stored stay as they are.
+func EmailKeySafe(email string) bool {
+	ascii := []byte(email)
+	for i, c := range ascii {
+		if 'A' <= c && c <= 'Z' {
+			ascii[i] = c + 'a' - 'A'
+		}
+	}
+	return EmailKey(email) == string(ascii)
+}
+
 // NormalizePortal lower-cases a portal's domains and drops a custom domain
 // equal to the default one, as every backend stores them; a portal
 // without a default domain is Invalid.
