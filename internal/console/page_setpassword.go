@@ -56,7 +56,8 @@ func (h *Handler) pageSetPassword(w http.ResponseWriter, r *http.Request) {
 // uses the token up, ends the person's sessions and device tokens in
 // every org, lifts the lock (the link proves control of the address),
 // makes this browser a known device, and records the change in the log of
-// the org whose link it was, as the console records other user changes.
+// the org whose link it was, as the console records other user changes,
+// and in each other org of the person as an edit of their user there.
 func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r, store.User{}) {
 		return
@@ -110,6 +111,13 @@ func (h *Handler) pageSetPasswordPost(w http.ResponseWriter, r *http.Request) {
 		// so it logs in past a lock a stranger keeps setting.
 		if err := h.st.SetIdentityPassword(ctx, x.IdentityID, hash, h.clk.Now().UTC()); err != nil {
 			return err
+		}
+		// It ended the person's sessions in their other orgs too: each
+		// records it (this org's entries are audited's).
+		if users, err := h.st.ListIdentityUsers(ctx, x.IdentityID); err != nil {
+			h.log.Error("console: a password set is not recorded in the person's other orgs", "user_id", x.ID, "trace_id", info(r).trace, "err", err)
+		} else {
+			h.recordForOtherOrgs(r, x.OrgID, users)
 		}
 		device, err = h.newDevice(ctx, x, store.UserToken{}, h.clk.Now())
 		return err

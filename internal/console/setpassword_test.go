@@ -203,3 +203,31 @@ func TestSweepDeletesExpiredSetPasswordLinks(t *testing.T) {
 		t.Fatalf("a live link was swept: %v", err)
 	}
 }
+
+// TestSetPasswordIsRecordedInEveryOrg: a password set through one org's
+// link ends the person's sessions in their other orgs too, so each of
+// those records it, naming its user of the person.
+func TestSetPasswordIsRecordedInEveryOrg(t *testing.T) {
+	e := newTwoOrgs(t)
+	_, token := e.invite("pat@example.com", store.RoleReadOnly)
+	bigPat := e.userOf(e.big.ID, "pat@example.com", store.RoleReadOnly)
+	edits := func() int {
+		n := 0
+		for _, s := range e.entries(e.big.ID) {
+			if s.Entry.Kind == audit.KindAuthorization && s.Entry.Action == audit.ActionEdit && s.Entry.PrincipalID == bigPat.ID {
+				n++
+			}
+		}
+		return n
+	}
+	before := edits()
+	b := e.browser()
+	form := "/set-password?token=" + token
+	if p := b.post(form, "/set-password", url.Values{"token": {token}, "password": {"long enough password"},
+		"confirm": {"long enough password"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("set password: %d", p.status)
+	}
+	if n := edits() - before; n != 1 {
+		t.Errorf("bigcorp's log records %d edits of Pat for the password set through acme's link, want 1", n)
+	}
+}
