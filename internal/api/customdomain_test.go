@@ -17,9 +17,9 @@ func withDomainChecks(mode customdomain.Mode, srv *dnstest.Server) func(*Deps) {
 	return func(d *Deps) {
 		var r customdomain.Resolver
 		if srv != nil {
-			r = customdomain.NewNetResolver([]string{srv.Addr})
+			r = customdomain.NewDNSResolver([]string{srv.Addr})
 		}
-		d.CustomDomains = customdomain.New(customdomain.Config{Mode: mode, LookupTimeout: 300 * time.Millisecond},
+		d.CustomDomains = customdomain.New(customdomain.Config{Mode: mode, LookupTimeout: 300 * time.Millisecond, PortalDomainSuffix: "portals.example.net"},
 			customdomain.Deps{Store: d.Store, Resolver: r, Recorder: d.Recorder, Clock: d.Clock, Logger: d.Logger})
 	}
 }

@@ -45,6 +45,9 @@ type Store interface {
 type Config struct {
 	Mode   Mode   // default ModeDNS
 	Policy Policy // default DefaultPolicy
+	// PortalDomainSuffix is where default domains are: the first name
+	// under it in a claim's CNAME chain must be the portal's (LeadsTo).
+	PortalDomainSuffix string
 	// LookupTimeout bounds one check's DNS lookups, the whole chain.
 	LookupTimeout time.Duration
 	// Concurrency bounds the checks run at once by one process.
@@ -180,7 +183,7 @@ func (c *Checker) run(ctx context.Context, chk store.CustomDomainCheck) (store.C
 	found, lookupErr := true, error(nil)
 	if c.cfg.Mode != ModeNone {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LookupTimeout)
-		found, lookupErr = LeadsTo(lctx, c.deps.Resolver, chk.Hostname, chk.DefaultDomain)
+		found, lookupErr = LeadsTo(lctx, c.deps.Resolver, chk.Hostname, chk.DefaultDomain, c.cfg.PortalDomainSuffix)
 		cancel()
 		if ctx.Err() != nil {
 			return store.CustomDomainChange{}, ctx.Err()

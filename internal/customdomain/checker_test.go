@@ -38,8 +38,8 @@ func newEnv(t *testing.T, mode Mode) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, st: st, dns: dnstest.Start(t), clk: clock.NewFake(epoch)}
-	e.c = New(Config{Mode: mode, LookupTimeout: 300 * time.Millisecond},
-		Deps{Store: st, Resolver: NewNetResolver([]string{e.dns.Addr}), Recorder: store.LogRecorder{Log: st}, Clock: e.clk})
+	e.c = New(Config{Mode: mode, LookupTimeout: 300 * time.Millisecond, PortalDomainSuffix: suffix},
+		Deps{Store: st, Resolver: NewDNSResolver([]string{e.dns.Addr}), Recorder: store.LogRecorder{Log: st}, Clock: e.clk})
 	return e
 }
 
@@ -177,16 +177,23 @@ func TestPendingUntilTheCNAMEExists(t *testing.T) {
 func TestAWrongTargetNeverVerifies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
-	e.portal("acme", "developer.acme.test")
+	p := e.portal("acme", "developer.acme.test")
 	e.portal("rival", "")
+	// The wrong targets have addresses: only the names compared refuse them.
+	e.dns.A("acme." + suffix + ".evil.test")
+	e.dns.A("acme.example.org")
 	for _, to := range []func(){
 		func() { e.dns.CNAME("developer.acme.test", "rival."+suffix) },             // another portal
 		func() { e.dns.CNAME("developer.acme.test", "acme."+suffix+".evil.test") }, // a look-alike
 		func() { e.dns.CNAME("developer.acme.test", "acme.example.org") },          // the portal's name elsewhere
-		func() { e.dns.A("developer.acme.test") },                                  // an address, no CNAME
-		func() { e.dns.Remove("developer.acme.test") },                             // NXDOMAIN
-		func() { e.dns.Fail("developer.acme.test", dns.RcodeServerFailure) },       // SERVFAIL
-		func() { e.dns.Hang("developer.acme.test") },                               // timeout
+		func() { // through another portal's default domain
+			e.dns.CNAME("developer.acme.test", "rival."+suffix)
+			e.dns.CNAME("rival."+suffix, p.DefaultDomain)
+		},
+		func() { e.dns.A("developer.acme.test") },                            // an address, no CNAME
+		func() { e.dns.Remove("developer.acme.test") },                       // NXDOMAIN
+		func() { e.dns.Fail("developer.acme.test", dns.RcodeServerFailure) }, // SERVFAIL
+		func() { e.dns.Hang("developer.acme.test") },                         // timeout
 	} {
 		to()
 		e.round(2 * time.Hour)

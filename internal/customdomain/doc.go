@@ -1,9 +1,10 @@
 // Package customdomain decides when a portal is served on its custom
 // domain: once DNS shows the name to be a CNAME (directly or through a
 // chain of at most MaxHops) of that portal's default domain, as Konnect
-// asks of its customers. Until then the claim is pending and the portal
-// listener does not serve it (store.Portals.GetPortalByDomain finds only
-// verified names).
+// asks of its customers, the default domain being the first name of the
+// chain under the portal domain suffix (LeadsTo). Until then the claim is
+// pending and the portal listener does not serve it
+// (store.Portals.GetPortalByDomain finds only verified names).
 //
 // Claims are checked when made or changed (Checker.Check, from the API)
 // and again in the background (Checker.Run, on every replica): pending
