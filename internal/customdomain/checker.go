@@ -180,29 +180,39 @@ func (c *Checker) Run(ctx context.Context) error {
 
 // run runs one taken check and stores its result.
 func (c *Checker) run(ctx context.Context, chk store.CustomDomainCheck) (store.CustomDomainChange, error) {
-	found, lookupErr := true, error(nil)
+	finding, lookupErr := Found, error(nil)
 	if c.cfg.Mode != ModeNone {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LookupTimeout)
+		var found bool
 		found, lookupErr = LeadsTo(lctx, c.deps.Resolver, chk.Hostname, chk.DefaultDomain, c.cfg.PortalDomainSuffix)
 		cancel()
 		if ctx.Err() != nil {
 			return store.CustomDomainChange{}, ctx.Err()
 		}
+		switch {
+		case lookupErr != nil:
+			finding = Unknown
+		case !found:
+			finding = NotFound
+		}
 	}
-	ch, err := c.deps.Store.RecordCustomDomainCheck(ctx, c.cfg.Policy.Result(chk, found, c.deps.Clock.Now()))
+	ch, err := c.deps.Store.RecordCustomDomainCheck(ctx, c.cfg.Policy.Result(chk, finding, c.deps.Clock.Now()))
 	if err != nil || ch.Stale {
 		return ch, err
 	}
 	log := c.deps.Logger.With("portal_id", chk.PortalID, "org_id", chk.OrgID, "hostname", chk.Hostname)
 	switch {
-	case ch.Was == ch.Verified && !found && ch.Verified:
+	case finding == Unknown:
+		log.Warn("custom domain: DNS lookup failed; the claim stays as it is and is checked again soon",
+			"cname_status", cnameStatus(ch.Verified), "err", lookupErr)
+	case ch.Was == ch.Verified && finding == NotFound && ch.Verified:
 		log.Warn("custom domain: a check of a verified name did not find its CNAME", "failures", chk.Failures+1,
-			"threshold", c.cfg.Policy.Threshold, "target", chk.DefaultDomain, "err", lookupErr)
+			"threshold", c.cfg.Policy.Threshold, "target", chk.DefaultDomain)
 	case ch.Contested:
 		log.Info("custom domain: CNAME found, but another portal has the name verified until its checks fail")
 	}
 	if ch.Was != ch.Verified {
-		log.Info("custom domain: "+cnameStatus(ch.Verified), "target", chk.DefaultDomain, "err", lookupErr)
+		log.Info("custom domain: "+cnameStatus(ch.Verified), "target", chk.DefaultDomain)
 		if err := c.audit(ctx, chk, ch.Verified); err != nil {
 			return ch, err
 		}

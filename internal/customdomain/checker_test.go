@@ -262,6 +262,40 @@ func TestOneTransientErrorKeepsAVerifiedName(t *testing.T) {
 	}
 }
 
+// TestResolverTroubleTakesNoName: lookups that fail (SERVFAIL, timeouts)
+// for longer than the threshold of failed checks leave a verified name
+// verified and a pending one pending; they are asked again every minute,
+// and only DNS's answers count.
+func TestResolverTroubleTakesNoName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ModeDNS)
+	p := e.portal("acme", "developer.acme.test")
+	e.dns.CNAME("developer.acme.test", p.DefaultDomain)
+	e.round(0)
+	e.mustServe("developer.acme.test", "acme")
+	e.dns.Fail("developer.acme.test", dns.RcodeServerFailure)
+	e.round(time.Hour)
+	for i := range 6 {
+		if i == 3 {
+			e.dns.Hang("developer.acme.test")
+		}
+		if n := e.round(time.Minute); n != 1 {
+			t.Fatalf("round %d: %d checks due a minute after a failed lookup, want 1", i, n)
+		}
+		e.mustServe("developer.acme.test", "acme")
+	}
+	// Two answers that it is gone keep it; the third takes it.
+	e.dns.Remove("developer.acme.test")
+	e.round(time.Minute)
+	e.round(time.Minute)
+	e.mustServe("developer.acme.test", "acme")
+	e.round(2 * time.Minute)
+	e.mustServe("developer.acme.test", "")
+	if got := e.changes(p); len(got) != 2 || got[1] != "cname_status=pending&hostname=developer.acme.test" {
+		t.Errorf("org log: %v", got)
+	}
+}
+
 func TestModeNoneVerifiesWithoutDNS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeNone)

@@ -10,9 +10,10 @@
 // and again in the background (Checker.Run, on every replica): pending
 // ones with a growing backoff, verified ones periodically. A verified name
 // whose CNAME stops leading to its portal goes back to pending after
-// Policy.Threshold checks in a row fail, not on one DNS error. Policy is
-// pure: what a check leads to; the store applies it atomically (at most one
-// portal has a name verified) and fences it against later takes.
+// Policy.Threshold checks in a row find so; a lookup that fails (a
+// timeout, SERVFAIL) counts nothing. Policy is pure: what a check leads
+// to; the store applies it atomically (at most one portal has a name
+// verified) and fences it against later takes.
 //
 // Every change of a name between verified and pending is recorded in the
 // portal's org log as the server's own act (kong_initiated).
