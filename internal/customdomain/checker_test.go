@@ -216,20 +216,22 @@ func TestAContestedNameGoesToThePortalDNSPointsAt(t *testing.T) {
 	e.mustServe("developer.bigcorp.test", "bigcorp")
 }
 
-func TestAMovedCNAMEMovesTheNameAfterTheThreshold(t *testing.T) {
+func TestAMovedCNAMEMovesTheNameWithinMinutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
 	a, b := e.claimBoth("docs.shared.test", "a", "b", "a")
 	e.dns.CNAME("docs.shared.test", b.DefaultDomain)
-	// a's hourly check fails once, then again after 1 and 2 minutes; b
-	// finds its CNAME but a holds the name until then.
-	e.round(time.Hour)
-	for _, d := range []time.Duration{time.Minute, 2 * time.Minute} {
-		e.mustServe("docs.shared.test", "a") // until the threshold
-		e.round(d)
-	}
-	// The third failure frees it; b, due at once, takes it in the next round.
+	// b's next check finds its CNAME while a holds the name: a is due at
+	// once rather than at its hourly recheck, fails there and after 1
+	// and 2 minutes (b asking again every minute), and the third failure
+	// frees the name for b, due at once: minutes, not an hour.
+	e.round(time.Minute)
+	e.mustServe("docs.shared.test", "a")
 	e.round(0)
+	e.mustServe("docs.shared.test", "a") // one failure is not the threshold
+	for range 4 {
+		e.round(time.Minute)
+	}
 	e.mustServe("docs.shared.test", "b")
 	if got := e.changes(a); len(got) != 2 || got[1] != "cname_status=pending&hostname=docs.shared.test" {
 		t.Errorf("a's org log: %v", got)

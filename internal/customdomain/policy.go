@@ -55,9 +55,9 @@ func (p Policy) Result(c store.CustomDomainCheck, f Finding, now time.Time) stor
 	switch f {
 	case Found:
 		// A name another portal holds is taken from it only by its own
-		// checks failing, which makes this claim due at once; until then
-		// there is no point asking often.
-		r.Verified, r.Next, r.Retry = true, now.Add(p.Recheck), now.Add(p.Recheck)
+		// checks failing: the store makes the holder due at once, and
+		// this claim is asked again soon, while the holder's retries run.
+		r.Verified, r.Next, r.Retry = true, now.Add(p.Recheck), now.Add(p.FirstRetry)
 		return r
 	case Unknown:
 		// A resolver's trouble is no failure of the claim: nothing
