@@ -121,8 +121,16 @@ func (c *Checker) hold() time.Duration { return 4*c.cfg.LookupTimeout + time.Min
 
 // Check checks a portal's claim now (after it was made or changed), due
 // or not, and returns what it changed. A portal without a claim changes
-// nothing.
+// nothing. It waits for its turn among the Concurrency checks (or for ctx
+// to end), as the background ones do, so requests cannot make unbounded
+// lookups at once.
 func (c *Checker) Check(ctx context.Context, portalID string) (store.CustomDomainChange, error) {
+	select {
+	case c.sem <- struct{}{}:
+		defer func() { <-c.sem }()
+	case <-ctx.Done():
+		return store.CustomDomainChange{Stale: true}, ctx.Err()
+	}
 	cs, err := c.deps.Store.ClaimCustomDomainChecks(ctx, store.CustomDomainClaim{Now: c.deps.Clock.Now(), Hold: c.hold(), PortalID: portalID})
 	if err != nil || len(cs) == 0 {
 		return store.CustomDomainChange{Stale: true}, err

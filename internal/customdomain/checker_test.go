@@ -298,6 +298,35 @@ func TestResolverTroubleTakesNoName(t *testing.T) {
 	}
 }
 
+// TestCheckWaitsForItsTurn: checks on request share the Concurrency
+// bound with the background ones; one waiting gives up with its context.
+func TestCheckWaitsForItsTurn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ModeDNS)
+	c := New(Config{LookupTimeout: 2 * time.Second, Concurrency: 1, PortalDomainSuffix: suffix},
+		Deps{Store: e.st, Resolver: NewDNSResolver([]string{e.dns.Addr}), Clock: e.clk})
+	slow, other := e.portal("slow", "developer.slow.test"), e.portal("other", "developer.other.test")
+	e.dns.Hang("developer.slow.test")
+	e.dns.CNAME("developer.other.test", other.DefaultDomain)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.Check(context.Background(), slow.ID)
+	}()
+	for e.dns.Queries() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if ch, err := c.Check(ctx, other.ID); err == nil || ch.Verified {
+		t.Errorf("a check past the bound ran: %+v %v", ch, err)
+	}
+	if n := e.dns.Queries(); n != 1 {
+		t.Errorf("%d DNS queries, want the waiting check's none", n)
+	}
+	<-done
+}
+
 func TestModeNoneVerifiesWithoutDNS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeNone)
