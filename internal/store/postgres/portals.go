@@ -188,6 +188,12 @@ const portalDeleteChunk = 5000
 // removes the entries left. Other replicas hear that the webhook changed.
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.write(ctx, "delete portal", func(ctx context.Context, tx pgx.Tx) error {
+		// Under the lock, as UpdatePortal: a check recorded meanwhile
+		// could still see the name held and put a waiting claim's next
+		// check back after freeVerifiedName made it due.
+		if err := lockDomains(ctx, tx); err != nil {
+			return err
+		}
 		if err := freeVerifiedName(ctx, tx, id, "", ""); err != nil {
 			return err
 		}
