@@ -115,6 +115,10 @@ func New(cfg Config, deps Deps) *Checker {
 // Mode is the checker's mode.
 func (c *Checker) Mode() Mode { return c.cfg.Mode }
 
+// writeTimeout bounds storing a check's result and its org-log entries,
+// which do not end with the caller's context.
+const writeTimeout = 10 * time.Second
+
 // hold is how long a taken check is left to its taker: its lookups, its
 // write, and a wide margin. A taker that dies leaves it to another after.
 func (c *Checker) hold() time.Duration { return 4*c.cfg.LookupTimeout + time.Minute }
@@ -204,7 +208,12 @@ func (c *Checker) run(ctx context.Context, chk store.CustomDomainCheck) (store.C
 			finding = NotFound
 		}
 	}
-	ch, err := c.deps.Store.RecordCustomDomainCheck(ctx, c.cfg.Policy.Result(chk, finding, c.deps.Clock.Now()))
+	// From here on the result is written, and a change recorded in the org
+	// log, even if the caller goes (a client that disconnects): a change
+	// stored without its entries would be missing from the audit trail.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	ch, err := c.deps.Store.RecordCustomDomainCheck(wctx, c.cfg.Policy.Result(chk, finding, c.deps.Clock.Now()))
 	if err != nil || ch.Stale {
 		return ch, err
 	}
@@ -221,7 +230,7 @@ func (c *Checker) run(ctx context.Context, chk store.CustomDomainCheck) (store.C
 	}
 	if ch.Was != ch.Verified {
 		log.Info("custom domain: "+cnameStatus(ch.Verified), "target", chk.DefaultDomain)
-		if err := c.audit(ctx, chk, ch.Verified); err != nil {
+		if err := c.audit(wctx, chk, ch.Verified); err != nil {
 			return ch, err
 		}
 	}

@@ -327,6 +327,39 @@ func TestCheckWaitsForItsTurn(t *testing.T) {
 	<-done
 }
 
+// cancelAfterRecord is the store, and the caller's context cancelled
+// right after each result is stored (a client that disconnects then).
+type cancelAfterRecord struct {
+	*sqlite.Store
+	cancel context.CancelFunc
+}
+
+func (s cancelAfterRecord) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomainResult) (store.CustomDomainChange, error) {
+	ch, err := s.Store.RecordCustomDomainCheck(ctx, r)
+	s.cancel()
+	return ch, err
+}
+
+// TestAChangeIsAuditedWhenTheCallerGoes: a change stored by a request's
+// check is recorded in the org log even when the request ends just after.
+func TestAChangeIsAuditedWhenTheCallerGoes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ModeDNS)
+	p := e.portal("acme", "developer.acme.test")
+	e.dns.CNAME("developer.acme.test", p.DefaultDomain)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	c := New(Config{LookupTimeout: time.Second, PortalDomainSuffix: suffix},
+		Deps{Store: cancelAfterRecord{Store: e.st, cancel: cancel}, Resolver: NewDNSResolver([]string{e.dns.Addr}),
+			Recorder: store.LogRecorder{Log: e.st}, Clock: e.clk})
+	if ch, err := c.Check(ctx, p.ID); err != nil || !ch.Verified {
+		t.Fatalf("Check: %+v %v", ch, err)
+	}
+	if got := e.changes(p); len(got) != 1 || got[0] != "cname_status=verified&hostname=developer.acme.test" {
+		t.Errorf("org log: %v", got)
+	}
+}
+
 func TestModeNoneVerifiesWithoutDNS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeNone)
