@@ -116,7 +116,7 @@ func (d DNSResolver) CNAME(ctx context.Context, host string) (string, error) {
 	}
 	q := new(dns.Msg)
 	q.SetQuestion(dns.Fqdn(canonical(host)), dns.TypeCNAME)
-	first := int(d.next.Add(1)-1) % len(servers)
+	first := serverIndex(d.next.Add(1)-1, len(servers))
 	for i := range servers {
 		var a *dns.Msg
 		a, err = exchange(ctx, q, servers[(first+i)%len(servers)])
@@ -138,6 +138,11 @@ func (d DNSResolver) CNAME(ctx context.Context, host string) (string, error) {
 	}
 	return "", err
 }
+
+// serverIndex is the server of query number n among count, in turn. The
+// arithmetic is unsigned: int(n) is negative past 2^31 where int has 32
+// bits.
+func serverIndex(n uint32, count int) int { return int(n % uint32(count)) }
 
 // exchange asks server q over UDP, and over TCP when the answer did not fit.
 func exchange(ctx context.Context, q *dns.Msg, server string) (*dns.Msg, error) {

@@ -154,3 +154,17 @@ func TestLeadsToBoundsTheChain(t *testing.T) {
 		t.Errorf("chain of %d: %v %v", MaxHops+1, ok, err)
 	}
 }
+
+func TestServerIndex(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		n           uint32
+		count, want int
+	}{
+		{0, 3, 0}, {4, 3, 1}, {1<<31 - 1, 2, 1}, {1 << 31, 3, 2}, {1<<32 - 1, 3, 0}, {1<<32 - 1, 2, 1},
+	} {
+		if got := serverIndex(tc.n, tc.count); got != tc.want {
+			t.Errorf("serverIndex(%d, %d) = %d, want %d", tc.n, tc.count, got, tc.want)
+		}
+	}
+}
