@@ -24,6 +24,14 @@ func withDomainChecks(mode customdomain.Mode, srv *dnstest.Server) func(*Deps) {
 	}
 }
 
+// newDNSHarness is a harness checking custom domains (under
+// portals.example.net) against a new DNS server.
+func newDNSHarness(t *testing.T) (*harness, *dnstest.Server) {
+	t.Helper()
+	srv := dnstest.Start(t)
+	return newHarness(t, Config{PortalDomainSuffix: "portals.example.net"}, withDomainChecks(customdomain.ModeDNS, srv)), srv
+}
+
 // TestPortalCustomDomain is the single-tenant mode (--custom-domain-check
 // none): a claim is served at once, and a name another portal has is a
 // 400, as before DNS checks.
@@ -117,8 +125,7 @@ func customDomainCreate(host string) map[string]any {
 // answer tells one org of the other's claim.
 func TestCustomDomainTakeover(t *testing.T) {
 	t.Parallel()
-	srv := dnstest.Start(t)
-	h := newHarness(t, Config{PortalDomainSuffix: "portals.example.net"}, withDomainChecks(customdomain.ModeDNS, srv))
+	h, srv := newDNSHarness(t)
 	_, attackerTok := h.org("attacker")
 	_, victimTok := h.org("bigcorp")
 	var a, v portalJSON
@@ -223,8 +230,7 @@ func TestCustomDomainTakeover(t *testing.T) {
 // name never verifies. BigCorp itself may have the default domain again.
 func TestDeletedPortalsDefaultDomainStaysWithItsOrg(t *testing.T) {
 	t.Parallel()
-	srv := dnstest.Start(t)
-	h := newHarness(t, Config{PortalDomainSuffix: "portals.example.net"}, withDomainChecks(customdomain.ModeDNS, srv))
+	h, srv := newDNSHarness(t)
 	_, victimTok := h.org("bigcorp")
 	_, attackerTok := h.org("attacker")
 	const host = "developer.bigcorp.test"
