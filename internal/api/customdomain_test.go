@@ -17,11 +17,19 @@ func withDomainChecks(mode customdomain.Mode, srv *dnstest.Server) func(*Deps) {
 	return func(d *Deps) {
 		var r customdomain.Resolver
 		if srv != nil {
-			r = customdomain.NewNetResolver([]string{srv.Addr})
+			r = customdomain.NewDNSResolver([]string{srv.Addr})
 		}
-		d.CustomDomains = customdomain.New(customdomain.Config{Mode: mode, LookupTimeout: 300 * time.Millisecond},
+		d.CustomDomains = customdomain.New(customdomain.Config{Mode: mode, LookupTimeout: 300 * time.Millisecond, PortalDomainSuffix: "portals.example.net"},
 			customdomain.Deps{Store: d.Store, Resolver: r, Recorder: d.Recorder, Clock: d.Clock, Logger: d.Logger})
 	}
+}
+
+// newDNSHarness is a harness checking custom domains (under
+// portals.example.net) against a new DNS server.
+func newDNSHarness(t *testing.T) (*harness, *dnstest.Server) {
+	t.Helper()
+	srv := dnstest.Start(t)
+	return newHarness(t, Config{PortalDomainSuffix: "portals.example.net"}, withDomainChecks(customdomain.ModeDNS, srv)), srv
 }
 
 // TestPortalCustomDomain is the single-tenant mode (--custom-domain-check
@@ -117,8 +125,7 @@ func customDomainCreate(host string) map[string]any {
 // answer tells one org of the other's claim.
 func TestCustomDomainTakeover(t *testing.T) {
 	t.Parallel()
-	srv := dnstest.Start(t)
-	h := newHarness(t, Config{PortalDomainSuffix: "portals.example.net"}, withDomainChecks(customdomain.ModeDNS, srv))
+	h, srv := newDNSHarness(t)
 	_, attackerTok := h.org("attacker")
 	_, victimTok := h.org("bigcorp")
 	var a, v portalJSON
@@ -215,4 +222,48 @@ func TestCustomDomainTakeover(t *testing.T) {
 	// name that is another portal's default domain (public anyway).
 	h.call(http.MethodDelete, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, nil).expect(t, http.StatusNoContent)
 	h.call(http.MethodPost, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, customDomainCreate("x.portals.example.net")).problem(t, http.StatusBadRequest)
+}
+
+// TestDeletedPortalsDefaultDomainStaysWithItsOrg: BigCorp deletes its
+// portal and leaves its CNAME in place; another org creating a portal of
+// the same name gets another default domain, so its claim on BigCorp's
+// name never verifies. BigCorp itself may have the default domain again.
+func TestDeletedPortalsDefaultDomainStaysWithItsOrg(t *testing.T) {
+	t.Parallel()
+	h, srv := newDNSHarness(t)
+	_, victimTok := h.org("bigcorp")
+	_, attackerTok := h.org("attacker")
+	const host = "developer.bigcorp.test"
+	// create makes a portal named bigcorp claiming host and returns it
+	// with its claim's status.
+	create := func(tok string) (portalJSON, string) {
+		t.Helper()
+		var p portalJSON
+		var d customDomainJSON
+		h.call(http.MethodPost, "/v3/portals", tok, map[string]any{"name": "bigcorp"}).expect(t, http.StatusCreated).decode(t, &p)
+		srv.A(p.DefaultDomain)
+		h.call(http.MethodPost, "/v3/portals/"+p.ID+"/custom-domain", tok, customDomainCreate(host)).expect(t, http.StatusCreated).decode(t, &d)
+		return p, d.CNAMEStatus
+	}
+	v, _ := create(victimTok)
+	srv.CNAME(host, v.DefaultDomain)
+	h.call(http.MethodPatch, "/v3/portals/"+v.ID+"/custom-domain", victimTok, map[string]any{"enabled": true}).expect(t, http.StatusOK)
+	if p, err := h.st.GetPortalByDomain(t.Context(), host); err != nil || p.ID != v.ID {
+		t.Fatalf("BigCorp's name not served: %+v %v", p, err)
+	}
+	h.call(http.MethodDelete, "/v3/portals/"+v.ID, victimTok, nil).expect(t, http.StatusNoContent)
+
+	a, status := create(attackerTok)
+	if a.DefaultDomain == v.DefaultDomain || status != "pending" {
+		t.Fatalf("another org's portal got %s (claim %s)", a.DefaultDomain, status)
+	}
+	if p, err := h.st.GetPortalByDomain(t.Context(), host); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("%s served by %+v (%v) after its portal was deleted", host, p, err)
+	}
+	h.call(http.MethodDelete, "/v3/portals/"+a.ID+"/custom-domain", attackerTok, nil).expect(t, http.StatusNoContent)
+
+	again, status := create(victimTok)
+	if again.DefaultDomain != v.DefaultDomain || status != "verified" {
+		t.Fatalf("BigCorp's new portal got %s (claim %s), want %s verified", again.DefaultDomain, status, v.DefaultDomain)
+	}
 }

@@ -255,15 +255,15 @@ func (s *server) createPortal(c *call) error {
 	slug := domainLabel(p.Name)
 	for attempt := 0; ; attempt++ {
 		p.DefaultDomain = slug + "." + s.cfg.PortalDomainSuffix
-		if attempt > 0 { // taken by another portal, perhaps of another org
+		if attempt > 0 { // taken by a portal, or retired by another org
 			p.DefaultDomain = slug + "-" + randomHex(3) + "." + s.cfg.PortalDomainSuffix
 		}
 		err = s.st.CreatePortal(c.ctx(), p)
 		if !apperr.Is(err, apperr.Conflict) || attempt == 3 {
 			break
 		}
-		if _, derr := s.st.GetPortalByDomain(c.ctx(), p.DefaultDomain); derr != nil {
-			break // the clash was the name, not the domain
+		if err := s.nameFree(c, p.Name, ""); err != nil {
+			return err // the clash was the name, not the domain
 		}
 	}
 	if apperr.Is(err, apperr.Conflict) {

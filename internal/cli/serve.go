@@ -39,7 +39,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&cfg.UnauthAuditBurst, "unauth-audit-burst", cfg.UnauthAuditBurst, "management API requests without valid credentials from one client address (IPv6: its /64) audited at once; past the budget they are answered as usual but reported once a minute instead of audited one by one (negative: every request audited)")
 	durationVar(fs, &cfg.UnauthAuditEvery, "unauth-audit-every", cfg.UnauthAuditEvery, "after the burst, one request without valid credentials per client audited every this long")
 	fs.StringVar(&cfg.CustomDomainCheck, "custom-domain-check", cfg.CustomDomainCheck, "dns: serve a portal's custom domain only once DNS shows it to be a CNAME of the portal's default domain; none: serve it at once, first come first served (a single tenant only, see docs/operations.md)")
-	fs.StringVar(&cfg.CustomDomainDNSServers, "custom-domain-dns-servers", "", "comma-separated name servers (IP[:port]) the custom domain checks ask (empty: the system's)")
+	fs.StringVar(&cfg.CustomDomainDNSServers, "custom-domain-dns-servers", "", "comma-separated name servers (IP[:port]) the custom domain checks ask for CNAME records (empty: those of /etc/resolv.conf)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args, env.Getenv); err != nil {
 		err = flagError(env, fs, err)

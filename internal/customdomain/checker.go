@@ -45,6 +45,9 @@ type Store interface {
 type Config struct {
 	Mode   Mode   // default ModeDNS
 	Policy Policy // default DefaultPolicy
+	// PortalDomainSuffix is where default domains are: the first name
+	// under it in a claim's CNAME chain must be the portal's (LeadsTo).
+	PortalDomainSuffix string
 	// LookupTimeout bounds one check's DNS lookups, the whole chain.
 	LookupTimeout time.Duration
 	// Concurrency bounds the checks run at once by one process.
@@ -112,14 +115,26 @@ func New(cfg Config, deps Deps) *Checker {
 // Mode is the checker's mode.
 func (c *Checker) Mode() Mode { return c.cfg.Mode }
 
+// writeTimeout bounds storing a check's result and its org-log entries,
+// which do not end with the caller's context.
+const writeTimeout = 10 * time.Second
+
 // hold is how long a taken check is left to its taker: its lookups, its
 // write, and a wide margin. A taker that dies leaves it to another after.
 func (c *Checker) hold() time.Duration { return 4*c.cfg.LookupTimeout + time.Minute }
 
 // Check checks a portal's claim now (after it was made or changed), due
 // or not, and returns what it changed. A portal without a claim changes
-// nothing.
+// nothing. It waits for its turn among the Concurrency checks (or for ctx
+// to end), as the background ones do, so requests cannot make unbounded
+// lookups at once.
 func (c *Checker) Check(ctx context.Context, portalID string) (store.CustomDomainChange, error) {
+	select {
+	case c.sem <- struct{}{}:
+		defer func() { <-c.sem }()
+	case <-ctx.Done():
+		return store.CustomDomainChange{Stale: true}, ctx.Err()
+	}
 	cs, err := c.deps.Store.ClaimCustomDomainChecks(ctx, store.CustomDomainClaim{Now: c.deps.Clock.Now(), Hold: c.hold(), PortalID: portalID})
 	if err != nil || len(cs) == 0 {
 		return store.CustomDomainChange{Stale: true}, err
@@ -177,30 +192,45 @@ func (c *Checker) Run(ctx context.Context) error {
 
 // run runs one taken check and stores its result.
 func (c *Checker) run(ctx context.Context, chk store.CustomDomainCheck) (store.CustomDomainChange, error) {
-	found, lookupErr := true, error(nil)
+	finding, lookupErr := Found, error(nil)
 	if c.cfg.Mode != ModeNone {
 		lctx, cancel := context.WithTimeout(ctx, c.cfg.LookupTimeout)
-		found, lookupErr = LeadsTo(lctx, c.deps.Resolver, chk.Hostname, chk.DefaultDomain)
+		var found bool
+		found, lookupErr = LeadsTo(lctx, c.deps.Resolver, chk.Hostname, chk.DefaultDomain, c.cfg.PortalDomainSuffix)
 		cancel()
 		if ctx.Err() != nil {
 			return store.CustomDomainChange{}, ctx.Err()
 		}
+		switch {
+		case lookupErr != nil:
+			finding = Unknown
+		case !found:
+			finding = NotFound
+		}
 	}
-	ch, err := c.deps.Store.RecordCustomDomainCheck(ctx, c.cfg.Policy.Result(chk, found, c.deps.Clock.Now()))
+	// From here on the result is written, and a change recorded in the org
+	// log, even if the caller goes (a client that disconnects): a change
+	// stored without its entries would be missing from the audit trail.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	ch, err := c.deps.Store.RecordCustomDomainCheck(wctx, c.cfg.Policy.Result(chk, finding, c.deps.Clock.Now()))
 	if err != nil || ch.Stale {
 		return ch, err
 	}
 	log := c.deps.Logger.With("portal_id", chk.PortalID, "org_id", chk.OrgID, "hostname", chk.Hostname)
 	switch {
-	case ch.Was == ch.Verified && !found && ch.Verified:
+	case finding == Unknown:
+		log.Warn("custom domain: DNS lookup failed; the claim stays as it is and is checked again soon",
+			"cname_status", cnameStatus(ch.Verified), "err", lookupErr)
+	case ch.Was == ch.Verified && finding == NotFound && ch.Verified:
 		log.Warn("custom domain: a check of a verified name did not find its CNAME", "failures", chk.Failures+1,
-			"threshold", c.cfg.Policy.Threshold, "target", chk.DefaultDomain, "err", lookupErr)
+			"threshold", c.cfg.Policy.Threshold, "target", chk.DefaultDomain)
 	case ch.Contested:
 		log.Info("custom domain: CNAME found, but another portal has the name verified until its checks fail")
 	}
 	if ch.Was != ch.Verified {
-		log.Info("custom domain: "+cnameStatus(ch.Verified), "target", chk.DefaultDomain, "err", lookupErr)
-		if err := c.audit(ctx, chk, ch.Verified); err != nil {
+		log.Info("custom domain: "+cnameStatus(ch.Verified), "target", chk.DefaultDomain)
+		if err := c.audit(wctx, chk, ch.Verified); err != nil {
 			return ch, err
 		}
 	}

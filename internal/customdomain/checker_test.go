@@ -38,8 +38,8 @@ func newEnv(t *testing.T, mode Mode) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, st: st, dns: dnstest.Start(t), clk: clock.NewFake(epoch)}
-	e.c = New(Config{Mode: mode, LookupTimeout: 300 * time.Millisecond},
-		Deps{Store: st, Resolver: NewNetResolver([]string{e.dns.Addr}), Recorder: store.LogRecorder{Log: st}, Clock: e.clk})
+	e.c = New(Config{Mode: mode, LookupTimeout: 300 * time.Millisecond, PortalDomainSuffix: suffix},
+		Deps{Store: st, Resolver: NewDNSResolver([]string{e.dns.Addr}), Recorder: store.LogRecorder{Log: st}, Clock: e.clk})
 	return e
 }
 
@@ -177,16 +177,23 @@ func TestPendingUntilTheCNAMEExists(t *testing.T) {
 func TestAWrongTargetNeverVerifies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
-	e.portal("acme", "developer.acme.test")
+	p := e.portal("acme", "developer.acme.test")
 	e.portal("rival", "")
+	// The wrong targets have addresses: only the names compared refuse them.
+	e.dns.A("acme." + suffix + ".evil.test")
+	e.dns.A("acme.example.org")
 	for _, to := range []func(){
 		func() { e.dns.CNAME("developer.acme.test", "rival."+suffix) },             // another portal
 		func() { e.dns.CNAME("developer.acme.test", "acme."+suffix+".evil.test") }, // a look-alike
 		func() { e.dns.CNAME("developer.acme.test", "acme.example.org") },          // the portal's name elsewhere
-		func() { e.dns.A("developer.acme.test") },                                  // an address, no CNAME
-		func() { e.dns.Remove("developer.acme.test") },                             // NXDOMAIN
-		func() { e.dns.Fail("developer.acme.test", dns.RcodeServerFailure) },       // SERVFAIL
-		func() { e.dns.Hang("developer.acme.test") },                               // timeout
+		func() { // through another portal's default domain
+			e.dns.CNAME("developer.acme.test", "rival."+suffix)
+			e.dns.CNAME("rival."+suffix, p.DefaultDomain)
+		},
+		func() { e.dns.A("developer.acme.test") },                            // an address, no CNAME
+		func() { e.dns.Remove("developer.acme.test") },                       // NXDOMAIN
+		func() { e.dns.Fail("developer.acme.test", dns.RcodeServerFailure) }, // SERVFAIL
+		func() { e.dns.Hang("developer.acme.test") },                         // timeout
 	} {
 		to()
 		e.round(2 * time.Hour)
@@ -209,20 +216,22 @@ func TestAContestedNameGoesToThePortalDNSPointsAt(t *testing.T) {
 	e.mustServe("developer.bigcorp.test", "bigcorp")
 }
 
-func TestAMovedCNAMEMovesTheNameAfterTheThreshold(t *testing.T) {
+func TestAMovedCNAMEMovesTheNameWithinMinutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
 	a, b := e.claimBoth("docs.shared.test", "a", "b", "a")
 	e.dns.CNAME("docs.shared.test", b.DefaultDomain)
-	// a's hourly check fails once, then again after 1 and 2 minutes; b
-	// finds its CNAME but a holds the name until then.
-	e.round(time.Hour)
-	for _, d := range []time.Duration{time.Minute, 2 * time.Minute} {
-		e.mustServe("docs.shared.test", "a") // until the threshold
-		e.round(d)
-	}
-	// The third failure frees it; b, due at once, takes it in the next round.
+	// b's next check finds its CNAME while a holds the name: a is due at
+	// once rather than at its hourly recheck, fails there and after 1
+	// and 2 minutes (b asking again every minute), and the third failure
+	// frees the name for b, due at once: minutes, not an hour.
+	e.round(time.Minute)
+	e.mustServe("docs.shared.test", "a")
 	e.round(0)
+	e.mustServe("docs.shared.test", "a") // one failure is not the threshold
+	for range 4 {
+		e.round(time.Minute)
+	}
 	e.mustServe("docs.shared.test", "b")
 	if got := e.changes(a); len(got) != 2 || got[1] != "cname_status=pending&hostname=docs.shared.test" {
 		t.Errorf("a's org log: %v", got)
@@ -232,25 +241,98 @@ func TestAMovedCNAMEMovesTheNameAfterTheThreshold(t *testing.T) {
 	}
 }
 
-func TestOneTransientErrorKeepsAVerifiedName(t *testing.T) {
+// TestResolverTroubleTakesNoName: lookups that fail (SERVFAIL, timeouts),
+// for more checks than the threshold of failed ones, leave a verified name
+// verified; they are asked again every minute, and only DNS's answers
+// count.
+func TestResolverTroubleTakesNoName(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ModeDNS)
 	p := e.portal("acme", "developer.acme.test")
 	e.dns.CNAME("developer.acme.test", p.DefaultDomain)
 	e.round(0)
-	for _, fail := range []func(){
-		func() { e.dns.Fail("developer.acme.test", dns.RcodeServerFailure) },
-		func() { e.dns.Hang("developer.acme.test") },
-	} {
-		fail()
-		e.round(time.Hour)
-		e.dns.CNAME("developer.acme.test", p.DefaultDomain)
-		if e.served("developer.acme.test") != "acme" {
-			t.Fatal("one failed check took the name")
+	e.mustServe("developer.acme.test", "acme")
+	e.dns.Fail("developer.acme.test", dns.RcodeServerFailure)
+	e.round(time.Hour)
+	for i := range 6 {
+		if i == 3 {
+			e.dns.Hang("developer.acme.test")
 		}
-		e.round(time.Minute)
+		if n := e.round(time.Minute); n != 1 {
+			t.Fatalf("round %d: %d checks due a minute after a failed lookup, want 1", i, n)
+		}
+		e.mustServe("developer.acme.test", "acme")
 	}
-	if got := e.changes(p); len(got) != 1 {
+	// Two answers that it is gone keep it; the third takes it.
+	e.dns.Remove("developer.acme.test")
+	e.round(time.Minute)
+	e.round(time.Minute)
+	e.mustServe("developer.acme.test", "acme")
+	e.round(2 * time.Minute)
+	e.mustServe("developer.acme.test", "")
+	if got := e.changes(p); len(got) != 2 || got[1] != "cname_status=pending&hostname=developer.acme.test" {
+		t.Errorf("org log: %v", got)
+	}
+}
+
+// TestCheckWaitsForItsTurn: checks on request share the Concurrency
+// bound with the background ones; one waiting gives up with its context.
+func TestCheckWaitsForItsTurn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ModeDNS)
+	c := New(Config{LookupTimeout: 2 * time.Second, Concurrency: 1, PortalDomainSuffix: suffix},
+		Deps{Store: e.st, Resolver: NewDNSResolver([]string{e.dns.Addr}), Clock: e.clk})
+	slow, other := e.portal("slow", "developer.slow.test"), e.portal("other", "developer.other.test")
+	e.dns.Hang("developer.slow.test")
+	e.dns.CNAME("developer.other.test", other.DefaultDomain)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.Check(context.Background(), slow.ID)
+	}()
+	for e.dns.Queries() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if ch, err := c.Check(ctx, other.ID); err == nil || ch.Verified {
+		t.Errorf("a check past the bound ran: %+v %v", ch, err)
+	}
+	if n := e.dns.Queries(); n != 1 {
+		t.Errorf("%d DNS queries, want the waiting check's none", n)
+	}
+	<-done
+}
+
+// cancelAfterRecord is the store, and the caller's context cancelled
+// right after each result is stored (a client that disconnects then).
+type cancelAfterRecord struct {
+	*sqlite.Store
+	cancel context.CancelFunc
+}
+
+func (s cancelAfterRecord) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomainResult) (store.CustomDomainChange, error) {
+	ch, err := s.Store.RecordCustomDomainCheck(ctx, r)
+	s.cancel()
+	return ch, err
+}
+
+// TestAChangeIsAuditedWhenTheCallerGoes: a change stored by a request's
+// check is recorded in the org log even when the request ends just after.
+func TestAChangeIsAuditedWhenTheCallerGoes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ModeDNS)
+	p := e.portal("acme", "developer.acme.test")
+	e.dns.CNAME("developer.acme.test", p.DefaultDomain)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	c := New(Config{LookupTimeout: time.Second, PortalDomainSuffix: suffix},
+		Deps{Store: cancelAfterRecord{Store: e.st, cancel: cancel}, Resolver: NewDNSResolver([]string{e.dns.Addr}),
+			Recorder: store.LogRecorder{Log: e.st}, Clock: e.clk})
+	if ch, err := c.Check(ctx, p.ID); err != nil || !ch.Verified {
+		t.Fatalf("Check: %+v %v", ch, err)
+	}
+	if got := e.changes(p); len(got) != 1 || got[0] != "cname_status=verified&hostname=developer.acme.test" {
 		t.Errorf("org log: %v", got)
 	}
 }

@@ -9,7 +9,8 @@ import (
 // Policy says when claims are checked and when a verified name is lost.
 type Policy struct {
 	// FirstRetry is the wait after a check that did not find the CNAME;
-	// it doubles with every such check in a row, up to MaxRetry.
+	// it doubles with every such check in a row, up to MaxRetry. It is
+	// also the wait after a lookup that failed.
 	FirstRetry time.Duration
 	MaxRetry   time.Duration
 	// Recheck is the wait after a check that found it.
@@ -34,20 +35,46 @@ func (p Policy) backoff(failures int) time.Duration {
 	return min(d, p.MaxRetry)
 }
 
-// Result is what a check of c at now leads to: found says whether DNS
-// showed the CNAME to c's default domain.
-func (p Policy) Result(c store.CustomDomainCheck, found bool, now time.Time) store.CustomDomainResult {
+// Finding is what a check's DNS lookups showed.
+type Finding int
+
+const (
+	// NotFound: DNS answered, and not with a CNAME chain to the default
+	// domain (NXDOMAIN, no CNAME, a CNAME elsewhere).
+	NotFound Finding = iota
+	// Found: the CNAME chain leads to the default domain.
+	Found
+	// Unknown: a lookup failed (a timeout, SERVFAIL, the network); DNS
+	// said nothing about the name.
+	Unknown
+)
+
+// Result is what a check of c at now that showed f leads to.
+func (p Policy) Result(c store.CustomDomainCheck, f Finding, now time.Time) store.CustomDomainResult {
 	r := store.CustomDomainResult{PortalID: c.PortalID, Hostname: c.Hostname, Token: c.Token, Now: now}
-	if found {
+	switch f {
+	case Found:
 		// A name another portal holds is taken from it only by its own
-		// checks failing, which makes this claim due at once; until then
-		// there is no point asking often.
-		r.Verified, r.Next, r.Retry = true, now.Add(p.Recheck), now.Add(p.Recheck)
+		// checks failing: the store makes the holder due at once, and
+		// this claim is asked again soon, while the holder's retries run.
+		r.Verified, r.Next, r.Retry = true, now.Add(p.Recheck), now.Add(p.FirstRetry)
+		return r
+	case Unknown:
+		// A resolver's trouble is no failure of the claim: nothing
+		// changes, and the check is soon asked again. Counting it would
+		// take every tenant's name offline after a few minutes of it.
+		r.Verified, r.Failures = c.Verified, c.Failures
+		r.Next = now.Add(p.FirstRetry)
+		r.Retry = r.Next
 		return r
 	}
 	r.Failures = c.Failures + 1
 	r.Verified = c.Verified && r.Failures < max(p.Threshold, 1)
 	r.Next = now.Add(p.backoff(r.Failures))
+	if c.Verified && !r.Verified {
+		// Pending now: its backoff starts again from the first retry.
+		r.Failures, r.Next = 0, now.Add(p.FirstRetry)
+	}
 	r.Retry = r.Next
 	return r
 }

@@ -15,27 +15,29 @@ func TestPolicyResult(t *testing.T) {
 		name         string
 		verified     bool
 		failures     int
-		found        bool
+		f            Finding
 		wantVerified bool
 		wantFailures int
 		wantNext     time.Duration
 	}{
-		{"pending, found", false, 4, true, true, 0, time.Hour},
-		{"pending, first failure", false, 0, false, false, 1, time.Minute},
-		{"pending, second failure", false, 1, false, false, 2, 2 * time.Minute},
-		{"pending, sixth failure", false, 5, false, false, 6, 32 * time.Minute},
-		{"pending, backoff capped", false, 6, false, false, 7, time.Hour},
-		{"pending, long failing", false, 500, false, false, 501, time.Hour},
-		{"verified, found", true, 0, true, true, 0, time.Hour},
-		{"verified, found after failures", true, 2, true, true, 0, time.Hour},
-		{"verified, one failure keeps it", true, 0, false, true, 1, time.Minute},
-		{"verified, two failures keep it", true, 1, false, true, 2, 2 * time.Minute},
-		{"verified, third failure loses it", true, 2, false, false, 3, 4 * time.Minute},
+		{"pending, found", false, 4, Found, true, 0, time.Hour},
+		{"pending, first failure", false, 0, NotFound, false, 1, time.Minute},
+		{"pending, second failure", false, 1, NotFound, false, 2, 2 * time.Minute},
+		{"pending, sixth failure", false, 5, NotFound, false, 6, 32 * time.Minute},
+		{"pending, backoff capped", false, 6, NotFound, false, 7, time.Hour},
+		{"pending, long failing", false, 500, NotFound, false, 501, time.Hour},
+		{"pending, lookup error", false, 5, Unknown, false, 5, time.Minute},
+		{"verified, found", true, 0, Found, true, 0, time.Hour},
+		{"verified, found after failures", true, 2, Found, true, 0, time.Hour},
+		{"verified, one failure keeps it", true, 0, NotFound, true, 1, time.Minute},
+		{"verified, two failures keep it", true, 1, NotFound, true, 2, 2 * time.Minute},
+		{"verified, third failure loses it, backoff anew", true, 2, NotFound, false, 0, time.Minute},
+		{"verified, lookup error counts nothing", true, 2, Unknown, true, 2, time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := store.CustomDomainCheck{PortalID: "p", Hostname: "h", Token: 7, Verified: tc.verified, Failures: tc.failures}
-			r := p.Result(c, tc.found, now)
+			r := p.Result(c, tc.f, now)
 			if r.PortalID != "p" || r.Hostname != "h" || r.Token != 7 || !r.Now.Equal(now) {
 				t.Errorf("identity %+v", r)
 			}
@@ -43,7 +45,7 @@ func TestPolicyResult(t *testing.T) {
 				t.Errorf("got verified=%v failures=%d next=+%v, want %v %d +%v", r.Verified, r.Failures, r.Next.Sub(now),
 					tc.wantVerified, tc.wantFailures, tc.wantNext)
 			}
-			if r.Retry.Before(r.Next) && !tc.found {
+			if r.Retry.Before(r.Next) && tc.f != Found {
 				t.Errorf("retry %v before next %v", r.Retry, r.Next)
 			}
 		})

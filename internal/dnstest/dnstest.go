@@ -1,8 +1,9 @@
 // Package dnstest runs a real DNS server on 127.0.0.1 (a random UDP port)
 // for tests: it answers as a recursive resolver would for the names a test
 // gives it (CNAME chains followed within its data, A records), NXDOMAIN
-// for the others, SERVFAIL or no answer at all (a timeout) where told. It
-// is the one package that uses github.com/miekg/dns.
+// for the others, SERVFAIL or no answer at all (a timeout) where told. A
+// CNAME query is answered with the name's own CNAME only, one hop, as
+// recursive resolvers do.
 package dnstest
 
 import (

@@ -142,7 +142,7 @@ func TestPortalIsChosenByHost(t *testing.T) {
 	// a CNAME of the portal's default domain.
 	srv := dnstest.Start(t)
 	checker := customdomain.New(customdomain.Config{LookupTimeout: time.Second},
-		customdomain.Deps{Store: e.st, Resolver: customdomain.NewNetResolver([]string{srv.Addr}), Clock: e.clk})
+		customdomain.Deps{Store: e.st, Resolver: customdomain.NewDNSResolver([]string{srv.Addr}), Clock: e.clk})
 	srv.A(e.portal.DefaultDomain)
 	srv.CNAME("developers.acme.test", "acme.example.net")
 	if ch, err := checker.Check(t.Context(), e.portal.ID); err != nil || ch.Verified {

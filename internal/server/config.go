@@ -58,7 +58,7 @@ type Config struct {
 	UnauthAuditEvery time.Duration
 	// CustomDomainCheck is how portals' custom domains are verified
 	// (customdomain.ModeDNS or ModeNone), and CustomDomainDNSServers the
-	// name servers asked (comma-separated; empty: the system's).
+	// name servers asked (comma-separated; empty: those of /etc/resolv.conf).
 	CustomDomainCheck      string
 	CustomDomainDNSServers string
 }

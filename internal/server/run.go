@@ -151,8 +151,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	// process checks its share of the due claims (Validate checked both).
 	domainMode, _ := customdomain.ParseMode(cfg.CustomDomainCheck)
 	dnsServers, _ := customdomain.ParseServers(cfg.CustomDomainDNSServers)
-	domains := customdomain.New(customdomain.Config{Mode: domainMode},
-		customdomain.Deps{Store: st, Resolver: customdomain.NewNetResolver(dnsServers), Recorder: dm, Clock: clk, Logger: log})
+	domains := customdomain.New(customdomain.Config{Mode: domainMode, PortalDomainSuffix: cfg.PortalDomainSuffix},
+		customdomain.Deps{Store: st, Resolver: customdomain.NewDNSResolver(dnsServers), Recorder: dm, Clock: clk, Logger: log})
 
 	apiHandler := api.New(api.Config{
 		InsecureDestinations:   cfg.InsecureDestinations,

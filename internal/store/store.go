@@ -73,7 +73,8 @@ type CustomDomains interface {
 	// r.Hostname and r.Token is its latest take (else Stale, nothing
 	// written). Verification is refused while another portal has the name
 	// verified (Contested: pending, due at r.Retry). A claim that stops
-	// being verified makes the other claims on its name due at r.Now.
+	// being verified, or is Contested, makes the other claims on its name
+	// (the holder's among them) due at r.Now.
 	RecordCustomDomainCheck(ctx context.Context, r CustomDomainResult) (CustomDomainChange, error)
 }
 

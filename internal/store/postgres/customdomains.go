@@ -72,8 +72,10 @@ func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomai
 			custom_domain_next_check = $3 WHERE id = $4`, ch.Verified, r.Failures, sqlcodec.ToNS(next), r.PortalID); err != nil {
 			return err
 		}
-		if ch.Was && !ch.Verified {
-			// The name is free: the other claims on it are due now.
+		if ch.Was && !ch.Verified || ch.Contested {
+			// The name is free: the other claims on it are due now. Or
+			// DNS leads here while another portal holds it: the holder is
+			// due now, to find so, rather than at its hourly recheck.
 			_, err = tx.Exec(ctx, `UPDATE portals SET custom_domain_next_check = LEAST(custom_domain_next_check, $1)
 				WHERE custom_domain = $2 AND id <> $3`, sqlcodec.ToNS(r.Now), r.Hostname, r.PortalID)
 		}

@@ -164,9 +164,11 @@ func TestTokenOwnerMigrationLeavesExistingTokensOrgLevel(t *testing.T) {
 }
 
 // undoCustomDomainChecks takes a migrated database back to the schema
-// before 0013_custom_domain_checks (one custom domain a name, unique); the
-// undo lists after it forget the migration with theirs.
+// before 0013_custom_domain_checks (one custom domain a name, unique),
+// and 0014_retired_portal_domains with it; the undo lists after it forget
+// the migrations with theirs.
 var undoCustomDomainChecks = []string{
+	"DROP TABLE retired_portal_domains",
 	"DROP INDEX portals_verified_custom_domain",
 	"DROP INDEX portals_custom_domain_due",
 	"DROP INDEX portals_custom_domain",

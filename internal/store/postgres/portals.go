@@ -52,23 +52,36 @@ func lockDomains(ctx context.Context, tx pgx.Tx) error {
 
 // claimDomains locks the portal domains and fails with Conflict when
 // another portal than p answers to one of its domains: its default domain
-// may be no other portal's default or verified custom domain, and its
-// custom domain no other's default domain (other portals' claims on it
-// are no conflict: DNS decides which one is verified).
+// may be no other portal's default or verified custom domain, nor a
+// default domain another org retired, and its custom domain no other's
+// default domain (other portals' claims on it are no conflict: DNS
+// decides which one is verified).
 func claimDomains(ctx context.Context, tx pgx.Tx, p store.Portal) error {
 	if err := lockDomains(ctx, tx); err != nil {
 		return err
 	}
 	var taken bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM portals WHERE id <> $1
-		AND (default_domain IN ($2, $3) OR (custom_domain = $2 AND custom_domain_verified)))`,
-		p.ID, p.DefaultDomain, p.CustomDomain).Scan(&taken); err != nil {
+		AND (default_domain IN ($2, $3) OR (custom_domain = $2 AND custom_domain_verified)))
+		OR EXISTS (SELECT 1 FROM retired_portal_domains WHERE domain = $2 AND org_id <> $4)`,
+		p.ID, p.DefaultDomain, p.CustomDomain, p.OrgID).Scan(&taken); err != nil {
 		return err
 	}
 	if taken {
 		return apperr.New(apperr.Conflict, "portal domain is already in use")
 	}
 	return nil
+}
+
+// retireDefaultDomain keeps portal id's default domain with its org when
+// the portal is about to give it up (for def; "" when it is deleted):
+// CNAMEs may still point at it, so no other org may be given it. Run
+// before the write that changes it.
+func retireDefaultDomain(ctx context.Context, tx pgx.Tx, id, def string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO retired_portal_domains (domain, org_id)
+		SELECT default_domain, org_id FROM portals WHERE id = $1 AND default_domain <> $2
+		ON CONFLICT (domain) DO NOTHING`, id, def)
+	return err
 }
 
 // CreatePortal stores a portal; a taken name in the org, a taken domain
@@ -137,6 +150,9 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		if err := freeVerifiedName(ctx, tx, p.ID, p.CustomDomain, p.DefaultDomain); err != nil {
 			return err
 		}
+		if err := retireDefaultDomain(ctx, tx, p.ID, p.DefaultDomain); err != nil {
+			return err
+		}
 		// SET expressions read the row as it was. The claim stays only
 		// while both names stay: its CNAME must lead to the default domain.
 		tag, err := tx.Exec(ctx, `UPDATE portals SET name = $1, display_name = $2, description = $3,
@@ -172,7 +188,16 @@ const portalDeleteChunk = 5000
 // removes the entries left. Other replicas hear that the webhook changed.
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.write(ctx, "delete portal", func(ctx context.Context, tx pgx.Tx) error {
+		// Under the lock, as UpdatePortal: a check recorded meanwhile
+		// could still see the name held and put a waiting claim's next
+		// check back after freeVerifiedName made it due.
+		if err := lockDomains(ctx, tx); err != nil {
+			return err
+		}
 		if err := freeVerifiedName(ctx, tx, id, "", ""); err != nil {
+			return err
+		}
+		if err := retireDefaultDomain(ctx, tx, id, ""); err != nil {
 			return err
 		}
 		if err := mustAffect(tx.Exec(ctx, "DELETE FROM portals WHERE org_id = $1 AND id = $2", orgID, id))("portal"); err != nil {

@@ -70,8 +70,10 @@ func (s *Store) RecordCustomDomainCheck(ctx context.Context, r store.CustomDomai
 			custom_domain_next_check = ? WHERE id = ?`, boolInt(ch.Verified), r.Failures, sqlcodec.ToNS(next), r.PortalID); err != nil {
 			return err
 		}
-		if ch.Was && !ch.Verified {
-			// The name is free: the other claims on it are due now.
+		if ch.Was && !ch.Verified || ch.Contested {
+			// The name is free: the other claims on it are due now. Or
+			// DNS leads here while another portal holds it: the holder is
+			// due now, to find so, rather than at its hourly recheck.
 			_, err = q.ExecContext(ctx, `UPDATE portals SET custom_domain_next_check = MIN(custom_domain_next_check, ?)
 				WHERE custom_domain = ? AND id <> ?`, sqlcodec.ToNS(r.Now), r.Hostname, r.PortalID)
 		}

@@ -37,15 +37,28 @@ func scanPortal(sc interface{ Scan(...any) error }) (store.Portal, error) {
 
 // domainTaken reports whether another portal than id already answers to
 // one of p's domains: its default domain may be no other portal's default
-// or verified custom domain, and its custom domain no other's default
-// domain (other portals' claims on it are no conflict: DNS decides which
-// one is verified). A host leads to one portal only.
+// or verified custom domain, nor a default domain another org retired,
+// and its custom domain no other's default domain (other portals' claims
+// on it are no conflict: DNS decides which one is verified). A host leads
+// to one portal only.
 func domainTaken(ctx context.Context, q querier, p store.Portal) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM portals WHERE id <> ?1
-		AND (default_domain IN (?2, ?3) OR (custom_domain = ?2 AND custom_domain_verified <> 0))`,
-		p.ID, p.DefaultDomain, p.CustomDomain).Scan(&n)
-	return n > 0, err
+	var taken bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM portals WHERE id <> ?1
+		AND (default_domain IN (?2, ?3) OR (custom_domain = ?2 AND custom_domain_verified <> 0)))
+		OR EXISTS (SELECT 1 FROM retired_portal_domains WHERE domain = ?2 AND org_id <> ?4)`,
+		p.ID, p.DefaultDomain, p.CustomDomain, p.OrgID).Scan(&taken)
+	return taken, err
+}
+
+// retireDefaultDomain keeps portal id's default domain with its org when
+// the portal is about to give it up (for def; "" when it is deleted):
+// CNAMEs may still point at it, so no other org may be given it. Run
+// before the write that changes it.
+func retireDefaultDomain(ctx context.Context, q querier, id, def string) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO retired_portal_domains (domain, org_id)
+		SELECT default_domain, org_id FROM portals WHERE id = ? AND default_domain <> ?
+		ON CONFLICT (domain) DO NOTHING`, id, def)
+	return err
 }
 
 // CreatePortal stores a portal; a taken name in the org, a taken domain
@@ -136,6 +149,9 @@ func (s *Store) UpdatePortal(ctx context.Context, p store.Portal) error {
 		if err := freeVerifiedName(ctx, q, p.ID, p.CustomDomain, p.DefaultDomain); err != nil {
 			return err
 		}
+		if err := retireDefaultDomain(ctx, q, p.ID, p.DefaultDomain); err != nil {
+			return err
+		}
 		// SET expressions read the row as it was. The claim stays only
 		// while both names stay: its CNAME must lead to the default domain.
 		res, err := q.ExecContext(ctx, `UPDATE portals SET name = ?1, display_name = ?2, description = ?3,
@@ -170,6 +186,9 @@ const portalDeleteChunk = 2000
 func (s *Store) DeletePortal(ctx context.Context, orgID, id string) error {
 	err := s.w.do(ctx, func(ctx context.Context, q querier) error {
 		if err := freeVerifiedName(ctx, q, id, "", ""); err != nil {
+			return err
+		}
+		if err := retireDefaultDomain(ctx, q, id, ""); err != nil {
 			return err
 		}
 		return mustAffect(q.ExecContext(ctx, "DELETE FROM portals WHERE org_id = ? AND id = ?", orgID, id))("portal")

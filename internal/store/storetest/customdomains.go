@@ -184,8 +184,14 @@ func testCustomDomains(t *testing.T, b Backend) {
 		if served(t, s, "developer.bigcorp.example") != a.ID {
 			t.Fatal("the name left the portal that has it verified")
 		}
+		// DNS leads to b: a is due at once, to find so.
+		cs, err := s.ClaimCustomDomainChecks(ctxT(t), store.CustomDomainClaim{Now: now, Hold: time.Hour, Limit: 10})
+		must(t, err, "ClaimCustomDomainChecks")
+		if len(cs) != 1 || cs[0].PortalID != a.ID {
+			t.Fatalf("due at once after a contested verification: %+v, want the holder", cs)
+		}
 		// b is due at Retry (a minute), not an hour later.
-		cs, err := s.ClaimCustomDomainChecks(ctxT(t), store.CustomDomainClaim{Now: now.Add(time.Minute), Hold: time.Minute, Limit: 10})
+		cs, err = s.ClaimCustomDomainChecks(ctxT(t), store.CustomDomainClaim{Now: now.Add(time.Minute), Hold: time.Minute, Limit: 10})
 		must(t, err, "ClaimCustomDomainChecks")
 		if len(cs) != 1 || cs[0].PortalID != b.ID {
 			t.Fatalf("due after a contested verification: %+v", cs)

@@ -97,6 +97,34 @@ func testPortals(t *testing.T, b Backend) {
 		must(t, s.CreatePortal(ctxT(t), d), "CreatePortal with another's pending claim as default domain")
 	})
 
+	// A default domain a portal gives up stays its org's: CNAMEs of
+	// custom names may still point at it, so a portal of another org given
+	// it would have them verified.
+	t.Run("RetiredDefaultDomainStaysWithItsOrg", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		o, other := mkOrg(t, s), mkOrg(t, s)
+		deleted, renamed := mkPortal(t, s, o.ID), mkPortal(t, s, o.ID)
+		must(t, s.DeletePortal(ctxT(t), o.ID, deleted.ID), "DeletePortal")
+		old := renamed.DefaultDomain
+		renamed.DefaultDomain, renamed.UpdatedAt = "renamed.portal.example.com", at(time.Hour)
+		must(t, s.UpdatePortal(ctxT(t), renamed), "UpdatePortal with another default domain")
+		for _, dom := range []string{deleted.DefaultDomain, strings.ToUpper(old)} {
+			q := mkPortal(t, s, other.ID)
+			q.DefaultDomain = dom
+			wantCode(t, s.UpdatePortal(ctxT(t), q), apperr.Conflict, "UpdatePortal of another org to a retired default domain")
+			q.ID, q.Name = newID(t), "retaken"
+			wantCode(t, s.CreatePortal(ctxT(t), q), apperr.Conflict, "CreatePortal of another org with a retired default domain")
+			// The org that retired it may have it again, and after it
+			// is given up again, still only that org.
+			mine := mkPortal(t, s, o.ID)
+			mine.DefaultDomain = dom
+			must(t, s.UpdatePortal(ctxT(t), mine), "UpdatePortal of the same org to its retired default domain")
+			must(t, s.DeletePortal(ctxT(t), o.ID, mine.ID), "DeletePortal")
+			wantCode(t, s.CreatePortal(ctxT(t), q), apperr.Conflict, "CreatePortal of another org after the org reused it")
+		}
+	})
+
 	t.Run("GetPortalByDomain", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
