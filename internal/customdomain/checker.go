@@ -115,6 +115,9 @@ func New(cfg Config, deps Deps) *Checker {
 // Mode is the checker's mode.
 func (c *Checker) Mode() Mode { return c.cfg.Mode }
 
+// checkSlotWait bounds how long an API request waits for a free check.
+const checkSlotWait = time.Second
+
 // writeTimeout bounds storing a check's result and its org-log entries,
 // which do not end with the caller's context.
 const writeTimeout = 10 * time.Second
@@ -125,14 +128,21 @@ func (c *Checker) hold() time.Duration { return 4*c.cfg.LookupTimeout + time.Min
 
 // Check checks a portal's claim now (after it was made or changed), due
 // or not, and returns what it changed. A portal without a claim changes
-// nothing. It waits for its turn among the Concurrency checks (or for ctx
-// to end), as the background ones do, so requests cannot make unbounded
-// lookups at once.
+// nothing. It takes a turn among the Concurrency checks, as the background
+// ones do, so requests cannot make unbounded lookups at once; when none
+// is free within checkSlotWait it checks nothing (Stale): the claim is due
+// and the background checks take it, so a busy checker never holds an API
+// request.
 func (c *Checker) Check(ctx context.Context, portalID string) (store.CustomDomainChange, error) {
+	wait := c.deps.Clock.NewTimer(checkSlotWait)
 	select {
 	case c.sem <- struct{}{}:
+		wait.Stop()
 		defer func() { <-c.sem }()
+	case <-wait.C():
+		return store.CustomDomainChange{Stale: true}, nil
 	case <-ctx.Done():
+		wait.Stop()
 		return store.CustomDomainChange{Stale: true}, ctx.Err()
 	}
 	cs, err := c.deps.Store.ClaimCustomDomainChecks(ctx, store.CustomDomainClaim{Now: c.deps.Clock.Now(), Hold: c.hold(), PortalID: portalID})

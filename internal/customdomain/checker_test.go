@@ -3,6 +3,7 @@ package customdomain
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -293,13 +294,32 @@ func TestCheckWaitsForItsTurn(t *testing.T) {
 	for e.dns.Queries() == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	if ch, err := c.Check(ctx, other.ID); err == nil || ch.Verified {
-		t.Errorf("a check past the bound ran: %+v %v", ch, err)
+	// With no slot free within checkSlotWait, a request's check gives up
+	// without an error: the claim stays due for the background checks.
+	type result struct {
+		ch  store.CustomDomainChange
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		ch, err := c.Check(t.Context(), other.ID)
+		got <- result{ch, err}
+	}()
+	for !slices.Contains(e.clk.Pending(), checkSlotWait) {
+		time.Sleep(time.Millisecond)
+	}
+	e.clk.Advance(checkSlotWait)
+	if r := <-got; r.err != nil || !r.ch.Stale || r.ch.Verified {
+		t.Errorf("a check past the bound ran: %+v %v", r.ch, r.err)
 	}
 	if n := e.dns.Queries(); n != 1 {
 		t.Errorf("%d DNS queries, want the waiting check's none", n)
+	}
+	// A request whose context ends first gives up with its error.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if ch, err := c.Check(ctx, other.ID); err == nil || ch.Verified {
+		t.Errorf("a check with an ended context ran: %+v %v", ch, err)
 	}
 	<-done
 }

@@ -8,9 +8,10 @@ import (
 
 // Policy says when claims are checked and when a verified name is lost.
 type Policy struct {
-	// FirstRetry is the wait after a check that did not find the CNAME;
-	// it doubles with every such check in a row, up to MaxRetry. It is
-	// also the wait after a lookup that failed.
+	// FirstRetry is the wait after a check that did not find the CNAME
+	// (or, for a pending claim, whose lookup failed); it doubles with
+	// every such check in a row, up to MaxRetry. It is also the wait
+	// after a verified name's lookup failed.
 	FirstRetry time.Duration
 	MaxRetry   time.Duration
 	// Recheck is the wait after a check that found it.
@@ -60,13 +61,19 @@ func (p Policy) Result(c store.CustomDomainCheck, f Finding, now time.Time) stor
 		r.Verified, r.Next, r.Retry = true, now.Add(p.Recheck), now.Add(p.FirstRetry)
 		return r
 	case Unknown:
-		// A resolver's trouble is no failure of the claim: nothing
-		// changes, and the check is soon asked again. Counting it would
-		// take every tenant's name offline after a few minutes of it.
-		r.Verified, r.Failures = c.Verified, c.Failures
-		r.Next = now.Add(p.FirstRetry)
-		r.Retry = r.Next
-		return r
+		if c.Verified {
+			// A resolver's trouble is no failure of a verified name: it
+			// stays, and is soon asked again. Counting it would take
+			// every tenant's name offline after a few minutes of it.
+			r.Verified, r.Failures = true, c.Failures
+			r.Next = now.Add(p.FirstRetry)
+			r.Retry = r.Next
+			return r
+		}
+		// A pending claim has nothing to lose, so it backs off as after
+		// a check that did not find the CNAME: otherwise claims under a
+		// zone whose name servers never answer would hold the checker's
+		// slots every minute for ever, for every tenant.
 	}
 	r.Failures = c.Failures + 1
 	r.Verified = c.Verified && r.Failures < max(p.Threshold, 1)

@@ -72,7 +72,13 @@ func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Contex
 }
 
 func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error, committing *bool) error {
-	tx, err := s.pool.Begin(ctx)
+	// READ COMMITTED whatever default_transaction_isolation says: the
+	// store's transactions are written for it (re-checks after a row
+	// lock, ON CONFLICT then re-select, deletes that must see rows
+	// committed while they waited, as CreateLoginGrant and
+	// SetIdentityPassword rely on), and a snapshot taken earlier would
+	// miss them. It costs no round trip (it is the BEGIN's own clause).
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return err
 	}
