@@ -118,6 +118,27 @@ func (c *Checker) Mode() Mode { return c.cfg.Mode }
 // checkSlotWait bounds how long an API request waits for a free check.
 const checkSlotWait = time.Second
 
+// takeSlot takes one of the Concurrency slots, waiting at most
+// checkSlotWait (no timer when one is free at once, the usual case); false
+// when none came free or ctx ended first.
+func (c *Checker) takeSlot(ctx context.Context) bool {
+	select {
+	case c.sem <- struct{}{}:
+		return true
+	default:
+	}
+	wait := c.deps.Clock.NewTimer(checkSlotWait)
+	defer wait.Stop()
+	select {
+	case c.sem <- struct{}{}:
+		return true
+	case <-wait.C():
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // writeTimeout bounds storing a check's result and its org-log entries,
 // which do not end with the caller's context.
 const writeTimeout = 10 * time.Second
@@ -134,17 +155,10 @@ func (c *Checker) hold() time.Duration { return 4*c.cfg.LookupTimeout + time.Min
 // and the background checks take it, so a busy checker never holds an API
 // request.
 func (c *Checker) Check(ctx context.Context, portalID string) (store.CustomDomainChange, error) {
-	wait := c.deps.Clock.NewTimer(checkSlotWait)
-	select {
-	case c.sem <- struct{}{}:
-		wait.Stop()
-		defer func() { <-c.sem }()
-	case <-wait.C():
-		return store.CustomDomainChange{Stale: true}, nil
-	case <-ctx.Done():
-		wait.Stop()
+	if !c.takeSlot(ctx) {
 		return store.CustomDomainChange{Stale: true}, ctx.Err()
 	}
+	defer func() { <-c.sem }()
 	cs, err := c.deps.Store.ClaimCustomDomainChecks(ctx, store.CustomDomainClaim{Now: c.deps.Clock.Now(), Hold: c.hold(), PortalID: portalID})
 	if err != nil || len(cs) == 0 {
 		return store.CustomDomainChange{Stale: true}, err
